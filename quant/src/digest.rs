@@ -1,0 +1,153 @@
+//! The model digest: SHA-256 over a canonical binary encoding of the
+//! model's semantics.
+//!
+//! The encoding is independent of JSON formatting, field order and
+//! whitespace. It starts with the domain tag `zkinfer/model@1\0`, then the
+//! input spec and every node; integers are little-endian (`u64` for counts,
+//! sizes and ids, `i64` for values, `i32` for scales, `u32` for bit widths),
+//! each list is preceded by its length, and each op by a one-byte tag. The
+//! model's name and calibration notes are labels, not semantics: they are
+//! left out, so renaming a model keeps its digest.
+
+use crate::layer::{Op, Pool2d, TableActivation};
+use crate::model::{QuantizedModel, TensorSpec};
+use crate::tensor::{Scale, Shape, Tensor};
+use sha2::{Digest, Sha256};
+
+/// A SHA-256 model digest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ModelDigest(pub [u8; 32]);
+
+impl ModelDigest {
+    /// Lower-case hex, 64 characters.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl std::fmt::Display for ModelDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl QuantizedModel {
+    /// The digest that names this model's semantics.
+    pub fn digest(&self) -> ModelDigest {
+        let mut e = Encoder(Sha256::new());
+        e.bytes(crate::format::MODEL_FORMAT.as_bytes());
+        e.bytes(&[0]);
+        e.spec(self.input());
+        e.len(self.nodes().len());
+        for node in self.nodes() {
+            e.len(node.inputs.len());
+            for &id in &node.inputs {
+                e.len(id);
+            }
+            e.op(&node.op);
+        }
+        ModelDigest(e.0.finalize().into())
+    }
+}
+
+struct Encoder(Sha256);
+
+impl Encoder {
+    fn bytes(&mut self, b: &[u8]) {
+        self.0.update(b);
+    }
+    fn len(&mut self, n: usize) {
+        self.bytes(&(n as u64).to_le_bytes());
+    }
+    fn u32(&mut self, v: u32) {
+        self.bytes(&v.to_le_bytes());
+    }
+    fn scale(&mut self, s: Scale) {
+        self.bytes(&s.0.to_le_bytes());
+    }
+    fn ints(&mut self, values: &[i64]) {
+        self.len(values.len());
+        for v in values {
+            self.bytes(&v.to_le_bytes());
+        }
+    }
+    fn shape(&mut self, s: &Shape) {
+        self.len(s.rank());
+        for &d in s.dims() {
+            self.len(d);
+        }
+    }
+    fn tensor(&mut self, t: &Tensor) {
+        self.shape(&t.shape);
+        self.ints(&t.data);
+    }
+    fn pair(&mut self, p: [usize; 2]) {
+        self.len(p[0]);
+        self.len(p[1]);
+    }
+    fn spec(&mut self, s: &TensorSpec) {
+        self.shape(&s.shape);
+        self.scale(s.scale);
+        self.u32(s.bits);
+    }
+    fn pool(&mut self, p: &Pool2d) {
+        self.pair(p.kernel);
+        self.pair(p.stride);
+    }
+    fn table(&mut self, t: &TableActivation) {
+        self.u32(t.input_bits);
+        self.scale(t.output_scale);
+        self.ints(&t.values);
+    }
+    fn op(&mut self, op: &Op) {
+        // Tags are part of the format: never renumber them.
+        match op {
+            Op::Linear(l) => {
+                self.bytes(&[1]);
+                self.tensor(&l.weight);
+                self.scale(l.weight_scale);
+                self.ints(&l.bias);
+            }
+            Op::Conv2d(c) => {
+                self.bytes(&[2]);
+                self.tensor(&c.weight);
+                self.scale(c.weight_scale);
+                self.ints(&c.bias);
+                self.pair(c.stride);
+                self.pair(c.padding);
+            }
+            Op::Relu => self.bytes(&[3]),
+            Op::SumPool2d(p) => {
+                self.bytes(&[4]);
+                self.pool(p);
+            }
+            Op::AvgPool2d(p) => {
+                self.bytes(&[5]);
+                self.pool(p);
+            }
+            Op::MaxPool2d(p) => {
+                self.bytes(&[6]);
+                self.pool(p);
+            }
+            Op::Flatten => self.bytes(&[7]),
+            Op::Reshape { shape } => {
+                self.bytes(&[8]);
+                self.shape(shape);
+            }
+            Op::Add => self.bytes(&[9]),
+            Op::Rescale(r) => {
+                self.bytes(&[10]);
+                self.u32(r.shift);
+                self.u32(r.bits);
+            }
+            Op::Sigmoid(t) => {
+                self.bytes(&[11]);
+                self.table(t);
+            }
+            Op::Tanh(t) => {
+                self.bytes(&[12]);
+                self.table(t);
+            }
+        }
+    }
+}

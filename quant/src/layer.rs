@@ -1,0 +1,163 @@
+//! The layers a quantized model is made of, with typed parameters.
+
+use crate::tensor::{Scale, Shape, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// One operation of the graph. Every op reads integer tensors and writes one
+/// integer tensor; its semantics are in [`crate::forward`] and
+/// [`crate::ops`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// `y = W·x + b` on a vector; output at scale `s_x + s_w`.
+    Linear(Linear),
+    /// 2-D convolution of a `[c, h, w]` image; output at scale `s_x + s_w`.
+    Conv2d(Conv2d),
+    /// `max(x, 0)`.
+    Relu,
+    /// Sum over each pooling window (same scale, wider bound).
+    SumPool2d(Pool2d),
+    /// Rounded mean over each pooling window ([`crate::ops::div_round`]).
+    AvgPool2d(Pool2d),
+    /// Maximum over each pooling window.
+    MaxPool2d(Pool2d),
+    /// Reshape to a vector.
+    Flatten,
+    /// Reshape to the given shape (same number of elements).
+    Reshape {
+        /// The new shape.
+        shape: Shape,
+    },
+    /// Element-wise sum of two tensors of the same shape and scale.
+    Add,
+    /// Rounding shift to a smaller scale, with a declared output bound.
+    Rescale(Rescale),
+    /// Logistic sigmoid through a lookup table.
+    Sigmoid(TableActivation),
+    /// Hyperbolic tangent through a lookup table.
+    Tanh(TableActivation),
+}
+
+impl Op {
+    /// The op's name as written in model files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Linear(_) => "linear",
+            Op::Conv2d(_) => "conv2d",
+            Op::Relu => "relu",
+            Op::SumPool2d(_) => "sum_pool2d",
+            Op::AvgPool2d(_) => "avg_pool2d",
+            Op::MaxPool2d(_) => "max_pool2d",
+            Op::Flatten => "flatten",
+            Op::Reshape { .. } => "reshape",
+            Op::Add => "add",
+            Op::Rescale(_) => "rescale",
+            Op::Sigmoid(_) => "sigmoid",
+            Op::Tanh(_) => "tanh",
+        }
+    }
+
+    /// How many input tensors the op reads.
+    pub fn arity(&self) -> usize {
+        match self {
+            Op::Add => 2,
+            _ => 1,
+        }
+    }
+
+    /// Number of weight and bias parameters.
+    pub fn parameter_count(&self) -> usize {
+        match self {
+            Op::Linear(l) => l.weight.data.len() + l.bias.len(),
+            Op::Conv2d(c) => c.weight.data.len() + c.bias.len(),
+            _ => 0,
+        }
+    }
+}
+
+/// A fully connected layer. `weight` has shape `[out, in]`; `bias` has `out`
+/// entries at the accumulator scale `s_x + weight_scale`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Linear {
+    /// `[out_features, in_features]`, row-major.
+    pub weight: Tensor,
+    /// The scale of `weight`.
+    pub weight_scale: Scale,
+    /// One bias per output, at the accumulator scale.
+    pub bias: Vec<i64>,
+}
+
+impl Linear {
+    /// `out_features`.
+    pub fn out_features(&self) -> usize {
+        self.weight.shape.dims().first().copied().unwrap_or(0)
+    }
+
+    /// `in_features`.
+    pub fn in_features(&self) -> usize {
+        self.weight.shape.dims().get(1).copied().unwrap_or(0)
+    }
+}
+
+/// A 2-D convolution (cross-correlation, as in PyTorch) with zero padding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conv2d {
+    /// `[out_channels, in_channels, kernel_h, kernel_w]`, row-major.
+    pub weight: Tensor,
+    /// The scale of `weight`.
+    pub weight_scale: Scale,
+    /// One bias per output channel, at the accumulator scale.
+    pub bias: Vec<i64>,
+    /// `[stride_h, stride_w]`.
+    pub stride: [usize; 2],
+    /// Zero padding `[pad_h, pad_w]` on each side.
+    pub padding: [usize; 2],
+}
+
+/// A pooling window without padding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pool2d {
+    /// `[kernel_h, kernel_w]`.
+    pub kernel: [usize; 2],
+    /// `[stride_h, stride_w]`.
+    pub stride: [usize; 2],
+}
+
+/// A rounding shift `y = rescale(x, shift)` whose output must fit in `bits`
+/// (checked at run time and proven by the circuit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rescale {
+    /// Number of bits shifted out; the output scale is `s_x - shift`.
+    pub shift: u32,
+    /// Declared signed bit width of the output.
+    pub bits: u32,
+}
+
+/// A function over a bounded integer domain, given by its table:
+/// `y = values[x + 2^(input_bits-1)]` for `x` in `[-2^(input_bits-1),
+/// 2^(input_bits-1))`. The input tensor's bound must lie inside the domain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableActivation {
+    /// The domain's signed bit width; the table has `2^input_bits` entries.
+    pub input_bits: u32,
+    /// The scale of the table's outputs.
+    pub output_scale: Scale,
+    /// The outputs, one per domain point, smallest input first.
+    pub values: Vec<i64>,
+}
+
+impl TableActivation {
+    /// The largest domain a table may have (2^16 entries).
+    pub const MAX_INPUT_BITS: u32 = 16;
+
+    /// The smallest input of the domain.
+    pub fn domain_min(&self) -> i64 {
+        -(1i64 << (self.input_bits - 1))
+    }
+
+    /// `f(x)`; `None` outside the domain.
+    pub fn lookup(&self, x: i64) -> Option<i64> {
+        let index = x.checked_sub(self.domain_min())?;
+        usize::try_from(index).ok().and_then(|i| self.values.get(i).copied())
+    }
+}
