@@ -24,7 +24,9 @@ impl Trace {
 
     /// The model output (the last node's tensor).
     pub fn output(&self) -> &Tensor {
-        self.tensors.last().expect("a trace holds at least the input")
+        self.tensors
+            .last()
+            .expect("a trace holds at least the input")
     }
 }
 
@@ -128,7 +130,12 @@ fn apply(op: &Op, args: &[&Tensor], out_shape: Shape) -> Tensor {
             w.iter().copied().max().expect("windows are not empty")
         }),
         Op::Flatten | Op::Reshape { .. } => x.data.clone(),
-        Op::Add => x.data.iter().zip(&args[1].data).map(|(a, b)| a + b).collect(),
+        Op::Add => x
+            .data
+            .iter()
+            .zip(&args[1].data)
+            .map(|(a, b)| a + b)
+            .collect(),
         Op::Rescale(r) => x.data.iter().map(|&v| ops::rescale(v, r.shift)).collect(),
         Op::Sigmoid(t) | Op::Tanh(t) => table(t, x),
     };
@@ -210,6 +217,9 @@ fn pool(p: &Pool2d, x: &Tensor, out_shape: &Shape, reduce: impl Fn(&[i64]) -> i6
 fn table(t: &TableActivation, x: &Tensor) -> Vec<i64> {
     x.data
         .iter()
-        .map(|&v| t.lookup(v).expect("validated: the input bound lies in the domain"))
+        .map(|&v| {
+            t.lookup(v)
+                .expect("validated: the input bound lies in the domain")
+        })
         .collect()
 }

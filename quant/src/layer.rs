@@ -158,6 +158,8 @@ impl TableActivation {
     /// `f(x)`; `None` outside the domain.
     pub fn lookup(&self, x: i64) -> Option<i64> {
         let index = x.checked_sub(self.domain_min())?;
-        usize::try_from(index).ok().and_then(|i| self.values.get(i).copied())
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.values.get(i).copied())
     }
 }

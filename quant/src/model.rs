@@ -135,7 +135,8 @@ impl QuantizedModel {
 }
 
 fn derive_specs(input: &TensorSpec, nodes: &[Node]) -> Result<Vec<TensorSpec>> {
-    check_bits(input.bits).map_err(|reason| QuantError::InvalidModel(format!("input: {reason}")))?;
+    check_bits(input.bits)
+        .map_err(|reason| QuantError::InvalidModel(format!("input: {reason}")))?;
     if input.shape.numel() == 0 {
         return Err(QuantError::InvalidModel("input has no elements".into()));
     }
@@ -255,10 +256,7 @@ fn node_spec(op: &Op, args: &[&TensorSpec]) -> std::result::Result<TensorSpec, S
 }
 
 /// `max_i Σ_j |w_ij|·2^(b-1) + |b_i|`, the largest accumulator magnitude.
-fn accumulator_bits<'a>(
-    rows: impl Iterator<Item = (&'a [i64], i64)>,
-    input_bits: u32,
-) -> u32 {
+fn accumulator_bits<'a>(rows: impl Iterator<Item = (&'a [i64], i64)>, input_bits: u32) -> u32 {
     let x_max = 1u128 << (input_bits - 1);
     let max_abs = rows
         .map(|(w, b)| {
@@ -329,7 +327,11 @@ fn conv2d_spec(c: &Conv2d, x: &TensorSpec) -> std::result::Result<TensorSpec, St
         return Err(format!("{} biases for {oc} output channels", c.bias.len()));
     }
     let [oh, ow] = window_output([h, w], [kh, kw], c.stride, c.padding)?;
-    let rows = c.weight.data.chunks(ic * kh * kw).zip(c.bias.iter().copied());
+    let rows = c
+        .weight
+        .data
+        .chunks(ic * kh * kw)
+        .zip(c.bias.iter().copied());
     Ok(TensorSpec {
         shape: Shape(vec![oc, oh, ow]),
         scale: Scale(x.scale.0 + c.weight_scale.0),
@@ -339,7 +341,9 @@ fn conv2d_spec(c: &Conv2d, x: &TensorSpec) -> std::result::Result<TensorSpec, St
 
 fn pool_shape(p: &Pool2d, x: &Shape) -> std::result::Result<Shape, String> {
     let &[c, h, w] = x.dims() else {
-        return Err(format!("expects a [c, h, w] image, its input has shape {x}"));
+        return Err(format!(
+            "expects a [c, h, w] image, its input has shape {x}"
+        ));
     };
     let [oh, ow] = window_output([h, w], p.kernel, p.stride, [0, 0])?;
     Ok(Shape(vec![c, oh, ow]))

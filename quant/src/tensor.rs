@@ -96,6 +96,10 @@ impl Tensor {
 
     /// The largest absolute value (0 for an empty tensor).
     pub fn max_abs(&self) -> u64 {
-        self.data.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0)
+        self.data
+            .iter()
+            .map(|v| v.unsigned_abs())
+            .max()
+            .unwrap_or(0)
     }
 }

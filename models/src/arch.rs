@@ -1,0 +1,221 @@
+//! The architecture file (`"format": "zkinfer/arch@1"`): a float model's
+//! layers, without weights. Weights live in a safetensors file under
+//! PyTorch's names, `<layer name>.weight` and `<layer name>.bias`.
+//!
+//! ```json
+//! { "format": "zkinfer/arch@1", "name": "digits-cnn", "input_shape": [1, 8, 8],
+//!   "layers": [
+//!     { "op": "conv2d", "name": "conv", "in_channels": 1, "out_channels": 4,
+//!       "kernel": [3, 3], "stride": [1, 1], "padding": [1, 1] },
+//!     { "op": "relu" },
+//!     { "op": "flatten" },
+//!     { "op": "linear", "name": "fc", "in_features": 256, "out_features": 10 } ] }
+//! ```
+//!
+//! Each layer reads the previous layer's output unless it lists `inputs`:
+//! tensor ids where 0 is the model input and `i + 1` the output of layer `i`
+//! (`add` takes two, for residual connections).
+
+use crate::error::{ModelError, Result};
+use serde::{Deserialize, Serialize};
+
+/// The `format` field of architecture files.
+pub const ARCH_FORMAT: &str = "zkinfer/arch@1";
+
+/// A float layer op.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FloatOp {
+    /// Fully connected: weight `[out, in]`, bias `[out]`.
+    Linear {
+        /// Weight prefix in the safetensors file.
+        name: String,
+        /// Input size.
+        in_features: usize,
+        /// Output size.
+        out_features: usize,
+    },
+    /// 2-D convolution: weight `[out, in, kh, kw]`, bias `[out]`.
+    Conv2d {
+        /// Weight prefix in the safetensors file.
+        name: String,
+        /// Input channels.
+        in_channels: usize,
+        /// Output channels.
+        out_channels: usize,
+        /// `[kh, kw]`.
+        kernel: [usize; 2],
+        /// `[sh, sw]`.
+        #[serde(default = "one_pair")]
+        stride: [usize; 2],
+        /// Zero padding `[ph, pw]` on each side.
+        #[serde(default)]
+        padding: [usize; 2],
+    },
+    /// `max(x, 0)`.
+    Relu,
+    /// Max pooling without padding.
+    MaxPool2d {
+        /// `[kh, kw]`.
+        kernel: [usize; 2],
+        /// `[sh, sw]`; defaults to the kernel.
+        stride: Option<[usize; 2]>,
+    },
+    /// Average pooling without padding.
+    AvgPool2d {
+        /// `[kh, kw]`.
+        kernel: [usize; 2],
+        /// `[sh, sw]`; defaults to the kernel.
+        stride: Option<[usize; 2]>,
+    },
+    /// Reshape to a vector.
+    Flatten,
+    /// Reshape (same number of elements).
+    Reshape {
+        /// The new shape (no batch dimension).
+        shape: Vec<usize>,
+    },
+    /// Element-wise sum of two tensors.
+    Add,
+    /// Logistic sigmoid.
+    Sigmoid,
+    /// Hyperbolic tangent.
+    Tanh,
+}
+
+fn one_pair() -> [usize; 2] {
+    [1, 1]
+}
+
+impl FloatOp {
+    /// The op's name in architecture files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FloatOp::Linear { .. } => "linear",
+            FloatOp::Conv2d { .. } => "conv2d",
+            FloatOp::Relu => "relu",
+            FloatOp::MaxPool2d { .. } => "max_pool2d",
+            FloatOp::AvgPool2d { .. } => "avg_pool2d",
+            FloatOp::Flatten => "flatten",
+            FloatOp::Reshape { .. } => "reshape",
+            FloatOp::Add => "add",
+            FloatOp::Sigmoid => "sigmoid",
+            FloatOp::Tanh => "tanh",
+        }
+    }
+
+    fn arity(&self) -> usize {
+        match self {
+            FloatOp::Add => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// One layer and the tensors it reads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FloatLayer {
+    /// Tensor ids read; empty means "the previous layer's output".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<usize>,
+    /// What the layer computes.
+    #[serde(flatten)]
+    pub op: FloatOp,
+}
+
+impl FloatLayer {
+    /// A layer reading the previous layer's output.
+    pub fn new(op: FloatOp) -> Self {
+        FloatLayer { inputs: vec![], op }
+    }
+
+    /// The tensor ids this layer (number `index`) reads.
+    pub fn input_ids(&self, index: usize) -> Vec<usize> {
+        if self.inputs.is_empty() {
+            vec![index]
+        } else {
+            self.inputs.clone()
+        }
+    }
+}
+
+/// A float model's architecture.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Architecture {
+    /// Always [`ARCH_FORMAT`].
+    pub format: String,
+    /// The model's name.
+    pub name: String,
+    /// The input shape, without a batch dimension.
+    pub input_shape: Vec<usize>,
+    /// The layers in evaluation order; the last one is the output.
+    pub layers: Vec<FloatLayer>,
+}
+
+impl Architecture {
+    /// A new architecture of the current format.
+    pub fn new(name: &str, input_shape: Vec<usize>, layers: Vec<FloatLayer>) -> Self {
+        Architecture {
+            format: ARCH_FORMAT.to_string(),
+            name: name.to_string(),
+            input_shape,
+            layers,
+        }
+    }
+
+    /// Parses and checks an architecture file's text.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| ModelError::Arch(format!("malformed JSON: {e}")))?;
+        let format = value.get("format").and_then(|f| f.as_str()).unwrap_or("");
+        if format != ARCH_FORMAT {
+            return Err(ModelError::Arch(format!(
+                "unsupported format {format:?}: this zkinfer reads {ARCH_FORMAT:?}"
+            )));
+        }
+        let arch: Architecture =
+            serde_json::from_value(value).map_err(|e| ModelError::Arch(e.to_string()))?;
+        arch.check_wiring()?;
+        Ok(arch)
+    }
+
+    /// The architecture file's text.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("an architecture serializes");
+        text.push('\n');
+        text
+    }
+
+    /// Checks arities and that every layer reads earlier tensors. Shapes are
+    /// checked when weights are attached ([`crate::FloatModel::new`]).
+    pub fn check_wiring(&self) -> Result<()> {
+        if self.input_shape.is_empty() || self.input_shape.contains(&0) {
+            return Err(ModelError::Arch(format!(
+                "input_shape {:?} must be non-empty with positive dimensions",
+                self.input_shape
+            )));
+        }
+        if self.layers.is_empty() {
+            return Err(ModelError::Arch("no layers".into()));
+        }
+        for (i, layer) in self.layers.iter().enumerate() {
+            let ids = layer.input_ids(i);
+            if ids.len() != layer.op.arity() {
+                return Err(ModelError::Arch(format!(
+                    "layer {i} ({}) takes {} input(s), {} given",
+                    layer.op.name(),
+                    layer.op.arity(),
+                    ids.len()
+                )));
+            }
+            if let Some(bad) = ids.iter().find(|&&id| id > i) {
+                return Err(ModelError::Arch(format!(
+                    "layer {i} ({}) reads tensor {bad}, which is not computed before it",
+                    layer.op.name()
+                )));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,241 @@
+//! [`FloatModel`]: an [`Architecture`] with its f32 weights, run in candle.
+
+use crate::arch::{Architecture, FloatOp};
+use crate::error::{ModelError, Result};
+use crate::kernels;
+use candle_core::{DType, Device, Tensor};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// A float model: architecture, weights, and the shape of every tensor.
+#[derive(Clone, Debug)]
+pub struct FloatModel {
+    arch: Architecture,
+    params: HashMap<String, Tensor>,
+    shapes: Vec<Vec<usize>>,
+}
+
+impl FloatModel {
+    /// Attaches weights to an architecture, checking that every weight is
+    /// present with the shape its layer needs and that shapes flow.
+    pub fn new(arch: Architecture, params: HashMap<String, Tensor>) -> Result<Self> {
+        arch.check_wiring()?;
+        let params = params
+            .into_iter()
+            .map(|(k, v)| Ok((k, v.to_dtype(DType::F32)?)))
+            .collect::<Result<HashMap<_, _>>>()?;
+        let shapes = infer_shapes(&arch, &params)?;
+        Ok(FloatModel {
+            arch,
+            params,
+            shapes,
+        })
+    }
+
+    /// Loads an architecture file and a safetensors file.
+    pub fn load(arch_path: &Path, weights_path: &Path) -> Result<Self> {
+        let text = crate::read_text(arch_path)?;
+        let arch = Architecture::from_json(&text)
+            .map_err(|e| ModelError::Arch(format!("{}: {e}", arch_path.display())))?;
+        let bytes = std::fs::read(weights_path).map_err(|source| ModelError::Io {
+            path: weights_path.to_path_buf(),
+            source,
+        })?;
+        Self::from_bytes(arch, &bytes)
+            .map_err(|e| ModelError::Weights(format!("{}: {e}", weights_path.display())))
+    }
+
+    /// An architecture with weights from safetensors bytes.
+    pub fn from_bytes(arch: Architecture, safetensors: &[u8]) -> Result<Self> {
+        let params = candle_core::safetensors::load_buffer(safetensors, &Device::Cpu)
+            .map_err(|e| ModelError::Weights(format!("not a readable safetensors file ({e})")))?;
+        Self::new(arch, params)
+    }
+
+    /// The architecture.
+    pub fn arch(&self) -> &Architecture {
+        &self.arch
+    }
+
+    /// The weights, by safetensors name.
+    pub fn params(&self) -> &HashMap<String, Tensor> {
+        &self.params
+    }
+
+    /// The shape of every tensor (no batch dimension): input first, then
+    /// each layer's output.
+    pub fn shapes(&self) -> &[Vec<usize>] {
+        &self.shapes
+    }
+
+    /// The weight and bias of layer `name`.
+    pub fn weight_and_bias(&self, name: &str) -> Result<(&Tensor, &Tensor)> {
+        let get = |suffix: &str| {
+            let key = format!("{name}.{suffix}");
+            self.params
+                .get(&key)
+                .ok_or_else(|| ModelError::Weights(format!("missing tensor {key:?}")))
+        };
+        Ok((get("weight")?, get("bias")?))
+    }
+
+    /// Runs a batch `[n, ...input_shape]` and returns every tensor: the input
+    /// first, then each layer's output.
+    pub fn forward_all(&self, x: &Tensor) -> Result<Vec<Tensor>> {
+        let mut tensors = vec![x.to_dtype(DType::F32)?];
+        for (i, layer) in self.arch.layers.iter().enumerate() {
+            let args: Vec<&Tensor> = layer.input_ids(i).iter().map(|&id| &tensors[id]).collect();
+            let out = self.apply(&layer.op, &args)?;
+            tensors.push(out);
+        }
+        Ok(tensors)
+    }
+
+    /// Runs a batch and returns the output `[n, ...output_shape]`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(self.forward_all(x)?.pop().expect("a model has layers"))
+    }
+
+    fn apply(&self, op: &FloatOp, args: &[&Tensor]) -> Result<Tensor> {
+        let x = args[0];
+        let batch = x.dim(0)?;
+        Ok(match op {
+            FloatOp::Linear { name, .. } => {
+                let (w, b) = self.weight_and_bias(name)?;
+                x.matmul(&w.t()?)?.broadcast_add(b)?
+            }
+            FloatOp::Conv2d {
+                name,
+                stride,
+                padding,
+                ..
+            } => {
+                let (w, b) = self.weight_and_bias(name)?;
+                let y = kernels::conv2d(x, w, *stride, *padding, 1)?;
+                y.broadcast_add(&b.reshape((1, b.dim(0)?, 1, 1))?)?
+            }
+            FloatOp::Relu => x.relu()?,
+            FloatOp::MaxPool2d { kernel, stride } => {
+                x.max_pool2d_with_stride((kernel[0], kernel[1]), stride_or(*stride, *kernel))?
+            }
+            FloatOp::AvgPool2d { kernel, stride } => {
+                x.avg_pool2d_with_stride((kernel[0], kernel[1]), stride_or(*stride, *kernel))?
+            }
+            FloatOp::Flatten => x.flatten_from(1)?,
+            FloatOp::Reshape { shape } => {
+                let mut dims = vec![batch];
+                dims.extend(shape);
+                x.reshape(dims)?
+            }
+            FloatOp::Add => x.add(args[1])?,
+            FloatOp::Sigmoid => candle_nn::ops::sigmoid(x)?,
+            FloatOp::Tanh => x.tanh()?,
+        })
+    }
+}
+
+fn stride_or(stride: Option<[usize; 2]>, kernel: [usize; 2]) -> (usize, usize) {
+    let s = stride.unwrap_or(kernel);
+    (s[0], s[1])
+}
+
+/// Checks weights and derives the shape of every tensor, naming the layer at
+/// fault.
+fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result<Vec<Vec<usize>>> {
+    let mut shapes = vec![arch.input_shape.clone()];
+    for (i, layer) in arch.layers.iter().enumerate() {
+        let fail =
+            |msg: String| ModelError::Arch(format!("layer {i} ({}): {msg}", layer.op.name()));
+        let ids = layer.input_ids(i);
+        let x = &shapes[ids[0]];
+        let check_param = |key: String, want: &[usize]| -> Result<()> {
+            match params.get(&key) {
+                None => Err(ModelError::Weights(format!(
+                    "layer {i} ({}) needs tensor {key:?}, which the weights file lacks",
+                    layer.op.name()
+                ))),
+                Some(t) if t.dims() != want => Err(ModelError::Weights(format!(
+                    "tensor {key:?} has shape {:?}, layer {i} ({}) needs {want:?}",
+                    t.dims(),
+                    layer.op.name()
+                ))),
+                Some(_) => Ok(()),
+            }
+        };
+        let out = match &layer.op {
+            FloatOp::Linear {
+                name,
+                in_features,
+                out_features,
+            } => {
+                if x != &[*in_features] {
+                    return Err(fail(format!(
+                        "expects a vector of {in_features}, its input has shape {x:?} (flatten first)"
+                    )));
+                }
+                check_param(format!("{name}.weight"), &[*out_features, *in_features])?;
+                check_param(format!("{name}.bias"), &[*out_features])?;
+                vec![*out_features]
+            }
+            FloatOp::Conv2d {
+                name,
+                in_channels,
+                out_channels,
+                kernel,
+                stride,
+                padding,
+            } => {
+                let &[c, h, w] = x.as_slice() else {
+                    return Err(fail(format!(
+                        "expects a [c, h, w] image, its input has shape {x:?}"
+                    )));
+                };
+                if c != *in_channels {
+                    return Err(fail(format!(
+                        "expects {in_channels} channels, its input has {c}"
+                    )));
+                }
+                check_param(
+                    format!("{name}.weight"),
+                    &[*out_channels, *in_channels, kernel[0], kernel[1]],
+                )?;
+                check_param(format!("{name}.bias"), &[*out_channels])?;
+                let [oh, ow] = zkinfer_quant::window_output([h, w], *kernel, *stride, *padding)
+                    .map_err(fail)?;
+                vec![*out_channels, oh, ow]
+            }
+            FloatOp::MaxPool2d { kernel, stride } | FloatOp::AvgPool2d { kernel, stride } => {
+                let &[c, h, w] = x.as_slice() else {
+                    return Err(fail(format!(
+                        "expects a [c, h, w] image, its input has shape {x:?}"
+                    )));
+                };
+                let [oh, ow] = zkinfer_quant::window_output(
+                    [h, w],
+                    *kernel,
+                    stride.unwrap_or(*kernel),
+                    [0, 0],
+                )
+                .map_err(fail)?;
+                vec![c, oh, ow]
+            }
+            FloatOp::Flatten => vec![x.iter().product()],
+            FloatOp::Reshape { shape } => {
+                if shape.iter().product::<usize>() != x.iter().product::<usize>() {
+                    return Err(fail(format!("cannot reshape {x:?} to {shape:?}")));
+                }
+                shape.clone()
+            }
+            FloatOp::Add => {
+                let y = &shapes[ids[1]];
+                if x != y {
+                    return Err(fail(format!("adds shapes {x:?} and {y:?}")));
+                }
+                x.clone()
+            }
+            FloatOp::Relu | FloatOp::Sigmoid | FloatOp::Tanh => x.clone(),
+        };
+        shapes.push(out);
+    }
+    Ok(shapes)
+}

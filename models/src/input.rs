@@ -1,0 +1,155 @@
+//! Input files: what `zkinfer infer`, `prove` and `quantize` read.
+//!
+//! Accepted shapes, all JSON:
+//!
+//! * zkinfer's `{"input": [...]}` — one sample; the array may be nested (a
+//!   `1×8×8` image) and is flattened row-major;
+//! * zkinfer's `{"inputs": [[...], ...]}` — several samples;
+//! * EZKL's `{"input_data": [[...]]}` — one flat array per model input (so
+//!   exactly one for zkinfer's single-input models); a calibration file may
+//!   concatenate several samples in that array.
+//!
+//! JSON has no NaN or infinity; files written by Python's `json` module may
+//! still contain `NaN` or `Infinity`, which get an error of their own.
+
+use crate::error::{ModelError, Result};
+use serde_json::Value;
+use std::path::Path;
+
+/// Reads the samples of an input file, each a flat vector of `numel`
+/// values. `numel` splits EZKL's concatenated `input_data` into samples and
+/// checks every sample's length.
+pub fn read_samples(path: &Path, numel: usize) -> Result<Vec<Vec<f64>>> {
+    let text = crate::read_text(path)?;
+    parse_samples(&text, numel).map_err(|e| ModelError::Data(format!("{}: {e}", path.display())))
+}
+
+/// Reads exactly one sample.
+pub fn read_single(path: &Path, numel: usize) -> Result<Vec<f64>> {
+    let mut samples = read_samples(path, numel)?;
+    if samples.len() != 1 {
+        return Err(ModelError::Data(format!(
+            "{}: holds {} samples, this command takes one",
+            path.display(),
+            samples.len()
+        )));
+    }
+    Ok(samples.remove(0))
+}
+
+/// [`read_samples`] on text.
+pub fn parse_samples(text: &str, numel: usize) -> std::result::Result<Vec<Vec<f64>>, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        if let Some(word) = ["NaN", "Infinity"].iter().find(|w| text.contains(*w)) {
+            format!("contains {word}: inputs must be finite numbers ({e})")
+        } else {
+            format!("malformed JSON: {e}")
+        }
+    })?;
+    let obj = value
+        .as_object()
+        .ok_or("expected a JSON object with \"input\", \"inputs\" or \"input_data\"")?;
+    let samples = if let Some(v) = obj.get("input") {
+        vec![flatten(v, "input")?]
+    } else if let Some(v) = obj.get("inputs") {
+        let list = v
+            .as_array()
+            .ok_or("\"inputs\" must be an array of samples")?;
+        list.iter()
+            .enumerate()
+            .map(|(i, s)| flatten(s, &format!("inputs[{i}]")))
+            .collect::<std::result::Result<Vec<_>, _>>()?
+    } else if let Some(v) = obj.get("input_data") {
+        let per_input = v
+            .as_array()
+            .ok_or("\"input_data\" must be an array with one array per model input")?;
+        if per_input.len() != 1 {
+            return Err(format!(
+                "\"input_data\" has {} arrays; zkinfer models have one input",
+                per_input.len()
+            ));
+        }
+        let flat = flatten(&per_input[0], "input_data[0]")?;
+        if numel == 0 || flat.len() % numel != 0 || flat.is_empty() {
+            return Err(format!(
+                "\"input_data[0]\" has {} values, not a positive multiple of the model's {numel}",
+                flat.len()
+            ));
+        }
+        flat.chunks(numel).map(<[f64]>::to_vec).collect()
+    } else {
+        return Err("expected a field \"input\", \"inputs\" or \"input_data\"".into());
+    };
+    if samples.is_empty() {
+        return Err("holds no samples".into());
+    }
+    for (i, s) in samples.iter().enumerate() {
+        if s.len() != numel {
+            return Err(format!(
+                "sample {i} has {} values, the model's input has {numel}",
+                s.len()
+            ));
+        }
+    }
+    Ok(samples)
+}
+
+fn flatten(v: &Value, field: &str) -> std::result::Result<Vec<f64>, String> {
+    fn walk(v: &Value, out: &mut Vec<f64>, field: &str) -> std::result::Result<(), String> {
+        match v {
+            Value::Array(items) => items.iter().try_for_each(|item| walk(item, out, field)),
+            Value::Number(n) => {
+                let x = n
+                    .as_f64()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| format!("{field}: {n} is not a finite number"))?;
+                out.push(x);
+                Ok(())
+            }
+            other => Err(format!("{field}[{}] is {other}, not a number", out.len())),
+        }
+    }
+    let mut out = vec![];
+    walk(v, &mut out, field)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_accepted_shape() {
+        assert_eq!(
+            parse_samples(r#"{"input": [1, 2.5]}"#, 2).unwrap(),
+            vec![vec![1.0, 2.5]]
+        );
+        assert_eq!(
+            parse_samples(r#"{"input": [[[1, 2], [3, 4]]]}"#, 4).unwrap(),
+            vec![vec![1.0, 2.0, 3.0, 4.0]]
+        );
+        assert_eq!(
+            parse_samples(r#"{"inputs": [[1, 2], [3, 4]]}"#, 2).unwrap(),
+            vec![vec![1.0, 2.0], vec![3.0, 4.0]]
+        );
+        assert_eq!(
+            parse_samples(r#"{"input_data": [[1, 2, 3, 4]]}"#, 2).unwrap(),
+            vec![vec![1.0, 2.0], vec![3.0, 4.0]]
+        );
+    }
+
+    #[test]
+    fn refuses_bad_files_with_a_reason() {
+        let err = |t: &str, n| parse_samples(t, n).unwrap_err();
+        assert!(err(r#"{"input": [1, NaN]}"#, 2).contains("NaN"));
+        assert!(err(r#"{"input": [1, Infinity]}"#, 2).contains("Infinity"));
+        assert!(err(r#"{"input": [1, 2e400]}"#, 2).contains("malformed JSON"));
+        assert!(err(r#"{"input": [1, "a"]}"#, 2).contains("input[1] is \"a\""));
+        assert!(err(r#"{"input": [1, 2, 3]}"#, 2).contains("sample 0 has 3 values"));
+        assert!(err(r#"{"input_data": [[1, 2, 3]]}"#, 2).contains("not a positive multiple"));
+        assert!(err(r#"{"input_data": [[1], [2]]}"#, 1).contains("one input"));
+        assert!(err(r#"{"inputs": []}"#, 2).contains("no samples"));
+        assert!(err(r#"{"other": 1}"#, 2).contains("expected a field"));
+        assert!(err(r#"{"input": [1, 2"#, 2).contains("malformed JSON"));
+    }
+}

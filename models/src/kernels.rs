@@ -1,0 +1,66 @@
+//! Small candle building blocks shared by the float model and the integer
+//! engine: convolution with per-axis stride and padding, and window sums.
+
+use candle_core::{DType, Result, Tensor};
+
+/// Convolution of an `[n, c, h, w]` batch with `[o, c / groups, kh, kw]`
+/// kernels, zero padding `padding` on each side and per-axis `stride`.
+///
+/// candle takes one padding and one stride for both axes; asymmetric ones are
+/// applied here (explicit zero padding, and subsampling a stride-1 result).
+pub fn conv2d(
+    x: &Tensor,
+    kernel: &Tensor,
+    stride: [usize; 2],
+    padding: [usize; 2],
+    groups: usize,
+) -> Result<Tensor> {
+    let x = if padding[0] == padding[1] {
+        x.clone()
+    } else {
+        x.pad_with_zeros(2, padding[0], padding[0])?
+            .pad_with_zeros(3, padding[1], padding[1])?
+    };
+    let pad = if padding[0] == padding[1] {
+        padding[0]
+    } else {
+        0
+    };
+    if stride[0] == stride[1] {
+        return x.conv2d(kernel, pad, stride[0], 1, groups);
+    }
+    let full = x.conv2d(kernel, pad, 1, 1, groups)?;
+    let full = subsample(&full, 2, stride[0])?;
+    subsample(&full, 3, stride[1])
+}
+
+/// Keeps every `step`-th index of dimension `dim`, starting at 0.
+fn subsample(x: &Tensor, dim: usize, step: usize) -> Result<Tensor> {
+    if step == 1 {
+        return Ok(x.clone());
+    }
+    let len = x.dim(dim)?;
+    let keep: Vec<u32> = (0..len).step_by(step).map(|i| i as u32).collect();
+    let ids = Tensor::new(keep.as_slice(), x.device())?;
+    x.index_select(&ids, dim)
+}
+
+/// Sum over each `kernel` window of an `[n, c, h, w]` batch: a depthwise
+/// convolution with a kernel of ones, in the batch's float dtype.
+pub fn window_sum(x: &Tensor, kernel: [usize; 2], stride: [usize; 2]) -> Result<Tensor> {
+    let channels = x.dim(1)?;
+    let ones = Tensor::ones((channels, 1, kernel[0], kernel[1]), x.dtype(), x.device())?;
+    conv2d(x, &ones, stride, [0, 0], channels)
+}
+
+/// Floor division of an i64 tensor by a positive constant.
+///
+/// candle's integer division truncates toward zero; where it rounded a
+/// negative quotient up (`q·d > t`), step one down.
+pub fn floor_div_i64(t: &Tensor, d: i64) -> Result<Tensor> {
+    debug_assert_eq!(t.dtype(), DType::I64);
+    let divisor = Tensor::full(d, t.shape(), t.device())?;
+    let q = t.div(&divisor)?;
+    let rounded_up = q.mul(&divisor)?.gt(t)?.to_dtype(DType::I64)?;
+    q.sub(&rounded_up)
+}

@@ -1,0 +1,360 @@
+//! Post-training quantization with calibration: picks power-of-two scales
+//! and bounds from what a float model computes on sample data, and builds a
+//! [`QuantizedModel`].
+//!
+//! * Weights: per layer, the largest scale at which every weight fits in
+//!   `weight_bits` (rounding half away from zero); biases at the accumulator
+//!   scale `s_x + s_w`.
+//! * Activations: each linear or conv layer is followed by a [`Rescale`] to
+//!   the largest scale at which the calibrated maximum fits in
+//!   `activation_bits - headroom_bits` bits; the declared bound is
+//!   `activation_bits`, so inputs up to `2^headroom_bits` times larger than
+//!   anything seen in calibration still fit.
+//! * Sigmoid and tanh: a rescale into a `table_bits` domain, then a table
+//!   whose outputs have `activation_bits - 2` fractional bits.
+//!
+//! The result is refused when an accumulator could reach 2^53 (where the f64
+//! engine stops being exact) or when a calibration sample leaves a bound.
+
+use crate::arch::FloatOp;
+use crate::error::{ModelError, Result};
+use crate::float::FloatModel;
+use candle_core::{Device, Tensor};
+use zkinfer_quant::{
+    self as quant, ops, Calibration, Conv2d, Linear, Node, Op, Pool2d, QuantizedModel, Rescale,
+    Scale, Shape, TableActivation, TensorId, TensorSpec,
+};
+
+/// Bit budgets for quantization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuantizeOptions {
+    /// Signed bits per weight.
+    pub weight_bits: u32,
+    /// Declared signed bits of every activation (the bound the circuit checks).
+    pub activation_bits: u32,
+    /// Bits of the activation bound kept free above the calibrated maximum.
+    pub headroom_bits: u32,
+    /// Signed bits of the domain of sigmoid and tanh tables.
+    pub table_bits: u32,
+}
+
+impl Default for QuantizeOptions {
+    fn default() -> Self {
+        QuantizeOptions {
+            weight_bits: 8,
+            activation_bits: 12,
+            headroom_bits: 1,
+            table_bits: 8,
+        }
+    }
+}
+
+/// Quantizes a float model, calibrating on `samples` (flat inputs).
+pub fn quantize(
+    model: &FloatModel,
+    samples: &[Vec<f32>],
+    options: &QuantizeOptions,
+) -> Result<QuantizedModel> {
+    check_options(options)?;
+    let batch = calibration_batch(model, samples)?;
+    let floats = model.forward_all(&batch)?;
+    let max_abs = floats
+        .iter()
+        .map(|t| Ok(t.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()? as f64))
+        .collect::<Result<Vec<f64>>>()?;
+    let flat_input = batch.flatten_all()?;
+    let calibration = Calibration {
+        samples: samples.len(),
+        input_min: flat_input.min(0)?.to_scalar::<f32>()? as f64,
+        input_max: flat_input.max(0)?.to_scalar::<f32>()? as f64,
+    };
+
+    let act = options.activation_bits - options.headroom_bits;
+    let input = TensorSpec {
+        shape: Shape(model.arch().input_shape.clone()),
+        scale: Scale(fit_scale(max_abs[0], act)),
+        bits: options.activation_bits,
+    };
+    let mut graph = GraphBuilder::new(model.arch().name.clone(), input);
+    // Float tensor id → quantized tensor id.
+    let mut ids: Vec<TensorId> = vec![0];
+    for (i, layer) in model.arch().layers.iter().enumerate() {
+        let args: Vec<TensorId> = layer.input_ids(i).iter().map(|&f| ids[f]).collect();
+        let x = args[0];
+        let out_scale = Scale(fit_scale(max_abs[i + 1], act));
+        let id = match &layer.op {
+            FloatOp::Linear { name, .. } => {
+                let s_x = graph.spec(x).scale;
+                let (weight, bias) = model.weight_and_bias(name)?;
+                let (weight, weight_scale, bias) = quantize_params(weight, bias, s_x, options)?;
+                let acc = graph.push(
+                    Op::Linear(Linear {
+                        weight,
+                        weight_scale,
+                        bias,
+                    }),
+                    &[x],
+                )?;
+                graph.rescale_to(acc, out_scale, options.activation_bits)?
+            }
+            FloatOp::Conv2d {
+                name,
+                stride,
+                padding,
+                ..
+            } => {
+                let s_x = graph.spec(x).scale;
+                let (weight, bias) = model.weight_and_bias(name)?;
+                let (weight, weight_scale, bias) = quantize_params(weight, bias, s_x, options)?;
+                let conv = Conv2d {
+                    weight,
+                    weight_scale,
+                    bias,
+                    stride: *stride,
+                    padding: *padding,
+                };
+                let acc = graph.push(Op::Conv2d(conv), &[x])?;
+                graph.rescale_to(acc, out_scale, options.activation_bits)?
+            }
+            FloatOp::Relu => graph.push(Op::Relu, &[x])?,
+            FloatOp::MaxPool2d { kernel, stride } => graph.push(
+                Op::MaxPool2d(Pool2d {
+                    kernel: *kernel,
+                    stride: stride.unwrap_or(*kernel),
+                }),
+                &[x],
+            )?,
+            FloatOp::AvgPool2d { kernel, stride } => graph.push(
+                Op::AvgPool2d(Pool2d {
+                    kernel: *kernel,
+                    stride: stride.unwrap_or(*kernel),
+                }),
+                &[x],
+            )?,
+            FloatOp::Flatten => graph.push(Op::Flatten, &[x])?,
+            FloatOp::Reshape { shape } => graph.push(
+                Op::Reshape {
+                    shape: Shape(shape.clone()),
+                },
+                &[x],
+            )?,
+            FloatOp::Add => {
+                // Bring both sides to the smaller of the two scales.
+                let scale = graph.spec(args[0]).scale.min(graph.spec(args[1]).scale);
+                let a = graph.rescale_down(args[0], scale)?;
+                let b = graph.rescale_down(args[1], scale)?;
+                graph.push(Op::Add, &[a, b])?
+            }
+            FloatOp::Sigmoid | FloatOp::Tanh => {
+                let domain_scale = Scale(fit_scale(
+                    max_abs[layer.input_ids(i)[0]],
+                    options.table_bits - options.headroom_bits,
+                ));
+                let t = graph.rescale_to(x, domain_scale, options.table_bits)?;
+                let domain_scale = graph.spec(t).scale;
+                let f: fn(f64) -> f64 = match layer.op {
+                    FloatOp::Sigmoid => |v| 1.0 / (1.0 + (-v).exp()),
+                    _ => f64::tanh,
+                };
+                let table = build_table(f, options.table_bits, domain_scale, options)?;
+                let op = match layer.op {
+                    FloatOp::Sigmoid => Op::Sigmoid(table),
+                    _ => Op::Tanh(table),
+                };
+                graph.push(op, &[t])?
+            }
+        };
+        ids.push(id);
+    }
+    let model = graph.finish(calibration)?;
+    check_calibration_bounds(&model, samples)?;
+    Ok(model)
+}
+
+fn check_options(o: &QuantizeOptions) -> Result<()> {
+    let ok = (2..=16).contains(&o.weight_bits)
+        && (2..=32).contains(&o.activation_bits)
+        && o.headroom_bits < o.activation_bits - 1
+        && (2..=TableActivation::MAX_INPUT_BITS).contains(&o.table_bits)
+        && o.headroom_bits < o.table_bits - 1;
+    if ok {
+        Ok(())
+    } else {
+        Err(ModelError::Calibration(format!(
+            "unusable bit budget {o:?}: weight bits 2..=16, activation bits 2..=32, \
+             table bits 2..=16, headroom below both"
+        )))
+    }
+}
+
+/// Checks the samples and stacks them into a batch `[n, ...input_shape]`.
+fn calibration_batch(model: &FloatModel, samples: &[Vec<f32>]) -> Result<Tensor> {
+    let shape = &model.arch().input_shape;
+    let numel: usize = shape.iter().product();
+    if samples.is_empty() {
+        return Err(ModelError::Calibration(
+            "the calibration set is empty".into(),
+        ));
+    }
+    for (n, sample) in samples.iter().enumerate() {
+        if sample.len() != numel {
+            return Err(ModelError::Calibration(format!(
+                "sample {n} has {} values, the model's input {shape:?} has {numel}",
+                sample.len()
+            )));
+        }
+        if let Some(i) = sample.iter().position(|v| !v.is_finite()) {
+            return Err(ModelError::Calibration(format!(
+                "sample {n} value {i} is {}, not a finite number",
+                sample[i]
+            )));
+        }
+    }
+    let flat: Vec<f32> = samples.iter().flatten().copied().collect();
+    let mut dims = vec![samples.len()];
+    dims.extend(shape);
+    Ok(Tensor::from_vec(flat, dims, &Device::Cpu)?)
+}
+
+/// The largest scale `s` with `max_abs · 2^s ≤ 2^(bits-1) - 1`, so that the
+/// largest magnitude still rounds into `bits` signed bits.
+fn fit_scale(max_abs: f64, bits: u32) -> i32 {
+    let limit = ((1u64 << (bits - 1)) - 1) as f64;
+    if max_abs <= 0.0 || !max_abs.is_finite() {
+        // Nothing to fit (an all-zero tensor): any scale will do.
+        return bits as i32 - 2;
+    }
+    let mut s = (limit / max_abs).log2().floor() as i32;
+    // Guard the floor against log2's last-bit error, both ways.
+    while max_abs * 2f64.powi(s) > limit {
+        s -= 1;
+    }
+    while max_abs * 2f64.powi(s + 1) <= limit {
+        s += 1;
+    }
+    s.clamp(-30, 40)
+}
+
+fn quantize_params(
+    weight: &Tensor,
+    bias: &Tensor,
+    s_x: Scale,
+    o: &QuantizeOptions,
+) -> Result<(quant::Tensor, Scale, Vec<i64>)> {
+    let w: Vec<f32> = weight.flatten_all()?.to_vec1()?;
+    let b: Vec<f32> = bias.flatten_all()?.to_vec1()?;
+    if let Some(v) = w.iter().chain(&b).find(|v| !v.is_finite()) {
+        return Err(ModelError::Weights(format!("a weight or bias is {v}")));
+    }
+    let max_abs = w.iter().map(|v| v.abs() as f64).fold(0.0, f64::max);
+    let s_w = Scale(fit_scale(max_abs, o.weight_bits));
+    let q = |v: f32, s: Scale| {
+        ops::quantize(v as f64, s.0)
+            .ok_or_else(|| ModelError::Weights(format!("{v} does not fit an integer at scale {s}")))
+    };
+    let wq = w.iter().map(|&v| q(v, s_w)).collect::<Result<Vec<_>>>()?;
+    let acc_scale = Scale(s_x.0 + s_w.0);
+    let bq = b
+        .iter()
+        .map(|&v| q(v, acc_scale))
+        .collect::<Result<Vec<_>>>()?;
+    let wt = quant::Tensor::new(weight.dims().to_vec(), wq).expect("same length as the weight");
+    Ok((wt, s_w, bq))
+}
+
+fn build_table(
+    f: fn(f64) -> f64,
+    input_bits: u32,
+    domain_scale: Scale,
+    o: &QuantizeOptions,
+) -> Result<TableActivation> {
+    let output_scale = Scale(o.activation_bits as i32 - 2);
+    let min = -(1i64 << (input_bits - 1));
+    let values = (0..1i64 << input_bits)
+        .map(|i| {
+            let x = domain_scale.dequantize(min + i);
+            ops::quantize(f(x), output_scale.0).expect("sigmoid and tanh are bounded")
+        })
+        .collect();
+    Ok(TableActivation {
+        input_bits,
+        output_scale,
+        values,
+    })
+}
+
+fn check_calibration_bounds(model: &QuantizedModel, samples: &[Vec<f32>]) -> Result<()> {
+    for (n, sample) in samples.iter().enumerate() {
+        let values: Vec<f64> = sample.iter().map(|&v| v as f64).collect();
+        let input = model.quantize_input(&values)?;
+        model
+            .forward(&input)
+            .map_err(|e| ModelError::Calibration(format!("sample {n}: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Builds a graph node by node, validating as it goes so that each step can
+/// read the scale and bound the previous steps produced.
+struct GraphBuilder {
+    name: String,
+    input: TensorSpec,
+    nodes: Vec<Node>,
+    specs: Vec<TensorSpec>,
+}
+
+impl GraphBuilder {
+    fn new(name: String, input: TensorSpec) -> Self {
+        let specs = vec![input.clone()];
+        GraphBuilder {
+            name,
+            input,
+            nodes: vec![],
+            specs,
+        }
+    }
+
+    fn spec(&self, id: TensorId) -> &TensorSpec {
+        &self.specs[id]
+    }
+
+    fn push(&mut self, op: Op, inputs: &[TensorId]) -> Result<TensorId> {
+        self.nodes.push(Node {
+            inputs: inputs.to_vec(),
+            op,
+        });
+        let partial = QuantizedModel::new(&self.name, self.input.clone(), self.nodes.clone(), None)
+            .map_err(|e| ModelError::Calibration(format!("cannot quantize this model: {e}")))?;
+        self.specs = partial.specs().to_vec();
+        Ok(self.nodes.len())
+    }
+
+    /// Rescales `x` to `scale` (or leaves its scale if it is already at or
+    /// below it), declaring a `bits` bound.
+    fn rescale_to(&mut self, x: TensorId, scale: Scale, bits: u32) -> Result<TensorId> {
+        let shift = (self.spec(x).scale.0 - scale.0).max(0) as u32;
+        self.push(Op::Rescale(Rescale { shift, bits }), &[x])
+    }
+
+    /// Rescales `x` down to `scale`; no node when it is already there.
+    fn rescale_down(&mut self, x: TensorId, scale: Scale) -> Result<TensorId> {
+        let spec = self.spec(x);
+        let shift = (spec.scale.0 - scale.0) as u32;
+        if shift == 0 {
+            return Ok(x);
+        }
+        // Shifting right never widens a value: the rounded quotient of a
+        // b-bit integer by 2^shift fits in b - shift + 1 bits.
+        let bits = (spec.bits.saturating_sub(shift) + 1).max(2);
+        self.push(Op::Rescale(Rescale { shift, bits }), &[x])
+    }
+
+    fn finish(self, calibration: Calibration) -> Result<QuantizedModel> {
+        Ok(QuantizedModel::new(
+            self.name,
+            self.input,
+            self.nodes,
+            Some(calibration),
+        )?)
+    }
+}
