@@ -54,30 +54,27 @@ impl Engine {
         dims.extend(model.input().shape.dims());
         let flat: Vec<i64> = inputs.iter().flat_map(|t| t.data.iter().copied()).collect();
         let mut tensors = vec![Tensor::from_vec(flat, dims, &self.device)?];
-        for node in model.nodes() {
+        let mut traces: Vec<Trace> = inputs
+            .iter()
+            .map(|x| Trace {
+                tensors: vec![x.clone()],
+            })
+            .collect();
+        for (index, node) in model.nodes().iter().enumerate() {
             let args: Vec<&Tensor> = node.inputs.iter().map(|&id| &tensors[id]).collect();
             let out = self.apply(&node.op, &args)?;
-            tensors.push(out);
-        }
-        let traces = (0..inputs.len())
-            .map(|n| {
-                let tensors = tensors
-                    .iter()
-                    .zip(model.specs())
-                    .map(|(t, spec)| {
-                        Ok(quant::Tensor {
-                            shape: spec.shape.clone(),
-                            data: t.get(n)?.flatten_all()?.to_vec1::<i64>()?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                Ok(Trace { tensors })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        for trace in &traces {
-            for (id, t) in trace.tensors.iter().enumerate() {
-                model.check_tensor(id, t)?;
+            // Check each node before the next one reads it, as the reference
+            // pass does: a table must never be indexed out of its domain.
+            let shape = &model.specs()[index + 1].shape;
+            for (n, trace) in traces.iter_mut().enumerate() {
+                let t = quant::Tensor {
+                    shape: shape.clone(),
+                    data: out.get(n)?.flatten_all()?.to_vec1::<i64>()?,
+                };
+                model.check_tensor(index + 1, &t)?;
+                trace.tensors.push(t);
             }
+            tensors.push(out);
         }
         Ok(traces)
     }

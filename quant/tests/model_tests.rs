@@ -1,0 +1,323 @@
+//! Model validation, the model file, and the digest.
+
+use sha2::{Digest, Sha256};
+use zkinfer_quant::{
+    Conv2d, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale, Shape,
+    TableActivation, Tensor, TensorSpec,
+};
+
+fn vector(n: usize, scale: i32, bits: u32) -> TensorSpec {
+    TensorSpec {
+        shape: Shape(vec![n]),
+        scale: Scale(scale),
+        bits,
+    }
+}
+
+fn linear(out: usize, inp: usize, w: i64, b: i64) -> Op {
+    Op::Linear(Linear {
+        weight: Tensor::new([out, inp], vec![w; out * inp]).unwrap(),
+        weight_scale: Scale(3),
+        bias: vec![b; out],
+    })
+}
+
+fn node(inputs: &[usize], op: Op) -> Node {
+    Node {
+        inputs: inputs.to_vec(),
+        op,
+    }
+}
+
+/// linear 2→1 (weights [3, -2], bias 5, scale 2^-3) then rescale by 3.
+fn tiny() -> QuantizedModel {
+    let lin = Op::Linear(Linear {
+        weight: Tensor::new([1, 2], vec![3, -2]).unwrap(),
+        weight_scale: Scale(3),
+        bias: vec![5],
+    });
+    QuantizedModel::new(
+        "tiny",
+        vector(2, 2, 8),
+        vec![
+            node(&[0], lin),
+            node(&[1], Op::Rescale(Rescale { shift: 3, bits: 8 })),
+        ],
+        None,
+    )
+    .unwrap()
+}
+
+fn invalid(input: TensorSpec, nodes: Vec<Node>) -> String {
+    QuantizedModel::new("bad", input, nodes, None)
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn specs_follow_the_graph() {
+    let m = tiny();
+    let specs = m.specs();
+    assert_eq!(specs[1].scale, Scale(5)); // 2 + 3
+                                          // |3|·128 + |-2|·128 + 5 = 645 needs 11 bits.
+    assert_eq!(specs[1].bits, 11);
+    assert_eq!(specs[2].scale, Scale(2));
+    assert_eq!(m.output().bits, 8);
+    assert_eq!(m.parameter_count(), 3);
+}
+
+#[test]
+fn invalid_graphs_are_refused_with_the_node_named() {
+    let err = invalid(vector(4, 0, 8), vec![node(&[0], linear(2, 3, 1, 0))]);
+    assert!(
+        err.contains("node 0 (linear)") && err.contains("vector of 3"),
+        "{err}"
+    );
+
+    let err = invalid(vector(4, 0, 8), vec![node(&[1], Op::Relu)]);
+    assert!(err.contains("not computed before it"), "{err}");
+
+    let err = invalid(vector(4, 0, 8), vec![node(&[0], Op::Add)]);
+    assert!(err.contains("takes 2 input(s), 1 given"), "{err}");
+
+    let mut bad_bias = linear(2, 4, 1, 0);
+    if let Op::Linear(l) = &mut bad_bias {
+        l.bias.pop();
+    }
+    let err = invalid(vector(4, 0, 8), vec![node(&[0], bad_bias)]);
+    assert!(err.contains("1 biases for 2 outputs"), "{err}");
+
+    let conv = Op::Conv2d(Conv2d {
+        weight: Tensor::new([1, 1, 3, 3], vec![1; 9]).unwrap(),
+        weight_scale: Scale(0),
+        bias: vec![0],
+        stride: [1, 1],
+        padding: [0, 0],
+    });
+    let err = invalid(vector(4, 0, 8), vec![node(&[0], conv)]);
+    assert!(err.contains("[1, h, w] image"), "{err}");
+
+    let pool = Op::MaxPool2d(Pool2d {
+        kernel: [5, 5],
+        stride: [1, 1],
+    });
+    let image = TensorSpec {
+        shape: Shape(vec![1, 4, 4]),
+        scale: Scale(0),
+        bits: 8,
+    };
+    let err = invalid(image, vec![node(&[0], pool)]);
+    assert!(err.contains("larger than the padded input"), "{err}");
+
+    let err = invalid(
+        vector(4, 0, 8),
+        vec![
+            node(&[0], Op::Rescale(Rescale { shift: 1, bits: 8 })),
+            node(&[0, 1], Op::Add),
+        ],
+    );
+    assert!(err.contains("adds scales"), "{err}");
+
+    let err = invalid(
+        vector(4, 0, 8),
+        vec![node(
+            &[0],
+            Op::Reshape {
+                shape: Shape(vec![3]),
+            },
+        )],
+    );
+    assert!(err.contains("cannot reshape"), "{err}");
+
+    let err = invalid(vector(4, 0, 0), vec![node(&[0], Op::Relu)]);
+    assert!(err.contains("input"), "{err}");
+
+    let err = invalid(vector(4, 0, 8), vec![]);
+    assert!(err.contains("no nodes"), "{err}");
+}
+
+#[test]
+fn accumulators_beyond_f64_exactness_are_refused() {
+    // 30-bit inputs times 2^20 weights, summed 16 times: about 2^54.
+    let wide = Op::Linear(Linear {
+        weight: Tensor::new([1, 16], vec![1 << 20; 16]).unwrap(),
+        weight_scale: Scale(0),
+        bias: vec![0],
+    });
+    let err = invalid(vector(16, 0, 31), vec![node(&[0], wide)]);
+    assert!(
+        err.contains("node 0 (linear)") && err.contains("53 bits"),
+        "{err}"
+    );
+}
+
+#[test]
+fn tables_must_cover_their_input_bound() {
+    let table = |input_bits| TableActivation {
+        input_bits,
+        output_scale: Scale(4),
+        values: vec![7; 1 << input_bits],
+    };
+    let err = invalid(vector(3, 0, 8), vec![node(&[0], Op::Sigmoid(table(6)))]);
+    assert!(err.contains("rescale to at most 6 bits"), "{err}");
+    let mut short = table(8);
+    short.values.pop();
+    let err = invalid(vector(3, 0, 8), vec![node(&[0], Op::Tanh(short))]);
+    assert!(err.contains("needs 256 table values, 255 given"), "{err}");
+    let ok = QuantizedModel::new(
+        "t",
+        vector(3, 0, 8),
+        vec![node(&[0], Op::Tanh(table(8)))],
+        None,
+    );
+    assert_eq!(ok.unwrap().output().bits, 4); // |7| needs 4 bits
+}
+
+#[test]
+fn forward_computes_the_documented_semantics() {
+    let m = tiny();
+    // x = [1.0, 0.25] at 2^-2 → [4, 1]; acc = 12 - 2 + 5 = 15; (15 + 4) >> 3 = 2.
+    let x = m.quantize_input(&[1.0, 0.25]).unwrap();
+    assert_eq!(x.data, vec![4, 1]);
+    let trace = m.forward(&x).unwrap();
+    assert_eq!(trace.tensors[1].data, vec![15]);
+    assert_eq!(trace.output().data, vec![2]);
+}
+
+#[test]
+fn activations_beyond_their_bound_are_an_error() {
+    let m = QuantizedModel::new(
+        "b",
+        vector(1, 0, 8),
+        vec![node(&[0], Op::Rescale(Rescale { shift: 0, bits: 4 }))],
+        None,
+    )
+    .unwrap();
+    let ok = m.forward(&Tensor::new([1], vec![7]).unwrap());
+    assert!(ok.is_ok());
+    let err = m.forward(&Tensor::new([1], vec![8]).unwrap()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            QuantError::BoundExceeded {
+                value: 8,
+                bits: 4,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("node 0 (rescale)"), "{err}");
+}
+
+#[test]
+fn inputs_are_checked_before_quantization() {
+    let m = tiny();
+    let err = m.quantize_input(&[1.0]).unwrap_err();
+    assert!(matches!(
+        err,
+        QuantError::InputLength {
+            got: 1,
+            expected: 2,
+            ..
+        }
+    ));
+    let err = m.quantize_input(&[1.0, f64::NAN]).unwrap_err();
+    assert!(matches!(err, QuantError::NonFiniteInput { index: 1, .. }));
+    // 8 bits at 2^-2 hold [-32, 31.75].
+    assert!(m.quantize_input(&[31.75, -32.0]).is_ok());
+    let err = m.quantize_input(&[0.0, 32.0]).unwrap_err();
+    assert!(
+        matches!(err, QuantError::InputOutOfRange { index: 1, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("[-32, 31.75]"), "{err}");
+}
+
+#[test]
+fn model_files_round_trip() {
+    let m = tiny();
+    let text = m.to_json();
+    assert!(text.contains("\"format\": \"zkinfer/model@1\""));
+    let back = QuantizedModel::from_json(&text).unwrap();
+    assert_eq!(back, m);
+    assert_eq!(back.to_json(), text);
+}
+
+#[test]
+fn model_files_of_another_kind_or_state_are_refused() {
+    let text = tiny().to_json();
+    let err = QuantizedModel::from_json(&text.replace("model@1", "model@2")).unwrap_err();
+    assert!(
+        matches!(err, QuantError::Format { ref found, .. } if found == "zkinfer/model@2"),
+        "{err}"
+    );
+    let err = QuantizedModel::from_json(&text[..text.len() / 2]).unwrap_err();
+    assert!(matches!(err, QuantError::Json(_)), "{err}");
+    assert!(err.to_string().contains("EOF"), "{err}");
+    let err = QuantizedModel::from_json(r#"{"format": "zkinfer/proof@1"}"#).unwrap_err();
+    assert!(matches!(err, QuantError::Format { .. }));
+    let err = QuantizedModel::from_json(r#"{"format": "zkinfer/model@1"}"#).unwrap_err();
+    assert!(err.to_string().contains("missing field"), "{err}");
+    // An edited weight no longer matches the digest.
+    let edited = text.replacen("-2", "-3", 1);
+    assert_ne!(edited, text);
+    let err = QuantizedModel::from_json(&edited).unwrap_err();
+    assert!(matches!(err, QuantError::DigestMismatch { .. }), "{err}");
+    // An edited graph that is invalid names the node.
+    let bad = text.replacen("\"bits\": 8\n    }", "\"bits\": 0\n    }", 1);
+    assert!(QuantizedModel::from_json(&bad).is_err());
+}
+
+/// The digest, computed independently from the documented encoding.
+#[test]
+fn digest_is_sha256_of_the_documented_encoding() {
+    let mut bytes: Vec<u8> = b"zkinfer/model@1\0".to_vec();
+    let u64le = |b: &mut Vec<u8>, v: u64| b.extend(v.to_le_bytes());
+    // Input spec: shape [2], scale 2 (i32), bits 8 (u32).
+    u64le(&mut bytes, 1);
+    u64le(&mut bytes, 2);
+    bytes.extend(2i32.to_le_bytes());
+    bytes.extend(8u32.to_le_bytes());
+    u64le(&mut bytes, 2); // two nodes
+                          // Node 0: inputs [0], tag 1 (linear), weight shape [1, 2] data [3, -2],
+                          // weight scale 3, bias [5].
+    u64le(&mut bytes, 1);
+    u64le(&mut bytes, 0);
+    bytes.push(1);
+    u64le(&mut bytes, 2);
+    u64le(&mut bytes, 1);
+    u64le(&mut bytes, 2);
+    u64le(&mut bytes, 2);
+    bytes.extend(3i64.to_le_bytes());
+    bytes.extend((-2i64).to_le_bytes());
+    bytes.extend(3i32.to_le_bytes());
+    u64le(&mut bytes, 1);
+    bytes.extend(5i64.to_le_bytes());
+    // Node 1: inputs [1], tag 10 (rescale), shift 3, bits 8.
+    u64le(&mut bytes, 1);
+    u64le(&mut bytes, 1);
+    bytes.push(10);
+    bytes.extend(3u32.to_le_bytes());
+    bytes.extend(8u32.to_le_bytes());
+    let expected: [u8; 32] = Sha256::digest(&bytes).into();
+    assert_eq!(tiny().digest().0, expected);
+}
+
+#[test]
+fn digest_names_semantics_not_labels() {
+    let m = tiny();
+    let (input, nodes) = (m.input().clone(), m.nodes().to_vec());
+    let renamed = QuantizedModel::new("other name", input.clone(), nodes.clone(), None).unwrap();
+    assert_eq!(renamed.digest(), m.digest());
+    let mut changed = nodes.clone();
+    if let Op::Linear(l) = &mut changed[0].op {
+        l.bias[0] += 1;
+    }
+    let changed = QuantizedModel::new("tiny", input.clone(), changed, None).unwrap();
+    assert_ne!(changed.digest(), m.digest());
+    let mut rescaled = nodes;
+    rescaled[1].op = Op::Rescale(Rescale { shift: 3, bits: 9 });
+    let rescaled = QuantizedModel::new("tiny", input, rescaled, None).unwrap();
+    assert_ne!(rescaled.digest(), m.digest());
+}
