@@ -8,7 +8,7 @@ use zkinfer_quant::QuantError;
 #[derive(Debug, Error)]
 pub enum ModelError {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -17,7 +17,7 @@ pub enum ModelError {
     },
 
     /// A quantized model file was refused.
-    #[error("{path}: {source}")]
+    #[error("{}", path.display())]
     ModelFile {
         /// The file.
         path: PathBuf,
@@ -50,7 +50,7 @@ pub enum ModelError {
     Quant(#[from] QuantError),
 
     /// candle failed.
-    #[error("candle: {0}")]
+    #[error("candle")]
     Candle(#[from] candle_core::Error),
 }
 

@@ -166,12 +166,10 @@ impl RandomModel {
                     };
                     g.push(op, vec![x]);
                 }
-                7 => {
-                    // A residual: add this tensor to its own ReLU.
-                    if g.push(Op::Relu, vec![x]) {
-                        let (r, _) = g.last();
-                        g.push(Op::Add, vec![x, r]);
-                    }
+                // A residual: add this tensor to its own ReLU.
+                7 if g.push(Op::Relu, vec![x]) => {
+                    let (r, _) = g.last();
+                    g.push(Op::Add, vec![x, r]);
                 }
                 8 => {
                     let input_bits = g.size(3, 8) as u32;

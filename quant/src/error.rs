@@ -92,7 +92,7 @@ pub enum QuantError {
     },
 
     /// A model file is not valid JSON or misses fields.
-    #[error("malformed model file: {0}")]
+    #[error("malformed model file")]
     Json(#[from] serde_json::Error),
 
     /// The digest in a model file does not match its contents.

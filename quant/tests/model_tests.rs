@@ -253,12 +253,14 @@ fn model_files_of_another_kind_or_state_are_refused() {
         "{err}"
     );
     let err = QuantizedModel::from_json(&text[..text.len() / 2]).unwrap_err();
-    assert!(matches!(err, QuantError::Json(_)), "{err}");
-    assert!(err.to_string().contains("EOF"), "{err}");
+    assert!(matches!(&err, QuantError::Json(e) if e.is_eof()), "{err}");
     let err = QuantizedModel::from_json(r#"{"format": "zkinfer/proof@1"}"#).unwrap_err();
     assert!(matches!(err, QuantError::Format { .. }));
     let err = QuantizedModel::from_json(r#"{"format": "zkinfer/model@1"}"#).unwrap_err();
-    assert!(err.to_string().contains("missing field"), "{err}");
+    assert!(
+        matches!(&err, QuantError::Json(e) if e.to_string().contains("missing field")),
+        "{err}"
+    );
     // An edited weight no longer matches the digest.
     let edited = text.replacen("-2", "-3", 1);
     assert_ne!(edited, text);

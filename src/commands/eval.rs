@@ -1,7 +1,7 @@
 //! `zkinfer eval`: accuracy on the digits' held-out split.
 
 use crate::cli::EvalArgs;
-use crate::report;
+use crate::report::{self, outln};
 use anyhow::{bail, Context};
 use serde::Serialize;
 use zkinfer_models::dataset::{digits, Split, DIGIT_PIXELS};
@@ -40,16 +40,17 @@ pub fn run(args: &EvalArgs, json: bool) -> anyhow::Result<()> {
             format!("{:.2} %", v * 100.0)
         })
     };
-    println!("model               {}", out.model);
-    println!(
+    outln!("model               {}", out.model);
+    outln!(
         "data                {}, {} samples",
-        out.split, out.report.samples
+        out.split,
+        out.report.samples
     );
-    println!("float accuracy      {}", pct(out.report.float_accuracy));
-    println!(
+    outln!("float accuracy      {}", pct(out.report.float_accuracy));
+    outln!(
         "quantized accuracy  {}",
         pct(Some(out.report.quantized_accuracy))
     );
-    println!("agreement           {}", pct(out.report.agreement));
+    outln!("agreement           {}", pct(out.report.agreement));
     Ok(())
 }

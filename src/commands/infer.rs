@@ -1,7 +1,7 @@
 //! `zkinfer infer`: quantized inference in candle on one input.
 
 use crate::cli::InferArgs;
-use crate::report;
+use crate::report::{self, outln};
 use anyhow::Context;
 use serde::Serialize;
 use zkinfer_models::dataset::argmax;
@@ -23,10 +23,10 @@ pub fn run(args: &InferArgs, json: bool) -> anyhow::Result<()> {
         load_model(&args.model).with_context(|| format!("loading model {:?}", args.model))?;
     let q = &model.quantized;
     let values = input::read_single(&args.input, q.input().shape.numel())?;
-    warn_outside_calibration(q, &values, &args.input.display().to_string());
     let x = q
         .quantize_input(&values)
         .with_context(|| format!("{}", args.input.display()))?;
+    warn_outside_calibration(q, &values, &args.input.display().to_string());
     let trace = Engine::default()
         .run(q, &x)
         .with_context(|| format!("running {} on {}", model.source, args.input.display()))?;
@@ -43,10 +43,10 @@ pub fn run(args: &InferArgs, json: bool) -> anyhow::Result<()> {
     if json {
         return report::json(&result);
     }
-    println!("model    {} ({})", result.model, &result.model_digest[..16]);
-    println!("class    {}", result.class);
-    println!("scores   {}", report::floats(&result.outputs));
-    println!("integers {:?} at scale {scale}", result.outputs_int);
+    outln!("model    {} ({})", result.model, &result.model_digest[..16]);
+    outln!("class    {}", result.class);
+    outln!("scores   {}", report::floats(&result.outputs));
+    outln!("integers {:?} at scale {scale}", result.outputs_int);
     Ok(())
 }
 

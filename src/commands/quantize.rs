@@ -1,7 +1,7 @@
 //! `zkinfer quantize`: a float model of one's own → a quantized model file.
 
 use crate::cli::QuantizeArgs;
-use crate::report;
+use crate::report::{self, outln};
 use anyhow::Context;
 use serde::Serialize;
 use std::path::Path;
@@ -76,9 +76,13 @@ pub fn run(args: &QuantizeArgs, json: bool) -> anyhow::Result<()> {
         })
         .collect();
     report::table(&["tensor", "shape", "scale", "bits"], &rows);
-    println!(
+    outln!(
         "wrote {} ({}, {} parameters, calibrated on {} samples, digest {})",
-        out.out, out.name, out.parameters, out.calibration_samples, out.digest
+        out.out,
+        out.name,
+        out.parameters,
+        out.calibration_samples,
+        out.digest
     );
     Ok(())
 }
