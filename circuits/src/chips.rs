@@ -1,0 +1,20 @@
+//! Row-level chips. Each owns one gate (or lookup) over columns it is
+//! given, has an ASCII picture of its row above the gate, and a MockProver
+//! test that accepts a right witness and rejects a wrong one.
+//!
+//! * [`dot`] — multiply-accumulate rows (linear, conv, window sums);
+//! * [`range`] — range checks by 8-bit limbs, and the shared table;
+//! * [`rescale`] — rounding division (rescale, average pooling);
+//! * [`bound`], [`relu`], [`max`], [`add`], [`table`] — the element ops.
+
+pub mod add;
+pub mod bound;
+pub mod dot;
+pub mod max;
+pub mod range;
+pub mod relu;
+pub mod rescale;
+pub mod table;
+
+#[cfg(test)]
+pub(crate) mod testing;

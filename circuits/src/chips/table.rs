@@ -1,0 +1,154 @@
+//! [`TableConfig`]: functions over a bounded integer domain (sigmoid, tanh)
+//! as one tuple lookup `(tag, x, f(x))` into a table the model fills.
+//!
+//! Each table node of a model gets a tag `1, 2, …`; row 0 of the table is
+//! `(0, 0, 0)`, the value every disabled row looks up. The lookup also
+//! proves that `x` lies in the function's domain.
+
+use crate::assign::{Assigner, Cell_};
+use crate::field::fe;
+use halo2_proofs::circuit::{Layouter, Region, Value};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector, TableColumn};
+use halo2_proofs::poly::Rotation;
+use pasta_curves::Fp;
+use zkinfer_quant::TableActivation;
+
+/// The activation lookup.
+#[derive(Clone, Copy, Debug)]
+pub struct TableConfig {
+    /// The function's input.
+    pub x: Column<Advice>,
+    y: Column<Advice>,
+    tag: Column<Fixed>,
+    q: Selector,
+    table: [TableColumn; 3],
+}
+
+impl TableConfig {
+    /// Creates the tuple lookup.
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fp>,
+        lookup_names: &mut Vec<String>,
+        [x, y]: [Column<Advice>; 2],
+        tag: Column<Fixed>,
+    ) -> Self {
+        let q = meta.complex_selector();
+        let table = [(); 3].map(|_| meta.lookup_table_column());
+        // | x | y | tag | q_table |     (q·tag, q·x, q·y) ∈ (T_tag, T_x, T_y)
+        lookup_names.push("activation table".into());
+        meta.lookup(|m| {
+            let q = m.query_selector(q);
+            let x = m.query_advice(x, Rotation::cur());
+            let y = m.query_advice(y, Rotation::cur());
+            let tag = m.query_fixed(tag);
+            vec![
+                (q.clone() * tag, table[0]),
+                (q.clone() * x, table[1]),
+                (q * y, table[2]),
+            ]
+        });
+        TableConfig {
+            x,
+            y,
+            tag,
+            q,
+            table,
+        }
+    }
+
+    /// Fills the table with each function, tagged 1, 2, … in order.
+    pub fn load(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        tables: &[&TableActivation],
+    ) -> Result<(), Error> {
+        layouter.assign_table(
+            || "activation table",
+            |mut t| {
+                let mut row = 0;
+                let mut put = |row: usize, tag: i64, x: i64, y: i64| -> Result<(), Error> {
+                    for (col, v) in self.table.iter().zip([tag, x, y]) {
+                        t.assign_cell(|| "entry", *col, row, || Value::known(fe(v)))?;
+                    }
+                    Ok(())
+                };
+                put(row, 0, 0, 0)?;
+                row += 1;
+                for (i, table) in tables.iter().enumerate() {
+                    for (j, &y) in table.values.iter().enumerate() {
+                        put(row, i as i64 + 1, table.domain_min() + j as i64, y)?;
+                        row += 1;
+                    }
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// `f(x)` for the value placed at `(x, offset)`, from the table tagged
+    /// `tag`.
+    pub fn apply(
+        &self,
+        region: &mut Region<'_, Fp>,
+        assigner: &Assigner,
+        offset: usize,
+        table: &TableActivation,
+        tag: usize,
+        x: Value<i64>,
+    ) -> Result<Cell_, Error> {
+        self.q.enable(region, offset)?;
+        region.assign_fixed(|| "tag", self.tag, offset, || Value::known(fe(tag as i64)))?;
+        // Outside the domain there is no f(x); 0 makes the lookup fail.
+        let y = x.map(|x| table.lookup(x).unwrap_or(0));
+        assigner.advice(region, "f(x)", self.y, offset, y.map(fe))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chips::testing::{failures, run_tampered};
+    use zkinfer_quant::Scale;
+
+    fn square_table() -> TableActivation {
+        TableActivation {
+            input_bits: 4,
+            output_scale: Scale(0),
+            values: (-8..8).map(|x: i64| x * x).collect(),
+        }
+    }
+
+    /// Cells: x 0, f(x) 1.
+    fn apply(x: i64, tag: usize, tamper: Option<(usize, i64)>) -> Vec<String> {
+        failures(run_tampered(
+            vec![square_table(), square_table()],
+            tamper,
+            move |c, region, a| {
+                a.advice(region, "x", c.table.x, 0, Value::known(fe(x)))?;
+                c.table
+                    .apply(region, a, 0, &square_table(), tag, Value::known(x))
+                    .map(|_| ())
+            },
+        ))
+    }
+
+    #[test]
+    fn accepts_the_domain() {
+        for x in -8..8 {
+            assert!(apply(x, 1, None).is_empty(), "f({x})");
+            assert!(apply(x, 2, None).is_empty(), "f({x}) in the second table");
+        }
+    }
+
+    #[test]
+    fn rejects_wrong_values_and_inputs_outside_the_domain() {
+        assert_eq!(apply(3, 1, Some((1, 1))), vec!["lookup activation table"]);
+        assert_eq!(apply(8, 1, None), vec!["lookup activation table"]);
+        assert_eq!(apply(-9, 1, None), vec!["lookup activation table"]);
+        assert_eq!(
+            apply(3, 3, None),
+            vec!["lookup activation table"],
+            "no table 3"
+        );
+    }
+}

@@ -1,0 +1,168 @@
+//! [`ModelCircuit`]: a quantized model's inference as a halo2 circuit.
+//!
+//! Public inputs (one instance column): the model input when it is public,
+//! then the output, each element as a signed integer in the field
+//! ([`crate::field::fe`]). Weights are fixed columns, so the verifying key
+//! is the model's identity.
+
+use crate::assign::{Assigner, Cell_};
+use crate::config::ModelConfig;
+use crate::error::{CircuitError, Result};
+use crate::field::fe;
+use crate::layers::LayoutCtx;
+use crate::plan::{steps, CircuitPlan, Step, Visibility};
+use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
+use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
+use pasta_curves::Fp;
+use std::sync::Arc;
+use zkinfer_quant::{Op, QuantizedModel, TableActivation, Trace};
+
+/// A model's circuit, with or without a witness.
+#[derive(Clone, Debug)]
+pub struct ModelCircuit {
+    model: Arc<QuantizedModel>,
+    plan: Arc<CircuitPlan>,
+    steps: Arc<Vec<Step>>,
+    trace: Option<Arc<Trace>>,
+    assigner: Assigner,
+}
+
+impl ModelCircuit {
+    /// The circuit of a model, without a witness (for key generation).
+    pub fn new(model: Arc<QuantizedModel>, visibility: Visibility) -> Result<Self> {
+        let plan = CircuitPlan::new(&model, visibility)?;
+        Ok(ModelCircuit {
+            steps: Arc::new(steps(&model)),
+            model,
+            plan: Arc::new(plan),
+            trace: None,
+            assigner: Assigner::default(),
+        })
+    }
+
+    /// The same circuit with a witness: the trace of one inference.
+    pub fn with_trace(&self, trace: Trace) -> Result<Self> {
+        let specs = self.model.specs();
+        if trace.tensors.len() != specs.len()
+            || trace
+                .tensors
+                .iter()
+                .zip(specs)
+                .any(|(t, s)| t.shape != s.shape || t.data.len() != s.shape.numel())
+        {
+            return Err(CircuitError::Witness(
+                "the trace's tensors do not have the model's shapes".into(),
+            ));
+        }
+        Ok(ModelCircuit {
+            trace: Some(Arc::new(trace)),
+            ..self.clone()
+        })
+    }
+
+    /// The same circuit, assigning `delta` more to its `index`-th advice
+    /// cell: a wrong witness, for soundness tests.
+    pub fn tampered(&self, index: usize, delta: Fp) -> Self {
+        ModelCircuit {
+            assigner: Assigner::tampering(index, delta),
+            ..self.clone()
+        }
+    }
+
+    /// The plan: k, rows, costs.
+    pub fn plan(&self) -> &CircuitPlan {
+        &self.plan
+    }
+
+    /// The model.
+    pub fn model(&self) -> &QuantizedModel {
+        &self.model
+    }
+
+    /// How many advice cells the last synthesis assigned.
+    pub fn assigned_cells(&self) -> usize {
+        self.assigner.count()
+    }
+
+    /// The public inputs of an inference: the input (when public), then the
+    /// output.
+    pub fn instances(&self, trace: &Trace) -> Vec<Fp> {
+        public_values(self.plan.input_visibility, trace)
+            .into_iter()
+            .map(fe)
+            .collect()
+    }
+}
+
+/// The integers a proof makes public, in instance order.
+pub fn public_values(visibility: Visibility, trace: &Trace) -> Vec<i64> {
+    let mut values = match visibility {
+        Visibility::Public => trace.input().data.clone(),
+        Visibility::Private => vec![],
+    };
+    values.extend(&trace.output().data);
+    values
+}
+
+impl Circuit<Fp> for ModelCircuit {
+    type Config = ModelConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+
+    fn without_witnesses(&self) -> Self {
+        ModelCircuit {
+            trace: None,
+            ..self.clone()
+        }
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fp>) -> ModelConfig {
+        ModelConfig::configure(meta)
+    }
+
+    fn synthesize(
+        &self,
+        config: ModelConfig,
+        mut layouter: impl Layouter<Fp>,
+    ) -> Result<(), Error> {
+        self.assigner.reset();
+        config.range_table.load(&mut layouter)?;
+        let tables: Vec<&TableActivation> = self
+            .model
+            .nodes()
+            .iter()
+            .filter_map(|n| match &n.op {
+                Op::Sigmoid(t) | Op::Tanh(t) => Some(t),
+                _ => None,
+            })
+            .collect();
+        config.table.load(&mut layouter, &tables)?;
+        let zero: Cell_ = layouter.assign_region(
+            || "zero",
+            |mut region| region.assign_advice_from_constant(|| "zero", config.acc, 0, Fp::zero()),
+        )?;
+        let ctx = LayoutCtx {
+            config: &config,
+            assigner: &self.assigner,
+            model: &self.model,
+            trace: self.trace.as_deref(),
+            zero,
+        };
+        let mut tensors: Vec<Vec<Cell_>> = vec![ctx.input(&mut layouter)?];
+        for step in self.steps.iter() {
+            let outputs = ctx.step(&mut layouter, step, &tensors)?;
+            tensors.extend(outputs);
+        }
+        let mut row = 0;
+        if self.plan.input_visibility == Visibility::Public {
+            for cell in &tensors[0] {
+                layouter.constrain_instance(cell.cell(), config.instance, row)?;
+                row += 1;
+            }
+        }
+        for cell in tensors.last().expect("a model has nodes") {
+            layouter.constrain_instance(cell.cell(), config.instance, row)?;
+            row += 1;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,139 @@
+//! [`ModelConfig`]: the one column layout every model circuit uses.
+//!
+//! `Circuit::configure` cannot see the model, so every model gets the same
+//! columns, gates and lookups; a model chooses rows, fixed values (its
+//! weights), table contents and `k`. Two groups of columns:
+//!
+//! ```text
+//! dot rows      | x_0 … x_11 | acc |              fixed: w_0 … w_11, bias, chain
+//! element rows  | e0 e1 e2 e3 e4 | unit A limbs | unit B: v + limbs |
+//!                                       fixed: half, div, k, tag, unit coefficients
+//! ```
+//!
+//! The groups share no column, so the floor planner lays dot regions and
+//! element regions side by side: a model takes `max(dot rows, element rows)`
+//! rows, not their sum.
+
+use crate::chips::add::AddConfig;
+use crate::chips::bound::BoundConfig;
+use crate::chips::dot::{DotConfig, LANES};
+use crate::chips::max::MaxConfig;
+use crate::chips::range::{RangeTable, RangeUnitConfig};
+use crate::chips::relu::ReluConfig;
+use crate::chips::rescale::RescaleConfig;
+use crate::chips::table::TableConfig;
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Instance};
+use pasta_curves::Fp;
+
+/// Every column, gate and lookup of a model circuit.
+#[derive(Clone, Debug)]
+pub struct ModelConfig {
+    /// Public inputs (when the input is public), then the outputs.
+    pub instance: Column<Instance>,
+    /// Where the zero cell and input cells live.
+    pub(crate) acc: Column<Advice>,
+    /// Multiply-accumulate rows.
+    pub dot: DotConfig,
+    /// Rounding division.
+    pub rescale: RescaleConfig,
+    /// Declared bounds.
+    pub bound: BoundConfig,
+    /// ReLU.
+    pub relu: ReluConfig,
+    /// Max of two.
+    pub max: MaxConfig,
+    /// Residual add.
+    pub add: AddConfig,
+    /// Sigmoid, tanh.
+    pub table: TableConfig,
+    /// Range unit A (remainders), used by `rescale`.
+    pub unit_a: RangeUnitConfig,
+    /// Range unit B (bounds and signs).
+    pub unit_b: RangeUnitConfig,
+    /// The 8-bit range table.
+    pub range_table: RangeTable,
+    /// Lookup names, by lookup index, for failure reports.
+    pub lookup_names: Vec<String>,
+    /// Advice columns allocated.
+    pub advice_columns: usize,
+    /// Fixed columns allocated (selectors not included).
+    pub fixed_columns: usize,
+    /// Selectors (halo2 packs them into fixed columns).
+    pub selectors: usize,
+}
+
+impl ModelConfig {
+    /// Allocates the columns and creates every gate and lookup.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>) -> Self {
+        let instance = meta.instance_column();
+        meta.enable_equality(instance);
+        let mut advice_columns = 0;
+        let mut advice = |meta: &mut ConstraintSystem<Fp>, equality: bool| {
+            advice_columns += 1;
+            let c = meta.advice_column();
+            if equality {
+                meta.enable_equality(c);
+            }
+            c
+        };
+        let x = [(); LANES].map(|_| advice(meta, true));
+        let acc = advice(meta, true);
+        let e = [true, true, true, false, false].map(|eq| advice(meta, eq));
+        let limbs_a = [(); 3].map(|_| advice(meta, false));
+        let v_b = advice(meta, false);
+        let limbs_b = [(); 3].map(|_| advice(meta, false));
+        let mut fixed_columns = 0;
+        let mut fixed = |meta: &mut ConstraintSystem<Fp>| {
+            fixed_columns += 1;
+            meta.fixed_column()
+        };
+        let w = [(); LANES].map(|_| fixed(meta));
+        let [bias, chain, half, div, k, tag] = [(); 6].map(|_| fixed(meta));
+        let coefficients_a = [(); 2].map(|_| fixed(meta));
+        let coefficients_b = [(); 2].map(|_| fixed(meta));
+        let constants = fixed(meta);
+        meta.enable_constant(constants);
+
+        let mut lookup_names = vec![];
+        let range_table = RangeTable::configure(meta);
+        let unit_a = RangeUnitConfig::configure(
+            meta,
+            "A",
+            &mut lookup_names,
+            e[3],
+            limbs_a,
+            coefficients_a,
+            range_table,
+        );
+        let unit_b = RangeUnitConfig::configure(
+            meta,
+            "B",
+            &mut lookup_names,
+            v_b,
+            limbs_b,
+            coefficients_b,
+            range_table,
+        );
+        let [e0, e1, e2, e3, e4] = e;
+        ModelConfig {
+            instance,
+            acc,
+            dot: DotConfig::configure(meta, x, acc, w, bias, chain),
+            rescale: RescaleConfig::configure(meta, [e0, e1, e3], [half, div, k], unit_a, unit_b),
+            bound: BoundConfig::configure(meta, e1, k, unit_b),
+            relu: ReluConfig::configure(meta, [e1, e2, e4], unit_b),
+            max: MaxConfig::configure(meta, [e0, e2, e1, e4], unit_b),
+            add: AddConfig::configure(meta, [e0, e2, e1]),
+            table: TableConfig::configure(meta, &mut lookup_names, [e0, e1], tag),
+            unit_a,
+            unit_b,
+            range_table,
+            lookup_names,
+            advice_columns,
+            fixed_columns,
+            // dot, rescale, remainder bound, bound, relu, max, add; and the
+            // complex ones of the two range units and the table.
+            selectors: 10,
+        }
+    }
+}
