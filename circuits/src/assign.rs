@@ -5,16 +5,19 @@
 use halo2_proofs::circuit::{AssignedCell, Region, Value};
 use halo2_proofs::plonk::{Advice, Column, Error};
 use pasta_curves::Fp;
-use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// An assigned cell of the model circuit.
 pub type Cell_ = AssignedCell<Fp, Fp>;
 
 /// Assigns advice values and copies, counting them.
+///
+/// Clones share the counter: a circuit and its copies count together.
 #[derive(Clone, Debug, Default)]
 pub struct Assigner {
     tamper: Option<(usize, Fp)>,
-    count: Cell<usize>,
+    count: Arc<AtomicUsize>,
 }
 
 impl Assigner {
@@ -23,18 +26,18 @@ impl Assigner {
     pub fn tampering(index: usize, delta: Fp) -> Self {
         Assigner {
             tamper: Some((index, delta)),
-            count: Cell::new(0),
+            count: Arc::default(),
         }
     }
 
     /// Starts counting again (each synthesis assigns the same cells).
     pub fn reset(&self) {
-        self.count.set(0);
+        self.count.store(0, Ordering::Relaxed);
     }
 
     /// How many advice cells have been assigned since the last reset.
     pub fn count(&self) -> usize {
-        self.count.get()
+        self.count.load(Ordering::Relaxed)
     }
 
     /// Assigns a value to an advice cell.
@@ -54,8 +57,7 @@ impl Assigner {
             column,
             offset,
             || {
-                let index = self.count.get();
-                self.count.set(index + 1);
+                let index = self.count.fetch_add(1, Ordering::Relaxed);
                 match self.tamper {
                     Some((target, delta)) if target == index => value.map(|v| v + delta),
                     _ => value,

@@ -1,0 +1,228 @@
+//! Every op the circuit supports, in small models, under MockProver; and
+//! the bundled digits models at their planned k.
+
+use halo2_proofs::dev::MockProver;
+use std::sync::Arc;
+use zkinfer_circuits::diagnose::failure_names;
+use zkinfer_circuits::{CircuitError, Fp, ModelCircuit, ModelConfig, Visibility};
+use zkinfer_quant::{
+    Conv2d, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Shape, TableActivation, Tensor,
+    TensorSpec,
+};
+
+fn node(inputs: &[usize], op: Op) -> Node {
+    Node {
+        inputs: inputs.to_vec(),
+        op,
+    }
+}
+
+fn image(c: usize, h: usize, w: usize, bits: u32) -> TensorSpec {
+    TensorSpec {
+        shape: Shape(vec![c, h, w]),
+        scale: Scale(4),
+        bits,
+    }
+}
+
+/// A deterministic input within the model's bound.
+fn input_for(model: &QuantizedModel, seed: i64) -> Tensor {
+    let spec = model.input();
+    let half = 1i64 << (spec.bits - 1);
+    let data = (0..spec.shape.numel() as i64)
+        .map(|i| (i * 37 + seed * 101).rem_euclid(2 * half) - half)
+        .collect();
+    Tensor::new(spec.shape.clone(), data).unwrap()
+}
+
+fn config() -> ModelConfig {
+    ModelConfig::configure(&mut halo2_proofs::plonk::ConstraintSystem::default())
+}
+
+/// MockProver's verdict on the reference trace, and with the last output
+/// changed by one.
+fn check(model: QuantizedModel, visibility: Visibility) -> (Vec<String>, Vec<String>) {
+    let model = Arc::new(model);
+    let trace = model.forward(&input_for(&model, 1)).expect("within bounds");
+    let circuit = ModelCircuit::new(model, visibility)
+        .unwrap()
+        .with_trace(trace.clone())
+        .unwrap();
+    let k = circuit.plan().k;
+    let instances = circuit.instances(&trace);
+    let run = |instances: Vec<Fp>| {
+        let prover = MockProver::run(k, &circuit, vec![instances]).expect("fits its planned k");
+        failure_names(&config(), prover.verify().err().unwrap_or_default())
+    };
+    let mut forged = instances.clone();
+    *forged.last_mut().unwrap() += Fp::one();
+    (run(instances), run(forged))
+}
+
+fn assert_proves(model: QuantizedModel) {
+    for visibility in [Visibility::Public, Visibility::Private] {
+        let (honest, forged) = check(model.clone(), visibility);
+        assert!(honest.is_empty(), "{}: {honest:?}", model.name());
+        assert_eq!(forged, vec!["copy"], "{}", model.name());
+    }
+}
+
+fn conv(oc: usize, ic: usize, k: usize, stride: [usize; 2], padding: [usize; 2]) -> Op {
+    let n = oc * ic * k * k;
+    Op::Conv2d(Conv2d {
+        weight: Tensor::new(
+            [oc, ic, k, k],
+            (0..n as i64).map(|i| (i * 5 % 11) - 5).collect(),
+        )
+        .unwrap(),
+        weight_scale: Scale(3),
+        bias: (0..oc as i64).map(|o| o * 13 - 7).collect(),
+        stride,
+        padding,
+    })
+}
+
+fn rescale(shift: u32, bits: u32) -> Op {
+    Op::Rescale(Rescale { shift, bits })
+}
+
+#[test]
+fn conv_relu_maxpool() {
+    let nodes = vec![
+        node(&[0], conv(3, 2, 3, [1, 2], [1, 0])),
+        node(&[1], rescale(4, 10)),
+        node(&[2], Op::Relu),
+        node(
+            &[3],
+            Op::MaxPool2d(Pool2d {
+                kernel: [2, 2],
+                stride: [1, 1],
+            }),
+        ),
+        node(&[4], Op::Flatten),
+    ];
+    assert_proves(QuantizedModel::new("conv", image(2, 5, 6, 8), nodes, None).unwrap());
+}
+
+#[test]
+fn pools_and_residual_add() {
+    let nodes = vec![
+        node(
+            &[0],
+            Op::SumPool2d(Pool2d {
+                kernel: [2, 2],
+                stride: [2, 2],
+            }),
+        ),
+        node(
+            &[0],
+            Op::AvgPool2d(Pool2d {
+                kernel: [2, 2],
+                stride: [2, 2],
+            }),
+        ),
+        node(
+            &[0],
+            Op::AvgPool2d(Pool2d {
+                kernel: [3, 3],
+                stride: [1, 1],
+            }),
+        ),
+        node(&[3], Op::Relu),
+        node(&[3, 4], Op::Add),
+        node(&[2], rescale(0, 9)),
+        node(
+            &[6],
+            Op::Reshape {
+                shape: Shape(vec![4, 1]),
+            },
+        ),
+    ];
+    let model = QuantizedModel::new("pools", image(1, 4, 4, 8), nodes, None).unwrap();
+    assert_proves(model);
+}
+
+#[test]
+fn table_activations() {
+    let table = |f: fn(f64) -> f64| TableActivation {
+        input_bits: 6,
+        output_scale: Scale(5),
+        values: (-32..32)
+            .map(|x| (f(x as f64 / 8.0) * 32.0).round() as i64)
+            .collect(),
+    };
+    let nodes = vec![
+        node(&[0], rescale(2, 6)),
+        node(&[1], Op::Sigmoid(table(|x| 1.0 / (1.0 + (-x).exp())))),
+        node(&[1], Op::Tanh(table(f64::tanh))),
+        node(&[2, 3], Op::Add),
+    ];
+    let input = TensorSpec {
+        shape: Shape(vec![5]),
+        scale: Scale(5),
+        bits: 8,
+    };
+    assert_proves(QuantizedModel::new("tables", input, nodes, None).unwrap());
+}
+
+#[test]
+fn unsupported_parameters_are_named() {
+    let input = TensorSpec {
+        shape: Shape(vec![3]),
+        scale: Scale(0),
+        bits: 8,
+    };
+    let wide = QuantizedModel::new(
+        "wide",
+        input.clone(),
+        vec![node(&[0], rescale(20, 8))],
+        None,
+    )
+    .unwrap();
+    let err = ModelCircuit::new(Arc::new(wide), Visibility::Public).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CircuitError::Unsupported {
+                node: 0,
+                op: "rescale",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("20-bit"), "{err}");
+    let too_wide_input = TensorSpec { bits: 20, ..input };
+    let model =
+        QuantizedModel::new("in", too_wide_input, vec![node(&[0], Op::Relu)], None).unwrap();
+    let err = ModelCircuit::new(Arc::new(model), Visibility::Public).unwrap_err();
+    assert!(err.to_string().contains("input"), "{err}");
+}
+
+#[test]
+fn bundled_models_fit_k9_and_prove_under_mockprover() {
+    for (name, text) in [
+        (
+            "digits-mlp",
+            include_str!("../../models/bundled/digits-mlp/model.json"),
+        ),
+        (
+            "digits-cnn",
+            include_str!("../../models/bundled/digits-cnn/model.json"),
+        ),
+    ] {
+        let model = QuantizedModel::from_json(text).unwrap();
+        let circuit = ModelCircuit::new(Arc::new(model.clone()), Visibility::Public).unwrap();
+        let plan = circuit.plan();
+        assert_eq!(plan.k, 9, "{name}: {plan:#?}");
+        // A digit-like input: pixels 0..16 at the input scale.
+        let scale = model.input().scale.0;
+        let pixels: Vec<f64> = (0..64).map(|i| ((i * 7) % 17) as f64 / 16.0).collect();
+        let _ = scale;
+        let x = model.quantize_input(&pixels).unwrap();
+        let trace = model.forward(&x).unwrap();
+        let circuit = circuit.with_trace(trace.clone()).unwrap();
+        let prover = MockProver::run(plan.k, &circuit, vec![circuit.instances(&trace)]).unwrap();
+        assert_eq!(prover.verify(), Ok(()), "{name}");
+    }
+}

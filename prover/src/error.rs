@@ -1,0 +1,41 @@
+//! The errors of `zkinfer-prover`.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Why a proof could not be made.
+#[derive(Debug, Error)]
+pub enum ProverError {
+    /// The model cannot be laid out as a circuit.
+    #[error(transparent)]
+    Circuit(#[from] zkinfer_circuits::CircuitError),
+
+    /// Inference failed (an input or activation beyond its bound).
+    #[error(transparent)]
+    Model(#[from] zkinfer_models::ModelError),
+
+    /// The verifier key could not be built, or the fresh proof did not verify.
+    #[error(transparent)]
+    Verify(#[from] zkinfer_verifier::VerifyError),
+
+    /// halo2 failed while generating keys or proving.
+    #[error("{stage}: {message}")]
+    Halo2 {
+        /// `proving key` or `proof`.
+        stage: &'static str,
+        /// halo2's error.
+        message: String,
+    },
+
+    /// A file could not be read or written.
+    #[error("{}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// `Result` with [`ProverError`].
+pub type Result<T, E = ProverError> = std::result::Result<T, E>;

@@ -1,0 +1,18 @@
+//! `zkinfer-prover`: proves a quantized model's inference.
+//!
+//! * [`ParamsCache`] — IPA parameters per `k`, derived locally, cached.
+//! * [`Prover`] — keys for one model; [`Prover::prove`] runs the candle
+//!   engine and proves its trace, returning a [`Proved`] bundle.
+//! * [`bundle_json`], [`write_atomically`] — the proof file.
+
+#![deny(missing_docs, unsafe_code)]
+
+mod artifact;
+mod error;
+mod params;
+mod prove;
+
+pub use artifact::{bundle_json, write_atomically};
+pub use error::{ProverError, Result};
+pub use params::{ParamsCache, ParamsSource, PARAMS_DIR_ENV};
+pub use prove::{Proved, Prover, VERSION};

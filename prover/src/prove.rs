@@ -1,0 +1,116 @@
+//! [`Prover`]: keys for one model, and proofs of its inferences.
+
+use crate::error::{ProverError, Result};
+use halo2_proofs::plonk::{create_proof, keygen_pk, ProvingKey};
+use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
+use pasta_curves::vesta;
+use rand_core::UnwrapErr;
+use std::sync::Arc;
+use zkinfer_circuits::{public_values, Visibility};
+use zkinfer_models::Engine;
+use zkinfer_quant::{QuantizedModel, Tensor, Trace};
+use zkinfer_verifier::{
+    encode_hex, IpaParams, ProofBundle, PublicTensor, VerifierKey, PROOF_FORMAT,
+};
+
+/// The zkinfer version written into bundles.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Proves inferences of one model.
+pub struct Prover {
+    name: String,
+    model: Arc<QuantizedModel>,
+    key: VerifierKey,
+    pk: ProvingKey<vesta::Affine>,
+}
+
+/// A proof and the inference it proves.
+#[derive(Clone, Debug)]
+pub struct Proved {
+    /// The bundle to hand to a verifier.
+    pub bundle: ProofBundle,
+    /// Every tensor of the inference (the candle engine's trace).
+    pub trace: Trace,
+}
+
+impl Prover {
+    /// Generates the model's keys. `params` must be for the circuit's `k`
+    /// ([`VerifierKey::k_for`]).
+    pub fn new(
+        name: &str,
+        model: QuantizedModel,
+        visibility: Visibility,
+        params: IpaParams,
+    ) -> Result<Self> {
+        let model = Arc::new(model);
+        let key = VerifierKey::new((*model).clone(), visibility, params)?;
+        let pk = keygen_pk(key.params(), key.vk().clone(), key.circuit()).map_err(|e| {
+            ProverError::Halo2 {
+                stage: "proving key",
+                message: e.to_string(),
+            }
+        })?;
+        Ok(Prover {
+            name: name.to_string(),
+            model,
+            key,
+            pk,
+        })
+    }
+
+    /// The verifier key (the prover's own, for checking its proofs).
+    pub fn verifier_key(&self) -> &VerifierKey {
+        &self.key
+    }
+
+    /// Runs the candle engine on a quantized input and proves its trace.
+    pub fn prove(&self, input: &Tensor) -> Result<Proved> {
+        let trace = Engine::default().run(&self.model, input)?;
+        self.prove_trace(trace)
+    }
+
+    /// Proves a trace of this model.
+    pub fn prove_trace(&self, trace: Trace) -> Result<Proved> {
+        let circuit = self.key.circuit().with_trace(trace.clone())?;
+        let visibility = circuit.plan().input_visibility;
+        let instances = circuit.instances(&trace);
+        let mut transcript = Blake2bWrite::<_, vesta::Affine, Challenge255<_>>::init(vec![]);
+        create_proof(
+            self.key.params(),
+            &self.pk,
+            &[circuit],
+            &[&[&instances[..]]],
+            UnwrapErr(rand::rngs::SysRng),
+            &mut transcript,
+        )
+        .map_err(|e| ProverError::Halo2 {
+            stage: "proof",
+            message: e.to_string(),
+        })?;
+        let proof = transcript.finalize();
+        debug_assert_eq!(
+            public_values(visibility, &trace).len(),
+            instances.len(),
+            "instances are the public values"
+        );
+        let tensor = |spec: &zkinfer_quant::TensorSpec, values: &Tensor| PublicTensor {
+            shape: spec.shape.0.clone(),
+            scale: spec.scale.0,
+            values: values.data.clone(),
+        };
+        let bundle = ProofBundle {
+            format: PROOF_FORMAT.to_string(),
+            zkinfer_version: VERSION.to_string(),
+            model: self.name.clone(),
+            model_digest: self.key.model_digest().to_string(),
+            vk_digest: self.key.vk_digest().to_string(),
+            k: self.key.circuit().plan().k,
+            input_visibility: visibility,
+            input: (visibility == Visibility::Public)
+                .then(|| tensor(self.model.input(), trace.input())),
+            output: tensor(self.model.output(), trace.output()),
+            proof: encode_hex(&proof),
+        };
+        Ok(Proved { bundle, trace })
+    }
+}

@@ -1,0 +1,87 @@
+//! [`ProofBundle`]: the proof file (`"format": "zkinfer/proof@1"`), JSON.
+//!
+//! The verifier reads only what it checks: digests, `k`, the public
+//! integers with their scales, and the proof bytes (hex). The prover adds
+//! human conveniences (decoded floats, the class), which readers ignore.
+
+use crate::error::{Result, VerifyError};
+use serde::{Deserialize, Serialize};
+use zkinfer_circuits::Visibility;
+
+/// The `format` field of proof bundles.
+pub const PROOF_FORMAT: &str = "zkinfer/proof@1";
+
+/// A public tensor: integers and their power-of-two scale (`q / 2^scale`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicTensor {
+    /// The dimensions.
+    pub shape: Vec<usize>,
+    /// The scale.
+    pub scale: i32,
+    /// The integers, row-major.
+    pub values: Vec<i64>,
+}
+
+/// A proof of one inference and its public inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofBundle {
+    /// Always [`PROOF_FORMAT`].
+    pub format: String,
+    /// The zkinfer version that proved it.
+    pub zkinfer_version: String,
+    /// The model's name (a label).
+    pub model: String,
+    /// The model digest (SHA-256, hex).
+    pub model_digest: String,
+    /// The verifying key's digest (SHA-256 of its pinned form, hex).
+    pub vk_digest: String,
+    /// log2 of the circuit's rows.
+    pub k: u32,
+    /// Whether the input is public.
+    pub input_visibility: Visibility,
+    /// The input, when it is public.
+    pub input: Option<PublicTensor>,
+    /// The output.
+    pub output: PublicTensor,
+    /// The proof bytes, hex.
+    pub proof: String,
+}
+
+impl ProofBundle {
+    /// Parses a bundle, checking its format first.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| VerifyError::Malformed(format!("not JSON ({e})")))?;
+        let format = value.get("format").and_then(|f| f.as_str()).unwrap_or("");
+        if format != PROOF_FORMAT {
+            return Err(VerifyError::Malformed(format!(
+                "format {format:?}; this zkinfer reads {PROOF_FORMAT:?}"
+            )));
+        }
+        serde_json::from_value(value).map_err(|e| VerifyError::Malformed(e.to_string()))
+    }
+
+    /// The proof bytes.
+    pub fn proof_bytes(&self) -> Result<Vec<u8>> {
+        decode_hex(&self.proof).ok_or_else(|| VerifyError::Malformed("the proof is not hex".into()))
+    }
+}
+
+/// Lower-case hex.
+pub fn encode_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses hex (either case); `None` on odd length or another character.
+pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+        })
+        .collect()
+}

@@ -1,0 +1,72 @@
+//! The errors of `zkinfer-verifier`: a malformed bundle is told apart from a
+//! bundle for another model, a public-input mismatch and a rejected proof.
+
+use thiserror::Error;
+
+/// Why a proof bundle was not accepted.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum VerifyError {
+    /// The bundle cannot be read: not JSON, another format or version,
+    /// missing fields, proof bytes that are not hex.
+    #[error("malformed proof bundle: {0}")]
+    Malformed(String),
+
+    /// The bundle proves another model.
+    #[error("the bundle is for model {found}, this key verifies {expected}")]
+    WrongModel {
+        /// The key's model digest.
+        expected: String,
+        /// The bundle's model digest.
+        found: String,
+    },
+
+    /// Same model, another circuit: another input visibility, `k`, or
+    /// zkinfer circuit version.
+    #[error("the bundle was proven with verifying key {found} (k = {found_k}), this key is {expected} (k = {expected_k})")]
+    WrongKey {
+        /// The key's vk digest.
+        expected: String,
+        /// The bundle's vk digest.
+        found: String,
+        /// The key's k.
+        expected_k: u32,
+        /// The bundle's k.
+        found_k: u32,
+    },
+
+    /// The public inputs do not have the model's shapes, scales or bounds.
+    #[error("public inputs do not match the model: {0}")]
+    PublicInputMismatch(String),
+
+    /// The proof does not verify against the public inputs.
+    #[error("the proof is invalid for these public inputs")]
+    Rejected,
+
+    /// The verifier key could not be built.
+    #[error("cannot build the verifier key: {0}")]
+    Key(String),
+
+    /// One bundle of a batch failed.
+    #[error("bundle {index} of the batch: {error}")]
+    InBatch {
+        /// Its index.
+        index: usize,
+        /// Why.
+        error: Box<VerifyError>,
+    },
+}
+
+impl VerifyError {
+    /// Whether the proof itself was checked and failed (exit code 1), as
+    /// opposed to an input that could not be checked (exit code 2).
+    pub fn is_rejection(&self) -> bool {
+        match self {
+            VerifyError::Rejected => true,
+            VerifyError::InBatch { error, .. } => error.is_rejection(),
+            _ => false,
+        }
+    }
+}
+
+/// `Result` with [`VerifyError`].
+pub type Result<T, E = VerifyError> = std::result::Result<T, E>;

@@ -1,0 +1,24 @@
+//! `zkinfer-verifier`: checks zkinfer proofs before an output is used on
+//! chain. Small and deterministic: no candle, no floating point, no setup.
+//!
+//! * [`VerifierKey`] — a model's verifying key, rebuilt from the model's
+//!   public description (halo2 cannot serialize keys), named by its digest.
+//! * [`ProofBundle`] — the proof file (`zkinfer/proof@1`).
+//! * [`verify`] / [`verify_batch`] → [`VerifiedClaim`], or a
+//!   [`VerifyError`] that tells a malformed bundle from a bundle for another
+//!   model, a public-input mismatch and a rejected proof.
+
+#![deny(missing_docs, unsafe_code)]
+
+mod bundle;
+mod error;
+mod key;
+mod verify;
+
+pub use bundle::{decode_hex, encode_hex, ProofBundle, PublicTensor, PROOF_FORMAT};
+pub use error::{Result, VerifyError};
+pub use key::{vk_digest, IpaParams, VerifierKey};
+#[cfg(feature = "batch")]
+pub use verify::verify_batch;
+pub use verify::{verify, VerifiedClaim};
+pub use zkinfer_circuits::Visibility;

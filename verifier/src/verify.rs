@@ -1,0 +1,181 @@
+//! [`verify`] and [`verify_batch`]: from a bundle to a [`VerifiedClaim`].
+
+use crate::bundle::{ProofBundle, PublicTensor, PROOF_FORMAT};
+use crate::error::{Result, VerifyError};
+use crate::key::VerifierKey;
+use halo2_proofs::plonk::{verify_proof, SingleVerifier};
+use halo2_proofs::transcript::{Blake2bRead, Challenge255};
+use pasta_curves::{vesta, Fp};
+use zkinfer_circuits::field::fe;
+use zkinfer_circuits::Visibility;
+use zkinfer_quant::TensorSpec;
+
+/// What a verified proof establishes: this model maps this input (when
+/// public) to this output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedClaim {
+    /// The model digest.
+    pub model_digest: String,
+    /// The verifying key digest.
+    pub vk_digest: String,
+    /// The circuit's k.
+    pub k: u32,
+    /// The input integers, when public.
+    pub input: Option<Vec<i64>>,
+    /// The input scale.
+    pub input_scale: i32,
+    /// The output integers.
+    pub output: Vec<i64>,
+    /// The output scale.
+    pub output_scale: i32,
+    /// The argmax of the output (the first on ties).
+    pub class: usize,
+}
+
+/// Checks a bundle's metadata and public inputs against the key, and
+/// returns the instance column and the claim it would establish.
+fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>, VerifiedClaim)> {
+    if bundle.format != PROOF_FORMAT {
+        return Err(VerifyError::Malformed(format!(
+            "format {:?}",
+            bundle.format
+        )));
+    }
+    if bundle.model_digest != key.model_digest() {
+        return Err(VerifyError::WrongModel {
+            expected: key.model_digest().to_string(),
+            found: bundle.model_digest.clone(),
+        });
+    }
+    let plan = key.circuit().plan();
+    if bundle.vk_digest != key.vk_digest()
+        || bundle.k != plan.k
+        || bundle.input_visibility != plan.input_visibility
+    {
+        return Err(VerifyError::WrongKey {
+            expected: key.vk_digest().to_string(),
+            found: bundle.vk_digest.clone(),
+            expected_k: plan.k,
+            found_k: bundle.k,
+        });
+    }
+    let model = key.circuit().model();
+    let input = match (&bundle.input, plan.input_visibility) {
+        (Some(t), Visibility::Public) => Some(check_tensor("input", t, model.input())?),
+        (None, Visibility::Private) => None,
+        (None, Visibility::Public) => {
+            return Err(VerifyError::PublicInputMismatch(
+                "the model's input is public but the bundle has none".into(),
+            ))
+        }
+        (Some(_), Visibility::Private) => {
+            return Err(VerifyError::PublicInputMismatch(
+                "the model's input is private but the bundle carries one".into(),
+            ))
+        }
+    };
+    let output = check_tensor("output", &bundle.output, model.output())?;
+    let proof = bundle.proof_bytes()?;
+    let instances: Vec<Fp> = input
+        .iter()
+        .flatten()
+        .chain(&output)
+        .map(|&v| fe(v))
+        .collect();
+    let class = argmax(&output);
+    let claim = VerifiedClaim {
+        model_digest: bundle.model_digest.clone(),
+        vk_digest: bundle.vk_digest.clone(),
+        k: bundle.k,
+        input,
+        input_scale: model.input().scale.0,
+        output,
+        output_scale: model.output().scale.0,
+        class,
+    };
+    Ok((instances, proof, claim))
+}
+
+fn check_tensor(name: &str, t: &PublicTensor, spec: &TensorSpec) -> Result<Vec<i64>> {
+    if t.shape != spec.shape.0 || t.values.len() != spec.shape.numel() {
+        return Err(VerifyError::PublicInputMismatch(format!(
+            "{name} has shape {:?} and {} values, the model's is {:?}",
+            t.shape,
+            t.values.len(),
+            spec.shape.0
+        )));
+    }
+    if t.scale != spec.scale.0 {
+        return Err(VerifyError::PublicInputMismatch(format!(
+            "{name} scale is {}, the model's is {}",
+            t.scale, spec.scale.0
+        )));
+    }
+    let (min, max) = spec.range();
+    if let Some((i, v)) = t
+        .values
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(min..=max).contains(*v))
+    {
+        return Err(VerifyError::PublicInputMismatch(format!(
+            "{name} value {i} is {v}, outside the model's {}-bit bound",
+            spec.bits
+        )));
+    }
+    Ok(t.values.clone())
+}
+
+fn argmax(values: &[i64]) -> usize {
+    let mut best = 0;
+    for (i, v) in values.iter().enumerate() {
+        if *v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Verifies one bundle.
+pub fn verify(key: &VerifierKey, bundle: &ProofBundle) -> Result<VerifiedClaim> {
+    let (instances, proof, claim) = prepare(key, bundle)?;
+    let strategy = SingleVerifier::new(key.params());
+    let mut transcript = Blake2bRead::<_, vesta::Affine, Challenge255<_>>::init(&proof[..]);
+    verify_proof(
+        key.params(),
+        key.vk(),
+        strategy,
+        &[&[&instances[..]]],
+        &mut transcript,
+    )
+    .map_err(|_| VerifyError::Rejected)?;
+    Ok(claim)
+}
+
+/// Verifies many bundles of one model at about the cost of one. When the
+/// batch fails, each bundle is checked alone to name the first bad one.
+#[cfg(feature = "batch")]
+pub fn verify_batch(key: &VerifierKey, bundles: &[ProofBundle]) -> Result<Vec<VerifiedClaim>> {
+    use halo2_proofs::plonk::BatchVerifier;
+    let mut batch = BatchVerifier::new();
+    let mut claims = vec![];
+    for (index, bundle) in bundles.iter().enumerate() {
+        let (instances, proof, claim) =
+            prepare(key, bundle).map_err(|error| VerifyError::InBatch {
+                index,
+                error: Box::new(error),
+            })?;
+        batch.add_proof(vec![vec![instances]], proof);
+        claims.push(claim);
+    }
+    if batch.finalize(key.params(), key.vk()) {
+        return Ok(claims);
+    }
+    for (index, bundle) in bundles.iter().enumerate() {
+        verify(key, bundle).map_err(|error| VerifyError::InBatch {
+            index,
+            error: Box::new(error),
+        })?;
+    }
+    Err(VerifyError::Rejected)
+}
