@@ -5,7 +5,7 @@ CARGO ?= cargo
 ZKINFER := target/release/zkinfer
 DEMO := target/demo
 
-.PHONY: build test demo models fmt clippy
+.PHONY: build test demo bench models fmt clippy
 
 build:
 	$(CARGO) build --release --locked
@@ -16,27 +16,38 @@ test:
 	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --locked --workspace
 
-# The main job on the bundled digits models.
+# The main job on the bundled digits models: infer, prove, verify.
 demo: build
+	@mkdir -p $(DEMO)
 	@echo "== bundled models"
 	$(ZKINFER) models
 	@echo
-	@echo "== quantized inference in candle on a held-out 7 (digits-mlp)"
-	$(ZKINFER) infer --model digits-mlp --input examples/inputs/digit-7.json
+	@echo "== quantized inference in candle on a held-out 7 (digits-cnn)"
+	$(ZKINFER) infer --model digits-cnn --input examples/inputs/digit-7.json
 	@echo
-	@echo "== the same 7 as an EZKL input file, on digits-cnn"
-	$(ZKINFER) infer --model digits-cnn --input examples/inputs/digit-7.ezkl.json
+	@echo "== prove it (IPA over Pasta: parameters derived and cached locally, no setup)"
+	$(ZKINFER) prove --model digits-cnn --input examples/inputs/digit-7.json --out $(DEMO)/digit-7.proof.json
+	@echo
+	@echo "== verify it, as a chain-side verifier would"
+	$(ZKINFER) verify --model digits-cnn --proof $(DEMO)/digit-7.proof.json
+	@echo
+	@echo "== the same with a private input, and an EZKL input file, on digits-mlp"
+	$(ZKINFER) prove --model digits-mlp --input examples/inputs/digit-7.ezkl.json --private-input --out $(DEMO)/mlp-private.proof.json
+	$(ZKINFER) verify --model digits-mlp --proof $(DEMO)/mlp-private.proof.json
 	@echo
 	@echo "== accuracy on the held-out split"
 	$(ZKINFER) eval --model digits-mlp
 	$(ZKINFER) eval --model digits-cnn
 	@echo
 	@echo "== quantizing a float model from its architecture, weights and calibration data"
-	@mkdir -p $(DEMO)
 	$(ZKINFER) quantize --arch models/bundled/digits-mlp/arch.json \
 		--weights models/bundled/digits-mlp/weights.safetensors \
 		--calibration examples/inputs/calibration-100.ezkl.json --out $(DEMO)/mlp-100.json
 	$(ZKINFER) infer --model $(DEMO)/mlp-100.json --input examples/inputs/digit-3.json
+
+# Proving and verifying costs of the bundled models: a table, not a test.
+bench:
+	$(CARGO) bench --locked --bench prove
 
 # Retrain and requantize the bundled models from the vendored digits (about
 # a minute). Builds without the `bundled` feature, since it rewrites those files.

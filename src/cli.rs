@@ -27,6 +27,67 @@ pub enum Command {
     Eval(EvalArgs),
     /// Quantize a float model (architecture + safetensors) with calibration data.
     Quantize(QuantizeArgs),
+    /// Prove one inference: run it in candle and write a proof bundle.
+    Prove(ProveArgs),
+    /// Verify a proof bundle against a model (exit 0 verified, 1 rejected, 2 error).
+    Verify(VerifyArgs),
+    /// Check an inference's circuit with halo2's MockProver and name any failing gate or lookup.
+    Mock(MockArgs),
+}
+
+/// Where IPA parameters are cached.
+#[derive(Debug, Args)]
+pub struct ParamsArgs {
+    /// Folder of cached IPA parameters (default: ~/.cache/zkinfer/params).
+    #[arg(long, env = "ZKINFER_PARAMS_DIR")]
+    pub params_dir: Option<PathBuf>,
+}
+
+/// `zkinfer prove`.
+#[derive(Debug, Args)]
+pub struct ProveArgs {
+    /// A bundled model's name, a model.json file, or a model directory.
+    #[arg(long)]
+    pub model: String,
+    /// JSON input: {"input": [...]} or EZKL's {"input_data": [[...]]}.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Where to write the proof bundle (zkinfer/proof@1 JSON).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Keep the input private: the proof shows some input in the model's
+    /// bound gives the public output.
+    #[arg(long)]
+    pub private_input: bool,
+    #[command(flatten)]
+    pub params: ParamsArgs,
+}
+
+/// `zkinfer verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A bundled model's name, a model.json file, or a model directory.
+    #[arg(long)]
+    pub model: String,
+    /// The proof bundle.
+    #[arg(long)]
+    pub proof: PathBuf,
+    #[command(flatten)]
+    pub params: ParamsArgs,
+}
+
+/// `zkinfer mock`.
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// A bundled model's name, a model.json file, or a model directory.
+    #[arg(long)]
+    pub model: String,
+    /// JSON input: {"input": [...]} or EZKL's {"input_data": [[...]]}.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Lay out the input as private.
+    #[arg(long)]
+    pub private_input: bool,
 }
 
 /// `zkinfer infer`.

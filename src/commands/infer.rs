@@ -5,7 +5,7 @@ use crate::report::{self, outln};
 use anyhow::Context;
 use serde::Serialize;
 use zkinfer_models::dataset::argmax;
-use zkinfer_models::{input, load_model, Engine};
+use zkinfer_models::{load_model, Engine};
 
 #[derive(Serialize)]
 struct InferOutput {
@@ -22,11 +22,7 @@ pub fn run(args: &InferArgs, json: bool) -> anyhow::Result<()> {
     let model =
         load_model(&args.model).with_context(|| format!("loading model {:?}", args.model))?;
     let q = &model.quantized;
-    let values = input::read_single(&args.input, q.input().shape.numel())?;
-    let x = q
-        .quantize_input(&values)
-        .with_context(|| format!("{}", args.input.display()))?;
-    warn_outside_calibration(q, &values, &args.input.display().to_string());
+    let x = super::read_input(q, &args.input)?;
     let trace = Engine::default()
         .run(q, &x)
         .with_context(|| format!("running {} on {}", model.source, args.input.display()))?;
@@ -48,21 +44,4 @@ pub fn run(args: &InferArgs, json: bool) -> anyhow::Result<()> {
     outln!("scores   {}", report::floats(&result.outputs));
     outln!("integers {:?} at scale {scale}", result.outputs_int);
     Ok(())
-}
-
-/// Values inside the model's bound but outside what calibration saw are
-/// accepted, with a warning: the model was never tuned for them.
-fn warn_outside_calibration(q: &zkinfer_quant::QuantizedModel, values: &[f64], file: &str) {
-    let Some(cal) = q.calibration() else { return };
-    if let Some((i, v)) = values
-        .iter()
-        .enumerate()
-        .find(|(_, &v)| v < cal.input_min || v > cal.input_max)
-    {
-        eprintln!(
-            "warning: {file}: value {i} is {v}, outside the calibration range [{}, {}]; \
-             the output may be less accurate",
-            cal.input_min, cal.input_max
-        );
-    }
 }
