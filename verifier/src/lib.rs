@@ -7,10 +7,13 @@
 //! * [`verify`] / [`verify_batch`] → [`VerifiedClaim`], or a
 //!   [`VerifyError`] that tells a malformed bundle from a bundle for another
 //!   model, a public-input mismatch and a rejected proof.
+//! * [`contract`] — a deterministic contract: model registry, attestations
+//!   of verified outputs, replay protection, gas.
 
 #![deny(missing_docs, unsafe_code)]
 
 mod bundle;
+pub mod contract;
 mod error;
 mod key;
 mod verify;

@@ -1,0 +1,39 @@
+//! `verifier::contract`: a deterministic contract that registers models and
+//! records an inference only when its proof verifies.
+//!
+//! Written as chain contracts are: a store ([`ContractStore`]), messages
+//! ([`InstantiateMsg`], [`ExecuteMsg`], [`QueryMsg`]) and pure handlers
+//! ([`instantiate`], [`execute`], [`query`]) with no I/O, clock, threads,
+//! randomness or floating point — everything comes in the message or the
+//! store. The same code runs natively (`zkinfer contract`), in tests, and in
+//! the CosmWasm contract (`verifier/cosmwasm`).
+//!
+//! * Models are named by their verifying key digest (the model id); a
+//!   registration is checked by rebuilding the key.
+//! * An attestation records the model id, the digest of the public input,
+//!   the public output (integers and scale), the submitter and a sequence
+//!   number, and emits an event.
+//! * Replay rule: one attestation per (model, input). A proof already
+//!   recorded, or any proof for a (model, input) pair already attested, is
+//!   refused. Halo2 proofs are randomized, so the same statement has many
+//!   proofs; the model is deterministic, so the first verified output for an
+//!   input is the output — a second record would only make the
+//!   output-by-input index ambiguous. For private-input models the proof
+//!   itself stands for the input.
+//! * Handlers validate everything before they write, so a refused message
+//!   leaves the store unchanged.
+
+mod error;
+mod gas;
+mod handlers;
+mod msg;
+mod store;
+
+pub use error::ContractError;
+pub use gas::{verification_gas, GasSchedule};
+pub use handlers::{execute, execute_json, input_digest, instantiate, query, query_json, KeyCache};
+pub use msg::{
+    Attestation, Config, Event, ExecuteMsg, InstantiateMsg, ModelInfo, ModelKey, QueryMsg,
+    QueryResponse, RegisteredModel, Response, MAX_MODEL_BYTES, MAX_PAGE,
+};
+pub use store::{ContractStore, MemoryStore};

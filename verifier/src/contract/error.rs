@@ -1,0 +1,103 @@
+//! Contract errors: each refusal has its own variant.
+
+use crate::error::VerifyError;
+use thiserror::Error;
+
+/// Why a message was refused. The store is unchanged whenever a handler
+/// returns one.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ContractError {
+    /// The message is not valid JSON of a known message, or misses fields.
+    #[error("invalid message: {0}")]
+    InvalidMessage(String),
+    /// The contract was already instantiated.
+    #[error("already instantiated")]
+    AlreadyInstantiated,
+    /// The contract was not instantiated.
+    #[error("not instantiated")]
+    NotInstantiated,
+    /// Only the admin may do this.
+    #[error("unauthorized: {sender} is not the admin")]
+    Unauthorized {
+        /// Who sent it.
+        sender: String,
+    },
+    /// No model has this id.
+    #[error("unknown model {0}")]
+    UnknownModel(String),
+    /// A model with this id is registered already.
+    #[error("model {0} is already registered")]
+    DuplicateModel(String),
+    /// The model description is larger than the contract accepts.
+    #[error("the verifier key is {bytes} bytes; the limit is {max}")]
+    OversizeKey {
+        /// Its size.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The model description is invalid or cannot be laid out.
+    #[error("invalid verifier key: {0}")]
+    InvalidKey(String),
+    /// The rebuilt verifying key is not the declared one.
+    #[error("the rebuilt verifying key is {rebuilt} (k = {rebuilt_k}), the message declares {declared} (k = {declared_k})")]
+    KeyMismatch {
+        /// Declared digest.
+        declared: String,
+        /// Rebuilt digest.
+        rebuilt: String,
+        /// Declared k.
+        declared_k: u32,
+        /// Rebuilt k.
+        rebuilt_k: u32,
+    },
+    /// The proof bundle is malformed.
+    #[error("malformed proof bundle: {0}")]
+    MalformedBundle(String),
+    /// The bundle proves another model.
+    #[error("the bundle is for model {found}, not {expected}")]
+    WrongModel {
+        /// The model id submitted to.
+        expected: String,
+        /// What the bundle proves.
+        found: String,
+    },
+    /// The public inputs do not fit the model.
+    #[error("public inputs do not match the model: {0}")]
+    PublicInputMismatch(String),
+    /// The proof does not verify.
+    #[error("invalid proof")]
+    InvalidProof,
+    /// This proof, or this (model, input), is attested already.
+    #[error("replay: {rule} (attestation {seq})")]
+    Replay {
+        /// Which rule: `same proof` or `same model and input`.
+        rule: &'static str,
+        /// The existing attestation.
+        seq: u64,
+    },
+    /// No attestation has this sequence number, or none for this input.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(String),
+}
+
+impl From<VerifyError> for ContractError {
+    fn from(e: VerifyError) -> Self {
+        match e {
+            VerifyError::Malformed(m) => ContractError::MalformedBundle(m),
+            VerifyError::WrongModel { expected, found } => {
+                ContractError::WrongModel { expected, found }
+            }
+            VerifyError::WrongKey {
+                expected, found, ..
+            } => ContractError::WrongModel { expected, found },
+            VerifyError::PublicInputMismatch(m) => ContractError::PublicInputMismatch(m),
+            VerifyError::Rejected => ContractError::InvalidProof,
+            VerifyError::Key(m) => ContractError::InvalidKey(m),
+            VerifyError::InBatch { error, .. } => (*error).into(),
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! The handlers: validate everything, then write.
+
+use crate::bundle::ProofBundle;
+use crate::contract::error::ContractError;
+use crate::contract::gas::SCHEDULE;
+use crate::contract::msg::*;
+use crate::contract::store::ContractStore;
+use crate::key::{IpaParams, VerifierKey};
+use crate::verify::verify;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Arc;
+use zkinfer_circuits::{CircuitPlan, Visibility};
+use zkinfer_quant::QuantizedModel;
+
+type Result<T> = std::result::Result<T, ContractError>;
+
+/// The largest k the contract rebuilds keys for (bounds a registration's
+/// cost).
+pub const MAX_CONTRACT_K: u32 = 16;
+/// The longest model name.
+pub const MAX_NAME_LEN: usize = 128;
+
+/// Verifier keys rebuilt once per model per process, and the IPA
+/// parameters they need (derived, per k).
+pub struct KeyCache {
+    keys: HashMap<String, Arc<VerifierKey>>,
+    params: HashMap<u32, IpaParams>,
+    derive: Box<dyn Fn(u32) -> IpaParams + Send + Sync>,
+}
+
+impl Default for KeyCache {
+    fn default() -> Self {
+        Self::with_params(IpaParams::new)
+    }
+}
+
+impl KeyCache {
+    /// A cache that obtains parameters from `derive` (for example, a disk
+    /// cache); they must be `Params::new(k)`'s.
+    pub fn with_params(derive: impl Fn(u32) -> IpaParams + Send + Sync + 'static) -> Self {
+        KeyCache {
+            keys: HashMap::new(),
+            params: HashMap::new(),
+            derive: Box::new(derive),
+        }
+    }
+
+    fn params(&mut self, k: u32) -> IpaParams {
+        let derive = &self.derive;
+        self.params.entry(k).or_insert_with(|| derive(k)).clone()
+    }
+
+    fn build(
+        &mut self,
+        model: QuantizedModel,
+        visibility: Visibility,
+        k: u32,
+    ) -> Result<VerifierKey> {
+        let params = self.params(k);
+        VerifierKey::new(model, visibility, params)
+            .map_err(|e| ContractError::InvalidKey(e.to_string()))
+    }
+
+    /// The key of a registered model, rebuilt on first use.
+    fn key(&mut self, model: &RegisteredModel) -> Result<Arc<VerifierKey>> {
+        if let Some(key) = self.keys.get(&model.model_id) {
+            return Ok(key.clone());
+        }
+        let parsed = QuantizedModel::from_json(&model.key.model)
+            .map_err(|e| ContractError::Store(e.to_string()))?;
+        let key = Arc::new(self.build(parsed, model.key.input_visibility, model.key.k)?);
+        self.keys.insert(model.model_id.clone(), key.clone());
+        Ok(key)
+    }
+}
+
+/// SHA-256 of the public input integers: the domain tag
+/// `zkinfer/input@1\0`, then each integer as 8 little-endian bytes. Hex.
+pub fn input_digest(values: &[i64]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"zkinfer/input@1\0");
+    for v in values {
+        h.update(v.to_le_bytes());
+    }
+    hex(&h.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn admin_of(store: &dyn ContractStore) -> Result<Config> {
+    store.config()?.ok_or(ContractError::NotInstantiated)
+}
+
+/// Sets the admin.
+pub fn instantiate(store: &mut dyn ContractStore, msg: InstantiateMsg) -> Result<Response> {
+    if store.config()?.is_some() {
+        return Err(ContractError::AlreadyInstantiated);
+    }
+    if msg.admin.is_empty() || msg.admin.len() > MAX_NAME_LEN {
+        return Err(ContractError::InvalidMessage(
+            "admin must be 1 to 128 bytes".into(),
+        ));
+    }
+    store.set_config(&Config {
+        admin: msg.admin.clone(),
+    })?;
+    Ok(Response {
+        events: vec![Event {
+            kind: "zkinfer_instantiate".into(),
+            attributes: vec![("admin".into(), msg.admin)],
+        }],
+        attestation: None,
+        gas: 0,
+    })
+}
+
+/// Parses and handles an execute message.
+pub fn execute_json(
+    store: &mut dyn ContractStore,
+    cache: &mut KeyCache,
+    sender: &str,
+    msg: &[u8],
+) -> Result<Response> {
+    let msg: ExecuteMsg =
+        serde_json::from_slice(msg).map_err(|e| ContractError::InvalidMessage(e.to_string()))?;
+    execute(store, cache, sender, msg)
+}
+
+/// Handles an execute message.
+pub fn execute(
+    store: &mut dyn ContractStore,
+    cache: &mut KeyCache,
+    sender: &str,
+    msg: ExecuteMsg,
+) -> Result<Response> {
+    match msg {
+        ExecuteMsg::RegisterModel { name, verifier_key } => {
+            register_model(store, cache, sender, name, verifier_key)
+        }
+        ExecuteMsg::SubmitInference {
+            model_id,
+            proof_bundle,
+        } => submit_inference(store, cache, sender, &model_id, &proof_bundle),
+    }
+}
+
+fn register_model(
+    store: &mut dyn ContractStore,
+    cache: &mut KeyCache,
+    sender: &str,
+    name: String,
+    key: ModelKey,
+) -> Result<Response> {
+    let config = admin_of(store)?;
+    if sender != config.admin {
+        return Err(ContractError::Unauthorized {
+            sender: sender.into(),
+        });
+    }
+    if key.model.len() > MAX_MODEL_BYTES {
+        return Err(ContractError::OversizeKey {
+            bytes: key.model.len(),
+            max: MAX_MODEL_BYTES,
+        });
+    }
+    if name.is_empty() || name.len() > MAX_NAME_LEN {
+        return Err(ContractError::InvalidMessage(
+            "name must be 1 to 128 bytes".into(),
+        ));
+    }
+    if store.model(&key.vk_digest)?.is_some() {
+        return Err(ContractError::DuplicateModel(key.vk_digest));
+    }
+    let model = QuantizedModel::from_json(&key.model)
+        .map_err(|e| ContractError::InvalidKey(e.to_string()))?;
+    let plan = CircuitPlan::new(&model, key.input_visibility)
+        .map_err(|e| ContractError::InvalidKey(e.to_string()))?;
+    if plan.k > MAX_CONTRACT_K {
+        return Err(ContractError::InvalidKey(format!(
+            "the circuit needs k = {}; this contract verifies up to k = {MAX_CONTRACT_K}",
+            plan.k
+        )));
+    }
+    // Check the cheap part of the declaration before the expensive rebuild.
+    let mismatch = |rebuilt: String| ContractError::KeyMismatch {
+        declared: key.vk_digest.clone(),
+        rebuilt,
+        declared_k: key.k,
+        rebuilt_k: plan.k,
+    };
+    if key.k != plan.k {
+        return Err(mismatch("(not rebuilt)".into()));
+    }
+    let model_digest = model.digest().to_hex();
+    let rebuilt = cache.build(model, key.input_visibility, plan.k)?;
+    if rebuilt.vk_digest() != key.vk_digest {
+        return Err(mismatch(rebuilt.vk_digest().to_string()));
+    }
+    let registered = RegisteredModel {
+        model_id: key.vk_digest.clone(),
+        name: name.clone(),
+        key,
+        model_digest: model_digest.clone(),
+    };
+    store.put_model(&registered)?;
+    cache
+        .keys
+        .insert(registered.model_id.clone(), Arc::new(rebuilt));
+    Ok(Response {
+        events: vec![Event {
+            kind: "zkinfer_register".into(),
+            attributes: vec![
+                ("model_id".into(), registered.model_id),
+                ("name".into(), name),
+                ("model_digest".into(), model_digest),
+                ("k".into(), plan.k.to_string()),
+            ],
+        }],
+        attestation: None,
+        gas: SCHEDULE.registration(&plan),
+    })
+}
+
+fn submit_inference(
+    store: &mut dyn ContractStore,
+    cache: &mut KeyCache,
+    sender: &str,
+    model_id: &str,
+    bundle: &ProofBundle,
+) -> Result<Response> {
+    admin_of(store)?;
+    if sender.is_empty() || sender.len() > MAX_NAME_LEN {
+        return Err(ContractError::InvalidMessage(
+            "sender must be 1 to 128 bytes".into(),
+        ));
+    }
+    let model = store
+        .model(model_id)?
+        .ok_or_else(|| ContractError::UnknownModel(model_id.to_string()))?;
+    if bundle.vk_digest != model.model_id || bundle.model_digest != model.model_digest {
+        return Err(ContractError::WrongModel {
+            expected: model.model_id.clone(),
+            found: bundle.vk_digest.clone(),
+        });
+    }
+    let proof = bundle.proof_bytes()?;
+    let proof_digest = hex(&Sha256::digest(&proof));
+    if let Some(seq) = store.proof_seen(&proof_digest)? {
+        return Err(ContractError::Replay {
+            rule: "same proof",
+            seq,
+        });
+    }
+    let input_digest = match &bundle.input {
+        Some(input) => input_digest(&input.values),
+        None => proof_digest.clone(),
+    };
+    if let Some(seq) = store.output_of(model_id, &input_digest)? {
+        return Err(ContractError::Replay {
+            rule: "same model and input",
+            seq,
+        });
+    }
+    let key = cache.key(&model)?;
+    let claim = verify(&key, bundle)?;
+    let attestation = Attestation {
+        seq: store.next_seq()?,
+        model_id: model_id.to_string(),
+        input_digest,
+        proof_digest,
+        output: claim.output,
+        output_scale: claim.output_scale,
+        class: claim.class,
+        submitter: sender.to_string(),
+    };
+    store.put_attestation(&attestation)?;
+    Ok(Response {
+        events: vec![Event {
+            kind: "zkinfer_attest".into(),
+            attributes: vec![
+                ("model_id".into(), attestation.model_id.clone()),
+                ("seq".into(), attestation.seq.to_string()),
+                ("input_digest".into(), attestation.input_digest.clone()),
+                ("class".into(), attestation.class.to_string()),
+                ("submitter".into(), attestation.submitter.clone()),
+            ],
+        }],
+        gas: SCHEDULE.verification(key.circuit().plan()),
+        attestation: Some(attestation),
+    })
+}
+
+/// Parses and answers a query.
+pub fn query_json(store: &dyn ContractStore, msg: &[u8]) -> Result<QueryResponse> {
+    let msg: QueryMsg =
+        serde_json::from_slice(msg).map_err(|e| ContractError::InvalidMessage(e.to_string()))?;
+    query(store, msg)
+}
+
+/// Answers a query.
+pub fn query(store: &dyn ContractStore, msg: QueryMsg) -> Result<QueryResponse> {
+    match msg {
+        QueryMsg::Config {} => Ok(QueryResponse::Config(admin_of(store)?)),
+        QueryMsg::Model { model_id } => {
+            let m = store
+                .model(&model_id)?
+                .ok_or(ContractError::UnknownModel(model_id))?;
+            let parsed = QuantizedModel::from_json(&m.key.model)
+                .map_err(|e| ContractError::Store(e.to_string()))?;
+            let plan = CircuitPlan::new(&parsed, m.key.input_visibility)
+                .map_err(|e| ContractError::Store(e.to_string()))?;
+            Ok(QueryResponse::Model(ModelInfo {
+                model_id: m.model_id,
+                name: m.name,
+                model_digest: m.model_digest,
+                k: m.key.k,
+                input_visibility: m.key.input_visibility,
+                input_shape: parsed.input().shape.0.clone(),
+                output_shape: parsed.output().shape.0.clone(),
+                output_scale: parsed.output().scale.0,
+                verification_gas: SCHEDULE.verification(&plan),
+            }))
+        }
+        QueryMsg::Models {} => Ok(QueryResponse::Models(store.model_ids()?)),
+        QueryMsg::Attestation { seq } => store
+            .attestation(seq)?
+            .map(QueryResponse::Attestation)
+            .ok_or_else(|| ContractError::NotFound(format!("attestation {seq}"))),
+        QueryMsg::Attestations {
+            model_id,
+            start_after,
+            limit,
+        } => {
+            if store.model(&model_id)?.is_none() {
+                return Err(ContractError::UnknownModel(model_id));
+            }
+            let limit = limit.unwrap_or(10).min(MAX_PAGE) as usize;
+            Ok(QueryResponse::Attestations(store.attestations_of(
+                &model_id,
+                start_after,
+                limit,
+            )?))
+        }
+        QueryMsg::Output {
+            model_id,
+            input_digest,
+        } => {
+            let seq = store.output_of(&model_id, &input_digest)?.ok_or_else(|| {
+                ContractError::NotFound(format!("no output of {model_id} for input {input_digest}"))
+            })?;
+            store
+                .attestation(seq)?
+                .map(QueryResponse::Attestation)
+                .ok_or_else(|| {
+                    ContractError::Store(format!("attestation {seq} is indexed but missing"))
+                })
+        }
+    }
+}

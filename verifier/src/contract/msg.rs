@@ -1,0 +1,189 @@
+//! Messages, responses and the records the contract keeps.
+
+use crate::bundle::ProofBundle;
+use serde::{Deserialize, Serialize};
+use zkinfer_circuits::Visibility;
+
+/// The largest model description `register_model` accepts.
+pub const MAX_MODEL_BYTES: usize = 512 * 1024;
+/// The largest page of `attestations`.
+pub const MAX_PAGE: u32 = 100;
+
+/// Sets the admin, who alone registers models.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstantiateMsg {
+    /// The admin's address.
+    pub admin: String,
+}
+
+/// A model's public description: what the contract needs to rebuild its
+/// verifying key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelKey {
+    /// The quantized model file (`zkinfer/model@1` JSON text).
+    pub model: String,
+    /// Whether proofs carry the input.
+    pub input_visibility: Visibility,
+    /// The declared verifying key digest; the model id.
+    pub vk_digest: String,
+    /// The declared k.
+    pub k: u32,
+}
+
+/// State-changing messages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ExecuteMsg {
+    /// Admin only: register a model.
+    RegisterModel {
+        /// A label.
+        name: String,
+        /// Its public description.
+        verifier_key: ModelKey,
+    },
+    /// Verify a proof and record its output.
+    SubmitInference {
+        /// The model id (vk digest).
+        model_id: String,
+        /// The proof.
+        proof_bundle: ProofBundle,
+    },
+}
+
+/// Read-only messages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum QueryMsg {
+    /// The admin.
+    Config {},
+    /// A registered model.
+    Model {
+        /// Its id.
+        model_id: String,
+    },
+    /// Every registered model id.
+    Models {},
+    /// One attestation.
+    Attestation {
+        /// Its sequence number.
+        seq: u64,
+    },
+    /// A model's attestations, oldest first.
+    Attestations {
+        /// The model id.
+        model_id: String,
+        /// Start after this sequence number.
+        start_after: Option<u64>,
+        /// At most this many (default 10, at most [`MAX_PAGE`]).
+        limit: Option<u32>,
+    },
+    /// The verified output for an input: what a consumer contract reads.
+    Output {
+        /// The model id.
+        model_id: String,
+        /// [`crate::contract::input_digest`] of the input integers.
+        input_digest: String,
+    },
+}
+
+/// The contract's configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// Who registers models.
+    pub admin: String,
+}
+
+/// A registered model as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisteredModel {
+    /// The model id (vk digest).
+    pub model_id: String,
+    /// A label.
+    pub name: String,
+    /// Its public description.
+    pub key: ModelKey,
+    /// The model digest.
+    pub model_digest: String,
+}
+
+/// A registered model, as queries describe it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// The model id (vk digest).
+    pub model_id: String,
+    /// A label.
+    pub name: String,
+    /// The model digest.
+    pub model_digest: String,
+    /// The circuit's k.
+    pub k: u32,
+    /// Whether proofs carry the input.
+    pub input_visibility: Visibility,
+    /// Input shape.
+    pub input_shape: Vec<usize>,
+    /// Output shape.
+    pub output_shape: Vec<usize>,
+    /// Output scale.
+    pub output_scale: i32,
+    /// Gas [`crate::contract::verification_gas`] charges per proof.
+    pub verification_gas: u64,
+}
+
+/// A verified inference.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attestation {
+    /// Sequence number, from 0.
+    pub seq: u64,
+    /// The model id.
+    pub model_id: String,
+    /// SHA-256 of the public input integers; for private inputs, of the proof.
+    pub input_digest: String,
+    /// SHA-256 of the proof bytes.
+    pub proof_digest: String,
+    /// The output integers.
+    pub output: Vec<i64>,
+    /// The output scale.
+    pub output_scale: i32,
+    /// Argmax of the output.
+    pub class: usize,
+    /// Who submitted it.
+    pub submitter: String,
+}
+
+/// An event, as chains log them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// `zkinfer_register` or `zkinfer_attest`.
+    pub kind: String,
+    /// Key-value attributes.
+    pub attributes: Vec<(String, String)>,
+}
+
+/// What a handled message returns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    /// Events emitted.
+    pub events: Vec<Event>,
+    /// The attestation recorded, if any.
+    pub attestation: Option<Attestation>,
+    /// The deterministic gas estimate of the work done.
+    pub gas: u64,
+}
+
+/// What a query returns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryResponse {
+    /// For `config`.
+    Config(Config),
+    /// For `model`.
+    Model(ModelInfo),
+    /// For `models`.
+    Models(Vec<String>),
+    /// For `attestation` and `output`.
+    Attestation(Attestation),
+    /// For `attestations`.
+    Attestations(Vec<Attestation>),
+}

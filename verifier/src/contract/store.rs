@@ -1,0 +1,131 @@
+//! [`ContractStore`]: the contract's storage, as the handlers see it; and
+//! [`MemoryStore`], the native one (serializable, for `zkinfer contract`).
+
+use crate::contract::error::ContractError;
+use crate::contract::msg::{Attestation, Config, RegisteredModel};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+type Result<T> = std::result::Result<T, ContractError>;
+
+/// Keyed storage. Implementations: [`MemoryStore`], and cw-storage-plus maps
+/// in the CosmWasm contract.
+pub trait ContractStore {
+    /// The configuration, once instantiated.
+    fn config(&self) -> Result<Option<Config>>;
+    /// Sets the configuration.
+    fn set_config(&mut self, config: &Config) -> Result<()>;
+    /// A registered model.
+    fn model(&self, model_id: &str) -> Result<Option<RegisteredModel>>;
+    /// Registers a model.
+    fn put_model(&mut self, model: &RegisteredModel) -> Result<()>;
+    /// Every registered model id, sorted.
+    fn model_ids(&self) -> Result<Vec<String>>;
+    /// The next sequence number (the number of attestations).
+    fn next_seq(&self) -> Result<u64>;
+    /// An attestation.
+    fn attestation(&self, seq: u64) -> Result<Option<Attestation>>;
+    /// Records an attestation with its indexes (by model and input, by
+    /// proof), and advances the sequence number.
+    fn put_attestation(&mut self, attestation: &Attestation) -> Result<()>;
+    /// The attestation for a (model, input digest), if any.
+    fn output_of(&self, model_id: &str, input_digest: &str) -> Result<Option<u64>>;
+    /// The attestation recording a proof digest, if any.
+    fn proof_seen(&self, proof_digest: &str) -> Result<Option<u64>>;
+    /// A model's attestations after `start_after`, oldest first.
+    fn attestations_of(
+        &self,
+        model_id: &str,
+        start_after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<Attestation>>;
+}
+
+/// The whole state in ordered maps: deterministic to serialize.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryStore {
+    config: Option<Config>,
+    models: BTreeMap<String, RegisteredModel>,
+    attestations: Vec<Attestation>,
+    by_input: BTreeMap<String, u64>,
+    by_proof: BTreeMap<String, u64>,
+    by_model: BTreeMap<String, Vec<u64>>,
+}
+
+fn input_key(model_id: &str, input_digest: &str) -> String {
+    format!("{model_id}/{input_digest}")
+}
+
+impl ContractStore for MemoryStore {
+    fn config(&self) -> Result<Option<Config>> {
+        Ok(self.config.clone())
+    }
+    fn set_config(&mut self, config: &Config) -> Result<()> {
+        self.config = Some(config.clone());
+        Ok(())
+    }
+    fn model(&self, model_id: &str) -> Result<Option<RegisteredModel>> {
+        Ok(self.models.get(model_id).cloned())
+    }
+    fn put_model(&mut self, model: &RegisteredModel) -> Result<()> {
+        self.models.insert(model.model_id.clone(), model.clone());
+        Ok(())
+    }
+    fn model_ids(&self) -> Result<Vec<String>> {
+        Ok(self.models.keys().cloned().collect())
+    }
+    fn next_seq(&self) -> Result<u64> {
+        Ok(self.attestations.len() as u64)
+    }
+    fn attestation(&self, seq: u64) -> Result<Option<Attestation>> {
+        Ok(usize::try_from(seq)
+            .ok()
+            .and_then(|i| self.attestations.get(i))
+            .cloned())
+    }
+    fn put_attestation(&mut self, a: &Attestation) -> Result<()> {
+        if a.seq != self.attestations.len() as u64 {
+            return Err(ContractError::Store(format!(
+                "sequence {} out of order",
+                a.seq
+            )));
+        }
+        self.by_input
+            .insert(input_key(&a.model_id, &a.input_digest), a.seq);
+        self.by_proof.insert(a.proof_digest.clone(), a.seq);
+        self.by_model
+            .entry(a.model_id.clone())
+            .or_default()
+            .push(a.seq);
+        self.attestations.push(a.clone());
+        Ok(())
+    }
+    fn output_of(&self, model_id: &str, input_digest: &str) -> Result<Option<u64>> {
+        Ok(self
+            .by_input
+            .get(&input_key(model_id, input_digest))
+            .copied())
+    }
+    fn proof_seen(&self, proof_digest: &str) -> Result<Option<u64>> {
+        Ok(self.by_proof.get(proof_digest).copied())
+    }
+    fn attestations_of(
+        &self,
+        model_id: &str,
+        start_after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<Attestation>> {
+        let seqs = self
+            .by_model
+            .get(model_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        Ok(seqs
+            .iter()
+            .filter(|&&s| start_after.is_none_or(|after| s > after))
+            .take(limit)
+            .map(|&s| self.attestations[s as usize].clone())
+            .collect())
+    }
+}
