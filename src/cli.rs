@@ -33,6 +33,116 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Check an inference's circuit with halo2's MockProver and name any failing gate or lookup.
     Mock(MockArgs),
+    /// Run the contract-style verifier off chain: a model registry that records only proven outputs.
+    #[command(subcommand)]
+    Contract(ContractCommand),
+}
+
+/// `zkinfer contract …`: the contract's messages against a state folder.
+#[derive(Debug, Subcommand)]
+pub enum ContractCommand {
+    /// Create a contract state with its admin.
+    Init {
+        /// The state folder (created).
+        #[arg(long)]
+        state: PathBuf,
+        /// Who may register models.
+        #[arg(long)]
+        admin: String,
+    },
+    /// Register a model (admin only): its verifying key is rebuilt and checked.
+    Register {
+        /// The state folder.
+        #[arg(long)]
+        state: PathBuf,
+        /// A bundled model's name, a model.json file, or a model directory.
+        #[arg(long)]
+        model: String,
+        /// A label (default: the model's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Register the private-input circuit.
+        #[arg(long)]
+        private_input: bool,
+        /// The sender (default: the admin).
+        #[arg(long)]
+        from: Option<String>,
+        #[command(flatten)]
+        params: ParamsArgs,
+    },
+    /// Submit a proof: it is verified, then recorded as an attestation.
+    Submit {
+        /// The state folder.
+        #[arg(long)]
+        state: PathBuf,
+        /// The proof bundle.
+        #[arg(long)]
+        proof: PathBuf,
+        /// The sender.
+        #[arg(long)]
+        from: String,
+        /// The model id (default: the bundle's vk digest).
+        #[arg(long)]
+        model_id: Option<String>,
+        #[command(flatten)]
+        params: ParamsArgs,
+    },
+    /// Read the contract's state.
+    Query {
+        /// The state folder.
+        #[arg(long)]
+        state: PathBuf,
+        #[command(subcommand)]
+        query: ContractQuery,
+    },
+}
+
+/// `zkinfer contract query …`.
+#[derive(Debug, Subcommand)]
+pub enum ContractQuery {
+    /// The admin.
+    Config,
+    /// Every registered model id.
+    Models,
+    /// One registered model.
+    Model {
+        /// The model id (vk digest).
+        #[arg(long)]
+        model_id: String,
+    },
+    /// One attestation.
+    Attestation {
+        /// Its sequence number.
+        #[arg(long)]
+        seq: u64,
+    },
+    /// A model's attestations, oldest first.
+    Attestations {
+        /// The model id.
+        #[arg(long)]
+        model_id: String,
+        /// Start after this sequence number.
+        #[arg(long)]
+        start_after: Option<u64>,
+        /// At most this many (default 10, at most 100).
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// The verified output for an input: give its digest, or the model and input file.
+    Output {
+        /// The model id.
+        #[arg(long)]
+        model_id: String,
+        /// The input digest (hex).
+        #[arg(long, conflicts_with = "input", required_unless_present = "input")]
+        input_digest: Option<String>,
+        /// An input file, quantized with --model to compute the digest.
+        #[arg(long, requires = "model")]
+        input: Option<PathBuf>,
+        /// The model the input file is for.
+        #[arg(long)]
+        model: Option<String>,
+    },
 }
 
 /// Where IPA parameters are cached.

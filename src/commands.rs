@@ -1,5 +1,6 @@
 //! One module per subcommand; [`run`] dispatches.
 
+mod contract;
 mod eval;
 mod infer;
 mod mock;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         // These two report a failed check with exit code 1.
         Command::Verify(args) => return verify::run(&args, cli.json),
         Command::Mock(args) => return mock::run(&args, cli.json),
+        Command::Contract(command) => return contract::run(command, cli.json),
     }?;
     Ok(ExitCode::SUCCESS)
 }

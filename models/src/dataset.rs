@@ -27,7 +27,7 @@ pub enum Split {
 
 impl Split {
     fn contains(self, row: usize) -> bool {
-        (row % 5 == 0) == (self == Split::Test)
+        row.is_multiple_of(5) == (self == Split::Test)
     }
 }
 

@@ -88,7 +88,7 @@ fn contract() -> (MemoryStore, KeyCache) {
 fn submit(bundle: &ProofBundle) -> ExecuteMsg {
     ExecuteMsg::SubmitInference {
         model_id: fixture().mlp_key.vk_digest.clone(),
-        proof_bundle: bundle.clone(),
+        proof_bundle: Box::new(bundle.clone()),
     }
 }
 
@@ -176,7 +176,7 @@ fn every_refused_submission_leaves_the_store_unchanged() {
     // Unknown model.
     let unknown = ExecuteMsg::SubmitInference {
         model_id: "00".repeat(32),
-        proof_bundle: f.mlp[1].clone(),
+        proof_bundle: Box::new(f.mlp[1].clone()),
     };
     assert!(matches!(
         refused(&mut store, &mut cache, "bob", unknown),

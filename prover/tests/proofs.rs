@@ -125,11 +125,27 @@ fn a_flipped_proof_byte_is_rejected() {
             "byte {position}"
         );
     }
+    // One proof, one encoding: a cut proof or extra bytes are malformed.
     let short = ProofBundle {
         proof: bundle.proof[..bundle.proof.len() - 64].to_string(),
         ..bundle.clone()
     };
-    assert_eq!(verify(&key, &short), Err(VerifyError::Rejected));
+    assert!(matches!(
+        verify(&key, &short),
+        Err(VerifyError::Malformed(_))
+    ));
+    let long = ProofBundle {
+        proof: format!("{}00", bundle.proof),
+        ..bundle.clone()
+    };
+    assert!(matches!(
+        verify(&key, &long),
+        Err(VerifyError::Malformed(_))
+    ));
+    assert!(matches!(
+        verify_batch(&key, &[long]),
+        Err(VerifyError::InBatch { index: 0, .. })
+    ));
 }
 
 #[test]

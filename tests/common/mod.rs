@@ -86,8 +86,22 @@ impl Run {
     }
 }
 
+/// The variable naming zkinfer's IPA parameter cache.
+pub const PARAMS_DIR_ENV: &str = "ZKINFER_PARAMS_DIR";
+
 /// Runs the binary with `args` and captures everything.
 pub fn zkinfer<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    zkinfer_with_env(args, &[])
+}
+
+/// Runs the binary with `args` and the extra environment variables `env`,
+/// and captures everything. [`PARAMS_DIR_ENV`] is never inherited from the
+/// test's own environment: a test that wants it passes it in `env`.
+pub fn zkinfer_with_env<I, S>(args: I, env: &[(&str, &OsStr)]) -> Run
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
@@ -101,6 +115,8 @@ where
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("RUST_BACKTRACE")
         .env_remove("RUST_LIB_BACKTRACE")
+        .env_remove(PARAMS_DIR_ENV)
+        .envs(env.iter().copied())
         .output()
         .expect("could not start the zkinfer binary");
     Run {
@@ -150,7 +166,7 @@ impl Digit {
 
     /// Whether the row is in the held-out split (index % 5 == 0).
     pub fn held_out(&self) -> bool {
-        self.index % 5 == 0
+        self.index.is_multiple_of(5)
     }
 }
 
@@ -207,6 +223,24 @@ pub fn argmax(values: &[i64]) -> usize {
         }
     }
     best
+}
+
+/// A JSON file, parsed.
+pub fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not JSON ({e}):\n{text}", path.display()))
+}
+
+/// The names of the entries of a directory (hidden ones included), sorted.
+pub fn dir_entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 /// A JSON array of numbers as `f64`s.

@@ -74,7 +74,7 @@ pub fn encode_hex(bytes: &[u8]) -> String {
 
 /// Parses hex (either case); `None` on odd length or another character.
 pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())

@@ -2,6 +2,7 @@
 //! its public description (halo2_proofs 0.4 cannot serialize keys).
 
 use crate::error::{Result, VerifyError};
+use halo2_proofs::dev::CircuitCost;
 use halo2_proofs::plonk::{keygen_vk, VerifyingKey};
 use halo2_proofs::poly::commitment::Params;
 use pasta_curves::vesta;
@@ -22,6 +23,7 @@ pub struct VerifierKey {
     vk: VerifyingKey<vesta::Affine>,
     vk_digest: String,
     model_digest: String,
+    proof_bytes: usize,
 }
 
 impl VerifierKey {
@@ -41,12 +43,18 @@ impl VerifierKey {
         }
         let vk = keygen_vk(&params, &circuit).map_err(|e| VerifyError::Key(e.to_string()))?;
         let vk_digest = vk_digest(&vk);
+        // Every proof of a circuit has the same size: halo2's cost model
+        // counts its commitments and evaluations.
+        let proof_bytes = CircuitCost::<vesta::Point, ModelCircuit>::measure(params.k(), &circuit)
+            .proof_size(1)
+            .into();
         Ok(VerifierKey {
             circuit,
             params,
             vk,
             vk_digest,
             model_digest,
+            proof_bytes,
         })
     }
 
@@ -80,6 +88,11 @@ impl VerifierKey {
     /// The model digest, hex.
     pub fn model_digest(&self) -> &str {
         &self.model_digest
+    }
+
+    /// The size of every proof of this circuit, in bytes.
+    pub fn proof_bytes(&self) -> usize {
+        self.proof_bytes
     }
 }
 

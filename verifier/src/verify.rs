@@ -76,6 +76,13 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
     };
     let output = check_tensor("output", &bundle.output, model.output())?;
     let proof = bundle.proof_bytes()?;
+    if proof.len() != key.proof_bytes() {
+        return Err(VerifyError::Malformed(format!(
+            "the proof is {} bytes; proofs of this circuit are {}",
+            proof.len(),
+            key.proof_bytes()
+        )));
+    }
     let instances: Vec<Fp> = input
         .iter()
         .flatten()

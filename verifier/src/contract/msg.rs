@@ -48,7 +48,7 @@ pub enum ExecuteMsg {
         /// The model id (vk digest).
         model_id: String,
         /// The proof.
-        proof_bundle: ProofBundle,
+        proof_bundle: Box<ProofBundle>,
     },
 }
 

@@ -1,0 +1,613 @@
+//! `zkinfer prove`, `zkinfer verify` and `zkinfer mock`, end to end: the
+//! bit-exact chain infer → prove → verify, private inputs, the parameter
+//! cache, tampered bundles (exit 1), and files that cannot be read or
+//! written (exit 2).
+//!
+//! Every command that may touch IPA parameters gets a temporary cache
+//! (`--params-dir` or `ZKINFER_PARAMS_DIR`), so the tests never write to the
+//! home folder.
+
+mod common;
+
+use common::{argmax, bundled_model_json, dir_entries, f64s, i64s, read_json, zkinfer};
+use common::{repo_path, zkinfer_with_env, Run, Scratch, PARAMS_DIR_ENV};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+const MLP: &str = "digits-mlp";
+const CNN: &str = "digits-cnn";
+const DIGIT_0: &str = "examples/inputs/digit-0.json";
+const DIGIT_3: &str = "examples/inputs/digit-3.json";
+const DIGIT_7: &str = "examples/inputs/digit-7.json";
+const DIGIT_7_EZKL: &str = "examples/inputs/digit-7.ezkl.json";
+/// Both bundled models fit in 2^9 rows.
+const K: u64 = 9;
+/// The cached parameter file for [`K`].
+const PARAMS_FILE: &str = "ipa-pasta-k9.params";
+
+/// A path as a command-line argument (temporary paths are UTF-8).
+fn arg(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+/// A bundled model's digest, read from its model.json.
+fn digest(model: &str) -> Value {
+    bundled_model_json(model)["digest"].clone()
+}
+
+fn is_hex_digest(s: &str) -> bool {
+    s.len() == 64 && s.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+}
+
+fn keys(value: &Value) -> BTreeSet<&str> {
+    value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+/// Checks `outputs[i] == outputs_int[i] / 2^scale` exactly (division by a
+/// power of two is exact, and JSON floats round-trip) and `class` is the
+/// argmax of the integers. Returns the integers.
+fn check_outputs(out: &Value) -> Vec<i64> {
+    let ints = i64s(&out["outputs_int"]);
+    let floats = f64s(&out["outputs"]);
+    assert_eq!(ints.len(), 10, "{out}");
+    assert_eq!(floats.len(), ints.len(), "{out}");
+    let scale = out["scale"].as_i64().expect("scale is an integer");
+    let unit = 2f64.powi(i32::try_from(scale).unwrap());
+    for (i, (&f, &n)) in floats.iter().zip(&ints).enumerate() {
+        assert_eq!(
+            f,
+            n as f64 / unit,
+            "outputs[{i}] vs outputs_int[{i}]: {out}"
+        );
+    }
+    let class = out["class"].as_u64().expect("class is an integer") as usize;
+    assert_eq!(
+        class,
+        argmax(&ints),
+        "class is not argmax(outputs_int): {out}"
+    );
+    ints
+}
+
+/// Runs `infer --json`.
+fn infer_json(model: &str, input: &str) -> Value {
+    zkinfer(["infer", "--model", model, "--input", input, "--json"]).json()
+}
+
+/// The files of one test: a scratch folder with its own parameter cache.
+struct Case {
+    scratch: Scratch,
+}
+
+impl Case {
+    fn new() -> Self {
+        Case {
+            scratch: Scratch::new(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.scratch.path()
+    }
+
+    fn join(&self, name: &str) -> PathBuf {
+        self.scratch.join(name)
+    }
+
+    /// This test's parameter cache (created by the first command needing it).
+    fn params(&self) -> PathBuf {
+        self.join("params")
+    }
+
+    /// Runs zkinfer with `args` and `--params-dir <this test's cache>`.
+    fn run(&self, args: &[&str]) -> Run {
+        let params = self.params();
+        zkinfer(args.iter().copied().chain(["--params-dir", arg(&params)]))
+    }
+
+    fn prove(&self, model: &str, input: &str, out: &Path, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "prove",
+            "--model",
+            model,
+            "--input",
+            input,
+            "--out",
+            arg(out),
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    fn verify(&self, model: &str, proof: &Path, extra: &[&str]) -> Run {
+        let mut args = vec!["verify", "--model", model, "--proof", arg(proof)];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    fn write(&self, name: &str, contents: &str) -> PathBuf {
+        self.scratch.write(name, contents)
+    }
+
+    /// Writes a bundle file the way the prover does (pretty JSON).
+    fn write_bundle(&self, name: &str, bundle: &Value) -> PathBuf {
+        self.scratch
+            .write(name, serde_json::to_string_pretty(bundle).unwrap())
+    }
+}
+
+/// One public-input proof of digits-mlp on digit-7, proved once for the tests
+/// that only read or tamper with it. Its scratch folder is removed at once.
+fn mlp_bundle() -> &'static Value {
+    static BUNDLE: OnceLock<Value> = OnceLock::new();
+    BUNDLE.get_or_init(|| {
+        let case = Case::new();
+        let out = case.join("shared.proof.json");
+        case.prove(MLP, DIGIT_7, &out, &[]).assert_success();
+        read_json(&out)
+    })
+}
+
+/// The shared bundle with one change, written into `case`.
+fn tampered(case: &Case, name: &str, change: impl FnOnce(&mut Value)) -> PathBuf {
+    let mut bundle = mlp_bundle().clone();
+    change(&mut bundle);
+    assert_ne!(&bundle, mlp_bundle(), "the change changed nothing");
+    case.write_bundle(name, &bundle)
+}
+
+/// Checks a rejected proof: exit code 1, no panic, and `rejected` on stderr
+/// with the file's name.
+fn assert_rejected(run: &Run, proof: &Path) {
+    let ctx = || format!("zkinfer {:?}\n{run:#?}", run.args);
+    assert_eq!(run.code, Some(1), "expected exit code 1: {}", ctx());
+    assert!(!run.stderr.contains("panicked"), "panicked: {}", ctx());
+    assert!(
+        run.stderr.contains("rejected"),
+        "no \"rejected\": {}",
+        ctx()
+    );
+    assert!(run.stderr.contains(arg(proof)), "file not named: {}", ctx());
+}
+
+/// `verify` rejects `proof` in text mode, and in JSON mode says
+/// `"verified": false` on stdout.
+fn check_rejected(case: &Case, model: &str, proof: &Path) {
+    let run = case.verify(model, proof, &[]);
+    assert_rejected(&run, proof);
+    assert!(
+        !run.stdout.contains("verified"),
+        "text mode printed a verification:\n{}",
+        run.stdout
+    );
+    let run = case.verify(model, proof, &["--json"]);
+    assert_rejected(&run, proof);
+    let out: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{run:#?}"));
+    assert_eq!(out["verified"], false, "{out}");
+}
+
+/// Checks a failed command wrote nothing on stdout; see also
+/// [`Run::assert_error`].
+fn assert_error(run: &Run, needles: &[&str]) {
+    run.assert_error(needles);
+    assert_eq!(run.stdout, "", "stdout of a failed command: {run:#?}");
+}
+
+#[test]
+fn prove_writes_a_bundle_and_caches_the_parameters() {
+    let case = Case::new();
+    let proof = case.join("digit-7.proof.json");
+    let run = case.prove(MLP, DIGIT_7, &proof, &["--json"]);
+    let out = run.json();
+    assert_eq!(run.stderr, "", "warnings on a clean prove: {run:#?}");
+
+    let expected = [
+        "proof",
+        "model_digest",
+        "vk_digest",
+        "k",
+        "class",
+        "outputs",
+        "outputs_int",
+        "scale",
+        "proof_bytes",
+        "timings_ms",
+    ];
+    let found = keys(&out);
+    for key in expected {
+        assert!(found.contains(key), "no {key:?}: {out}");
+    }
+    assert_eq!(out["proof"], arg(&proof), "{out}");
+    assert_eq!(out["model"], MLP, "{out}");
+    assert_eq!(out["model_digest"], digest(MLP), "{out}");
+    assert!(is_hex_digest(out["vk_digest"].as_str().unwrap()), "{out}");
+    assert_eq!(out["k"], K, "{out}");
+    assert_eq!(out["class"], 7, "{out}");
+    let ints = check_outputs(&out);
+    let timings = &out["timings_ms"];
+    assert_eq!(
+        keys(timings),
+        ["keygen", "params", "prove", "verify"].into(),
+        "{out}"
+    );
+    for (step, ms) in timings.as_object().unwrap() {
+        let ms = ms.as_f64().unwrap_or_else(|| panic!("{step}: {ms}"));
+        assert!(ms >= 0.0, "{step}: {ms}");
+    }
+
+    // The bundle file holds the same claim, with the input as public
+    // integers at the model's input scale.
+    let bundle = read_json(&proof);
+    assert_eq!(bundle["format"], "zkinfer/proof@1", "{bundle}");
+    assert_eq!(bundle["model_digest"], out["model_digest"]);
+    assert_eq!(bundle["vk_digest"], out["vk_digest"]);
+    assert_eq!(bundle["k"], K);
+    assert_eq!(bundle["input_visibility"], "public");
+    assert_eq!(i64s(&bundle["output"]["values"]), ints);
+    assert_eq!(bundle["output"]["scale"], out["scale"]);
+    assert_eq!(bundle["output"]["shape"], json!([10]));
+    assert_eq!(bundle["class"], out["class"]);
+    assert_eq!(bundle["outputs"], out["outputs"]);
+    let input = &bundle["input"];
+    assert_eq!(input["shape"], json!([64]), "{input}");
+    let unit = 2f64.powi(input["scale"].as_i64().unwrap() as i32);
+    let pixels = f64s(&read_json(&repo_path(DIGIT_7))["input"]);
+    // Pixels are multiples of 1/16: quantizing them is exact.
+    let expected: Vec<i64> = pixels.iter().map(|&x| (x * unit) as i64).collect();
+    assert_eq!(i64s(&input["values"]), expected);
+    let hex = bundle["proof"].as_str().unwrap();
+    assert!(
+        hex.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')),
+        "the proof is not lower-case hex"
+    );
+    assert_eq!(out["proof_bytes"], hex.len() / 2);
+    assert!(hex.len() > 2000, "a short proof: {} hex digits", hex.len());
+
+    // The parameters were generated once, into the cache given.
+    assert_eq!(dir_entries(&case.params()), [PARAMS_FILE]);
+    let file = case.params().join(PARAMS_FILE);
+    let before = file_identity(&file);
+
+    // A second prove (text mode) reads them back instead of writing again.
+    let again = case.join("again.proof.json");
+    let run = case.prove(MLP, DIGIT_7, &again, &[]);
+    run.assert_success();
+    assert_eq!(run.stderr, "", "warnings on a clean prove: {run:#?}");
+    assert!(run.stdout.contains("class 7"), "{}", run.stdout);
+    assert!(run.stdout.contains(arg(&again)), "{}", run.stdout);
+    assert_eq!(dir_entries(&case.params()), [PARAMS_FILE]);
+    assert_eq!(
+        file_identity(&file),
+        before,
+        "the parameters were rewritten"
+    );
+    let second = read_json(&again);
+    assert_eq!(second["vk_digest"], bundle["vk_digest"]);
+    assert_eq!(second["output"], bundle["output"]);
+}
+
+/// What changes when a file is written again: its size, modification time
+/// and (on Unix) inode, since the cache writes a new file and renames it.
+fn file_identity(path: &Path) -> (u64, std::time::SystemTime, u64) {
+    let meta = std::fs::metadata(path).unwrap();
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    (meta.len(), meta.modified().unwrap(), inode)
+}
+
+/// infer → prove → verify on one input: the verifier reports exactly the
+/// integers candle computed, in JSON and in text.
+fn check_chain(model: &str, input: &str) {
+    let case = Case::new();
+    let inferred = infer_json(model, input);
+    let proof = case.join("proof.json");
+    let proved = case.prove(model, input, &proof, &["--json"]).json();
+    assert_eq!(
+        proved["outputs_int"], inferred["outputs_int"],
+        "{model} {input}"
+    );
+
+    let verified = case.verify(model, &proof, &["--json"]).json();
+    let expected: BTreeSet<&str> = [
+        "verified",
+        "outputs",
+        "outputs_int",
+        "scale",
+        "class",
+        "model_digest",
+        "vk_digest",
+        "k",
+    ]
+    .into();
+    assert_eq!(keys(&verified), expected, "{verified}");
+    assert_eq!(verified["verified"], true, "{verified}");
+    for key in ["outputs_int", "outputs", "scale", "class", "model_digest"] {
+        assert_eq!(
+            verified[key], inferred[key],
+            "{model} {input}: verify's {key} differs from infer's"
+        );
+    }
+    check_outputs(&verified);
+    assert_eq!(verified["model_digest"], digest(model));
+    assert_eq!(verified["vk_digest"], proved["vk_digest"]);
+    assert_eq!(verified["k"], K);
+
+    let run = case.verify(model, &proof, &[]);
+    run.assert_success();
+    let first = run.stdout.lines().next().unwrap_or_default();
+    assert!(first.starts_with("verified"), "{}", run.stdout);
+    assert!(first.contains(arg(&proof)), "{}", run.stdout);
+    let class = &inferred["class"];
+    assert!(first.ends_with(&format!("class {class}")), "{}", run.stdout);
+}
+
+#[test]
+fn verify_reports_what_infer_computed_mlp() {
+    check_chain(MLP, DIGIT_7);
+}
+
+#[test]
+fn verify_reports_what_infer_computed_cnn_from_ezkl_input() {
+    check_chain(CNN, DIGIT_7_EZKL);
+    // The EZKL file holds the same digit as the zkinfer one.
+    assert_eq!(infer_json(CNN, DIGIT_7_EZKL), infer_json(CNN, DIGIT_7));
+}
+
+/// Also shows the cache can come from `ZKINFER_PARAMS_DIR`.
+#[test]
+fn a_private_input_stays_out_of_the_bundle_and_still_verifies() {
+    let case = Case::new();
+    let params = case.join("env-params");
+    let env = [(PARAMS_DIR_ENV, params.as_os_str())];
+    let proof = case.join("private.proof.json");
+    let proved = zkinfer_with_env(
+        [
+            "prove",
+            "--model",
+            MLP,
+            "--input",
+            DIGIT_3,
+            "--out",
+            arg(&proof),
+            "--private-input",
+            "--json",
+        ],
+        &env,
+    )
+    .json();
+    assert_eq!(dir_entries(&params), [PARAMS_FILE]);
+    assert!(!case.params().exists());
+
+    let bundle = read_json(&proof);
+    assert_eq!(bundle.get("input"), Some(&Value::Null), "{bundle}");
+    assert_eq!(bundle["input_visibility"], "private");
+    assert_eq!(bundle["output"]["values"], proved["outputs_int"]);
+
+    let verify = |path: &Path| {
+        zkinfer_with_env(
+            ["verify", "--model", MLP, "--proof", arg(path), "--json"],
+            &env,
+        )
+    };
+    let verified = verify(&proof).json();
+    assert_eq!(verified["verified"], true, "{verified}");
+    let inferred = infer_json(MLP, DIGIT_3);
+    assert_eq!(verified["outputs_int"], inferred["outputs_int"]);
+    assert_eq!(verified["class"], inferred["class"]);
+    assert_eq!(verified["vk_digest"], proved["vk_digest"]);
+
+    // The output is still bound by the proof.
+    let mut changed = bundle.clone();
+    let v = changed["output"]["values"][0].as_i64().unwrap();
+    changed["output"]["values"][0] = json!(v + 1);
+    let path = case.write_bundle("private-tampered.json", &changed);
+    let run = verify(&path);
+    assert_rejected(&run, &path);
+    assert_eq!(
+        serde_json::from_str::<Value>(&run.stdout).unwrap()["verified"],
+        false
+    );
+}
+
+#[test]
+fn a_changed_output_is_rejected() {
+    let case = Case::new();
+    let proof = tampered(&case, "output.json", |b| {
+        // One score up by one unit: still inside the model's bound.
+        let v = b["output"]["values"][0].as_i64().unwrap();
+        b["output"]["values"][0] = json!(v + 1);
+    });
+    check_rejected(&case, MLP, &proof);
+}
+
+#[test]
+fn a_changed_input_is_rejected() {
+    let case = Case::new();
+    let proof = tampered(&case, "input.json", |b| {
+        let v = b["input"]["values"][0].as_i64().unwrap();
+        b["input"]["values"][0] = json!(v + 1);
+    });
+    let run = case.verify(MLP, &proof, &[]);
+    assert_rejected(&run, &proof);
+}
+
+#[test]
+fn a_changed_proof_digit_is_rejected() {
+    let case = Case::new();
+    let len = mlp_bundle()["proof"].as_str().unwrap().len();
+    for at in [0, len / 2, len - 1] {
+        let proof = tampered(&case, &format!("proof-{at}.json"), |b| {
+            let mut hex: Vec<char> = b["proof"].as_str().unwrap().chars().collect();
+            hex[at] = if hex[at] == '0' { '1' } else { '0' };
+            b["proof"] = json!(hex.into_iter().collect::<String>());
+        });
+        let run = case.verify(MLP, &proof, &[]);
+        assert_rejected(&run, &proof);
+    }
+}
+
+/// The floats and class in the bundle file are for people; the verifier
+/// reports what the proven integers say.
+#[test]
+fn the_bundles_decoded_extras_are_not_trusted() {
+    let case = Case::new();
+    let proof = tampered(&case, "extras.json", |b| {
+        b["class"] = json!(3);
+        b["outputs"][3] = json!(100.0);
+    });
+    let out = case.verify(MLP, &proof, &["--json"]).json();
+    assert_eq!(out["verified"], true);
+    assert_eq!(out["class"], 7);
+    assert_eq!(out["outputs_int"], mlp_bundle()["output"]["values"]);
+}
+
+#[test]
+fn a_bundle_for_another_model_is_an_error() {
+    let case = Case::new();
+    let proof = case.write_bundle("mlp.json", mlp_bundle());
+    let run = case.verify(CNN, &proof, &["--json"]);
+    let mlp = digest(MLP);
+    assert_error(
+        &run,
+        &[
+            arg(&proof),
+            "the bundle is for model",
+            mlp.as_str().unwrap(),
+        ],
+    );
+}
+
+#[test]
+fn unreadable_bundles_are_errors() {
+    let case = Case::new();
+    let good = serde_json::to_string_pretty(mlp_bundle()).unwrap();
+
+    let truncated = case.write("truncated.json", &good[..good.len() / 2]);
+    assert_error(
+        &case.verify(MLP, &truncated, &[]),
+        &[arg(&truncated), "malformed"],
+    );
+
+    let mut v2 = mlp_bundle().clone();
+    v2["format"] = json!("zkinfer/proof@2");
+    let v2 = case.write_bundle("v2.json", &v2);
+    assert_error(&case.verify(MLP, &v2, &[]), &[arg(&v2), "zkinfer/proof@2"]);
+
+    let missing = case.join("no-such-proof.json");
+    assert_error(&case.verify(MLP, &missing, &["--json"]), &[arg(&missing)]);
+
+    let text = case.write("text.json", "this is not a proof bundle\n");
+    assert_error(&case.verify(MLP, &text, &[]), &[arg(&text), "not JSON"]);
+
+    let array = case.write("array.json", "[1, 2, 3]\n");
+    assert_error(&case.verify(MLP, &array, &[]), &[arg(&array), "malformed"]);
+
+    let mut no_proof = mlp_bundle().clone();
+    no_proof.as_object_mut().unwrap().remove("proof");
+    let no_proof = case.write_bundle("no-proof.json", &no_proof);
+    assert_error(
+        &case.verify(MLP, &no_proof, &[]),
+        &[arg(&no_proof), "proof"],
+    );
+
+    let odd = tampered(&case, "odd-hex.json", |b| {
+        let hex = b["proof"].as_str().unwrap();
+        b["proof"] = json!(&hex[..hex.len() - 1]);
+    });
+    assert_error(&case.verify(MLP, &odd, &[]), &[arg(&odd), "hex"]);
+}
+
+#[test]
+fn prove_refuses_missing_and_out_of_range_inputs() {
+    let case = Case::new();
+    let out = case.join("never.proof.json");
+
+    let missing = case.join("no-such-input.json");
+    assert_error(
+        &case.prove(MLP, arg(&missing), &out, &["--json"]),
+        &[arg(&missing)],
+    );
+    assert!(!out.exists());
+
+    // A raw pixel (16) where the model expects pixels / 16 (1.0).
+    let mut input = read_json(&repo_path(DIGIT_7));
+    let pixels = input["input"].as_array_mut().unwrap();
+    let at = pixels.iter().position(|p| p == &json!(1.0)).unwrap();
+    pixels[at] = json!(16.0);
+    let bad = case.scratch.write_json("raw-pixel.json", &input);
+    // An earlier bundle at --out is left alone.
+    std::fs::write(&out, "earlier bundle").unwrap();
+    assert_error(&case.prove(MLP, arg(&bad), &out, &[]), &[arg(&bad), "16"]);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "earlier bundle");
+}
+
+#[test]
+fn prove_into_a_missing_folder_is_an_error_and_leaves_nothing_behind() {
+    let case = Case::new();
+    let folder = case.join("no-such-folder");
+    let out = folder.join("orphan.proof.json");
+    assert_error(&case.prove(MLP, DIGIT_7, &out, &[]), &[arg(&out)]);
+    assert!(!folder.exists());
+    // Only the parameter cache, and no temporary file in any existing parent.
+    assert_eq!(dir_entries(case.path()), ["params"]);
+    assert_eq!(dir_entries(&case.params()), [PARAMS_FILE]);
+    let system_temp = case.path().parent().unwrap();
+    let leftovers: Vec<String> = dir_entries(system_temp)
+        .into_iter()
+        .filter(|name| name.contains("orphan.proof.json"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn prove_onto_a_folder_is_an_error_and_leaves_nothing_behind() {
+    let case = Case::new();
+    let folder = case.join("a-folder");
+    std::fs::create_dir(&folder).unwrap();
+    assert_error(&case.prove(MLP, DIGIT_0, &folder, &[]), &[arg(&folder)]);
+    assert_eq!(dir_entries(&folder), Vec::<String>::new());
+    assert_eq!(dir_entries(case.path()), ["a-folder", "params"]);
+}
+
+#[test]
+fn mock_finds_the_cnn_circuit_satisfied() {
+    // mock needs no parameters; the variable only keeps any cache out of home.
+    let scratch = Scratch::new();
+    let env = [(PARAMS_DIR_ENV, scratch.path().as_os_str())];
+    let args = ["mock", "--model", CNN, "--input", DIGIT_3];
+
+    let run = zkinfer_with_env(args, &env);
+    run.assert_success();
+    assert!(run.stdout.contains("satisfied"), "{}", run.stdout);
+
+    let out = zkinfer_with_env(args.into_iter().chain(["--json"]), &env).json();
+    assert_eq!(out["satisfied"], true, "{out}");
+    assert_eq!(out["k"], K, "{out}");
+    let rows = out["rows"].as_u64().expect("rows is an integer");
+    assert!(rows > 0 && rows <= 1 << K, "{out}");
+    assert_eq!(out["failures"], json!([]), "{out}");
+
+    let private = [
+        "mock",
+        "--model",
+        MLP,
+        "--input",
+        DIGIT_0,
+        "--private-input",
+        "--json",
+    ];
+    let out = zkinfer_with_env(private, &env).json();
+    assert_eq!(out["satisfied"], true, "{out}");
+    assert_eq!(out["k"], K, "{out}");
+    assert_eq!(dir_entries(scratch.path()), Vec::<String>::new());
+}
