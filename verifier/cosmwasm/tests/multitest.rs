@@ -1,0 +1,247 @@
+//! The CosmWasm contract under cw-multi-test: register a bundled model,
+//! record a verified inference, and see every refusal fail its transaction
+//! with the contract's storage byte-for-byte unchanged.
+
+use cosmwasm_std::Addr;
+use cw_multi_test::{App, ContractWrapper, Executor};
+use std::sync::OnceLock;
+use zkinfer_cosmwasm::{
+    execute, instantiate, query, ExecuteMsg, InstantiateMsg, QueryMsg, QueryResponse,
+};
+use zkinfer_models::bundled::BundledModel;
+use zkinfer_models::dataset::{digits, Split};
+use zkinfer_prover::Prover;
+use zkinfer_verifier::contract::{input_digest, Attestation, ModelKey};
+use zkinfer_verifier::{IpaParams, ProofBundle, Visibility};
+
+struct Fixture {
+    mlp: ModelKey,
+    proofs: Vec<ProofBundle>,
+    cnn_proof: ProofBundle,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let params = IpaParams::new(9);
+        let test = digits(Split::Test).unwrap();
+        let prove = |name: &str, indices: &[usize]| {
+            let model = BundledModel::find(name).unwrap().quantized().unwrap();
+            let prover =
+                Prover::new(name, model.clone(), Visibility::Public, params.clone()).unwrap();
+            let proofs: Vec<ProofBundle> = indices
+                .iter()
+                .map(|&i| {
+                    let x: Vec<f64> = test.inputs[i].iter().map(|&p| p as f64).collect();
+                    prover
+                        .prove(&model.quantize_input(&x).unwrap())
+                        .unwrap()
+                        .bundle
+                })
+                .collect();
+            let key = ModelKey {
+                model: model.to_json(),
+                input_visibility: Visibility::Public,
+                vk_digest: prover.verifier_key().vk_digest().to_string(),
+                k: prover.verifier_key().circuit().plan().k,
+            };
+            (key, proofs)
+        };
+        let (mlp, proofs) = prove("digits-mlp", &[4, 5, 4]);
+        let (_, mut cnn) = prove("digits-cnn", &[4]);
+        Fixture {
+            mlp,
+            proofs,
+            cnn_proof: cnn.remove(0),
+        }
+    })
+}
+
+struct Chain {
+    app: App,
+    contract: Addr,
+    admin: Addr,
+    user: Addr,
+}
+
+/// A chain with the contract instantiated and digits-mlp registered.
+fn chain() -> Chain {
+    let mut app = App::default();
+    let code = app.store_code(Box::new(ContractWrapper::new(execute, instantiate, query)));
+    let admin = app.api().addr_make("admin");
+    let user = app.api().addr_make("user");
+    let contract = app
+        .instantiate_contract(
+            code,
+            admin.clone(),
+            &InstantiateMsg {
+                admin: admin.to_string(),
+            },
+            &[],
+            "zkinfer",
+            None,
+        )
+        .unwrap();
+    let register = ExecuteMsg::RegisterModel {
+        name: "digits-mlp".into(),
+        verifier_key: fixture().mlp.clone(),
+    };
+    app.execute_contract(admin.clone(), contract.clone(), &register, &[])
+        .unwrap();
+    Chain {
+        app,
+        contract,
+        admin,
+        user,
+    }
+}
+
+fn submit(bundle: &ProofBundle) -> ExecuteMsg {
+    ExecuteMsg::SubmitInference {
+        model_id: fixture().mlp.vk_digest.clone(),
+        proof_bundle: Box::new(bundle.clone()),
+    }
+}
+
+impl Chain {
+    fn query(&self, msg: &QueryMsg) -> QueryResponse {
+        self.app
+            .wrap()
+            .query_wasm_smart(self.contract.clone(), msg)
+            .unwrap()
+    }
+
+    /// Sends a message that must fail; returns the error text after checking
+    /// the contract's storage is unchanged.
+    fn refused(&mut self, sender: &Addr, msg: &ExecuteMsg) -> String {
+        let before = self.app.dump_wasm_raw(&self.contract);
+        let err = self
+            .app
+            .execute_contract(sender.clone(), self.contract.clone(), msg, &[])
+            .unwrap_err();
+        assert_eq!(
+            self.app.dump_wasm_raw(&self.contract),
+            before,
+            "{err:#} changed the state"
+        );
+        format!("{err:#}")
+    }
+}
+
+#[test]
+fn a_valid_proof_is_stored_and_queryable() {
+    let mut c = chain();
+    let f = fixture();
+    let res = c
+        .app
+        .execute_contract(
+            c.user.clone(),
+            c.contract.clone(),
+            &submit(&f.proofs[0]),
+            &[],
+        )
+        .unwrap();
+    assert!(
+        res.events.iter().any(|e| e.ty == "wasm-zkinfer_attest"),
+        "{:?}",
+        res.events
+    );
+    let stored: Attestation = cosmwasm_std::from_json(res.data.unwrap()).unwrap();
+    assert_eq!(stored.output, f.proofs[0].output.values);
+    assert_eq!(stored.submitter, c.user.to_string());
+    let digest = input_digest(&f.proofs[0].input.as_ref().unwrap().values);
+    let answer = c.query(&QueryMsg::Output {
+        model_id: f.mlp.vk_digest.clone(),
+        input_digest: digest,
+    });
+    assert_eq!(answer, QueryResponse::Attestation(stored.clone()));
+    assert_eq!(
+        c.query(&QueryMsg::Attestations {
+            model_id: f.mlp.vk_digest.clone(),
+            start_after: None,
+            limit: None
+        }),
+        QueryResponse::Attestations(vec![stored])
+    );
+}
+
+#[test]
+fn forged_replayed_and_unknown_submissions_fail_without_a_trace() {
+    let mut c = chain();
+    let f = fixture();
+    c.app
+        .execute_contract(
+            c.user.clone(),
+            c.contract.clone(),
+            &submit(&f.proofs[0]),
+            &[],
+        )
+        .unwrap();
+    let user = c.user.clone();
+
+    let mut forged = f.proofs[1].clone();
+    forged.output.values[2] += 1;
+    assert!(c.refused(&user, &submit(&forged)).contains("invalid proof"));
+
+    assert!(c
+        .refused(&user, &submit(&f.proofs[0]))
+        .contains("replay: same proof"));
+    assert!(c
+        .refused(&user, &submit(&f.proofs[2]))
+        .contains("replay: same model and input"));
+
+    let unknown = ExecuteMsg::SubmitInference {
+        model_id: "ab".repeat(32),
+        proof_bundle: Box::new(f.proofs[1].clone()),
+    };
+    assert!(c.refused(&user, &unknown).contains("unknown model"));
+
+    assert!(c
+        .refused(&user, &submit(&f.cnn_proof))
+        .contains("is for model"));
+
+    let mut short = f.proofs[1].clone();
+    short.output.values.pop();
+    assert!(c
+        .refused(&user, &submit(&short))
+        .contains("public inputs do not match"));
+
+    let mut malformed = f.proofs[1].clone();
+    malformed.proof.truncate(100);
+    assert!(c
+        .refused(&user, &submit(&malformed))
+        .contains("malformed proof bundle"));
+
+    let register = ExecuteMsg::RegisterModel {
+        name: "again".into(),
+        verifier_key: f.mlp.clone(),
+    };
+    assert!(c.refused(&user, &register).contains("unauthorized"));
+    let admin = c.admin.clone();
+    assert!(c.refused(&admin, &register).contains("already registered"));
+
+    // The honest second proof still goes through.
+    c.app
+        .execute_contract(user, c.contract.clone(), &submit(&f.proofs[1]), &[])
+        .unwrap();
+}
+
+#[test]
+fn instantiation_validates_the_admin_address() {
+    let mut app = App::default();
+    let code = app.store_code(Box::new(ContractWrapper::new(execute, instantiate, query)));
+    let sender = app.api().addr_make("sender");
+    let err = app
+        .instantiate_contract(
+            code,
+            sender,
+            &InstantiateMsg {
+                admin: "not an address".into(),
+            },
+            &[],
+            "z",
+            None,
+        )
+        .unwrap_err();
+    assert!(!format!("{err:#}").is_empty());
+}
