@@ -79,10 +79,193 @@ fn measure(name: &str) {
     );
 }
 
+/// A model with one wide hidden layer: `64 → hidden → 10`, sized so that
+/// its circuit needs a given k. Weights are small and deterministic.
+fn wide_model(hidden: usize) -> zkinfer_quant::QuantizedModel {
+    use zkinfer_quant::*;
+    let linear = |out: usize, inp: usize| {
+        let data = (0..out * inp)
+            .map(|i| ((i * 7919) % 15) as i64 - 7)
+            .collect();
+        Op::Linear(Linear {
+            weight: Tensor::new([out, inp], data).unwrap(),
+            weight_scale: Scale(4),
+            bias: vec![3; out],
+        })
+    };
+    let input = TensorSpec {
+        shape: Shape(vec![64]),
+        scale: Scale(4),
+        bits: 8,
+    };
+    let nodes = vec![
+        Node {
+            inputs: vec![0],
+            op: linear(hidden, 64),
+        },
+        Node {
+            inputs: vec![1],
+            op: Op::Rescale(Rescale { shift: 8, bits: 12 }),
+        },
+        Node {
+            inputs: vec![2],
+            op: Op::Relu,
+        },
+        Node {
+            inputs: vec![3],
+            op: linear(10, hidden),
+        },
+        Node {
+            inputs: vec![4],
+            op: Op::Rescale(Rescale {
+                shift: 12,
+                bits: 16,
+            }),
+        },
+    ];
+    QuantizedModel::new(format!("wide-{hidden}"), input, nodes, None).unwrap()
+}
+
+/// Proves one input of `model` and writes the model and bundle to `dir`.
+fn write_proof(
+    model: &zkinfer_quant::QuantizedModel,
+    dir: &std::path::Path,
+) -> (u32, u64, u64, std::path::PathBuf, std::path::PathBuf) {
+    use zkinfer_circuits::Visibility;
+    use zkinfer_prover::{bundle_json, ParamsCache, Prover};
+    use zkinfer_verifier::contract::verification_gas;
+    use zkinfer_verifier::VerifierKey;
+    let k = VerifierKey::k_for(model, Visibility::Public).unwrap();
+    let (params, _) = ParamsCache::new(ParamsCache::default_dir())
+        .load(k)
+        .unwrap();
+    let prover = Prover::new(model.name(), model.clone(), Visibility::Public, params).unwrap();
+    let x = zkinfer_quant::Tensor::new([64], (0..64).map(|i| (i * 5 % 31) - 15).collect()).unwrap();
+    let bundle = prover.prove(&x).unwrap().bundle;
+    let model_path = dir.join(format!("{}.model.json", model.name()));
+    let bundle_path = dir.join(format!("{}.proof.json", model.name()));
+    std::fs::write(&model_path, model.to_json()).unwrap();
+    std::fs::write(&bundle_path, bundle_json(&bundle)).unwrap();
+    let plan = prover.verifier_key().circuit().plan();
+    let gas = verification_gas(plan);
+    let registration = zkinfer_verifier::contract::SCHEDULE.registration(plan);
+    (k, gas, registration, model_path, bundle_path)
+}
+
+/// Rebuilds the key and, unless `key_only`, verifies one bundle (run under
+/// callgrind: the difference of the two is the verification's cost).
+fn verify_file(model: &str, bundle: &str, key_only: bool) {
+    use zkinfer_circuits::Visibility;
+    use zkinfer_prover::ParamsCache;
+    use zkinfer_verifier::{verify, ProofBundle, VerifierKey};
+    let model =
+        zkinfer_quant::QuantizedModel::from_json(&std::fs::read_to_string(model).unwrap()).unwrap();
+    let bundle = ProofBundle::from_json(&std::fs::read_to_string(bundle).unwrap()).unwrap();
+    let k = VerifierKey::k_for(&model, Visibility::Public).unwrap();
+    let (params, _) = ParamsCache::new(ParamsCache::default_dir())
+        .load(k)
+        .unwrap();
+    let key = VerifierKey::new(model, Visibility::Public, params).unwrap();
+    if !key_only {
+        verify(&key, &bundle).unwrap();
+    }
+}
+
+/// Instructions a process executes, every thread included, counted by
+/// callgrind (repeatable for the same binary and inputs).
+fn callgrind_instructions(
+    exe: &std::path::Path,
+    mode: &str,
+    model: &std::path::Path,
+    bundle: &std::path::Path,
+) -> Option<u64> {
+    let out = Command::new("valgrind")
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg(exe)
+        .arg(mode)
+        .args([model, bundle])
+        .output()
+        .ok()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    stderr
+        .lines()
+        .find_map(|l| l.split("Collected :").nth(1))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// Gas against instructions actually executed, at several k.
+fn gas_calibration(exe: &std::path::Path, dir: &std::path::Path) {
+    println!("\ngas: the contract's schedule against the instructions a verification executes");
+    println!("(callgrind, all threads; a process that verifies minus one that only rebuilds the key; 1 gas = 1,000 instructions)\n");
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        println!("valgrind not found: skipped");
+        return;
+    }
+    println!(
+        "{:<12} {:>2} {:>12} {:>12} {:>7} {:>12} {:>12}",
+        "model", "k", "verify", "schedule", "error", "rebuild key", "schedule"
+    );
+    let (mut points, mut key_points) = (vec![], vec![]);
+    let models = vec![
+        zkinfer_models::bundled::BundledModel::find("digits-mlp")
+            .unwrap()
+            .quantized()
+            .unwrap(),
+        wide_model(100),
+        wide_model(200),
+        wide_model(400),
+    ];
+    for model in &models {
+        let (k, gas, registration, model_path, bundle_path) = write_proof(model, dir);
+        let with = callgrind_instructions(exe, "verify-file", &model_path, &bundle_path);
+        let without = callgrind_instructions(exe, "key-file", &model_path, &bundle_path);
+        let (Some(with), Some(without)) = (with, without) else {
+            println!("{:<12} {k:>2}  callgrind failed", model.name());
+            continue;
+        };
+        let measured = with.saturating_sub(without) as f64 / 1000.0;
+        let key_measured = without as f64 / 1000.0;
+        println!(
+            "{:<12} {k:>2} {measured:>12.0} {gas:>12} {:>6.1}% {key_measured:>12.0} {registration:>12}",
+            model.name(),
+            (gas as f64 - measured) / measured * 100.0
+        );
+        points.push(((1u64 << k) as f64, measured));
+        key_points.push(((1u64 << k) as f64, key_measured));
+    }
+    // Least squares: measured = base + per_row · 2^k.
+    let fit = |points: &[(f64, f64)]| {
+        let n = points.len() as f64;
+        let (sx, sy) = points
+            .iter()
+            .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+        let (sxx, sxy) = points
+            .iter()
+            .fold((0.0, 0.0), |(a, b), (x, y)| (a + x * x, b + x * y));
+        let per_row = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+        ((sy - per_row * sx) / n, per_row)
+    };
+    if points.len() >= 2 {
+        let (base, per_row) = fit(&points);
+        println!("\nfit, verify:      {base:.0} + {per_row:.1} · 2^k thousand instructions");
+        let (base, per_row) = fit(&key_points);
+        println!(
+            "fit, rebuild key: {base:.0} + {per_row:.1} · 2^k thousand instructions \
+             (a whole process; parameters read from the cache)"
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "prove") {
         return measure(&args[i + 1]);
+    }
+    if let Some(i) = args
+        .iter()
+        .position(|a| a == "verify-file" || a == "key-file")
+    {
+        return verify_file(&args[i + 1], &args[i + 2], args[i] == "key-file");
     }
     let exe = std::env::current_exe().unwrap();
     let cli = env!("CARGO_BIN_EXE_zkinfer");
@@ -165,5 +348,6 @@ fn main() {
         serde_json::to_string_pretty(&rows).unwrap(),
     )
     .unwrap();
+    gas_calibration(&exe, &dir);
     let _ = std::fs::remove_dir_all(&dir);
 }
