@@ -83,15 +83,16 @@ fn key_cache(params: &ParamsArgs) -> KeyCache {
 }
 
 /// Refusals: an invalid proof exits 1, like `zkinfer verify`; the rest 2.
-fn refused(e: ContractError, json: bool) -> anyhow::Result<ExitCode> {
+/// `what` names the file or model the message was about.
+fn refused(e: ContractError, what: &str, json: bool) -> anyhow::Result<ExitCode> {
     if e == ContractError::InvalidProof {
         if json {
             report::json(&serde_json::json!({ "ok": false, "error": e.to_string() }))?;
         }
-        eprintln!("rejected: {e}");
+        eprintln!("rejected: {what}: {e}");
         return Ok(ExitCode::from(1));
     }
-    Err(anyhow::Error::new(e).context("refused"))
+    Err(anyhow::Error::new(e).context(format!("refused: {what}")))
 }
 
 fn print_response(response: &Response, json: bool) -> anyhow::Result<()> {
@@ -124,7 +125,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             let mut store = MemoryStore::default();
             let response = match instantiate(&mut store, InstantiateMsg { admin }) {
                 Ok(r) => r,
-                Err(e) => return refused(e, json),
+                Err(e) => return refused(e, &state.display().to_string(), json),
             };
             dir.save(&store)?;
             print_response(&response, json)?;
@@ -139,6 +140,12 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
         } => {
             let dir = StateDir::open(&state)?;
             let mut store = dir.load()?;
+            let admin = store.config()?.map(|c| c.admin).unwrap_or_default();
+            let sender = from.unwrap_or_else(|| admin.clone());
+            // Refuse a non-admin before the expensive key rebuild.
+            if sender != admin {
+                return refused(ContractError::Unauthorized { sender }, &model, json);
+            }
             let loaded = zkinfer_models::load_model(&model)
                 .with_context(|| format!("loading model {model:?}"))?;
             let visibility = if private_input {
@@ -154,10 +161,6 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
                 visibility,
                 super::load_params(&super::params_cache(&params), k)?,
             )?;
-            let sender = match from {
-                Some(f) => f,
-                None => store.config()?.map(|c| c.admin).unwrap_or_default(),
-            };
             let msg = ExecuteMsg::RegisterModel {
                 name: name.unwrap_or_else(|| q.name().to_string()),
                 verifier_key: ModelKey {
@@ -169,7 +172,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             };
             let response = match execute(&mut store, &mut cache, &sender, msg) {
                 Ok(r) => r,
-                Err(e) => return refused(e, json),
+                Err(e) => return refused(e, &model, json),
             };
             dir.save(&store)?;
             print_response(&response, json)?;
@@ -192,7 +195,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             };
             let response = match execute(&mut store, &mut key_cache(&params), &from, msg) {
                 Ok(r) => r,
-                Err(e) => return refused(e, json),
+                Err(e) => return refused(e, &proof.display().to_string(), json),
             };
             dir.save(&store)?;
             print_response(&response, json)?;
@@ -238,7 +241,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             };
             let answer = match query(&store, msg) {
                 Ok(a) => a,
-                Err(e) => return refused(e, json),
+                Err(e) => return refused(e, &state.display().to_string(), json),
             };
             if json {
                 report::json(&answer)?;
