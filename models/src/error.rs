@@ -29,6 +29,10 @@ pub enum ModelError {
     #[error("architecture: {0}")]
     Arch(String),
 
+    /// An ONNX file cannot be imported: malformed, or an unsupported node.
+    #[error("{0}")]
+    Onnx(String),
+
     /// A weight is missing or has the wrong shape.
     #[error("weights: {0}")]
     Weights(String),

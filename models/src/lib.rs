@@ -10,6 +10,7 @@
 //!   [`bundled`]: the models trained on them; [`load_model`] resolves
 //!   `--model NAME|PATH`.
 //! * [`input`]: input and calibration files (zkinfer's and EZKL's JSON).
+//! * [`onnx`]: ONNX import (a hand-written protobuf reader; no `protoc`).
 //! * [`train`]: deterministic training, used by `make models`.
 
 #![deny(missing_docs, unsafe_code)]
@@ -25,6 +26,7 @@ mod float;
 pub mod input;
 mod kernels;
 mod load;
+pub mod onnx;
 mod quantize;
 pub mod train;
 
