@@ -33,6 +33,10 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Check an inference's circuit with halo2's MockProver and name any failing gate or lookup.
     Mock(MockArgs),
+    /// Import an ONNX model, calibrate it, and write a circuit package with a cost report.
+    Export(ExportArgs),
+    /// Print a circuit package's report again.
+    Inspect(InspectArgs),
     /// Run the contract-style verifier off chain: a model registry that records only proven outputs.
     #[command(subcommand)]
     Contract(ContractCommand),
@@ -143,6 +147,54 @@ pub enum ContractQuery {
         #[arg(long)]
         model: Option<String>,
     },
+}
+
+/// `zkinfer export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The ONNX model (batch dimension 1, opset 11–18).
+    #[arg(long)]
+    pub onnx: PathBuf,
+    /// Calibration inputs: {"inputs": [[...], ...]} or EZKL's {"input_data": [[...]]}.
+    #[arg(long)]
+    pub calibration: PathBuf,
+    /// resources: the smallest k keeping 98 % argmax agreement; accuracy: the
+    /// smallest error within one k of the smallest.
+    #[arg(long, value_enum, default_value_t = Target::Resources)]
+    pub target: Target,
+    /// Whether proofs carry the input.
+    #[arg(long, value_enum, default_value_t = InputVisibility::Public)]
+    pub input_visibility: InputVisibility,
+    /// The package folder to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub params: ParamsArgs,
+}
+
+/// `zkinfer inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A package folder written by `zkinfer export`.
+    pub package: PathBuf,
+}
+
+/// Calibration targets.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Target {
+    /// The smallest circuit that keeps the argmax.
+    Resources,
+    /// The most accurate circuit of about the smallest size.
+    Accuracy,
+}
+
+/// Input visibility.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum InputVisibility {
+    /// A public input of the proof.
+    Public,
+    /// A private witness.
+    Private,
 }
 
 /// Where IPA parameters are cached.

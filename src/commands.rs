@@ -2,6 +2,7 @@
 
 mod contract;
 mod eval;
+mod export;
 mod infer;
 mod mock;
 mod models;
@@ -20,6 +21,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::run(&args, cli.json),
         Command::Quantize(args) => quantize::run(&args, cli.json),
         Command::Prove(args) => prove::run(&args, cli.json),
+        Command::Export(args) => export::run(&args, cli.json),
+        Command::Inspect(args) => export::inspect(&args, cli.json),
         // These two report a failed check with exit code 1.
         Command::Verify(args) => return verify::run(&args, cli.json),
         Command::Mock(args) => return mock::run(&args, cli.json),
@@ -55,6 +58,18 @@ fn read_input(
         }
     }
     Ok(x)
+}
+
+/// The input visibility: private when asked, else what a package folder
+/// given as `--model` was exported with, else public.
+fn visibility(model: &str, private_input: bool) -> zkinfer_circuits::Visibility {
+    use zkinfer_circuits::Visibility;
+    if private_input {
+        return Visibility::Private;
+    }
+    zkinfer_prover::export::Package::read(std::path::Path::new(model))
+        .map(|p| p.input_visibility)
+        .unwrap_or(Visibility::Public)
 }
 
 /// The parameter cache the command line points at.

@@ -60,3 +60,57 @@ pub fn evaluate(model: &LoadedModel, data: &Dataset) -> Result<EvalReport> {
         agreement,
     })
 }
+
+/// How closely a quantized model follows its float model on some inputs.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct OutputComparison {
+    /// Inputs compared.
+    pub samples: usize,
+    /// Fraction with the same argmax.
+    pub agreement: f64,
+    /// Largest absolute difference of an output (quantized outputs decoded).
+    pub max_abs_error: f64,
+    /// Mean absolute difference over every output.
+    pub mean_abs_error: f64,
+}
+
+/// Runs both models on `samples` and compares their outputs.
+pub fn compare_outputs(
+    float: &crate::FloatModel,
+    quantized: &zkinfer_quant::QuantizedModel,
+    samples: &[Vec<f32>],
+) -> Result<OutputComparison> {
+    let inputs = samples
+        .iter()
+        .map(|x| quantized.quantize_input(&x.iter().map(|&v| v as f64).collect::<Vec<_>>()))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let traces = Engine::default().run_batch(quantized, &inputs)?;
+    let flat: Vec<f32> = samples.iter().flatten().copied().collect();
+    let mut dims = vec![samples.len()];
+    dims.extend(&float.arch().input_shape);
+    let x = Tensor::from_vec(flat, dims, &Device::Cpu)?;
+    let out = float.forward(&x)?.flatten_from(1)?.to_vec2::<f32>()?;
+    let scale = quantized.output().scale;
+    let (mut agree, mut max, mut sum, mut count) = (0, 0f64, 0f64, 0usize);
+    for (f, t) in out.iter().zip(&traces) {
+        let q: Vec<f64> = t
+            .output()
+            .data
+            .iter()
+            .map(|&v| scale.dequantize(v))
+            .collect();
+        agree += usize::from(argmax(f) == argmax(&q));
+        for (a, b) in f.iter().zip(&q) {
+            let d = (*a as f64 - b).abs();
+            max = max.max(d);
+            sum += d;
+            count += 1;
+        }
+    }
+    Ok(OutputComparison {
+        samples: samples.len(),
+        agreement: agree as f64 / samples.len().max(1) as f64,
+        max_abs_error: max,
+        mean_abs_error: sum / count.max(1) as f64,
+    })
+}

@@ -239,3 +239,9 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
     }
     Ok(shapes)
 }
+
+/// Writes a float model's weights as safetensors.
+pub fn save_weights(model: &FloatModel, path: &Path) -> Result<()> {
+    candle_core::safetensors::save(model.params(), path)
+        .map_err(|e| ModelError::Weights(format!("{}: {e}", path.display())))
+}

@@ -33,8 +33,8 @@ pub mod train;
 pub use arch::{Architecture, FloatLayer, FloatOp};
 pub use engine::Engine;
 pub use error::{ModelError, Result};
-pub use eval::{evaluate, EvalReport};
-pub use float::FloatModel;
+pub use eval::{compare_outputs, evaluate, EvalReport, OutputComparison};
+pub use float::{save_weights, FloatModel};
 #[cfg(feature = "bundled")]
 pub use load::load_model;
 pub use load::{files, read_quantized, read_text, LoadedModel};

@@ -8,7 +8,9 @@ use zkinfer_models::onnx::import_onnx;
 use zkinfer_models::ModelError;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/onnx").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/onnx")
+        .join(name)
 }
 
 fn read_json(name: &str) -> serde_json::Value {
@@ -24,7 +26,12 @@ fn softmax(row: &[f32]) -> Vec<f32> {
 
 #[test]
 fn every_fixture_matches_its_reference_outputs() {
-    for (name, softmaxed) in [("mlp", true), ("cnn_bn_pool", false), ("sigmoid_tanh", false), ("residual", false)] {
+    for (name, softmaxed) in [
+        ("mlp", true),
+        ("cnn_bn_pool", false),
+        ("sigmoid_tanh", false),
+        ("residual", false),
+    ] {
         let bytes = std::fs::read(fixture(&format!("{name}.onnx"))).unwrap();
         let imported = import_onnx(&bytes, name).unwrap();
         assert_eq!(imported.dropped_softmax, softmaxed, "{name}");
@@ -41,7 +48,13 @@ fn every_fixture_matches_its_reference_outputs() {
         let mut dims = vec![n];
         dims.extend(&model.arch().input_shape);
         let x = Tensor::from_vec(flat, dims, &Device::Cpu).unwrap();
-        let ours = model.forward(&x).unwrap().flatten_from(1).unwrap().to_vec2::<f32>().unwrap();
+        let ours = model
+            .forward(&x)
+            .unwrap()
+            .flatten_from(1)
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
         let reference = read_json(&format!("{name}.reference.json"));
         let reference = reference["outputs"].as_array().unwrap();
         assert_eq!(reference.len(), n, "{name}");
@@ -52,7 +65,10 @@ fn every_fixture_matches_its_reference_outputs() {
                 worst = worst.max((a - b.as_f64().unwrap() as f32).abs());
             }
         }
-        assert!(worst < 1e-4, "{name}: largest difference from onnx's reference evaluator is {worst}");
+        assert!(
+            worst < 1e-4,
+            "{name}: largest difference from onnx's reference evaluator is {worst}"
+        );
     }
 }
 
@@ -63,12 +79,33 @@ fn batch_norm_is_folded_and_layers_are_as_exported() {
     let ops: Vec<&str> = model.arch().layers.iter().map(|l| l.op.name()).collect();
     assert_eq!(
         ops,
-        ["conv2d", "relu", "max_pool2d", "conv2d", "relu", "avg_pool2d", "flatten", "linear"]
+        [
+            "conv2d",
+            "relu",
+            "max_pool2d",
+            "conv2d",
+            "relu",
+            "avg_pool2d",
+            "flatten",
+            "linear"
+        ]
     );
     let bytes = std::fs::read(fixture("residual.onnx")).unwrap();
     let model = import_onnx(&bytes, "residual").unwrap().model;
     let ops: Vec<&str> = model.arch().layers.iter().map(|l| l.op.name()).collect();
-    assert_eq!(ops, ["conv2d", "relu", "conv2d", "add", "relu", "avg_pool2d", "flatten", "linear"]);
+    assert_eq!(
+        ops,
+        [
+            "conv2d",
+            "relu",
+            "conv2d",
+            "add",
+            "relu",
+            "avg_pool2d",
+            "flatten",
+            "linear"
+        ]
+    );
 }
 
 fn onnx_error(bytes: &[u8]) -> String {
@@ -81,7 +118,10 @@ fn onnx_error(bytes: &[u8]) -> String {
 #[test]
 fn an_unsupported_op_names_the_node_and_what_is_supported() {
     let err = onnx_error(&std::fs::read(fixture("unsupported.onnx")).unwrap());
-    assert!(err.contains("\"/act/LeakyRelu\"") && err.contains("LeakyRelu"), "{err}");
+    assert!(
+        err.contains("\"/act/LeakyRelu\"") && err.contains("LeakyRelu"),
+        "{err}"
+    );
     assert!(err.contains("supported: Gemm, MatMul"), "{err}");
     assert_eq!(err.lines().count(), 1);
 }
@@ -91,10 +131,15 @@ fn truncated_and_malformed_files_are_refused() {
     let bytes = std::fs::read(fixture("mlp.onnx")).unwrap();
     for cut in [1, 10, bytes.len() / 2, bytes.len() - 1] {
         let err = onnx_error(&bytes[..cut]);
-        assert!(err.contains("not a readable ONNX model"), "cut at {cut}: {err}");
+        assert!(
+            err.contains("not a readable ONNX model"),
+            "cut at {cut}: {err}"
+        );
     }
     assert!(onnx_error(b"").contains("no graph"));
     assert!(onnx_error(b"{\"input\": [1, 2]}").contains("not a readable ONNX model"));
-    let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     assert!(onnx_error(&noise).contains("not a readable ONNX model"));
 }

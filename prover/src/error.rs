@@ -27,6 +27,10 @@ pub enum ProverError {
         message: String,
     },
 
+    /// A model cannot be exported, or a package is malformed.
+    #[error("{0}")]
+    Export(String),
+
     /// A file could not be read or written.
     #[error("{}", path.display())]
     Io {

@@ -4,11 +4,13 @@
 //! * [`Prover`] — keys for one model; [`Prover::prove`] runs the candle
 //!   engine and proves its trace, returning a [`Proved`] bundle.
 //! * [`bundle_json`], [`write_atomically`] — the proof file.
+//! * [`export`] — calibration targets and circuit packages.
 
 #![deny(missing_docs, unsafe_code)]
 
 mod artifact;
 mod error;
+pub mod export;
 mod params;
 mod prove;
 

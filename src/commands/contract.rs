@@ -18,7 +18,7 @@ use zkinfer_verifier::contract::{
     execute, input_digest, instantiate, query, ContractError, ContractStore, ExecuteMsg,
     InstantiateMsg, KeyCache, MemoryStore, ModelKey, QueryMsg, QueryResponse, Response,
 };
-use zkinfer_verifier::{ProofBundle, VerifierKey, Visibility};
+use zkinfer_verifier::{ProofBundle, VerifierKey};
 
 const STATE_FILE: &str = "state.json";
 
@@ -148,11 +148,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             }
             let loaded = zkinfer_models::load_model(&model)
                 .with_context(|| format!("loading model {model:?}"))?;
-            let visibility = if private_input {
-                Visibility::Private
-            } else {
-                Visibility::Public
-            };
+            let visibility = super::visibility(&model, private_input);
             let q = loaded.quantized;
             let k = VerifierKey::k_for(&q, visibility)?;
             let mut cache = key_cache(&params);

@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::process::ExitCode;
 use std::sync::Arc;
 use zkinfer_circuits::diagnose::{failure_location, failure_name};
-use zkinfer_circuits::{ModelCircuit, Visibility};
+use zkinfer_circuits::ModelCircuit;
 use zkinfer_models::{load_model, Engine};
 
 #[derive(Serialize)]
@@ -34,11 +34,7 @@ pub fn run(args: &MockArgs, json: bool) -> anyhow::Result<ExitCode> {
     let trace = Engine::default()
         .run(&q, &x)
         .with_context(|| format!("running {} on {}", model.source, args.input.display()))?;
-    let visibility = if args.private_input {
-        Visibility::Private
-    } else {
-        Visibility::Public
-    };
+    let visibility = super::visibility(&args.model, args.private_input);
     let circuit = ModelCircuit::new(q, visibility)?.with_trace(trace.clone())?;
     let (k, rows) = (circuit.plan().k, circuit.plan().rows);
     let prover = MockProver::run(k, &circuit, vec![circuit.instances(&trace)])

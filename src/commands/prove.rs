@@ -6,7 +6,6 @@ use crate::report::{self, outln};
 use anyhow::Context;
 use serde::Serialize;
 use std::time::Instant;
-use zkinfer_circuits::Visibility;
 use zkinfer_models::load_model;
 use zkinfer_prover::{bundle_json, write_atomically, Prover};
 use zkinfer_verifier::{verify, VerifierKey};
@@ -43,11 +42,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
         load_model(&args.model).with_context(|| format!("loading model {:?}", args.model))?;
     let q = model.quantized;
     let x = super::read_input(&q, &args.input)?;
-    let visibility = if args.private_input {
-        Visibility::Private
-    } else {
-        Visibility::Public
-    };
+    let visibility = super::visibility(&args.model, args.private_input);
     let k = VerifierKey::k_for(&q, visibility)
         .with_context(|| format!("planning the circuit of {}", model.source))?;
 

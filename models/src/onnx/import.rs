@@ -54,7 +54,11 @@ struct Param {
 
 impl Param {
     fn tensor(&self) -> Result<Tensor> {
-        Ok(Tensor::from_vec(self.data.clone(), self.dims.clone(), &Device::Cpu)?)
+        Ok(Tensor::from_vec(
+            self.data.clone(),
+            self.dims.clone(),
+            &Device::Cpu,
+        )?)
     }
 }
 
@@ -77,15 +81,20 @@ impl Builder {
     }
 
     fn constant(&self, node: &NodeProto, name: &str) -> Result<&TensorProto> {
-        self.constants
-            .get(name)
-            .ok_or_else(|| node_error(node, format!("input {name:?} must be an initializer or Constant")))
+        self.constants.get(name).ok_or_else(|| {
+            node_error(
+                node,
+                format!("input {name:?} must be an initializer or Constant"),
+            )
+        })
     }
 
     fn floats(&self, node: &NodeProto, name: &str) -> Result<(Vec<usize>, Vec<f32>)> {
         let t = self.constant(node, name)?;
         let dims = t.dims.iter().map(|&d| d as usize).collect();
-        let data = t.floats().map_err(|e| node_error(node, format!("{name:?}: {e}")))?;
+        let data = t
+            .floats()
+            .map_err(|e| node_error(node, format!("{name:?}: {e}")))?;
         Ok((dims, data))
     }
 
@@ -105,7 +114,8 @@ impl Builder {
 }
 
 fn ints_attr(node: &NodeProto, name: &str, default: &[i64]) -> Vec<i64> {
-    node.attr(name).map_or_else(|| default.to_vec(), |a| a.ints.clone())
+    node.attr(name)
+        .map_or_else(|| default.to_vec(), |a| a.ints.clone())
 }
 
 fn int_attr(node: &NodeProto, name: &str, default: i64) -> i64 {
@@ -119,7 +129,10 @@ fn float_attr(node: &NodeProto, name: &str, default: f32) -> f32 {
 fn pair(node: &NodeProto, values: &[i64], what: &str) -> Result<[usize; 2]> {
     match values {
         [a, b] if *a >= 0 && *b >= 0 => Ok([*a as usize, *b as usize]),
-        other => Err(node_error(node, format!("{what} {other:?}: zkinfer imports 2-D windows"))),
+        other => Err(node_error(
+            node,
+            format!("{what} {other:?}: zkinfer imports 2-D windows"),
+        )),
     }
 }
 
@@ -130,30 +143,45 @@ fn padding(node: &NodeProto) -> Result<[usize; 2]> {
         Some(other) => {
             return Err(node_error(
                 node,
-                format!("auto_pad {} is not supported (export with explicit pads)", String::from_utf8_lossy(other)),
+                format!(
+                    "auto_pad {} is not supported (export with explicit pads)",
+                    String::from_utf8_lossy(other)
+                ),
             ))
         }
     }
     let pads = ints_attr(node, "pads", &[0, 0, 0, 0]);
     match pads.as_slice() {
         [t, l, b, r] if t == b && l == r && *t >= 0 && *l >= 0 => Ok([*t as usize, *l as usize]),
-        other => Err(node_error(node, format!("pads {other:?}: zkinfer imports symmetric padding"))),
+        other => Err(node_error(
+            node,
+            format!("pads {other:?}: zkinfer imports symmetric padding"),
+        )),
     }
 }
 
 /// Imports a `.onnx` file's bytes.
 pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
-    let model = ModelProto::decode(bytes).map_err(|e| ModelError::Onnx(format!("not a readable ONNX model: {}", e.0)))?;
-    let opset = model.opset.ok_or_else(|| ModelError::Onnx("the model imports no default-domain opset".into()))?;
+    let model = ModelProto::decode(bytes)
+        .map_err(|e| ModelError::Onnx(format!("not a readable ONNX model: {}", e.0)))?;
+    let opset = model
+        .opset
+        .ok_or_else(|| ModelError::Onnx("the model imports no default-domain opset".into()))?;
     if !OPSETS.contains(&opset) {
-        return Err(ModelError::Onnx(format!("opset {opset}: zkinfer imports opsets 11 to 18")));
+        return Err(ModelError::Onnx(format!(
+            "opset {opset}: zkinfer imports opsets 11 to 18"
+        )));
     }
     let graph = &model.graph;
     let mut b = Builder {
         layers: vec![],
         params: HashMap::new(),
         values: HashMap::new(),
-        constants: graph.initializer.iter().map(|t| (t.name.clone(), t.clone())).collect(),
+        constants: graph
+            .initializer
+            .iter()
+            .map(|t| (t.name.clone(), t.clone()))
+            .collect(),
         consumers: HashMap::new(),
     };
     for node in &graph.node {
@@ -162,9 +190,16 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
         }
     }
     // The one graph input that is not an initializer; batch dimension 1.
-    let inputs: Vec<_> = graph.input.iter().filter(|v| !b.constants.contains_key(&v.name)).collect();
+    let inputs: Vec<_> = graph
+        .input
+        .iter()
+        .filter(|v| !b.constants.contains_key(&v.name))
+        .collect();
     let [input] = inputs.as_slice() else {
-        return Err(ModelError::Onnx(format!("the graph has {} inputs; zkinfer imports models with one", inputs.len())));
+        return Err(ModelError::Onnx(format!(
+            "the graph has {} inputs; zkinfer imports models with one",
+            inputs.len()
+        )));
     };
     let input_shape: Vec<usize> = match input.shape.split_first() {
         Some((batch, rest)) if matches!(batch, None | Some(1)) && rest.iter().all(|d| matches!(d, Some(n) if *n > 0)) => {
@@ -177,7 +212,8 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
             )))
         }
     };
-    b.values.insert(input.name.clone(), (0, input_shape.clone()));
+    b.values
+        .insert(input.name.clone(), (0, input_shape.clone()));
     let output_name = graph
         .output
         .first()
@@ -187,7 +223,10 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
     let mut last_value = input.name.clone();
     for (index, node) in graph.node.iter().enumerate() {
         if !(node.domain.is_empty() || node.domain == "ai.onnx") {
-            return Err(node_error(node, format!("domain {:?} is not supported", node.domain)));
+            return Err(node_error(
+                node,
+                format!("domain {:?} is not supported", node.domain),
+            ));
         }
         let out = node.output.first().cloned().unwrap_or_default();
         let layer_name = format!("layer{}", b.layers.len());
@@ -196,7 +235,9 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                 let t = node
                     .attr("value")
                     .and_then(|a| a.t.clone())
-                    .ok_or_else(|| node_error(node, "only tensor-valued Constants are supported"))?;
+                    .ok_or_else(|| {
+                        node_error(node, "only tensor-valued Constants are supported")
+                    })?;
                 b.constants.insert(out.clone(), t);
                 continue;
             }
@@ -219,7 +260,10 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
             "Softmax" => {
                 // Only as the model's output: the circuit proves the logits.
                 if out != output_name || index + 1 != graph.node.len() {
-                    return Err(node_error(node, "Softmax is supported only as the final node (zkinfer proves the logits)"));
+                    return Err(node_error(
+                        node,
+                        "Softmax is supported only as the final node (zkinfer proves the logits)",
+                    ));
                 }
                 let v = b.value(node, &node.input[0])?;
                 b.values.insert(out.clone(), v);
@@ -228,7 +272,12 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
             "Gemm" | "MatMul" => {
                 let (id, shape) = b.value(node, &node.input[0])?;
                 let [inp] = shape.as_slice() else {
-                    return Err(node_error(node, format!("input shape {shape:?}: a linear layer takes a vector (flatten first)")));
+                    return Err(node_error(
+                        node,
+                        format!(
+                            "input shape {shape:?}: a linear layer takes a vector (flatten first)"
+                        ),
+                    ));
                 };
                 let (w_dims, w) = b.floats(node, &node.input[1])?;
                 let is_gemm = node.op_type == "Gemm";
@@ -237,22 +286,36 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                 }
                 let trans_b = is_gemm && int_attr(node, "transB", 0) != 0;
                 let (alpha, beta) = if is_gemm {
-                    (float_attr(node, "alpha", 1.0), float_attr(node, "beta", 1.0))
+                    (
+                        float_attr(node, "alpha", 1.0),
+                        float_attr(node, "beta", 1.0),
+                    )
                 } else {
                     (1.0, 1.0)
                 };
                 let [r, c] = w_dims.as_slice() else {
-                    return Err(node_error(node, format!("weight dims {w_dims:?} are not 2-D")));
+                    return Err(node_error(
+                        node,
+                        format!("weight dims {w_dims:?} are not 2-D"),
+                    ));
                 };
                 let (out_f, in_f) = if trans_b { (*r, *c) } else { (*c, *r) };
                 if in_f != *inp {
-                    return Err(node_error(node, format!("weight {w_dims:?} does not take {inp} inputs")));
+                    return Err(node_error(
+                        node,
+                        format!("weight {w_dims:?} does not take {inp} inputs"),
+                    ));
                 }
                 // zkinfer stores [out, in], as PyTorch does.
                 let weight: Vec<f32> = (0..out_f * in_f)
                     .map(|i| {
                         let (o, j) = (i / in_f, i % in_f);
-                        alpha * if trans_b { w[o * in_f + j] } else { w[j * out_f + o] }
+                        alpha
+                            * if trans_b {
+                                w[o * in_f + j]
+                            } else {
+                                w[j * out_f + o]
+                            }
                     })
                     .collect();
                 let bias = match node.input.get(2).filter(|n| !n.is_empty()) {
@@ -261,13 +324,30 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                         match data.len() {
                             n if n == out_f => data.iter().map(|v| beta * v).collect(),
                             1 => vec![beta * data[0]; out_f],
-                            n => return Err(node_error(node, format!("bias of {n} values for {out_f} outputs"))),
+                            n => {
+                                return Err(node_error(
+                                    node,
+                                    format!("bias of {n} values for {out_f} outputs"),
+                                ))
+                            }
                         }
                     }
                     None => vec![0.0; out_f],
                 };
-                b.params.insert(format!("{layer_name}.weight"), Param { dims: vec![out_f, in_f], data: weight });
-                b.params.insert(format!("{layer_name}.bias"), Param { dims: vec![out_f], data: bias });
+                b.params.insert(
+                    format!("{layer_name}.weight"),
+                    Param {
+                        dims: vec![out_f, in_f],
+                        data: weight,
+                    },
+                );
+                b.params.insert(
+                    format!("{layer_name}.bias"),
+                    Param {
+                        dims: vec![out_f],
+                        data: bias,
+                    },
+                );
                 let op = FloatOp::Linear {
                     name: layer_name,
                     in_features: in_f,
@@ -282,7 +362,12 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                 match (b.values.get(x).cloned(), b.values.get(y).cloned()) {
                     (Some((a, sa)), Some((c, sc))) => {
                         if sa != sc {
-                            return Err(node_error(node, format!("adds shapes {sa:?} and {sc:?}; broadcasting is not supported")));
+                            return Err(node_error(
+                                node,
+                                format!(
+                                    "adds shapes {sa:?} and {sc:?}; broadcasting is not supported"
+                                ),
+                            ));
                         }
                         b.push(FloatOp::Add, vec![a, c], &out, sa);
                     }
@@ -298,16 +383,25 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
             "Conv" => {
                 let (id, shape) = b.value(node, &node.input[0])?;
                 let &[ic, h, w] = shape.as_slice() else {
-                    return Err(node_error(node, format!("input shape {shape:?} is not [c, h, w]")));
+                    return Err(node_error(
+                        node,
+                        format!("input shape {shape:?} is not [c, h, w]"),
+                    ));
                 };
                 let (w_dims, weight) = b.floats(node, &node.input[1])?;
                 let &[oc, wic, kh, kw] = w_dims.as_slice() else {
-                    return Err(node_error(node, format!("weight dims {w_dims:?} are not [out, in, kh, kw]")));
+                    return Err(node_error(
+                        node,
+                        format!("weight dims {w_dims:?} are not [out, in, kh, kw]"),
+                    ));
                 };
                 if int_attr(node, "group", 1) != 1 || wic != ic {
                     return Err(node_error(node, "grouped convolutions are not supported"));
                 }
-                if ints_attr(node, "dilations", &[1, 1]).iter().any(|&d| d != 1) {
+                if ints_attr(node, "dilations", &[1, 1])
+                    .iter()
+                    .any(|&d| d != 1)
+                {
                     return Err(node_error(node, "dilations other than 1 are not supported"));
                 }
                 let stride = pair(node, &ints_attr(node, "strides", &[1, 1]), "strides")?;
@@ -317,11 +411,27 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                     None => vec![0.0; oc],
                 };
                 if bias.len() != oc {
-                    return Err(node_error(node, format!("{} biases for {oc} output channels", bias.len())));
+                    return Err(node_error(
+                        node,
+                        format!("{} biases for {oc} output channels", bias.len()),
+                    ));
                 }
-                let [oh, ow] = zkinfer_quant::window_output([h, w], [kh, kw], stride, padding).map_err(|e| node_error(node, e))?;
-                b.params.insert(format!("{layer_name}.weight"), Param { dims: w_dims.clone(), data: weight });
-                b.params.insert(format!("{layer_name}.bias"), Param { dims: vec![oc], data: bias });
+                let [oh, ow] = zkinfer_quant::window_output([h, w], [kh, kw], stride, padding)
+                    .map_err(|e| node_error(node, e))?;
+                b.params.insert(
+                    format!("{layer_name}.weight"),
+                    Param {
+                        dims: w_dims.clone(),
+                        data: weight,
+                    },
+                );
+                b.params.insert(
+                    format!("{layer_name}.bias"),
+                    Param {
+                        dims: vec![oc],
+                        data: bias,
+                    },
+                );
                 let op = FloatOp::Conv2d {
                     name: layer_name,
                     in_channels: ic,
@@ -338,7 +448,8 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                     .foldable(id, &node.input[0])
                     .ok_or_else(|| node_error(node, "BatchNormalization must follow a Conv or a linear layer whose output it alone reads"))?;
                 let eps = float_attr(node, "epsilon", 1e-5);
-                let [scale, shift, mean, var] = [1, 2, 3, 4].map(|i| node.input.get(i).cloned().unwrap_or_default());
+                let [scale, shift, mean, var] =
+                    [1, 2, 3, 4].map(|i| node.input.get(i).cloned().unwrap_or_default());
                 let (_, scale) = b.floats(node, &scale)?;
                 let (_, shift) = b.floats(node, &shift)?;
                 let (_, mean) = b.floats(node, &mean)?;
@@ -349,7 +460,10 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
             "MaxPool" | "AveragePool" => {
                 let (id, shape) = b.value(node, &node.input[0])?;
                 let &[c, h, w] = shape.as_slice() else {
-                    return Err(node_error(node, format!("input shape {shape:?} is not [c, h, w]")));
+                    return Err(node_error(
+                        node,
+                        format!("input shape {shape:?} is not [c, h, w]"),
+                    ));
                 };
                 let kernel = pair(node, &ints_attr(node, "kernel_shape", &[]), "kernel_shape")?;
                 let stride = pair(node, &ints_attr(node, "strides", &[1, 1]), "strides")?;
@@ -359,18 +473,28 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                 if int_attr(node, "ceil_mode", 0) != 0 {
                     return Err(node_error(node, "ceil_mode = 1 is not supported"));
                 }
-                let [oh, ow] = zkinfer_quant::window_output([h, w], kernel, stride, [0, 0]).map_err(|e| node_error(node, e))?;
+                let [oh, ow] = zkinfer_quant::window_output([h, w], kernel, stride, [0, 0])
+                    .map_err(|e| node_error(node, e))?;
                 let op = if node.op_type == "MaxPool" {
-                    FloatOp::MaxPool2d { kernel, stride: Some(stride) }
+                    FloatOp::MaxPool2d {
+                        kernel,
+                        stride: Some(stride),
+                    }
                 } else {
-                    FloatOp::AvgPool2d { kernel, stride: Some(stride) }
+                    FloatOp::AvgPool2d {
+                        kernel,
+                        stride: Some(stride),
+                    }
                 };
                 b.push(op, vec![id], &out, vec![c, oh, ow]);
             }
             "GlobalAveragePool" => {
                 let (id, shape) = b.value(node, &node.input[0])?;
                 let &[c, h, w] = shape.as_slice() else {
-                    return Err(node_error(node, format!("input shape {shape:?} is not [c, h, w]")));
+                    return Err(node_error(
+                        node,
+                        format!("input shape {shape:?} is not [c, h, w]"),
+                    ));
                 };
                 let op = FloatOp::AvgPool2d {
                     kernel: [h, w],
@@ -380,10 +504,18 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
             }
             "Flatten" => {
                 if int_attr(node, "axis", 1) != 1 {
-                    return Err(node_error(node, "only axis = 1 (keep the batch) is supported"));
+                    return Err(node_error(
+                        node,
+                        "only axis = 1 (keep the batch) is supported",
+                    ));
                 }
                 let (id, shape) = b.value(node, &node.input[0])?;
-                b.push(FloatOp::Flatten, vec![id], &out, vec![shape.iter().product()]);
+                b.push(
+                    FloatOp::Flatten,
+                    vec![id],
+                    &out,
+                    vec![shape.iter().product()],
+                );
             }
             "Reshape" => {
                 let (id, shape) = b.value(node, &node.input[0])?;
@@ -396,7 +528,9 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                 let op = if dims.len() == 1 {
                     FloatOp::Flatten
                 } else {
-                    FloatOp::Reshape { shape: dims.clone() }
+                    FloatOp::Reshape {
+                        shape: dims.clone(),
+                    }
                 };
                 b.push(op, vec![id], &out, dims);
             }
@@ -410,11 +544,11 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
         }
         last_value = out;
     }
-    let (output_id, _) = b
-        .values
-        .get(&output_name)
-        .cloned()
-        .ok_or_else(|| ModelError::Onnx(format!("the graph output {output_name:?} is never computed")))?;
+    let (output_id, _) = b.values.get(&output_name).cloned().ok_or_else(|| {
+        ModelError::Onnx(format!(
+            "the graph output {output_name:?} is never computed"
+        ))
+    })?;
     if output_id != b.layers.len() || output_id == 0 {
         return Err(ModelError::Onnx(format!(
             "the graph output {output_name:?} must be the last layer's output (last value: {last_value:?})"
@@ -439,7 +573,9 @@ fn reshape_dims(target: &[i64], numel: usize) -> std::result::Result<Vec<usize>,
         return Err("an empty target shape".into());
     };
     if batch != 1 && batch != -1 && batch != 0 {
-        return Err(format!("target shape {target:?} changes the batch dimension"));
+        return Err(format!(
+            "target shape {target:?} changes the batch dimension"
+        ));
     }
     let known: i64 = rest.iter().filter(|&&d| d > 0).product();
     let mut dims = vec![];
@@ -447,30 +583,61 @@ fn reshape_dims(target: &[i64], numel: usize) -> std::result::Result<Vec<usize>,
         match d {
             d if d > 0 => dims.push(d as usize),
             -1 if known > 0 && numel as i64 % known == 0 => dims.push(numel / known as usize),
-            _ => return Err(format!("target shape {target:?} does not fit {numel} values")),
+            _ => {
+                return Err(format!(
+                    "target shape {target:?} does not fit {numel} values"
+                ))
+            }
         }
     }
     if dims.iter().product::<usize>() != numel {
-        return Err(format!("target shape {target:?} does not fit {numel} values"));
+        return Err(format!(
+            "target shape {target:?} does not fit {numel} values"
+        ));
     }
     Ok(dims)
 }
 
 /// Folds `x + c` into the bias of the layer that produced `x`.
-fn fold_bias(b: &mut Builder, node: &NodeProto, id: usize, tensor: &str, constant: &str) -> Result<()> {
-    let layer = b
-        .foldable(id, tensor)
-        .ok_or_else(|| node_error(node, "adding a constant is supported only as the bias of the preceding MatMul, Gemm or Conv"))?;
+fn fold_bias(
+    b: &mut Builder,
+    node: &NodeProto,
+    id: usize,
+    tensor: &str,
+    constant: &str,
+) -> Result<()> {
+    let layer = b.foldable(id, tensor).ok_or_else(|| {
+        node_error(
+            node,
+            "adding a constant is supported only as the bias of the preceding MatMul, Gemm or Conv",
+        )
+    })?;
     let (_, c) = b.floats(node, constant)?;
     let name = match &b.layers[layer].op {
         FloatOp::Linear { name, .. } | FloatOp::Conv2d { name, .. } => name.clone(),
-        _ => return Err(node_error(node, "adding a constant is supported only as a bias")),
+        _ => {
+            return Err(node_error(
+                node,
+                "adding a constant is supported only as a bias",
+            ))
+        }
     };
-    let bias = b.params.get_mut(&format!("{name}.bias")).expect("linear layers have a bias");
+    let bias = b
+        .params
+        .get_mut(&format!("{name}.bias"))
+        .expect("linear layers have a bias");
     match c.len() {
         n if n == bias.data.len() => bias.data.iter_mut().zip(&c).for_each(|(b, c)| *b += c),
         1 => bias.data.iter_mut().for_each(|b| *b += c[0]),
-        n => return Err(node_error(node, format!("a constant of {n} values is not a bias of {}", bias.data.len()))),
+        n => {
+            return Err(node_error(
+                node,
+                format!(
+                    "a constant of {n} values is not a bias of {}",
+                    bias.data.len()
+                ),
+            ))
+        }
     }
     Ok(())
 }
@@ -490,14 +657,32 @@ fn fold_batch_norm(
 ) -> Result<()> {
     let name = match &b.layers[layer].op {
         FloatOp::Linear { name, .. } | FloatOp::Conv2d { name, .. } => name.clone(),
-        _ => return Err(node_error(node, "BatchNormalization must follow a Conv or a linear layer")),
+        _ => {
+            return Err(node_error(
+                node,
+                "BatchNormalization must follow a Conv or a linear layer",
+            ))
+        }
     };
     let channels = b.params[&format!("{name}.bias")].data.len();
-    if [scale.len(), shift.len(), mean.len(), var.len()].iter().any(|&n| n != channels) {
-        return Err(node_error(node, format!("parameters do not have {channels} channels")));
+    if [scale.len(), shift.len(), mean.len(), var.len()]
+        .iter()
+        .any(|&n| n != channels)
+    {
+        return Err(node_error(
+            node,
+            format!("parameters do not have {channels} channels"),
+        ));
     }
-    let factor: Vec<f32> = scale.iter().zip(var).map(|(s, v)| s / (v + eps).sqrt()).collect();
-    let weight = b.params.get_mut(&format!("{name}.weight")).expect("present");
+    let factor: Vec<f32> = scale
+        .iter()
+        .zip(var)
+        .map(|(s, v)| s / (v + eps).sqrt())
+        .collect();
+    let weight = b
+        .params
+        .get_mut(&format!("{name}.weight"))
+        .expect("present");
     let per_channel = weight.data.len() / channels;
     for (c, chunk) in weight.data.chunks_mut(per_channel).enumerate() {
         chunk.iter_mut().for_each(|w| *w *= factor[c]);

@@ -49,7 +49,10 @@ impl<'a> Reader<'a> {
 
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         if self.bytes.len() < n {
-            return err(self.what, &format!("truncated: {n} bytes announced, {} left", self.bytes.len()));
+            return err(
+                self.what,
+                &format!("truncated: {n} bytes announced, {} left", self.bytes.len()),
+            );
         }
         let (head, rest) = self.bytes.split_at(n);
         self.bytes = rest;
@@ -65,12 +68,17 @@ impl<'a> Reader<'a> {
         let (number, wire) = (key >> 3, key & 7);
         let value = match wire {
             0 => Wire::Varint(self.varint()?),
-            1 => Wire::Fixed64(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes"))),
+            1 => Wire::Fixed64(u64::from_le_bytes(
+                self.take(8)?.try_into().expect("8 bytes"),
+            )),
             2 => {
-                let n = usize::try_from(self.varint()?).map_err(|_| DecodeError(format!("{}: huge length", self.what)))?;
+                let n = usize::try_from(self.varint()?)
+                    .map_err(|_| DecodeError(format!("{}: huge length", self.what)))?;
                 Wire::Bytes(self.take(n)?)
             }
-            5 => Wire::Fixed32(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes"))),
+            5 => Wire::Fixed32(u32::from_le_bytes(
+                self.take(4)?.try_into().expect("4 bytes"),
+            )),
             other => return err(self.what, &format!("unsupported wire type {other}")),
         };
         Ok(Some((number, value)))
@@ -78,7 +86,8 @@ impl<'a> Reader<'a> {
 }
 
 fn string(bytes: &[u8], what: &str) -> Result<String> {
-    String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError(format!("{what}: a string is not UTF-8")))
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| DecodeError(format!("{what}: a string is not UTF-8")))
 }
 
 /// Repeated integers, packed or not.
@@ -100,9 +109,10 @@ fn push_ints(out: &mut Vec<i64>, value: Wire<'_>, what: &'static str) -> Result<
 fn push_floats(out: &mut Vec<f32>, value: Wire<'_>, what: &'static str) -> Result<()> {
     match value {
         Wire::Fixed32(v) => out.push(f32::from_bits(v)),
-        Wire::Bytes(b) if b.len() % 4 == 0 => {
-            out.extend(b.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))))
-        }
+        Wire::Bytes(b) if b.len() % 4 == 0 => out.extend(
+            b.chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))),
+        ),
         _ => return err(what, "floats of the wrong wire type or length"),
     }
     Ok(())
@@ -144,9 +154,10 @@ impl TensorProto {
                 (8, Wire::Bytes(b)) => t.name = string(b, what)?,
                 (9, Wire::Bytes(b)) => t.raw_data = b.to_vec(),
                 (10, Wire::Fixed64(v)) => t.double_data.push(f64::from_bits(v)),
-                (10, Wire::Bytes(b)) if b.len() % 8 == 0 => t
-                    .double_data
-                    .extend(b.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))),
+                (10, Wire::Bytes(b)) if b.len() % 8 == 0 => t.double_data.extend(
+                    b.chunks_exact(8)
+                        .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))),
+                ),
                 _ => {}
             }
         }
@@ -155,18 +166,20 @@ impl TensorProto {
 
     /// The number of elements its dims declare.
     pub fn numel(&self) -> Option<usize> {
-        self.dims
-            .iter()
-            .try_fold(1usize, |n, &d| usize::try_from(d).ok().and_then(|d| n.checked_mul(d)))
+        self.dims.iter().try_fold(1usize, |n, &d| {
+            usize::try_from(d).ok().and_then(|d| n.checked_mul(d))
+        })
     }
 
     /// The values as f32 (float, double and integer tensors).
     pub fn floats(&self) -> std::result::Result<Vec<f32>, String> {
         let n = self.numel().ok_or("negative or huge dimensions")?;
         let values: Vec<f32> = match self.data_type {
-            1 if !self.raw_data.is_empty() => {
-                self.raw_data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4"))).collect()
-            }
+            1 if !self.raw_data.is_empty() => self
+                .raw_data
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().expect("4")))
+                .collect(),
             1 => self.float_data.clone(),
             11 if !self.raw_data.is_empty() => self
                 .raw_data
@@ -175,7 +188,11 @@ impl TensorProto {
                 .collect(),
             11 => self.double_data.iter().map(|&v| v as f32).collect(),
             6 | 7 => self.ints()?.iter().map(|&v| v as f32).collect(),
-            t => return Err(format!("element type {t} (zkinfer reads float, double, int32, int64)")),
+            t => {
+                return Err(format!(
+                    "element type {t} (zkinfer reads float, double, int32, int64)"
+                ))
+            }
         };
         if values.len() != n {
             return Err(format!("{} values for dims {:?}", values.len(), self.dims));
@@ -186,9 +203,11 @@ impl TensorProto {
     /// The values as i64 (int32 and int64 tensors).
     pub fn ints(&self) -> std::result::Result<Vec<i64>, String> {
         let values: Vec<i64> = match self.data_type {
-            7 if !self.raw_data.is_empty() => {
-                self.raw_data.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().expect("8"))).collect()
-            }
+            7 if !self.raw_data.is_empty() => self
+                .raw_data
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().expect("8")))
+                .collect(),
             7 => self.int64_data.clone(),
             6 if !self.raw_data.is_empty() => self
                 .raw_data
@@ -405,7 +424,9 @@ impl ModelProto {
                 _ => {}
             }
         }
-        m.graph = graph.ok_or_else(|| DecodeError("ModelProto: no graph (not an ONNX model, or truncated)".into()))?;
+        m.graph = graph.ok_or_else(|| {
+            DecodeError("ModelProto: no graph (not an ONNX model, or truncated)".into())
+        })?;
         Ok(m)
     }
 }

@@ -1,0 +1,269 @@
+//! Circuit packages for ML engineers: calibration with a target, and the
+//! package folder `zkinfer export` writes and `zkinfer inspect` reads.
+//!
+//! A package (`"format": "zkinfer/package@1"`) holds the quantized model
+//! (`model.json`), the float model it came from (`arch.json`,
+//! `weights.safetensors`), what the verifier and the contract need
+//! (`verifier_key.json`: the model, its visibility, k and vk digest — the
+//! `register_model` key), and `package.json`: the circuit plan, the
+//! calibration report, the trade-off that was searched and cost estimates.
+//! `zkinfer prove`, `verify` and `contract register` take the folder as
+//! `--model`.
+
+use crate::error::{ProverError, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use zkinfer_circuits::{CircuitPlan, Visibility};
+use zkinfer_models::{compare_outputs, quantize, FloatModel, OutputComparison, QuantizeOptions};
+use zkinfer_quant::QuantizedModel;
+
+/// The `format` field of `package.json`.
+pub const PACKAGE_FORMAT: &str = "zkinfer/package@1";
+/// `package.json`.
+pub const PACKAGE_FILE: &str = "package.json";
+/// `verifier_key.json`.
+pub const KEY_FILE: &str = "verifier_key.json";
+
+/// What calibration optimises, in the spirit of EZKL's calibrate-settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    /// The smallest k whose argmax agreement with the float model is at
+    /// least [`MIN_AGREEMENT`].
+    Resources,
+    /// The smallest error among the settings within one k of the smallest.
+    Accuracy,
+}
+
+/// The agreement `resources` must keep.
+pub const MIN_AGREEMENT: f64 = 0.98;
+
+/// The bit budgets calibration tries: (weight bits, activation bits).
+/// Weights live in fixed columns, so wider weights cost no rows; wider
+/// activations cost nothing either until a range check passes 16 bits.
+pub const BUDGETS: &[(u32, u32)] = &[
+    (8, 8),
+    (8, 10),
+    (8, 12),
+    (10, 12),
+    (12, 12),
+    (12, 14),
+    (12, 16),
+];
+
+/// One setting calibration tried.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Signed bits per weight.
+    pub weight_bits: u32,
+    /// Declared signed bits of each activation.
+    pub activation_bits: u32,
+    /// The circuit's k, when the setting is usable.
+    pub k: Option<u32>,
+    /// Argmax agreement with the float model on the calibration set.
+    pub agreement: Option<f64>,
+    /// Mean absolute output error.
+    pub mean_abs_error: Option<f64>,
+    /// Why the setting is not usable.
+    pub note: Option<String>,
+}
+
+/// The result of calibration.
+pub struct Calibrated {
+    /// The chosen quantized model.
+    pub model: QuantizedModel,
+    /// Its circuit plan.
+    pub plan: CircuitPlan,
+    /// How it compares to the float model on the calibration set.
+    pub comparison: OutputComparison,
+    /// Every setting tried, the chosen one marked by `chosen`.
+    pub candidates: Vec<Candidate>,
+    /// Index of the chosen candidate.
+    pub chosen: usize,
+}
+
+/// Quantizes with each budget in [`BUDGETS`] and picks one for `target`.
+pub fn calibrate(
+    float: &FloatModel,
+    samples: &[Vec<f32>],
+    target: Target,
+    visibility: Visibility,
+) -> Result<Calibrated> {
+    let mut tried = vec![];
+    let mut candidates = vec![];
+    for &(weight_bits, activation_bits) in BUDGETS {
+        let options = QuantizeOptions {
+            weight_bits,
+            activation_bits,
+            ..QuantizeOptions::default()
+        };
+        let mut candidate = Candidate {
+            weight_bits,
+            activation_bits,
+            k: None,
+            agreement: None,
+            mean_abs_error: None,
+            note: None,
+        };
+        let outcome = quantize(float, samples, &options)
+            .map_err(|e| e.to_string())
+            .and_then(|m| {
+                CircuitPlan::new(&m, visibility)
+                    .map(|p| (m, p))
+                    .map_err(|e| e.to_string())
+            })
+            .and_then(|(m, p)| {
+                compare_outputs(float, &m, samples)
+                    .map(|c| (m, p, c))
+                    .map_err(|e| e.to_string())
+            });
+        match outcome {
+            Ok((model, plan, comparison)) => {
+                candidate.k = Some(plan.k);
+                candidate.agreement = Some(comparison.agreement);
+                candidate.mean_abs_error = Some(comparison.mean_abs_error);
+                tried.push((candidates.len(), model, plan, comparison));
+            }
+            Err(e) => candidate.note = Some(e),
+        }
+        candidates.push(candidate);
+    }
+    if tried.is_empty() {
+        let reasons: Vec<String> = candidates
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}/{} bits: {}",
+                    c.weight_bits,
+                    c.activation_bits,
+                    c.note.as_deref().unwrap_or("?")
+                )
+            })
+            .collect();
+        return Err(ProverError::Export(format!(
+            "no bit budget gives a provable model: {}",
+            reasons.join("; ")
+        )));
+    }
+    let best = match target {
+        Target::Resources => tried
+            .iter()
+            .filter(|t| t.3.agreement >= MIN_AGREEMENT)
+            // The smallest k; among equals, the best agreement, then the
+            // smallest error.
+            .min_by(|a, b| {
+                a.2.k
+                    .cmp(&b.2.k)
+                    .then(b.3.agreement.total_cmp(&a.3.agreement))
+                    .then(a.3.mean_abs_error.total_cmp(&b.3.mean_abs_error))
+            })
+            .or_else(|| {
+                tried
+                    .iter()
+                    .max_by(|a, b| a.3.agreement.total_cmp(&b.3.agreement))
+            }),
+        Target::Accuracy => {
+            let k_min = tried.iter().map(|t| t.2.k).min().expect("non-empty");
+            tried
+                .iter()
+                .filter(|t| t.2.k <= k_min + 1)
+                .min_by(|a, b| a.3.mean_abs_error.total_cmp(&b.3.mean_abs_error))
+        }
+    }
+    .expect("non-empty");
+    let (chosen, model, plan, comparison) = best.clone();
+    Ok(Calibrated {
+        model,
+        plan,
+        comparison,
+        candidates,
+        chosen,
+    })
+}
+
+/// Cost estimates, scaled from `make bench` on a 2-core machine (k = 9:
+/// 0.25 s to prove, 23 MB, 7 ms to verify; proving and memory double with
+/// each k).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Estimates {
+    /// Seconds for `create_proof`, keys ready.
+    pub prove_seconds: f64,
+    /// Peak memory of `zkinfer prove`, MB.
+    pub peak_memory_mb: f64,
+    /// Milliseconds to verify.
+    pub verify_ms: f64,
+}
+
+impl Estimates {
+    /// The estimates for a plan.
+    pub fn of(plan: &CircuitPlan) -> Self {
+        let scale = 2f64.powi(plan.k as i32 - 9);
+        Estimates {
+            prove_seconds: 0.25 * scale,
+            peak_memory_mb: 23.0 * scale.max(1.0),
+            verify_ms: 7.0 * (0.6 + 0.4 * scale),
+        }
+    }
+}
+
+/// `package.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Package {
+    /// Always [`PACKAGE_FORMAT`].
+    pub format: String,
+    /// The model's name.
+    pub name: String,
+    /// The file it was exported from.
+    pub source: String,
+    /// Its ONNX opset, when it came from ONNX.
+    pub opset: Option<i64>,
+    /// Whether a final Softmax was dropped (the circuit proves logits).
+    pub dropped_softmax: bool,
+    /// The calibration target.
+    pub target: Target,
+    /// Who sees the input.
+    pub input_visibility: Visibility,
+    /// The model digest.
+    pub model_digest: String,
+    /// The verifying key digest (the model id in the contract).
+    pub vk_digest: String,
+    /// The circuit's k.
+    pub k: u32,
+    /// Bytes of every proof.
+    pub proof_bytes: usize,
+    /// Bit budget chosen: weights.
+    pub weight_bits: u32,
+    /// Bit budget chosen: activations.
+    pub activation_bits: u32,
+    /// Float against quantized on the calibration set.
+    pub calibration: OutputComparison,
+    /// Every budget tried.
+    pub candidates: Vec<Candidate>,
+    /// The circuit plan.
+    pub plan: CircuitPlan,
+    /// Cost estimates.
+    pub estimates: Estimates,
+}
+
+impl Package {
+    /// Reads `DIR/package.json`, checking its format.
+    pub fn read(dir: &Path) -> Result<Self> {
+        let path = dir.join(PACKAGE_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| ProverError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            ProverError::Export(format!("{}: malformed JSON ({e})", path.display()))
+        })?;
+        let format = value.get("format").and_then(|f| f.as_str()).unwrap_or("");
+        if format != PACKAGE_FORMAT {
+            return Err(ProverError::Export(format!(
+                "{}: format {format:?}; this zkinfer reads {PACKAGE_FORMAT:?}",
+                path.display()
+            )));
+        }
+        serde_json::from_value(value)
+            .map_err(|e| ProverError::Export(format!("{}: {e}", path.display())))
+    }
+}

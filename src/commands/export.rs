@@ -1,0 +1,219 @@
+//! `zkinfer export` and `zkinfer inspect`: the ML engineer's path from an
+//! ONNX file to a circuit package, and its cost report.
+
+use crate::cli::{ExportArgs, InputVisibility, InspectArgs, Target};
+use crate::report::{self, outln};
+use anyhow::Context;
+use std::path::Path;
+use zkinfer_circuits::Visibility;
+use zkinfer_models::{files, input, onnx::import_onnx};
+use zkinfer_prover::export::{
+    self, calibrate, Estimates, Package, KEY_FILE, PACKAGE_FILE, PACKAGE_FORMAT,
+};
+use zkinfer_prover::write_atomically;
+use zkinfer_verifier::contract::ModelKey;
+use zkinfer_verifier::VerifierKey;
+
+pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
+    let bytes = std::fs::read(&args.onnx).with_context(|| format!("{}", args.onnx.display()))?;
+    let name = args
+        .onnx
+        .file_stem()
+        .map_or("model".to_string(), |s| s.to_string_lossy().into_owned());
+    let imported =
+        import_onnx(&bytes, &name).with_context(|| format!("{}", args.onnx.display()))?;
+    let float = imported.model;
+    let numel: usize = float.arch().input_shape.iter().product();
+    let samples: Vec<Vec<f32>> = input::read_samples(&args.calibration, numel)?
+        .into_iter()
+        .map(|s| s.into_iter().map(|v| v as f32).collect())
+        .collect();
+    let target = match args.target {
+        Target::Resources => export::Target::Resources,
+        Target::Accuracy => export::Target::Accuracy,
+    };
+    let visibility = match args.input_visibility {
+        InputVisibility::Public => Visibility::Public,
+        InputVisibility::Private => Visibility::Private,
+    };
+    let calibrated = calibrate(&float, &samples, target, visibility).with_context(|| {
+        format!(
+            "calibrating {} with {}",
+            args.onnx.display(),
+            args.calibration.display()
+        )
+    })?;
+    let params = super::load_params(&super::params_cache(&args.params), calibrated.plan.k)?;
+    let key = VerifierKey::new(calibrated.model.clone(), visibility, params)?;
+    let chosen = &calibrated.candidates[calibrated.chosen];
+    let package = Package {
+        format: PACKAGE_FORMAT.to_string(),
+        name: name.clone(),
+        source: args
+            .onnx
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+        opset: Some(imported.opset),
+        dropped_softmax: imported.dropped_softmax,
+        target,
+        input_visibility: visibility,
+        model_digest: key.model_digest().to_string(),
+        vk_digest: key.vk_digest().to_string(),
+        k: calibrated.plan.k,
+        proof_bytes: key.proof_bytes(),
+        weight_bits: chosen.weight_bits,
+        activation_bits: chosen.activation_bits,
+        calibration: calibrated.comparison.clone(),
+        candidates: calibrated.candidates.clone(),
+        estimates: Estimates::of(&calibrated.plan),
+        plan: calibrated.plan.clone(),
+    };
+    let key_file = ModelKey {
+        model: calibrated.model.to_json(),
+        input_visibility: visibility,
+        vk_digest: key.vk_digest().to_string(),
+        k: calibrated.plan.k,
+    };
+    write_package(&args.out, &float, &calibrated.model, &key_file, &package)?;
+    if json {
+        return report::json(&package);
+    }
+    print_report(&package);
+    outln!(
+        "wrote {} (prove and verify with --model {})",
+        args.out.display(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn write_package(
+    dir: &Path,
+    float: &zkinfer_models::FloatModel,
+    model: &zkinfer_quant::QuantizedModel,
+    key: &ModelKey,
+    package: &Package,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // Each file is written atomically; package.json goes last, so a folder
+    // that has it is complete.
+    write_atomically(&dir.join(files::ARCH), float.arch().to_json().as_bytes())?;
+    zkinfer_models::save_weights(float, &dir.join(files::WEIGHTS))?;
+    write_atomically(&dir.join(files::MODEL), model.to_json().as_bytes())?;
+    write_atomically(&dir.join(KEY_FILE), pretty(key).as_bytes())?;
+    write_atomically(&dir.join(PACKAGE_FILE), pretty(package).as_bytes())?;
+    Ok(())
+}
+
+/// Pretty JSON with a trailing newline.
+fn pretty<T: serde::Serialize>(value: &T) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("serializable");
+    text.push('\n');
+    text
+}
+
+pub fn inspect(args: &InspectArgs, json: bool) -> anyhow::Result<()> {
+    let package = Package::read(&args.package)?;
+    if json {
+        return report::json(&package);
+    }
+    print_report(&package);
+    Ok(())
+}
+
+fn print_report(p: &Package) {
+    let plan = &p.plan;
+    let total_rows = plan.rows.max(1);
+    let rows: Vec<Vec<String>> = plan
+        .layers
+        .iter()
+        .map(|l| {
+            vec![
+                if l.nodes.is_empty() {
+                    "-".into()
+                } else {
+                    format!("{:?}", l.nodes)
+                },
+                l.op.clone(),
+                format!("{:?}", l.shape),
+                l.macs.to_string(),
+                format!("{} + {}", l.dot_rows, l.element_rows),
+                format!(
+                    "{:.1} %",
+                    100.0 * (l.dot_rows + l.element_rows) as f64
+                        / (plan.dot_rows + plan.element_rows).max(1) as f64
+                ),
+            ]
+        })
+        .collect();
+    outln!(
+        "{} ({}, opset {}){}",
+        p.name,
+        p.source,
+        p.opset.map_or("-".into(), |o| o.to_string()),
+        if p.dropped_softmax {
+            " — final Softmax dropped: the circuit proves the logits"
+        } else {
+            ""
+        }
+    );
+    report::table(
+        &[
+            "nodes",
+            "op",
+            "shape",
+            "MACs",
+            "rows (dot + element)",
+            "share",
+        ],
+        &rows,
+    );
+    outln!(
+        "circuit  k = {} ({} of {} usable rows: dot {}, element {}, tables {}), {} advice columns, {} lookups",
+        p.k, total_rows, plan.usable_rows, plan.dot_rows, plan.element_rows, plan.table_rows, plan.advice_columns, plan.lookups
+    );
+    outln!(
+        "         {} MACs, input {}, vk {}, proofs of {} bytes",
+        plan.macs(),
+        match p.input_visibility {
+            Visibility::Public => "public",
+            Visibility::Private => "private",
+        },
+        &p.vk_digest[..16],
+        p.proof_bytes
+    );
+    outln!(
+        "estimate prove {:.2} s, peak memory {:.0} MB, verify {:.0} ms (2-core machine, keys ready)",
+        p.estimates.prove_seconds, p.estimates.peak_memory_mb, p.estimates.verify_ms
+    );
+    outln!(
+        "accuracy on {} calibration samples: argmax agreement {:.2} %, output error max {:.4}, mean {:.4} ({}-bit weights, {}-bit activations)",
+        p.calibration.samples, p.calibration.agreement * 100.0, p.calibration.max_abs_error, p.calibration.mean_abs_error,
+        p.weight_bits, p.activation_bits
+    );
+    outln!("trade-off searched (target {:?}):", p.target);
+    let rows: Vec<Vec<String>> = p
+        .candidates
+        .iter()
+        .map(|c| {
+            let chosen = c.weight_bits == p.weight_bits && c.activation_bits == p.activation_bits;
+            vec![
+                format!(
+                    "{}{}/{}",
+                    if chosen { "→ " } else { "  " },
+                    c.weight_bits,
+                    c.activation_bits
+                ),
+                c.k.map_or("-".into(), |k| k.to_string()),
+                c.agreement
+                    .map_or("-".into(), |a| format!("{:.2} %", a * 100.0)),
+                c.mean_abs_error.map_or("-".into(), |e| format!("{e:.4}")),
+                c.note.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    report::table(
+        &["bits (w/a)", "k", "agreement", "mean error", "note"],
+        &rows,
+    );
+}
