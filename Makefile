@@ -35,6 +35,12 @@ demo: build
 	$(ZKINFER) prove --model digits-mlp --input examples/inputs/digit-7.ezkl.json --private-input --out $(DEMO)/mlp-private.proof.json
 	$(ZKINFER) verify --model digits-mlp --proof $(DEMO)/mlp-private.proof.json
 	@echo
+	@echo "== the ML engineer's path: an ONNX model (Conv + BatchNorm + pooling) in, a circuit package out"
+	$(ZKINFER) export --onnx models/fixtures/onnx/cnn_bn_pool.onnx \
+		--calibration models/fixtures/onnx/cnn_bn_pool.calibration.json --out $(DEMO)/cnn_bn_pool
+	$(ZKINFER) prove --model $(DEMO)/cnn_bn_pool --input examples/inputs/digit-0.json --out $(DEMO)/onnx.proof.json
+	$(ZKINFER) verify --model $(DEMO)/cnn_bn_pool --proof $(DEMO)/onnx.proof.json
+	@echo
 	@echo "== accuracy on the held-out split"
 	$(ZKINFER) eval --model digits-mlp
 	$(ZKINFER) eval --model digits-cnn
