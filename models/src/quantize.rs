@@ -81,7 +81,20 @@ pub fn quantize(
     for (i, layer) in model.arch().layers.iter().enumerate() {
         let args: Vec<TensorId> = layer.input_ids(i).iter().map(|&f| ids[f]).collect();
         let x = args[0];
-        let out_scale = Scale(fit_scale(max_abs[i + 1], act));
+        // A linear or conv layer read only by a table activation rescales
+        // straight into the table's domain: one rounding, not two.
+        let (out_scale, out_bits) = if feeds_only_a_table(model, i) {
+            let bits = options.table_bits;
+            (
+                Scale(fit_scale(max_abs[i + 1], bits - options.headroom_bits)),
+                bits,
+            )
+        } else {
+            (
+                Scale(fit_scale(max_abs[i + 1], act)),
+                options.activation_bits,
+            )
+        };
         let id = match &layer.op {
             FloatOp::Linear { name, .. } => {
                 let s_x = graph.spec(x).scale;
@@ -95,7 +108,7 @@ pub fn quantize(
                     }),
                     &[x],
                 )?;
-                graph.rescale_to(acc, out_scale, options.activation_bits)?
+                graph.rescale_to(acc, out_scale, out_bits)?
             }
             FloatOp::Conv2d {
                 name,
@@ -114,7 +127,7 @@ pub fn quantize(
                     padding: *padding,
                 };
                 let acc = graph.push(Op::Conv2d(conv), &[x])?;
-                graph.rescale_to(acc, out_scale, options.activation_bits)?
+                graph.rescale_to(acc, out_scale, out_bits)?
             }
             FloatOp::Relu => graph.push(Op::Relu, &[x])?,
             FloatOp::MaxPool2d { kernel, stride } => graph.push(
@@ -150,7 +163,12 @@ pub fn quantize(
                     max_abs[layer.input_ids(i)[0]],
                     options.table_bits - options.headroom_bits,
                 ));
-                let t = graph.rescale_to(x, domain_scale, options.table_bits)?;
+                let spec = graph.spec(x);
+                let t = if spec.scale == domain_scale && spec.bits <= options.table_bits {
+                    x
+                } else {
+                    graph.rescale_to(x, domain_scale, options.table_bits)?
+                };
                 let domain_scale = graph.spec(t).scale;
                 let f: fn(f64) -> f64 = match layer.op {
                     FloatOp::Sigmoid => |v| 1.0 / (1.0 + (-v).exp()),
@@ -169,6 +187,19 @@ pub fn quantize(
     let model = graph.finish(calibration)?;
     check_calibration_bounds(&model, samples)?;
     Ok(model)
+}
+
+/// Whether layer `i`'s output is read by exactly one layer, a sigmoid or tanh.
+fn feeds_only_a_table(model: &FloatModel, i: usize) -> bool {
+    let layers = &model.arch().layers;
+    let mut readers = layers
+        .iter()
+        .enumerate()
+        .filter(|(j, l)| l.input_ids(*j).contains(&(i + 1)));
+    matches!(
+        (readers.next(), readers.next()),
+        (Some((_, l)), None) if matches!(l.op, FloatOp::Sigmoid | FloatOp::Tanh)
+    )
 }
 
 fn check_options(o: &QuantizeOptions) -> Result<()> {

@@ -38,17 +38,21 @@ pub enum Target {
 /// The agreement `resources` must keep.
 pub const MIN_AGREEMENT: f64 = 0.98;
 
-/// The bit budgets calibration tries: (weight bits, activation bits).
-/// Weights live in fixed columns, so wider weights cost no rows; wider
-/// activations cost nothing either until a range check passes 16 bits.
-pub const BUDGETS: &[(u32, u32)] = &[
-    (8, 8),
-    (8, 10),
-    (8, 12),
-    (10, 12),
-    (12, 12),
-    (12, 14),
-    (12, 16),
+/// The bit budgets calibration tries: (weight, activation, table-domain
+/// bits). Weights live in fixed columns, so wider weights cost no rows;
+/// wider activations cost nothing either until a range check passes 16
+/// bits. A wider table domain doubles the table's rows: those budgets are
+/// tried only for models with sigmoid or tanh.
+pub const BUDGETS: &[(u32, u32, u32)] = &[
+    (8, 8, 8),
+    (8, 10, 8),
+    (8, 12, 8),
+    (10, 12, 8),
+    (12, 12, 8),
+    (12, 14, 8),
+    (12, 16, 8),
+    (8, 10, 9),
+    (10, 12, 9),
 ];
 
 /// One setting calibration tried.
@@ -58,6 +62,8 @@ pub struct Candidate {
     pub weight_bits: u32,
     /// Declared signed bits of each activation.
     pub activation_bits: u32,
+    /// Signed bits of sigmoid and tanh table domains.
+    pub table_bits: u32,
     /// The circuit's k, when the setting is usable.
     pub k: Option<u32>,
     /// Argmax agreement with the float model on the calibration set.
@@ -91,15 +97,27 @@ pub fn calibrate(
 ) -> Result<Calibrated> {
     let mut tried = vec![];
     let mut candidates = vec![];
-    for &(weight_bits, activation_bits) in BUDGETS {
+    let has_tables = float.arch().layers.iter().any(|l| {
+        matches!(
+            l.op,
+            zkinfer_models::FloatOp::Sigmoid | zkinfer_models::FloatOp::Tanh
+        )
+    });
+    let default_table_bits = QuantizeOptions::default().table_bits;
+    for &(weight_bits, activation_bits, table_bits) in BUDGETS {
+        if table_bits != default_table_bits && !has_tables {
+            continue;
+        }
         let options = QuantizeOptions {
             weight_bits,
             activation_bits,
+            table_bits,
             ..QuantizeOptions::default()
         };
         let mut candidate = Candidate {
             weight_bits,
             activation_bits,
+            table_bits,
             k: None,
             agreement: None,
             mean_abs_error: None,
@@ -235,6 +253,8 @@ pub struct Package {
     pub weight_bits: u32,
     /// Bit budget chosen: activations.
     pub activation_bits: u32,
+    /// Bit budget chosen: table domains.
+    pub table_bits: u32,
     /// Float against quantized on the calibration set.
     pub calibration: OutputComparison,
     /// Every budget tried.

@@ -63,6 +63,7 @@ pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
         proof_bytes: key.proof_bytes(),
         weight_bits: chosen.weight_bits,
         activation_bits: chosen.activation_bits,
+        table_bits: chosen.table_bits,
         calibration: calibrated.comparison.clone(),
         candidates: calibrated.candidates.clone(),
         estimates: Estimates::of(&calibrated.plan),
@@ -188,21 +189,27 @@ fn print_report(p: &Package) {
     );
     outln!(
         "accuracy on {} calibration samples: argmax agreement {:.2} %, output error max {:.4}, mean {:.4} ({}-bit weights, {}-bit activations)",
-        p.calibration.samples, p.calibration.agreement * 100.0, p.calibration.max_abs_error, p.calibration.mean_abs_error,
-        p.weight_bits, p.activation_bits
+        p.calibration.samples,
+        p.calibration.agreement * 100.0,
+        p.calibration.max_abs_error,
+        p.calibration.mean_abs_error,
+        p.weight_bits,
+        p.activation_bits
     );
     outln!("trade-off searched (target {:?}):", p.target);
     let rows: Vec<Vec<String>> = p
         .candidates
         .iter()
         .map(|c| {
-            let chosen = c.weight_bits == p.weight_bits && c.activation_bits == p.activation_bits;
+            let chosen = (c.weight_bits, c.activation_bits, c.table_bits)
+                == (p.weight_bits, p.activation_bits, p.table_bits);
             vec![
                 format!(
-                    "{}{}/{}",
+                    "{}{}/{}/{}",
                     if chosen { "→ " } else { "  " },
                     c.weight_bits,
-                    c.activation_bits
+                    c.activation_bits,
+                    c.table_bits
                 ),
                 c.k.map_or("-".into(), |k| k.to_string()),
                 c.agreement
@@ -213,7 +220,7 @@ fn print_report(p: &Package) {
         })
         .collect();
     report::table(
-        &["bits (w/a)", "k", "agreement", "mean error", "note"],
+        &["bits (w/a/table)", "k", "agreement", "mean error", "note"],
         &rows,
     );
 }
