@@ -8,10 +8,11 @@ use crate::assign::{Assigner, Cell_};
 use crate::chips::dot::{DotInstructions, DotProduct};
 use crate::chips::rescale::Divisor;
 use crate::config::ModelConfig;
-use crate::plan::{dot_terms, pool_windows, Step};
+use crate::plan::{dot_terms, Step};
 use halo2_proofs::circuit::{Layouter, Region, Value};
 use halo2_proofs::plonk::{Advice, Column, Error};
 use pasta_curves::Fp;
+use zkinfer_quant::taps::pool_windows;
 use zkinfer_quant::{Op, QuantizedModel, Trace};
 
 /// What layers need while laying out.
@@ -151,7 +152,7 @@ impl LayoutCtx<'_> {
                     unreachable!("planned")
                 };
                 let spec = &self.model.specs()[input_id];
-                let windows = pool_windows(spec, p.kernel, p.stride);
+                let windows = pool_windows(&spec.shape, p.kernel, p.stride);
                 let mut outputs = vec![];
                 layouter.assign_region(
                     || "max_pool2d",

@@ -11,7 +11,8 @@ use crate::chips::range::MAX_RANGE_BITS;
 use crate::chips::rescale::Divisor;
 use crate::error::{CircuitError, Result};
 use serde::{Deserialize, Serialize};
-use zkinfer_quant::{window_output, Op, QuantizedModel, TensorSpec};
+use zkinfer_quant::taps::{conv_taps, pool_windows, Taps};
+use zkinfer_quant::{Op, QuantizedModel};
 
 /// Who sees the model input.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -202,7 +203,7 @@ pub fn steps(model: &QuantizedModel) -> Vec<Step> {
 }
 
 /// The terms of each dot product a node computes: `(weight, input index)`.
-pub fn dot_terms(model: &QuantizedModel, node: usize) -> Vec<(Vec<(i64, usize)>, i64)> {
+pub fn dot_terms(model: &QuantizedModel, node: usize) -> Vec<Taps> {
     let x = &model.specs()[model.nodes()[node].inputs[0]];
     match &model.nodes()[node].op {
         Op::Linear(l) => l
@@ -212,71 +213,13 @@ pub fn dot_terms(model: &QuantizedModel, node: usize) -> Vec<(Vec<(i64, usize)>,
             .zip(&l.bias)
             .map(|(row, &b)| (row.iter().copied().zip(0..).collect(), b))
             .collect(),
-        Op::Conv2d(c) => {
-            let &[ic, h, w] = x.shape.dims() else {
-                unreachable!("validated")
-            };
-            let (oc, kh, kw) = (
-                c.weight.shape.0[0],
-                c.weight.shape.0[2],
-                c.weight.shape.0[3],
-            );
-            let [oh, ow] = window_output([h, w], [kh, kw], c.stride, c.padding).expect("validated");
-            let mut products = vec![];
-            for o in 0..oc {
-                for oy in 0..oh {
-                    for ox in 0..ow {
-                        let mut terms = vec![];
-                        for i in 0..ic {
-                            for ky in 0..kh {
-                                for kx in 0..kw {
-                                    let y = (oy * c.stride[0] + ky).checked_sub(c.padding[0]);
-                                    let xx = (ox * c.stride[1] + kx).checked_sub(c.padding[1]);
-                                    if let (Some(y), Some(xx)) = (y, xx) {
-                                        if y < h && xx < w {
-                                            let weight =
-                                                c.weight.data[((o * ic + i) * kh + ky) * kw + kx];
-                                            terms.push((weight, (i * h + y) * w + xx));
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                        products.push((terms, c.bias[o]));
-                    }
-                }
-            }
-            products
-        }
-        Op::SumPool2d(p) | Op::AvgPool2d(p) => pool_windows(x, p.kernel, p.stride)
+        Op::Conv2d(c) => conv_taps(c, &x.shape),
+        Op::SumPool2d(p) | Op::AvgPool2d(p) => pool_windows(&x.shape, p.kernel, p.stride)
             .into_iter()
             .map(|window| (window.into_iter().map(|i| (1, i)).collect(), 0))
             .collect(),
         _ => vec![],
     }
-}
-
-/// The input indices of each pooling window, output by output.
-pub fn pool_windows(x: &TensorSpec, kernel: [usize; 2], stride: [usize; 2]) -> Vec<Vec<usize>> {
-    let &[c, h, w] = x.shape.dims() else {
-        unreachable!("validated")
-    };
-    let [oh, ow] = window_output([h, w], kernel, stride, [0, 0]).expect("validated");
-    let mut windows = vec![];
-    for ch in 0..c {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let mut window = vec![];
-                for ky in 0..kernel[0] {
-                    for kx in 0..kernel[1] {
-                        window.push((ch * h + oy * stride[0] + ky) * w + ox * stride[1] + kx);
-                    }
-                }
-                windows.push(window);
-            }
-        }
-    }
-    windows
 }
 
 fn dot_rows(model: &QuantizedModel, node: usize) -> (usize, usize) {

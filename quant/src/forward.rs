@@ -4,8 +4,9 @@
 
 use crate::error::{QuantError, Result};
 use crate::layer::{Conv2d, Linear, Op, Pool2d, TableActivation};
-use crate::model::{window_output, QuantizedModel, TensorId};
+use crate::model::{QuantizedModel, TensorId};
 use crate::ops;
+use crate::taps::{conv_taps, pool_windows};
 use crate::tensor::{Shape, Tensor};
 
 /// Every tensor of one inference: `tensors[0]` is the input, `tensors[i + 1]`
@@ -119,14 +120,14 @@ fn apply(op: &Op, args: &[&Tensor], out_shape: Shape) -> Tensor {
     let x = args[0];
     let data = match op {
         Op::Linear(l) => linear(l, x),
-        Op::Conv2d(c) => conv2d(c, x, &out_shape),
+        Op::Conv2d(c) => conv2d(c, x),
         Op::Relu => x.data.iter().map(|&v| ops::relu(v)).collect(),
-        Op::SumPool2d(p) => pool(p, x, &out_shape, |w| w.iter().sum()),
+        Op::SumPool2d(p) => pool(p, x, |w| w.iter().sum()),
         Op::AvgPool2d(p) => {
             let n = (p.kernel[0] * p.kernel[1]) as i64;
-            pool(p, x, &out_shape, |w| ops::div_round(w.iter().sum(), n))
+            pool(p, x, |w| ops::div_round(w.iter().sum(), n))
         }
-        Op::MaxPool2d(p) => pool(p, x, &out_shape, |w| {
+        Op::MaxPool2d(p) => pool(p, x, |w| {
             w.iter().copied().max().expect("windows are not empty")
         }),
         Op::Flatten | Op::Reshape { .. } => x.data.clone(),
@@ -154,64 +155,21 @@ fn linear(l: &Linear, x: &Tensor) -> Vec<i64> {
         .collect()
 }
 
-fn conv2d(c: &Conv2d, x: &Tensor, out_shape: &Shape) -> Vec<i64> {
-    let &[ic, h, w] = x.shape.dims() else {
-        unreachable!("validated")
-    };
-    let &[oc, oh, ow] = out_shape.dims() else {
-        unreachable!("validated")
-    };
-    let (kh, kw) = (c.weight.shape.0[2], c.weight.shape.0[3]);
-    let mut out = Vec::with_capacity(oc * oh * ow);
-    for o in 0..oc {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let mut acc = c.bias[o];
-                for i in 0..ic {
-                    for ky in 0..kh {
-                        for kx in 0..kw {
-                            // Padded coordinates; cells outside the image are zero.
-                            let y = (oy * c.stride[0] + ky).checked_sub(c.padding[0]);
-                            let xx = (ox * c.stride[1] + kx).checked_sub(c.padding[1]);
-                            if let (Some(y), Some(xx)) = (y, xx) {
-                                if y < h && xx < w {
-                                    let weight = c.weight.data[((o * ic + i) * kh + ky) * kw + kx];
-                                    acc += weight * x.data[(i * h + y) * w + xx];
-                                }
-                            }
-                        }
-                    }
-                }
-                out.push(acc);
-            }
-        }
-    }
-    out
+fn conv2d(c: &Conv2d, x: &Tensor) -> Vec<i64> {
+    conv_taps(c, &x.shape)
+        .iter()
+        .map(|(taps, bias)| bias + taps.iter().map(|&(w, i)| w * x.data[i]).sum::<i64>())
+        .collect()
 }
 
-fn pool(p: &Pool2d, x: &Tensor, out_shape: &Shape, reduce: impl Fn(&[i64]) -> i64) -> Vec<i64> {
-    let &[c, h, w] = x.shape.dims() else {
-        unreachable!("validated")
-    };
-    let [oh, ow] = window_output([h, w], p.kernel, p.stride, [0, 0]).expect("validated");
-    debug_assert_eq!(out_shape.dims(), [c, oh, ow]);
-    let mut window = Vec::with_capacity(p.kernel[0] * p.kernel[1]);
-    let mut out = Vec::with_capacity(c * oh * ow);
-    for ch in 0..c {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                window.clear();
-                for ky in 0..p.kernel[0] {
-                    for kx in 0..p.kernel[1] {
-                        let (y, xx) = (oy * p.stride[0] + ky, ox * p.stride[1] + kx);
-                        window.push(x.data[(ch * h + y) * w + xx]);
-                    }
-                }
-                out.push(reduce(&window));
-            }
-        }
-    }
-    out
+fn pool(p: &Pool2d, x: &Tensor, reduce: impl Fn(&[i64]) -> i64) -> Vec<i64> {
+    pool_windows(&x.shape, p.kernel, p.stride)
+        .iter()
+        .map(|window| {
+            let values: Vec<i64> = window.iter().map(|&i| x.data[i]).collect();
+            reduce(&values)
+        })
+        .collect()
 }
 
 fn table(t: &TableActivation, x: &Tensor) -> Vec<i64> {

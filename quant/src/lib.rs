@@ -42,6 +42,7 @@ mod forward;
 mod layer;
 mod model;
 pub mod ops;
+pub mod taps;
 mod tensor;
 
 pub use digest::ModelDigest;
