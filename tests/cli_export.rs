@@ -1,0 +1,710 @@
+//! `zkinfer export` and `zkinfer inspect`, end to end: each ONNX fixture is
+//! exported into a circuit package, which `prove`, `verify` and `infer` then
+//! take as `--model` (the bit-exact chain infer → prove → verify); `inspect`
+//! prints the package's report again; the `accuracy` target and private
+//! inputs; and files that cannot be imported or read (exit 2, nothing
+//! written).
+//!
+//! Every command that may touch IPA parameters gets a temporary cache
+//! (`--params-dir`), so the tests never write to the home folder.
+
+mod common;
+
+use common::{argmax, f64s, i64s, read_json, repo_path, zkinfer, Run, Scratch, PIXELS};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// The ONNX fixtures' folder, relative to the repository root (the binary's
+/// working directory in these tests).
+const FIXTURES: &str = "models/fixtures/onnx";
+/// `package.json`'s format.
+const PACKAGE_FORMAT: &str = "zkinfer/package@1";
+/// The argmax agreement the `resources` target keeps.
+const MIN_AGREEMENT: f64 = 0.98;
+/// The files of a package.
+const PACKAGE_FILES: [&str; 5] = [
+    "arch.json",
+    "model.json",
+    "package.json",
+    "verifier_key.json",
+    "weights.safetensors",
+];
+
+/// A path as a command-line argument (temporary paths are UTF-8).
+fn arg(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+/// A fixture's path relative to the repository root, e.g. `mlp.onnx`.
+fn fixture(file: &str) -> String {
+    format!("{FIXTURES}/{file}")
+}
+
+fn is_hex_digest(s: &str) -> bool {
+    s.len() == 64 && s.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+}
+
+/// Index of the largest value; the first one on ties.
+fn argmax_f64(values: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// The files of one test: a scratch folder with its own parameter cache.
+struct Case {
+    scratch: Scratch,
+}
+
+impl Case {
+    fn new() -> Self {
+        Case {
+            scratch: Scratch::new(),
+        }
+    }
+
+    fn join(&self, name: &str) -> PathBuf {
+        self.scratch.join(name)
+    }
+
+    /// This test's parameter cache (created by the first command needing it).
+    fn params(&self) -> PathBuf {
+        self.join("params")
+    }
+
+    /// Runs zkinfer with `args` and `--params-dir <this test's cache>`.
+    fn run(&self, args: &[&str]) -> Run {
+        let params = self.params();
+        zkinfer(args.iter().copied().chain(["--params-dir", arg(&params)]))
+    }
+
+    /// Runs `export --onnx <onnx> --calibration <calibration> --out <out>`
+    /// with `extra` arguments.
+    fn export(&self, onnx: &str, calibration: &str, out: &Path, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "export",
+            "--onnx",
+            onnx,
+            "--calibration",
+            calibration,
+            "--out",
+            arg(out),
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    fn prove(&self, model: &Path, input: &Path, out: &Path) -> Run {
+        self.run(&[
+            "prove",
+            "--model",
+            arg(model),
+            "--input",
+            arg(input),
+            "--out",
+            arg(out),
+            "--json",
+        ])
+    }
+
+    fn verify(&self, model: &Path, proof: &Path) -> Run {
+        self.run(&[
+            "verify",
+            "--model",
+            arg(model),
+            "--proof",
+            arg(proof),
+            "--json",
+        ])
+    }
+}
+
+/// Runs `infer --json` (it needs no parameters).
+fn infer(model: &Path, input: &Path) -> Value {
+    zkinfer([
+        "infer",
+        "--model",
+        arg(model),
+        "--input",
+        arg(input),
+        "--json",
+    ])
+    .json()
+}
+
+/// The first calibration sample of fixture `name` (EZKL's layout: every
+/// sample concatenated in `input_data[0]`).
+fn first_calibration_sample(name: &str) -> Vec<f64> {
+    let calibration = read_json(&repo_path(&fixture(&format!("{name}.calibration.json"))));
+    let all = f64s(&calibration["input_data"][0]);
+    assert_eq!(all.len(), 100 * PIXELS, "{name}: 100 samples of {PIXELS}");
+    all[..PIXELS].to_vec()
+}
+
+/// The reference evaluator's outputs for the first sample of fixture `name`.
+fn first_reference_output(name: &str) -> Vec<f64> {
+    let reference = read_json(&repo_path(&fixture(&format!("{name}.reference.json"))));
+    f64s(&reference["outputs"][0])
+}
+
+/// The bit budget a candidate or a package names: (weight, activation, and
+/// table-domain bits when the package records them).
+fn budget(value: &Value) -> (u64, u64, Option<u64>) {
+    let bits = |key: &str| {
+        value[key]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no integer {key:?}: {value}"))
+    };
+    (
+        bits("weight_bits"),
+        bits("activation_bits"),
+        value.get("table_bits").and_then(Value::as_u64),
+    )
+}
+
+/// The candidate the package chose: the one with the package's bit budget.
+fn chosen_candidate(package: &Value) -> &Value {
+    let chosen: Vec<&Value> = candidates(package)
+        .iter()
+        .filter(|c| budget(c) == budget(package))
+        .collect();
+    assert_eq!(
+        chosen.len(),
+        1,
+        "expected one candidate with the package's budget {:?}: {package}",
+        budget(package)
+    );
+    chosen[0]
+}
+
+fn candidates(package: &Value) -> &[Value] {
+    package["candidates"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no candidates array: {package}"))
+}
+
+/// Checks the shape of `package.json` and returns its k.
+fn check_package(name: &str, package: &Value) -> u64 {
+    assert_eq!(package["format"], PACKAGE_FORMAT, "{package}");
+    assert_eq!(package["name"], name, "{package}");
+    assert_eq!(package["source"], format!("{name}.onnx"), "{package}");
+    assert_eq!(
+        package["dropped_softmax"],
+        name == "mlp",
+        "only mlp ends in a Softmax: {package}"
+    );
+    let k = package["k"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no integer k: {package}"));
+    assert!((9..=12).contains(&k), "k = {k}: {package}");
+    for digest in ["vk_digest", "model_digest"] {
+        let hex = package[digest].as_str().unwrap_or_default();
+        assert!(is_hex_digest(hex), "{digest}: {package}");
+    }
+
+    // The plan is the circuit's, for the same k.
+    let plan = &package["plan"];
+    assert_eq!(plan["k"], k, "{package}");
+    let layers = plan["layers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no plan layers: {package}"));
+    assert!(!layers.is_empty(), "{package}");
+    for layer in layers {
+        assert!(layer["op"].is_string(), "{layer}");
+    }
+
+    // Calibration keeps the argmax on at least 98 % of the samples.
+    let calibration = &package["calibration"];
+    assert_eq!(calibration["samples"], 100, "{package}");
+    let agreement = calibration["agreement"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no agreement: {package}"));
+    assert!(
+        (MIN_AGREEMENT..=1.0).contains(&agreement),
+        "{name}: agreement {agreement}"
+    );
+
+    // One candidate per budget tried, each usable one with its k, agreement
+    // and error; the chosen one is the package's.
+    let candidates = candidates(package);
+    assert!(!candidates.is_empty(), "{package}");
+    let budgets: BTreeSet<_> = candidates.iter().map(budget).collect();
+    assert_eq!(
+        budgets.len(),
+        candidates.len(),
+        "a budget tried twice: {package}"
+    );
+    for c in candidates {
+        if c["k"].is_null() {
+            assert!(
+                c["note"].is_string(),
+                "an unusable candidate without a note: {c}"
+            );
+        } else {
+            assert!(c["k"].as_u64().is_some(), "{c}");
+            let a = c["agreement"].as_f64().unwrap_or_else(|| panic!("{c}"));
+            assert!((0.0..=1.0).contains(&a), "{c}");
+            let e = c["mean_abs_error"]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{c}"));
+            assert!(e >= 0.0, "{c}");
+        }
+    }
+    let chosen = chosen_candidate(package);
+    assert_eq!(chosen["k"], k, "{package}");
+    assert_eq!(chosen["agreement"], calibration["agreement"], "{package}");
+    assert_eq!(
+        chosen["mean_abs_error"], calibration["mean_abs_error"],
+        "{package}"
+    );
+    k
+}
+
+/// Exports fixture `name`, checks the package, proves and verifies the
+/// first calibration sample with it, and checks `inspect`.
+fn check_fixture(name: &str) {
+    let case = Case::new();
+    let dir = case.join("package");
+    let run = case.export(
+        &fixture(&format!("{name}.onnx")),
+        &fixture(&format!("{name}.calibration.json")),
+        &dir,
+        &["--json"],
+    );
+    let package = run.json();
+    let k = check_package(name, &package);
+
+    // The folder holds the package, and package.json is what was printed.
+    assert_eq!(common::dir_entries(&dir), PACKAGE_FILES, "{name}");
+    let package_path = dir.join("package.json");
+    assert_eq!(read_json(&package_path), package, "{name}");
+    let key = read_json(&dir.join("verifier_key.json"));
+    assert_eq!(key["vk_digest"], package["vk_digest"], "{name}: {key}");
+    assert_eq!(key["k"], k, "{name}");
+    assert_eq!(key["input_visibility"], "public", "{name}");
+    assert_eq!(package["input_visibility"], "public", "{name}");
+
+    // infer → prove → verify on the first calibration sample.
+    let sample = first_calibration_sample(name);
+    let input = case.scratch.write_input("input.json", &sample);
+    let inferred = infer(&dir, &input);
+    let proof = case.join("proof.json");
+    let proved = case.prove(&dir, &input, &proof).json();
+    assert_eq!(proved["k"], k, "{name}: {proved}");
+    assert_eq!(proved["vk_digest"], package["vk_digest"], "{name}");
+    assert_eq!(proved["model_digest"], package["model_digest"], "{name}");
+    assert_eq!(proved["outputs_int"], inferred["outputs_int"], "{name}");
+    let bundle = read_json(&proof);
+    assert_eq!(bundle["input_visibility"], "public", "{name}");
+    assert!(bundle["input"].is_object(), "{name}: {}", bundle["input"]);
+
+    let verified = case.verify(&dir, &proof).json();
+    assert_eq!(verified["verified"], true, "{name}: {verified}");
+    assert_eq!(verified["vk_digest"], package["vk_digest"], "{name}");
+    assert_eq!(verified["k"], k, "{name}");
+    for key in ["outputs_int", "outputs", "scale", "class", "model_digest"] {
+        assert_eq!(
+            verified[key], inferred[key],
+            "{name}: verify's {key} differs from infer's"
+        );
+    }
+
+    // The quantized model picks the class the reference evaluator's float
+    // outputs pick (for mlp those are softmax probabilities: same argmax).
+    let ints = i64s(&verified["outputs_int"]);
+    let reference = first_reference_output(name);
+    assert_eq!(ints.len(), reference.len(), "{name}");
+    assert_eq!(verified["class"], argmax(&ints), "{name}: {verified}");
+    assert_eq!(
+        argmax(&ints),
+        argmax_f64(&reference),
+        "{name}: quantized {ints:?} vs reference {reference:?}"
+    );
+
+    check_inspect(name, &dir, &package);
+}
+
+/// `inspect DIR` prints the report again; `inspect --json` is package.json.
+fn check_inspect(name: &str, dir: &Path, package: &Value) {
+    let run = zkinfer(["inspect", arg(dir)]);
+    run.assert_success();
+    let text = &run.stdout;
+    let k = package["k"].as_u64().unwrap();
+    let mut needles = vec![
+        format!("k = {k} "),
+        format!("{} bytes", package["proof_bytes"]),
+        package["vk_digest"].as_str().unwrap()[..16].to_string(),
+        "trade-off".to_string(),
+        format!("{name}.onnx"),
+    ];
+    for layer in package["plan"]["layers"].as_array().unwrap() {
+        needles.push(layer["op"].as_str().unwrap().to_string());
+    }
+    if matches!(name, "cnn_bn_pool" | "residual") {
+        needles.push("conv2d".to_string());
+    }
+    let (w, a, _) = budget(package);
+    needles.push(format!("{w}-bit weights"));
+    needles.push(format!("{a}-bit activations"));
+    let agreement = package["calibration"]["agreement"].as_f64().unwrap();
+    needles.push(format!("{:.2} %", agreement * 100.0));
+    for needle in &needles {
+        assert!(
+            text.contains(needle.as_str()),
+            "{name}: inspect's report lacks {needle:?}:\n{text}"
+        );
+    }
+    // One row per candidate in the trade-off table.
+    let tradeoff = text.split("trade-off").nth(1).unwrap();
+    for c in candidates(package) {
+        let row = match budget(c) {
+            (w, a, Some(t)) => format!("{w}/{a}/{t} "),
+            (w, a, None) => format!("{w}/{a} "),
+        };
+        assert!(tradeoff.contains(&row), "{name}: no {row:?} row:\n{text}");
+    }
+    assert_eq!(
+        text.matches('→').count(),
+        1,
+        "{name}: one chosen candidate:\n{text}"
+    );
+
+    let printed = zkinfer(["inspect", arg(dir), "--json"]).json();
+    assert_eq!(&printed, package, "{name}: inspect --json");
+    assert_eq!(printed, read_json(&dir.join("package.json")), "{name}");
+}
+
+#[test]
+fn export_mlp_proves_verifies_and_inspects() {
+    check_fixture("mlp");
+}
+
+#[test]
+fn export_cnn_bn_pool_proves_verifies_and_inspects() {
+    check_fixture("cnn_bn_pool");
+}
+
+#[test]
+fn export_sigmoid_tanh_proves_verifies_and_inspects() {
+    check_fixture("sigmoid_tanh");
+}
+
+#[test]
+fn export_residual_proves_verifies_and_inspects() {
+    check_fixture("residual");
+}
+
+/// `inspect --json` prints package.json's text exactly: every float of the
+/// report reads back to the number export wrote.
+#[test]
+fn inspect_json_reproduces_package_json_exactly() {
+    let case = Case::new();
+    let dir = case.join("package");
+    case.export(
+        &fixture("mlp.onnx"),
+        &fixture("mlp.calibration.json"),
+        &dir,
+        &[],
+    )
+    .assert_success();
+    let written = std::fs::read_to_string(dir.join("package.json")).unwrap();
+    let run = zkinfer(["inspect", arg(&dir), "--json"]);
+    run.assert_success();
+    for (i, (printed, written)) in run.stdout.lines().zip(written.lines()).enumerate() {
+        assert_eq!(printed, written, "line {} of package.json", i + 1);
+    }
+    assert_eq!(run.stdout.trim_end(), written.trim_end());
+}
+
+#[test]
+fn accuracy_target_picks_the_smallest_error_within_one_k() {
+    let case = Case::new();
+    let dir = case.join("package");
+    let package = case
+        .export(
+            &fixture("sigmoid_tanh.onnx"),
+            &fixture("sigmoid_tanh.calibration.json"),
+            &dir,
+            &["--target", "accuracy", "--json"],
+        )
+        .json();
+    assert_eq!(package["target"], "accuracy", "{package}");
+    assert_eq!(read_json(&dir.join("package.json")), package);
+
+    let usable: Vec<(u64, f64)> = candidates(&package)
+        .iter()
+        .filter(|c| !c["k"].is_null())
+        .map(|c| {
+            (
+                c["k"].as_u64().unwrap(),
+                c["mean_abs_error"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(!usable.is_empty(), "{package}");
+    let k_min = usable.iter().map(|u| u.0).min().unwrap();
+    let best = usable
+        .iter()
+        .filter(|u| u.0 <= k_min + 1)
+        .map(|u| u.1)
+        .fold(f64::INFINITY, f64::min);
+    let chosen = chosen_candidate(&package);
+    assert_eq!(
+        chosen["mean_abs_error"].as_f64(),
+        Some(best),
+        "not the smallest error within one k of {k_min}: {package}"
+    );
+    assert!(chosen["k"].as_u64().unwrap() <= k_min + 1, "{package}");
+    assert_eq!(package["k"], chosen["k"], "{package}");
+    assert_eq!(
+        package["calibration"]["mean_abs_error"].as_f64(),
+        Some(best),
+        "{package}"
+    );
+}
+
+#[test]
+fn private_input_package_proves_without_the_input() {
+    let case = Case::new();
+    let dir = case.join("package");
+    let package = case
+        .export(
+            &fixture("mlp.onnx"),
+            &fixture("mlp.calibration.json"),
+            &dir,
+            &["--input-visibility", "private", "--json"],
+        )
+        .json();
+    assert_eq!(package["input_visibility"], "private", "{package}");
+    let key = read_json(&dir.join("verifier_key.json"));
+    assert_eq!(key["input_visibility"], "private", "{key}");
+    assert_eq!(key["vk_digest"], package["vk_digest"]);
+
+    // No --private-input flag: the package's visibility is used.
+    let input = case
+        .scratch
+        .write_input("input.json", &first_calibration_sample("mlp"));
+    let proof = case.join("proof.json");
+    let proved = case.prove(&dir, &input, &proof).json();
+    assert_eq!(proved["vk_digest"], package["vk_digest"], "{proved}");
+    let bundle = read_json(&proof);
+    assert_eq!(bundle.get("input"), Some(&Value::Null), "{bundle}");
+    assert_eq!(bundle["input_visibility"], "private", "{bundle}");
+    assert_eq!(bundle["output"]["values"], proved["outputs_int"]);
+
+    let verified = case.verify(&dir, &proof).json();
+    assert_eq!(verified["verified"], true, "{verified}");
+    assert_eq!(verified["vk_digest"], package["vk_digest"]);
+    assert_eq!(verified["outputs_int"], infer(&dir, &input)["outputs_int"]);
+}
+
+// ---------------------------------------------------------------------------
+// Errors: exit 2, one line `error: ...` naming the file, nothing written.
+
+/// Checks a failed command: see [`Run::assert_error`]; nothing on stdout.
+fn assert_error(run: &Run, needles: &[&str]) {
+    run.assert_error(needles);
+    assert_eq!(run.stdout, "", "stdout of a failed command: {run:#?}");
+}
+
+/// Runs an export that must fail with `needles` on stderr, and checks it
+/// wrote no package.
+fn export_fails(case: &Case, onnx: &str, calibration: &str, needles: &[&str]) {
+    let out = case.join("package");
+    let run = case.export(onnx, calibration, &out, &[]);
+    assert_error(&run, needles);
+    assert!(
+        !out.join("package.json").exists(),
+        "a failed export wrote a package"
+    );
+    if out.exists() {
+        assert_eq!(
+            common::dir_entries(&out),
+            Vec::<String>::new(),
+            "a failed export left files in {}",
+            out.display()
+        );
+    }
+}
+
+/// Writes `{"inputs": samples}` as Python's json does, `NaN` included.
+fn write_calibration(case: &Case, name: &str, samples: &[Vec<f64>]) -> PathBuf {
+    let rows: Vec<String> = samples
+        .iter()
+        .map(|s| {
+            let values: Vec<String> = s
+                .iter()
+                .map(|v| {
+                    if v.is_nan() {
+                        "NaN".to_string()
+                    } else {
+                        format!("{v:?}")
+                    }
+                })
+                .collect();
+            format!("[{}]", values.join(", "))
+        })
+        .collect();
+    case.scratch
+        .write(name, format!("{{\"inputs\": [{}]}}", rows.join(", ")))
+}
+
+#[test]
+fn unsupported_op_is_named_with_what_is_supported() {
+    let case = Case::new();
+    let onnx = fixture("unsupported.onnx");
+    export_fails(
+        &case,
+        &onnx,
+        &fixture("mlp.calibration.json"),
+        &[&onnx, "/act/LeakyRelu", "LeakyRelu", "Gemm", "Conv"],
+    );
+}
+
+#[test]
+fn truncated_onnx_file() {
+    let case = Case::new();
+    let bytes = std::fs::read(repo_path(&fixture("mlp.onnx"))).unwrap();
+    assert!(bytes.len() > 300);
+    let onnx = case.scratch.write("truncated.onnx", &bytes[..300]);
+    export_fails(
+        &case,
+        arg(&onnx),
+        &fixture("mlp.calibration.json"),
+        &[arg(&onnx)],
+    );
+}
+
+#[test]
+fn onnx_file_of_random_bytes() {
+    let case = Case::new();
+    // A fixed xorshift stream: the same "random" file every run.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let bytes: Vec<u8> = (0..4096)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 56) as u8
+        })
+        .collect();
+    let onnx = case.scratch.write("random.onnx", &bytes);
+    export_fails(
+        &case,
+        arg(&onnx),
+        &fixture("mlp.calibration.json"),
+        &[arg(&onnx)],
+    );
+}
+
+#[test]
+fn missing_onnx_file() {
+    let case = Case::new();
+    let onnx = case.join("missing.onnx");
+    export_fails(
+        &case,
+        arg(&onnx),
+        &fixture("mlp.calibration.json"),
+        &[arg(&onnx)],
+    );
+}
+
+#[test]
+fn missing_calibration_file() {
+    let case = Case::new();
+    let calibration = case.join("missing.calibration.json");
+    export_fails(
+        &case,
+        &fixture("mlp.onnx"),
+        arg(&calibration),
+        &[arg(&calibration)],
+    );
+}
+
+#[test]
+fn calibration_samples_of_the_wrong_shape() {
+    let case = Case::new();
+    let calibration = write_calibration(&case, "short.json", &[vec![0.5; PIXELS - 1]]);
+    export_fails(
+        &case,
+        &fixture("mlp.onnx"),
+        arg(&calibration),
+        &[arg(&calibration), "63", "64"],
+    );
+}
+
+#[test]
+fn nan_in_the_calibration_data() {
+    let case = Case::new();
+    let mut sample = first_calibration_sample("mlp");
+    sample[10] = f64::NAN;
+    let calibration = write_calibration(
+        &case,
+        "nan.json",
+        &[first_calibration_sample("mlp"), sample],
+    );
+    let text = std::fs::read_to_string(&calibration).unwrap();
+    assert!(text.contains("NaN"), "{text}");
+    export_fails(
+        &case,
+        &fixture("mlp.onnx"),
+        arg(&calibration),
+        &[arg(&calibration), "NaN"],
+    );
+}
+
+#[test]
+fn empty_calibration_set() {
+    let case = Case::new();
+    let calibration = write_calibration(&case, "empty.json", &[]);
+    assert_eq!(
+        std::fs::read_to_string(&calibration).unwrap(),
+        "{\"inputs\": []}"
+    );
+    export_fails(
+        &case,
+        &fixture("mlp.onnx"),
+        arg(&calibration),
+        &[arg(&calibration)],
+    );
+}
+
+#[test]
+fn inspect_a_folder_without_package_json() {
+    let case = Case::new();
+    let dir = case.join("not-a-package");
+    std::fs::create_dir(&dir).unwrap();
+    let run = zkinfer(["inspect", arg(&dir)]);
+    assert_error(&run, &[arg(&dir), "package.json"]);
+    let run = zkinfer(["inspect", arg(&dir), "--json"]);
+    assert_error(&run, &[arg(&dir), "package.json"]);
+}
+
+#[test]
+fn inspect_a_package_of_another_format_version() {
+    let case = Case::new();
+    let dir = case.join("package");
+    let mut package = case
+        .export(
+            &fixture("mlp.onnx"),
+            &fixture("mlp.calibration.json"),
+            &dir,
+            &["--json"],
+        )
+        .json();
+    package["format"] = Value::from("zkinfer/package@2");
+    case.scratch.write(
+        "package/package.json",
+        serde_json::to_string_pretty(&package).unwrap(),
+    );
+    let file = dir.join("package.json");
+    let run = zkinfer(["inspect", arg(&dir)]);
+    assert_error(&run, &[arg(&file), "zkinfer/package@2"]);
+    let run = zkinfer(["inspect", arg(&dir), "--json"]);
+    assert_error(&run, &[arg(&file), "zkinfer/package@2"]);
+}
