@@ -7,6 +7,10 @@ use crate::ops::{self, MAX_BITS};
 use crate::tensor::{Scale, Shape};
 use serde::{Deserialize, Serialize};
 
+/// The most elements a tensor may have (16 Mi): far beyond what a circuit
+/// proves, small enough that no model file makes zkinfer allocate wildly.
+pub const MAX_ELEMENTS: usize = 1 << 24;
+
 /// Identifies a tensor of the graph: 0 is the model input, `i + 1` the output
 /// of node `i`.
 pub type TensorId = usize;
@@ -137,8 +141,11 @@ impl QuantizedModel {
 fn derive_specs(input: &TensorSpec, nodes: &[Node]) -> Result<Vec<TensorSpec>> {
     check_bits(input.bits)
         .map_err(|reason| QuantError::InvalidModel(format!("input: {reason}")))?;
-    if input.shape.numel() == 0 {
-        return Err(QuantError::InvalidModel("input has no elements".into()));
+    if input.shape.numel() == 0 || input.shape.numel() > MAX_ELEMENTS {
+        return Err(QuantError::InvalidModel(format!(
+            "the input {} must have 1 to {MAX_ELEMENTS} elements",
+            input.shape
+        )));
     }
     if nodes.is_empty() {
         return Err(QuantError::InvalidModel("the model has no nodes".into()));
@@ -165,6 +172,12 @@ fn derive_specs(input: &TensorSpec, nodes: &[Node]) -> Result<Vec<TensorSpec>> {
         let args: Vec<&TensorSpec> = node.inputs.iter().map(|&id| &specs[id]).collect();
         let spec = node_spec(&node.op, &args).map_err(fail)?;
         check_bits(spec.bits).map_err(fail)?;
+        if spec.shape.numel() > MAX_ELEMENTS {
+            return Err(fail(format!(
+                "its output {} has more than {MAX_ELEMENTS} elements",
+                spec.shape
+            )));
+        }
         specs.push(spec);
     }
     Ok(specs)

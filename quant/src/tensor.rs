@@ -10,9 +10,13 @@ use std::fmt;
 pub struct Shape(pub Vec<usize>);
 
 impl Shape {
-    /// The number of elements (1 for a scalar shape `[]`).
+    /// The number of elements (1 for a scalar shape `[]`); `usize::MAX`
+    /// when the product overflows, which no data can match.
     pub fn numel(&self) -> usize {
-        self.0.iter().product()
+        self.0
+            .iter()
+            .try_fold(1usize, |n, &d| n.checked_mul(d))
+            .unwrap_or(usize::MAX)
     }
 
     /// The dimensions.

@@ -134,6 +134,25 @@ fn invalid_graphs_are_refused_with_the_node_named() {
 
     let err = invalid(vector(4, 0, 8), vec![]);
     assert!(err.contains("no nodes"), "{err}");
+
+    // Shapes whose element count overflows, or is absurd, are refused.
+    let huge = TensorSpec {
+        shape: Shape(vec![1 << 40, 1 << 40]),
+        scale: Scale(0),
+        bits: 8,
+    };
+    let err = invalid(huge, vec![node(&[0], Op::Relu)]);
+    assert!(err.contains("elements"), "{err}");
+    let err = invalid(
+        vector(4, 0, 8),
+        vec![node(
+            &[0],
+            Op::Reshape {
+                shape: Shape(vec![1 << 62, 4, 4]),
+            },
+        )],
+    );
+    assert!(err.contains("cannot reshape"), "{err}");
 }
 
 #[test]

@@ -180,7 +180,7 @@ fn print_report(p: &Package) {
             Visibility::Public => "public",
             Visibility::Private => "private",
         },
-        &p.vk_digest[..16],
+        p.vk_digest.get(..16).unwrap_or(&p.vk_digest),
         p.proof_bytes
     );
     outln!(

@@ -125,7 +125,12 @@ impl ContractStore for MemoryStore {
             .iter()
             .filter(|&&s| start_after.is_none_or(|after| s > after))
             .take(limit)
-            .map(|&s| self.attestations[s as usize].clone())
+            .filter_map(|&s| {
+                usize::try_from(s)
+                    .ok()
+                    .and_then(|i| self.attestations.get(i))
+                    .cloned()
+            })
             .collect())
     }
 }
