@@ -9,8 +9,8 @@
 
 mod common;
 
+use common::{arg, Case, Run, PARAMS_DIR_ENV};
 use common::{argmax, bundled_model_json, dir_entries, held_out_sample, i64s, read_json};
-use common::{zkinfer_with_env, Run, Scratch, PARAMS_DIR_ENV};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -21,11 +21,6 @@ const DIGIT_7: &str = "examples/inputs/digit-7.json";
 const STATE_FILE: &str = "state.json";
 const LOCK_FILE: &str = ".lock";
 
-/// A path as a command-line argument (temporary paths are UTF-8).
-fn arg(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 path")
-}
-
 /// A string field of a JSON value.
 fn text<'a>(value: &'a Value, key: &str) -> &'a str {
     value[key]
@@ -33,38 +28,12 @@ fn text<'a>(value: &'a Value, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no string {key:?} in {value}"))
 }
 
-/// The files of one test: a scratch folder with its own parameter cache.
-struct Case {
-    scratch: Scratch,
-}
-
 impl Case {
-    fn new() -> Self {
-        Case {
-            scratch: Scratch::new(),
-        }
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.scratch.join(name)
-    }
-
-    /// This test's parameter cache.
-    fn params(&self) -> PathBuf {
-        self.join("params")
-    }
-
-    /// Runs zkinfer with `args` and `ZKINFER_PARAMS_DIR=<this test's cache>`.
-    fn run(&self, args: &[&str]) -> Run {
-        let params = self.params();
-        zkinfer_with_env(args, &[(PARAMS_DIR_ENV, params.as_os_str())])
-    }
-
     /// Proves `input` with `model` into `<name>`; returns the bundle's path
     /// and the bundle.
     fn prove(&self, model: &str, input: &str, name: &str) -> (PathBuf, Value) {
         let out = self.join(name);
-        self.run(&[
+        self.run_env(&[
             "prove",
             "--model",
             model,
@@ -82,7 +51,7 @@ impl Case {
     fn contract(&self, command: &str, state: &Path, rest: &[&str]) -> Run {
         let mut args = vec!["contract", command, "--state", arg(state)];
         args.extend_from_slice(rest);
-        self.run(&args)
+        self.run_env(&args)
     }
 
     /// `zkinfer contract query --state <state> <rest…>`.

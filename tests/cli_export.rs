@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{argmax, f64s, i64s, read_json, repo_path, zkinfer, Run, Scratch, PIXELS};
+use common::{arg, argmax, f64s, i64s, read_json, repo_path, zkinfer, Case, Run, PIXELS};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -30,11 +30,6 @@ const PACKAGE_FILES: [&str; 5] = [
     "verifier_key.json",
     "weights.safetensors",
 ];
-
-/// A path as a command-line argument (temporary paths are UTF-8).
-fn arg(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 path")
-}
 
 /// A fixture's path relative to the repository root, e.g. `mlp.onnx`.
 fn fixture(file: &str) -> String {
@@ -56,33 +51,7 @@ fn argmax_f64(values: &[f64]) -> usize {
     best
 }
 
-/// The files of one test: a scratch folder with its own parameter cache.
-struct Case {
-    scratch: Scratch,
-}
-
 impl Case {
-    fn new() -> Self {
-        Case {
-            scratch: Scratch::new(),
-        }
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.scratch.join(name)
-    }
-
-    /// This test's parameter cache (created by the first command needing it).
-    fn params(&self) -> PathBuf {
-        self.join("params")
-    }
-
-    /// Runs zkinfer with `args` and `--params-dir <this test's cache>`.
-    fn run(&self, args: &[&str]) -> Run {
-        let params = self.params();
-        zkinfer(args.iter().copied().chain(["--params-dir", arg(&params)]))
-    }
-
     /// Runs `export --onnx <onnx> --calibration <calibration> --out <out>`
     /// with `extra` arguments.
     fn export(&self, onnx: &str, calibration: &str, out: &Path, extra: &[&str]) -> Run {

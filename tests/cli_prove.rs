@@ -9,8 +9,8 @@
 
 mod common;
 
+use common::{arg, repo_path, zkinfer_with_env, Case, Run, Scratch, PARAMS_DIR_ENV};
 use common::{argmax, bundled_model_json, dir_entries, f64s, i64s, read_json, zkinfer};
-use common::{repo_path, zkinfer_with_env, Run, Scratch, PARAMS_DIR_ENV};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -26,11 +26,6 @@ const DIGIT_7_EZKL: &str = "examples/inputs/digit-7.ezkl.json";
 const K: u64 = 9;
 /// The cached parameter file for [`K`].
 const PARAMS_FILE: &str = "ipa-pasta-k9.params";
-
-/// A path as a command-line argument (temporary paths are UTF-8).
-fn arg(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 path")
-}
 
 /// A bundled model's digest, read from its model.json.
 fn digest(model: &str) -> Value {
@@ -81,37 +76,7 @@ fn infer_json(model: &str, input: &str) -> Value {
     zkinfer(["infer", "--model", model, "--input", input, "--json"]).json()
 }
 
-/// The files of one test: a scratch folder with its own parameter cache.
-struct Case {
-    scratch: Scratch,
-}
-
 impl Case {
-    fn new() -> Self {
-        Case {
-            scratch: Scratch::new(),
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.scratch.path()
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.scratch.join(name)
-    }
-
-    /// This test's parameter cache (created by the first command needing it).
-    fn params(&self) -> PathBuf {
-        self.join("params")
-    }
-
-    /// Runs zkinfer with `args` and `--params-dir <this test's cache>`.
-    fn run(&self, args: &[&str]) -> Run {
-        let params = self.params();
-        zkinfer(args.iter().copied().chain(["--params-dir", arg(&params)]))
-    }
-
     fn prove(&self, model: &str, input: &str, out: &Path, extra: &[&str]) -> Run {
         let mut args = vec![
             "prove",

@@ -308,3 +308,52 @@ impl Default for Scratch {
         Self::new()
     }
 }
+
+/// A path as a command-line argument (test paths are UTF-8).
+pub fn arg(path: &Path) -> &str {
+    path.to_str().expect("test paths are UTF-8")
+}
+
+/// The files of one test: a scratch folder with its own parameter cache, so
+/// that tests never write to the home folder.
+pub struct Case {
+    /// The scratch folder.
+    pub scratch: Scratch,
+}
+
+impl Case {
+    /// A fresh scratch folder.
+    pub fn new() -> Self {
+        Case {
+            scratch: Scratch::new(),
+        }
+    }
+
+    /// The scratch folder.
+    pub fn path(&self) -> &Path {
+        self.scratch.path()
+    }
+
+    /// A path inside the scratch folder.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.scratch.join(name)
+    }
+
+    /// This test's parameter cache (created by the first command needing it).
+    pub fn params(&self) -> PathBuf {
+        self.join("params")
+    }
+
+    /// Runs zkinfer with `args` and `--params-dir <this test's cache>`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let params = self.params();
+        zkinfer(args.iter().copied().chain(["--params-dir", arg(&params)]))
+    }
+
+    /// Runs zkinfer with `args` and `ZKINFER_PARAMS_DIR=<this test's cache>`
+    /// (for commands without `--params-dir`).
+    pub fn run_env(&self, args: &[&str]) -> Run {
+        let params = self.params();
+        zkinfer_with_env(args, &[(PARAMS_DIR_ENV, params.as_os_str())])
+    }
+}
