@@ -65,6 +65,39 @@ fn assert_proves(model: QuantizedModel) {
         assert!(honest.is_empty(), "{}: {honest:?}", model.name());
         assert_eq!(forged, vec!["copy"], "{}", model.name());
     }
+    assert_every_sampled_cell_matters(model, 600);
+}
+
+/// Witness mutation: changing any one of a seeded sample of advice cells
+/// (by +1) makes MockProver fail.
+fn assert_every_sampled_cell_matters(model: QuantizedModel, samples: usize) {
+    let model = Arc::new(model);
+    let trace = model.forward(&input_for(&model, 1)).unwrap();
+    let circuit = ModelCircuit::new(model.clone(), Visibility::Private)
+        .unwrap()
+        .with_trace(trace.clone())
+        .unwrap();
+    let (k, instances) = (circuit.plan().k, circuit.instances(&trace));
+    MockProver::run(k, &circuit, vec![instances.clone()]).unwrap();
+    let cells = circuit.assigned_cells();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..samples.min(cells) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let index = (state % cells as u64) as usize;
+        let prover = MockProver::run(
+            k,
+            &circuit.tampered(index, Fp::one()),
+            vec![instances.clone()],
+        )
+        .unwrap();
+        assert!(
+            prover.verify().is_err(),
+            "{}: advice cell {index} of {cells} changed by one went unnoticed",
+            model.name()
+        );
+    }
 }
 
 fn conv(oc: usize, ic: usize, k: usize, stride: [usize; 2], padding: [usize; 2]) -> Op {
