@@ -1,5 +1,5 @@
 //! The proof file as written: the [`ProofBundle`] plus, for people, the
-//! output decoded to floats and its class. Verifiers ignore the extras and
+//! input and output decoded to floats and the class. Verifiers ignore the extras and
 //! trust only the integers the proof covers.
 
 use crate::error::{ProverError, Result};
@@ -12,6 +12,9 @@ use zkinfer_verifier::ProofBundle;
 struct BundleFile<'a> {
     #[serde(flatten)]
     bundle: &'a ProofBundle,
+    /// `input.values / 2^input.scale`, when the input is public.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inputs: Option<Vec<f64>>,
     /// `output.values / 2^output.scale`.
     outputs: Vec<f64>,
     /// Argmax of the output (first on ties).
@@ -20,8 +23,14 @@ struct BundleFile<'a> {
 
 /// The bundle file's text.
 pub fn bundle_json(bundle: &ProofBundle) -> String {
+    let decode = |t: &zkinfer_verifier::PublicTensor| {
+        let factor = 2f64.powi(t.scale);
+        t.values
+            .iter()
+            .map(|&v| v as f64 / factor)
+            .collect::<Vec<f64>>()
+    };
     let out = &bundle.output;
-    let factor = 2f64.powi(out.scale);
     let mut class = 0;
     for (i, v) in out.values.iter().enumerate() {
         if *v > out.values[class] {
@@ -30,7 +39,8 @@ pub fn bundle_json(bundle: &ProofBundle) -> String {
     }
     let file = BundleFile {
         bundle,
-        outputs: out.values.iter().map(|&v| v as f64 / factor).collect(),
+        inputs: bundle.input.as_ref().map(decode),
+        outputs: decode(out),
         class,
     };
     let mut text = serde_json::to_string_pretty(&file).expect("a bundle serializes");

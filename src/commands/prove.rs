@@ -49,6 +49,14 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
     let t = Instant::now();
     let params = super::load_params(&super::params_cache(&args.params), k)?;
     let params_ms = ms(t);
+    // Anything over a second says so on a terminal (from k = 12 on).
+    if k >= 12 && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprintln!(
+            "proving {} at k = {k}: keys, then the proof (about {:.0} s)...",
+            model.source,
+            0.4 * 2f64.powi(k as i32 - 9)
+        );
+    }
     let t = Instant::now();
     let prover = Prover::new(&model.source, q.clone(), visibility, params)?;
     let keygen_ms = ms(t);
