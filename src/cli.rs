@@ -231,9 +231,10 @@ pub struct VerifyArgs {
     /// A bundled model's name, a model.json file, or a model directory.
     #[arg(long)]
     pub model: String,
-    /// The proof bundle.
-    #[arg(long)]
-    pub proof: PathBuf,
+    /// The proof bundle; repeat the flag to verify several proofs of the
+    /// model in one batch (about the time of one).
+    #[arg(long, required = true)]
+    pub proof: Vec<PathBuf>,
     #[command(flatten)]
     pub params: ParamsArgs,
 }

@@ -576,3 +576,42 @@ fn mock_finds_the_cnn_circuit_satisfied() {
     assert_eq!(out["k"], K, "{out}");
     assert_eq!(dir_entries(scratch.path()), Vec::<String>::new());
 }
+
+/// Several `--proof`s are verified in one batch; a bad one is named.
+#[test]
+fn several_proofs_verify_in_one_batch() {
+    let case = Case::new();
+    let mut proofs = vec![];
+    for (input, name) in [(DIGIT_0, "b0.json"), (DIGIT_3, "b3.json")] {
+        let out = case.join(name);
+        case.prove(MLP, input, &out, &[]).assert_success();
+        proofs.push(out);
+    }
+    proofs.push(case.write_bundle("b7.json", mlp_bundle()));
+    let batch = |proofs: &[PathBuf]| {
+        let mut args = vec!["verify", "--model", MLP, "--json"];
+        for p in proofs {
+            args.extend(["--proof", arg(p)]);
+        }
+        case.run(&args)
+    };
+    let run = batch(&proofs);
+    run.assert_success();
+    let claims = run.json();
+    let classes: Vec<u64> = claims
+        .as_array()
+        .expect("a batch prints one result per proof")
+        .iter()
+        .map(|c| {
+            assert_eq!(c["verified"], Value::Bool(true));
+            c["class"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(classes, vec![0, 3, 7]);
+
+    let forged = tampered(&case, "forged.json", |b| {
+        b["output"]["values"][2] = (b["output"]["values"][2].as_i64().unwrap() + 1).into();
+    });
+    let run = batch(&[proofs[0].clone(), forged.clone(), proofs[1].clone()]);
+    assert_rejected(&run, &forged);
+}

@@ -6,7 +6,7 @@
 //! groups (dot rows and element rows, laid side by side), and refuses
 //! parameters the chips cannot prove (range checks above 16 bits).
 
-use crate::chips::dot::{DotProduct, LANES};
+use crate::chips::dot::DotProduct;
 use crate::chips::range::MAX_RANGE_BITS;
 use crate::chips::rescale::Divisor;
 use crate::error::{CircuitError, Result};
@@ -399,6 +399,3 @@ impl CircuitPlan {
         self.layers.iter().map(|l| l.macs).sum()
     }
 }
-
-/// Lanes per dot row, for reports.
-pub const DOT_LANES: usize = LANES;

@@ -7,7 +7,10 @@ use anyhow::Context;
 use serde::Serialize;
 use std::process::ExitCode;
 use zkinfer_models::load_model;
-use zkinfer_verifier::{verify, ProofBundle, VerifierKey};
+use zkinfer_quant::Scale;
+use zkinfer_verifier::{
+    verify, verify_batch, ProofBundle, VerifiedClaim, VerifierKey, VerifyError,
+};
 
 #[derive(Serialize)]
 struct VerifyOutput {
@@ -21,47 +24,87 @@ struct VerifyOutput {
     k: u32,
 }
 
+impl VerifyOutput {
+    fn new(claim: VerifiedClaim, output_scale: Scale) -> Self {
+        VerifyOutput {
+            verified: true,
+            outputs: claim
+                .output
+                .iter()
+                .map(|&v| output_scale.dequantize(v))
+                .collect(),
+            outputs_int: claim.output,
+            scale: claim.output_scale,
+            class: claim.class,
+            model_digest: claim.model_digest,
+            vk_digest: claim.vk_digest,
+            k: claim.k,
+        }
+    }
+}
+
 pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
     let model =
         load_model(&args.model).with_context(|| format!("loading model {:?}", args.model))?;
-    let text = zkinfer_models::read_text(&args.proof)?;
-    let bundle =
-        ProofBundle::from_json(&text).with_context(|| format!("{}", args.proof.display()))?;
+    let bundles = args
+        .proof
+        .iter()
+        .map(|path| {
+            let text = zkinfer_models::read_text(path)?;
+            ProofBundle::from_json(&text).with_context(|| format!("{}", path.display()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let q = model.quantized;
-    let visibility = bundle.input_visibility;
+    // The first bundle names the circuit; the others must match it.
+    let visibility = bundles[0].input_visibility;
     let k = VerifierKey::k_for(&q, visibility)?;
     let params = super::load_params(&super::params_cache(&args.params), k)?;
     let key = VerifierKey::new(q.clone(), visibility, params)?;
-    match verify(&key, &bundle) {
-        Ok(claim) => {
-            let scale = q.output().scale;
-            let out = VerifyOutput {
-                verified: true,
-                outputs: claim.output.iter().map(|&v| scale.dequantize(v)).collect(),
-                outputs_int: claim.output,
-                scale: claim.output_scale,
-                class: claim.class,
-                model_digest: claim.model_digest,
-                vk_digest: claim.vk_digest,
-                k: claim.k,
-            };
-            if json {
-                report::json(&out)?;
+    let scale = q.output().scale;
+    let batch = bundles.len() > 1;
+    let result = if batch {
+        verify_batch(&key, &bundles)
+    } else {
+        verify(&key, &bundles[0]).map(|c| vec![c])
+    };
+    match result {
+        Ok(claims) => {
+            let outs: Vec<VerifyOutput> = claims
+                .into_iter()
+                .map(|c| VerifyOutput::new(c, scale))
+                .collect();
+            if json && batch {
+                report::json(&outs)?;
+            } else if json {
+                report::json(&outs[0])?;
             } else {
-                outln!("verified {} → class {}", args.proof.display(), out.class);
-                outln!("scores   {}", report::floats(&out.outputs));
-                outln!("integers {:?} at scale 2^-{}", out.outputs_int, out.scale);
-                outln!("model    {} ({})", model.source, &out.model_digest[..16]);
+                for (path, out) in args.proof.iter().zip(&outs) {
+                    outln!("verified {} → class {}", path.display(), out.class);
+                    if !batch {
+                        outln!("scores   {}", report::floats(&out.outputs));
+                        outln!("integers {:?} at scale 2^-{}", out.outputs_int, out.scale);
+                        outln!("model    {} ({})", model.source, &out.model_digest[..16]);
+                    }
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(e) if e.is_rejection() => {
-            if json {
-                report::json(&serde_json::json!({ "verified": false, "error": e.to_string() }))?;
+        Err(e) => {
+            // Name the bundle at fault.
+            let (path, error) = match e {
+                VerifyError::InBatch { index, error } => (&args.proof[index], *error),
+                other => (&args.proof[0], other),
+            };
+            if !error.is_rejection() {
+                return Err(error).with_context(|| format!("{}", path.display()));
             }
-            eprintln!("rejected: {}: {e}", args.proof.display());
+            if json {
+                report::json(
+                    &serde_json::json!({ "verified": false, "error": error.to_string() }),
+                )?;
+            }
+            eprintln!("rejected: {}: {error}", path.display());
             Ok(ExitCode::from(1))
         }
-        Err(e) => Err(e).with_context(|| format!("{}", args.proof.display())),
     }
 }
