@@ -36,6 +36,7 @@ demo: build
 	$(ZKINFER) verify --model digits-mlp --proof $(DEMO)/mlp-private.proof.json
 	@echo
 	@echo "== the ML engineer's path: an ONNX model (Conv + BatchNorm + pooling) in, a circuit package out"
+	@echo "   (a fixture with random weights: its class says nothing about the digit)"
 	$(ZKINFER) export --onnx models/fixtures/onnx/cnn_bn_pool.onnx \
 		--calibration models/fixtures/onnx/cnn_bn_pool.calibration.json --out $(DEMO)/cnn_bn_pool
 	$(ZKINFER) prove --model $(DEMO)/cnn_bn_pool --input examples/inputs/digit-0.json --out $(DEMO)/onnx.proof.json
