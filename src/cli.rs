@@ -212,9 +212,11 @@ pub struct ProveArgs {
     #[arg(long)]
     pub model: String,
     /// JSON input: {"input": [...]} or EZKL's {"input_data": [[...]]}.
-    #[arg(long)]
-    pub input: PathBuf,
-    /// Where to write the proof bundle (zkinfer/proof@1 JSON).
+    /// Repeat it to prove several inputs with one key generation.
+    #[arg(long, required = true)]
+    pub input: Vec<PathBuf>,
+    /// Where to write the proof bundle (zkinfer/proof@1 JSON); with several
+    /// inputs, a folder that gets `<input name>.proof.json` for each.
     #[arg(long)]
     pub out: PathBuf,
     /// Keep the input private: the proof shows some input in the model's

@@ -615,3 +615,54 @@ fn several_proofs_verify_in_one_batch() {
     let run = batch(&[proofs[0].clone(), forged.clone(), proofs[1].clone()]);
     assert_rejected(&run, &forged);
 }
+
+/// Several `--input`s are proven with one key generation, one bundle each.
+#[test]
+fn several_inputs_prove_with_one_keygen() {
+    let case = Case::new();
+    let out = case.join("proofs");
+    let run = case.run(&[
+        "prove",
+        "--model",
+        CNN,
+        "--input",
+        DIGIT_0,
+        "--input",
+        DIGIT_7_EZKL,
+        "--out",
+        arg(&out),
+        "--json",
+    ]);
+    run.assert_success();
+    let results = run.json();
+    let results = results.as_array().expect("one result per input");
+    assert_eq!(results.len(), 2);
+    let keygen: Vec<f64> = results
+        .iter()
+        .map(|r| r["timings_ms"]["keygen"].as_f64().unwrap())
+        .collect();
+    assert_eq!(keygen[0], keygen[1], "the keys are generated once");
+    let expected = [("digit-0.proof.json", 0), ("digit-7.ezkl.proof.json", 7)];
+    for (result, (file, class)) in results.iter().zip(expected) {
+        assert_eq!(result["class"].as_u64(), Some(class));
+        let proof = out.join(file);
+        assert_eq!(result["proof"].as_str(), Some(arg(&proof)));
+        case.verify(CNN, &proof, &[]).assert_success();
+    }
+
+    // Two inputs with one name would overwrite each other: refused first.
+    let clash = case.join("clash");
+    let run = case.run(&[
+        "prove",
+        "--model",
+        CNN,
+        "--input",
+        DIGIT_0,
+        "--input",
+        DIGIT_0,
+        "--out",
+        arg(&clash),
+    ]);
+    assert_error(&run, &["two inputs are named", "digit-0"]);
+    assert!(!clash.exists(), "nothing is written");
+}

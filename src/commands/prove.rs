@@ -3,8 +3,9 @@
 
 use crate::cli::ProveArgs;
 use crate::report::{self, outln};
-use anyhow::Context;
+use anyhow::{bail, Context};
 use serde::Serialize;
+use std::path::PathBuf;
 use std::time::Instant;
 use zkinfer_models::load_model;
 use zkinfer_prover::{bundle_json, write_atomically, Prover};
@@ -37,14 +38,49 @@ fn ms(since: Instant) -> f64 {
     (since.elapsed().as_secs_f64() * 1e4).round() / 10.0
 }
 
+/// Where each input's bundle goes: `--out` itself for one input, else
+/// `<out>/<input name>.proof.json`.
+fn bundle_paths(args: &ProveArgs) -> anyhow::Result<Vec<PathBuf>> {
+    if args.input.len() == 1 {
+        return Ok(vec![args.out.clone()]);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let paths = args
+        .input
+        .iter()
+        .map(|input| {
+            let stem = input
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if !seen.insert(stem.clone()) {
+                bail!(
+                    "two inputs are named {stem:?}: their proofs would share {}",
+                    args.out.join(format!("{stem}.proof.json")).display()
+                );
+            }
+            Ok(args.out.join(format!("{stem}.proof.json")))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    Ok(paths)
+}
+
 pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
     let model =
         load_model(&args.model).with_context(|| format!("loading model {:?}", args.model))?;
     let q = model.quantized;
-    let x = super::read_input(&q, &args.input)?;
+    // Every input is read before anything is proven.
+    let inputs = args
+        .input
+        .iter()
+        .map(|path| super::read_input(&q, path))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let visibility = super::visibility(&args.model, args.private_input);
     let k = VerifierKey::k_for(&q, visibility)
         .with_context(|| format!("planning the circuit of {}", model.source))?;
+    let paths = bundle_paths(args)?;
 
     let t = Instant::now();
     let params = super::load_params(&super::params_cache(&args.params), k)?;
@@ -52,7 +88,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
     // Anything over a second says so on a terminal (from k = 12 on).
     if k >= 12 && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         eprintln!(
-            "proving {} at k = {k}: keys, then the proof (about {:.0} s)...",
+            "proving {} at k = {k}: keys, then each proof (about {:.0} s each)...",
             model.source,
             0.4 * 2f64.powi(k as i32 - 9)
         );
@@ -60,55 +96,62 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
     let t = Instant::now();
     let prover = Prover::new(&model.source, q.clone(), visibility, params)?;
     let keygen_ms = ms(t);
-    let t = Instant::now();
-    let proved = prover
-        .prove(&x)
-        .with_context(|| format!("proving {} on {}", model.source, args.input.display()))?;
-    let prove_ms = ms(t);
-    // A proof that does not verify is never written.
-    let t = Instant::now();
-    let claim =
-        verify(prover.verifier_key(), &proved.bundle).context("checking the fresh proof")?;
-    let verify_ms = ms(t);
-    write_atomically(&args.out, bundle_json(&proved.bundle).as_bytes())?;
-
     let scale = q.output().scale;
-    let out = ProveOutput {
-        proof: args.out.display().to_string(),
-        model: model.source,
-        model_digest: claim.model_digest,
-        vk_digest: claim.vk_digest,
-        k,
-        class: claim.class,
-        outputs: claim.output.iter().map(|&v| scale.dequantize(v)).collect(),
-        outputs_int: claim.output,
-        scale: scale.0,
-        proof_bytes: proved.bundle.proof.len() / 2,
-        timings_ms: Timings {
-            params: params_ms,
-            keygen: keygen_ms,
-            prove: prove_ms,
-            verify: verify_ms,
-        },
-    };
-    if json {
-        return report::json(&out);
+    let mut outs = vec![];
+    for ((x, input), path) in inputs.iter().zip(&args.input).zip(&paths) {
+        let t = Instant::now();
+        let proved = prover
+            .prove(x)
+            .with_context(|| format!("proving {} on {}", model.source, input.display()))?;
+        let prove_ms = ms(t);
+        // A proof that does not verify is never written.
+        let t = Instant::now();
+        let claim =
+            verify(prover.verifier_key(), &proved.bundle).context("checking the fresh proof")?;
+        let verify_ms = ms(t);
+        write_atomically(path, bundle_json(&proved.bundle).as_bytes())?;
+        outs.push(ProveOutput {
+            proof: path.display().to_string(),
+            model: model.source.clone(),
+            model_digest: claim.model_digest,
+            vk_digest: claim.vk_digest,
+            k,
+            class: claim.class,
+            outputs: claim.output.iter().map(|&v| scale.dequantize(v)).collect(),
+            outputs_int: claim.output,
+            scale: scale.0,
+            proof_bytes: proved.bundle.proof.len() / 2,
+            timings_ms: Timings {
+                params: params_ms,
+                keygen: keygen_ms,
+                prove: prove_ms,
+                verify: verify_ms,
+            },
+        });
     }
-    outln!(
-        "proved   {} on {} → class {}",
-        out.model,
-        args.input.display(),
-        out.class
-    );
-    outln!("scores   {}", report::floats(&out.outputs));
-    outln!("circuit  k = {}, vk {}", out.k, &out.vk_digest[..16]);
-    outln!(
-        "time     params {:.1} ms, keygen {:.1} ms, prove {:.1} ms, verify {:.1} ms",
-        params_ms,
-        keygen_ms,
-        prove_ms,
-        verify_ms
-    );
-    outln!("wrote    {} ({} proof bytes)", out.proof, out.proof_bytes);
+    if json && outs.len() > 1 {
+        return report::json(&outs);
+    }
+    if json {
+        return report::json(&outs[0]);
+    }
+    for (out, input) in outs.iter().zip(&args.input) {
+        outln!(
+            "proved   {} on {} → class {}",
+            out.model,
+            input.display(),
+            out.class
+        );
+        outln!("scores   {}", report::floats(&out.outputs));
+        outln!("circuit  k = {}, vk {}", out.k, &out.vk_digest[..16]);
+        outln!(
+            "time     params {:.1} ms, keygen {:.1} ms, prove {:.1} ms, verify {:.1} ms",
+            out.timings_ms.params,
+            out.timings_ms.keygen,
+            out.timings_ms.prove,
+            out.timings_ms.verify
+        );
+        outln!("wrote    {} ({} proof bytes)", out.proof, out.proof_bytes);
+    }
     Ok(())
 }
