@@ -11,7 +11,10 @@ build:
 	$(CARGO) build --release --locked
 
 # What CI runs (.ci/run): formatting, lints, every test, in release.
+# `cargo fetch` first brings every crate for every target (the dependency
+# tests read the wasm32 tree offline).
 test:
+	$(CARGO) fetch --locked
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --locked --workspace
