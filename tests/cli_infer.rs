@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{argmax, bundled_dir, bundled_model_json, f64s, held_out_sample, i64s, zkinfer};
+use common::{argmax, bundled_dir, bundled_model_json, check_outputs, held_out_sample, zkinfer};
 use common::{Digit, Scratch};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -49,27 +49,8 @@ fn check_infer_output(out: &Value, model: &str, digest: &Value) -> usize {
     assert_eq!(out["model"], model, "{out}");
     assert_eq!(&out["model_digest"], digest, "{out}");
 
-    let ints = i64s(&out["outputs_int"]);
-    let floats = f64s(&out["outputs"]);
-    assert_eq!(ints.len(), 10, "{out}");
-    assert_eq!(floats.len(), ints.len(), "{out}");
-    let scale = out["scale"].as_i64().expect("scale is an integer");
-    let unit = 2f64.powi(i32::try_from(scale).unwrap());
-    for (i, (&f, &n)) in floats.iter().zip(&ints).enumerate() {
-        // Division by a power of two is exact, and JSON floats round-trip.
-        assert_eq!(
-            f,
-            n as f64 / unit,
-            "outputs[{i}] vs outputs_int[{i}]: {out}"
-        );
-    }
-    let class = out["class"].as_u64().expect("class is an integer") as usize;
-    assert_eq!(
-        class,
-        argmax(&ints),
-        "class is not argmax(outputs_int): {out}"
-    );
-    class
+    let ints = check_outputs(out);
+    argmax(&ints)
 }
 
 /// Runs a model on held-out rows with inputs written by `write`, checks every

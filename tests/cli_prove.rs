@@ -10,7 +10,7 @@
 mod common;
 
 use common::{arg, repo_path, zkinfer_with_env, Case, Run, Scratch, PARAMS_DIR_ENV};
-use common::{argmax, bundled_model_json, dir_entries, f64s, i64s, read_json, zkinfer};
+use common::{bundled_model_json, check_outputs, dir_entries, f64s, i64s, read_json, zkinfer};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -43,32 +43,6 @@ fn keys(value: &Value) -> BTreeSet<&str> {
         .keys()
         .map(String::as_str)
         .collect()
-}
-
-/// Checks `outputs[i] == outputs_int[i] / 2^scale` exactly (division by a
-/// power of two is exact, and JSON floats round-trip) and `class` is the
-/// argmax of the integers. Returns the integers.
-fn check_outputs(out: &Value) -> Vec<i64> {
-    let ints = i64s(&out["outputs_int"]);
-    let floats = f64s(&out["outputs"]);
-    assert_eq!(ints.len(), 10, "{out}");
-    assert_eq!(floats.len(), ints.len(), "{out}");
-    let scale = out["scale"].as_i64().expect("scale is an integer");
-    let unit = 2f64.powi(i32::try_from(scale).unwrap());
-    for (i, (&f, &n)) in floats.iter().zip(&ints).enumerate() {
-        assert_eq!(
-            f,
-            n as f64 / unit,
-            "outputs[{i}] vs outputs_int[{i}]: {out}"
-        );
-    }
-    let class = out["class"].as_u64().expect("class is an integer") as usize;
-    assert_eq!(
-        class,
-        argmax(&ints),
-        "class is not argmax(outputs_int): {out}"
-    );
-    ints
 }
 
 /// Runs `infer --json`.

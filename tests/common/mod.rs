@@ -357,3 +357,29 @@ impl Case {
         zkinfer_with_env(args, &[(PARAMS_DIR_ENV, params.as_os_str())])
     }
 }
+
+/// Checks `outputs[i] == outputs_int[i] / 2^scale` exactly (division by a
+/// power of two is exact, and JSON floats round-trip) and `class` is the
+/// argmax of the integers. Returns the integers.
+pub fn check_outputs(out: &Value) -> Vec<i64> {
+    let ints = i64s(&out["outputs_int"]);
+    let floats = f64s(&out["outputs"]);
+    assert_eq!(ints.len(), 10, "{out}");
+    assert_eq!(floats.len(), ints.len(), "{out}");
+    let scale = out["scale"].as_i64().expect("scale is an integer");
+    let unit = 2f64.powi(i32::try_from(scale).unwrap());
+    for (i, (&f, &n)) in floats.iter().zip(&ints).enumerate() {
+        assert_eq!(
+            f,
+            n as f64 / unit,
+            "outputs[{i}] vs outputs_int[{i}]: {out}"
+        );
+    }
+    let class = out["class"].as_u64().expect("class is an integer") as usize;
+    assert_eq!(
+        class,
+        argmax(&ints),
+        "class is not argmax(outputs_int): {out}"
+    );
+    ints
+}

@@ -98,6 +98,20 @@ impl Builder {
         Ok((dims, data))
     }
 
+    /// Stores a layer's weight and bias under PyTorch's names.
+    fn add_weights(&mut self, layer: &str, dims: Vec<usize>, weight: Vec<f32>, bias: Vec<f32>) {
+        let bias_dims = vec![bias.len()];
+        self.params
+            .insert(format!("{layer}.weight"), Param { dims, data: weight });
+        self.params.insert(
+            format!("{layer}.bias"),
+            Param {
+                dims: bias_dims,
+                data: bias,
+            },
+        );
+    }
+
     /// Adds a layer reading `inputs`; its output is `output` with `shape`.
     fn push(&mut self, op: FloatOp, inputs: Vec<usize>, output: &str, shape: Vec<usize>) {
         let id = self.layers.len() + 1;
@@ -334,20 +348,7 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                     }
                     None => vec![0.0; out_f],
                 };
-                b.params.insert(
-                    format!("{layer_name}.weight"),
-                    Param {
-                        dims: vec![out_f, in_f],
-                        data: weight,
-                    },
-                );
-                b.params.insert(
-                    format!("{layer_name}.bias"),
-                    Param {
-                        dims: vec![out_f],
-                        data: bias,
-                    },
-                );
+                b.add_weights(&layer_name, vec![out_f, in_f], weight, bias);
                 let op = FloatOp::Linear {
                     name: layer_name,
                     in_features: in_f,
@@ -418,20 +419,7 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                 }
                 let [oh, ow] = zkinfer_quant::window_output([h, w], [kh, kw], stride, padding)
                     .map_err(|e| node_error(node, e))?;
-                b.params.insert(
-                    format!("{layer_name}.weight"),
-                    Param {
-                        dims: w_dims.clone(),
-                        data: weight,
-                    },
-                );
-                b.params.insert(
-                    format!("{layer_name}.bias"),
-                    Param {
-                        dims: vec![oc],
-                        data: bias,
-                    },
-                );
+                b.add_weights(&layer_name, w_dims.clone(), weight, bias);
                 let op = FloatOp::Conv2d {
                     name: layer_name,
                     in_channels: ic,
