@@ -237,6 +237,12 @@ pub struct VerifyArgs {
     /// model in one batch (about the time of one).
     #[arg(long, required = true)]
     pub proof: Vec<PathBuf>,
+    /// Accept proofs of the private-input circuit, which prove that some
+    /// input in the model's bound gives the output. The verifier decides
+    /// this, never the bundle: a package folder's own visibility is used
+    /// when the flag is absent, else the input must be public.
+    #[arg(long)]
+    pub private_input: bool,
     #[command(flatten)]
     pub params: ParamsArgs,
 }

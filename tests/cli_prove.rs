@@ -266,10 +266,20 @@ fn check_chain(model: &str, input: &str) {
         "model_digest",
         "vk_digest",
         "k",
+        "input_visibility",
+        "input_digest",
     ]
     .into();
     assert_eq!(keys(&verified), expected, "{verified}");
     assert_eq!(verified["verified"], true, "{verified}");
+    // The proven input, named as the contract records it.
+    let proven: Vec<i64> =
+        serde_json::from_value(read_json(&proof)["input"]["values"].clone()).unwrap();
+    assert_eq!(verified["input_visibility"], "public");
+    assert_eq!(
+        verified["input_digest"],
+        zkinfer_verifier::contract::input_digest(&proven)
+    );
     for key in ["outputs_int", "outputs", "scale", "class", "model_digest"] {
         assert_eq!(
             verified[key], inferred[key],
@@ -332,14 +342,52 @@ fn a_private_input_stays_out_of_the_bundle_and_still_verifies() {
     assert_eq!(bundle["input_visibility"], "private");
     assert_eq!(bundle["output"]["values"], proved["outputs_int"]);
 
+    // The verifier decides the visibility: a private-input proof is
+    // refused where a public input is expected, and says so.
+    let public = zkinfer_with_env(["verify", "--model", MLP, "--proof", arg(&proof)], &env);
+    assert_eq!(public.code, Some(2), "{public:?}");
+    assert!(
+        public
+            .stderr
+            .contains("a private input; this key verifies proofs with a public input"),
+        "{}",
+        public.stderr
+    );
     let verify = |path: &Path| {
         zkinfer_with_env(
-            ["verify", "--model", MLP, "--proof", arg(path), "--json"],
+            [
+                "verify",
+                "--model",
+                MLP,
+                "--private-input",
+                "--proof",
+                arg(path),
+                "--json",
+            ],
             &env,
         )
     };
     let verified = verify(&proof).json();
     assert_eq!(verified["verified"], true, "{verified}");
+    assert_eq!(verified["input_visibility"], "private", "{verified}");
+    assert_eq!(verified["input_digest"], Value::Null, "{verified}");
+    let text = zkinfer_with_env(
+        [
+            "verify",
+            "--model",
+            MLP,
+            "--private-input",
+            "--proof",
+            arg(&proof),
+        ],
+        &env,
+    );
+    assert!(
+        text.stdout
+            .contains("input    private: the proof shows that some input"),
+        "{}",
+        text.stdout
+    );
     let inferred = infer_json(MLP, DIGIT_3);
     assert_eq!(verified["outputs_int"], inferred["outputs_int"]);
     assert_eq!(verified["class"], inferred["class"]);

@@ -5,7 +5,7 @@
 //! ([`crate::field::fe`]). Weights are fixed columns, so the verifying key
 //! is the model's identity.
 
-use crate::assign::{Assigner, Cell_};
+use crate::assign::{Assigner, Cell_, Edit, LoggedCell};
 use crate::config::ModelConfig;
 use crate::error::{CircuitError, Result};
 use crate::field::fe;
@@ -63,15 +63,47 @@ impl ModelCircuit {
     /// The same circuit, assigning `delta` more to its `index`-th advice
     /// cell: a wrong witness, for soundness tests.
     pub fn tampered(&self, index: usize, delta: Fp) -> Self {
+        self.forged([(index, Edit::Add(delta))])
+    }
+
+    /// The same circuit with `edits` to its advice cells (by assignment
+    /// index): a forger's witness, for soundness tests. Witnesses derived
+    /// after an edited cell follow it (see [`crate::assign`]).
+    pub fn forged(&self, edits: impl IntoIterator<Item = (usize, Edit)>) -> Self {
         ModelCircuit {
-            assigner: Assigner::tampering(index, delta),
+            assigner: self.assigner.with_edits(edits),
             ..self.clone()
         }
+    }
+
+    /// The same circuit, recording every cell it assigns and the values it
+    /// makes public ([`Self::assigned`], [`Self::public_cells`]).
+    pub fn recording(&self) -> Self {
+        ModelCircuit {
+            assigner: self.assigner.recording(),
+            ..self.clone()
+        }
+    }
+
+    /// The cells the last synthesis assigned, if [`Self::recording`].
+    pub fn assigned(&self) -> Vec<LoggedCell> {
+        self.assigner.log()
+    }
+
+    /// The values the last synthesis bound to the public inputs, if
+    /// [`Self::recording`]: what a forged witness claims.
+    pub fn public_cells(&self) -> Vec<Fp> {
+        self.assigner.public()
     }
 
     /// The plan: k, rows, costs.
     pub fn plan(&self) -> &CircuitPlan {
         &self.plan
+    }
+
+    /// The steps it lays out, in order.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
     }
 
     /// The model.
@@ -148,21 +180,21 @@ impl Circuit<Fp> for ModelCircuit {
             zero,
         };
         let mut tensors: Vec<Vec<Cell_>> = vec![ctx.input(&mut layouter)?];
-        for step in self.steps.iter() {
+        for (i, step) in self.steps.iter().enumerate() {
+            self.assigner.step(i);
             let outputs = ctx.step(&mut layouter, step, &tensors)?;
             tensors.extend(outputs);
         }
-        let mut row = 0;
+        let mut public = vec![];
         if self.plan.input_visibility == Visibility::Public {
-            for cell in &tensors[0] {
-                layouter.constrain_instance(cell.cell(), config.instance, row)?;
-                row += 1;
-            }
+            public.extend(&tensors[0]);
         }
-        for cell in tensors.last().expect("a model has nodes") {
+        public.extend(tensors.last().expect("a model has nodes"));
+        for (row, cell) in public.iter().enumerate() {
             layouter.constrain_instance(cell.cell(), config.instance, row)?;
-            row += 1;
         }
+        let public: Vec<Cell_> = public.into_iter().cloned().collect();
+        self.assigner.log_public(&public);
         Ok(())
     }
 }

@@ -89,8 +89,8 @@ impl ModelConfig {
         };
         let w = [(); LANES].map(|_| fixed(meta));
         let [bias, chain, half, div, k, tag] = [(); 6].map(|_| fixed(meta));
-        let coefficients_a = [(); 2].map(|_| fixed(meta));
-        let coefficients_b = [(); 2].map(|_| fixed(meta));
+        let coefficients_a = [(); 3].map(|_| fixed(meta));
+        let coefficients_b = [(); 3].map(|_| fixed(meta));
         let constants = fixed(meta);
         meta.enable_constant(constants);
 
@@ -115,13 +115,15 @@ impl ModelConfig {
             range_table,
         );
         let [e0, e1, e2, e3, e4] = e;
+        let bound = BoundConfig::configure(meta, e1, k, unit_b);
+        let relu = ReluConfig::configure(meta, [e1, e2, e4], unit_b);
         ModelConfig {
             instance,
             acc,
             dot: DotConfig::configure(meta, x, acc, w, bias, chain),
-            rescale: RescaleConfig::configure(meta, [e0, e1, e3], [half, div, k], unit_a, unit_b),
-            bound: BoundConfig::configure(meta, e1, k, unit_b),
-            relu: ReluConfig::configure(meta, [e1, e2, e4], unit_b),
+            rescale: RescaleConfig::configure(meta, [e0, e1, e3], [half, div], unit_a, bound, relu),
+            bound,
+            relu,
             max: MaxConfig::configure(meta, [e0, e2, e1, e4], unit_b),
             add: AddConfig::configure(meta, [e0, e2, e1]),
             table: TableConfig::configure(meta, &mut lookup_names, [e0, e1], tag),
@@ -131,9 +133,9 @@ impl ModelConfig {
             lookup_names,
             advice_columns,
             fixed_columns,
-            // dot, rescale, remainder bound, bound, relu, max, add; and the
-            // complex ones of the two range units and the table.
-            selectors: 10,
+            // dot, rescale, bound, relu, max, add; and the complex ones of
+            // the two range units and the table.
+            selectors: 9,
         }
     }
 }

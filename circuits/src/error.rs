@@ -29,6 +29,18 @@ pub enum CircuitError {
         usable: usize,
     },
 
+    /// A step would write values the circuit does not prove to be bounded
+    /// integers (the bound invariant, [`crate::bounds`]).
+    #[error("node {node} ({op}): {what}; the circuit would accept field-level forgeries")]
+    Unbounded {
+        /// Index of the node.
+        node: usize,
+        /// The node's op.
+        op: &'static str,
+        /// Which value is unproven.
+        what: String,
+    },
+
     /// The witness does not belong to this model (wrong shapes).
     #[error("witness: {0}")]
     Witness(String),

@@ -6,7 +6,7 @@
 
 use crate::assign::{Assigner, Cell_};
 use crate::chips::dot::{DotInstructions, DotProduct};
-use crate::chips::rescale::Divisor;
+use crate::chips::rescale::{Divisor, QuotientCheck};
 use crate::config::ModelConfig;
 use crate::plan::{dot_terms, Step};
 use halo2_proofs::circuit::{Layouter, Region, Value};
@@ -47,31 +47,21 @@ impl LayoutCtx<'_> {
     /// Lays out the input's cells, each with its declared bound.
     pub fn input(&self, layouter: &mut impl Layouter<Fp>) -> Result<Vec<Cell_>, Error> {
         let spec = self.model.input();
-        layouter.assign_region(
-            || "input",
-            |mut region| {
-                (0..spec.shape.numel())
-                    .map(|j| {
-                        let v = self.value(0, j);
-                        let y = self.config.bound.y;
-                        let cell = self.assigner.advice(
-                            &mut region,
-                            "input",
-                            y,
-                            j,
-                            v.map(crate::field::fe),
-                        )?;
-                        self.config
-                            .bound
-                            .bound(&mut region, self.assigner, j, v, spec.bits)?;
-                        Ok(cell)
-                    })
-                    .collect()
-            },
-        )
+        self.element_region(layouter, "input", spec.shape.numel(), |region, j| {
+            let v = self.value(0, j).map(crate::field::fe);
+            let cell = self
+                .assigner
+                .advice(region, "input", self.config.bound.y, j, v)?;
+            self.config
+                .bound
+                .bound(region, self.assigner, j, &cell, spec.bits)?;
+            Ok(cell)
+        })
     }
 
     /// Lays out one step; `tensors[id]` holds the cells of tensor `id`.
+    /// Every witness is derived from the cells the step reads (the trace
+    /// gives only the input): see [`crate::assign`].
     pub fn step(
         &self,
         layouter: &mut impl Layouter<Fp>,
@@ -82,56 +72,44 @@ impl LayoutCtx<'_> {
         let node = step.nodes()[0];
         let input_id = nodes[node].inputs[0];
         let x = &tensors[input_id];
-        let out_id = node + 1;
+        let out_id = *step.nodes().last().expect("a step has a node") + 1;
+        let out_bits = self.model.specs()[out_id].bits;
+        let c = self.config;
         match *step {
             Step::Dot { .. } => Ok(vec![self.dots(layouter, node, x)?]),
             Step::AvgPool { .. } => {
                 let Op::AvgPool2d(p) = &nodes[node].op else {
-                    unreachable!("planned")
+                    return Err(Error::Synthesis);
                 };
                 let sums = self.dots(layouter, node, x)?;
-                let n = (p.kernel[0] * p.kernel[1]) as i64;
+                let divisor = Divisor::Window((p.kernel[0] * p.kernel[1]) as i64);
                 let out =
                     self.element_region(layouter, "avg_pool2d", sums.len(), |region, j| {
-                        let c = self.config;
-                        self.place(region, &sums[j], c.rescale.x, j)?;
-                        let sum = sums[j]
-                            .value()
-                            .map(|v| crate::field::to_i64(v).unwrap_or(0));
-                        c.rescale
-                            .divide(region, self.assigner, j, sum, Divisor::Window(n))
+                        let sum = self.place(region, &sums[j], c.rescale.x, j)?;
+                        let check = QuotientCheck::Bound(out_bits);
+                        let q = c
+                            .rescale
+                            .divide(region, self.assigner, j, &sum, divisor, check)?;
+                        Ok(q.y)
                     })?;
                 Ok(vec![out])
             }
             Step::Rescale { relu, .. } => {
                 let Op::Rescale(r) = nodes[node].op else {
-                    unreachable!("planned")
+                    return Err(Error::Synthesis);
                 };
-                let name = if relu.is_some() {
-                    "rescale+relu"
-                } else {
-                    "rescale"
+                let (name, check) = match relu {
+                    Some(_) => ("rescale+relu", QuotientCheck::Relu(r.bits)),
+                    None => ("rescale", QuotientCheck::Bound(r.bits)),
                 };
+                let divisor = Divisor::Shift(r.shift);
                 let cells = self.element_region(layouter, name, x.len(), |region, j| {
-                    let c = self.config;
-                    self.place(region, &x[j], c.rescale.x, j)?;
-                    let y = c.rescale.divide(
-                        region,
-                        self.assigner,
-                        j,
-                        self.value(input_id, j),
-                        Divisor::Shift(r.shift),
-                    )?;
-                    let y_value = self.value(out_id, j);
-                    if relu.is_some() {
-                        let z = c.relu.relu(region, self.assigner, j, y_value, r.bits)?;
-                        Ok((y, Some(z)))
-                    } else {
-                        c.bound.bound(region, self.assigner, j, y_value, r.bits)?;
-                        Ok((y, None))
-                    }
+                    let acc = self.place(region, &x[j], c.rescale.x, j)?;
+                    c.rescale
+                        .divide(region, self.assigner, j, &acc, divisor, check)
                 })?;
-                let (ys, zs): (Vec<Cell_>, Vec<Option<Cell_>>) = cells.into_iter().unzip();
+                let (ys, zs): (Vec<Cell_>, Vec<Option<Cell_>>) =
+                    cells.into_iter().map(|q| (q.y, q.relu)).unzip();
                 match relu {
                     Some(_) => Ok(vec![ys, zs.into_iter().flatten().collect()]),
                     None => Ok(vec![ys]),
@@ -140,16 +118,14 @@ impl LayoutCtx<'_> {
             Step::Relu { .. } => {
                 let bits = self.model.specs()[input_id].bits;
                 let out = self.element_region(layouter, "relu", x.len(), |region, j| {
-                    self.place(region, &x[j], self.config.relu.y, j)?;
-                    self.config
-                        .relu
-                        .relu(region, self.assigner, j, self.value(input_id, j), bits)
+                    let y = self.place(region, &x[j], c.relu.y, j)?;
+                    c.relu.relu(region, self.assigner, j, &y, bits)
                 })?;
                 Ok(vec![out])
             }
             Step::MaxPool { .. } => {
                 let Op::MaxPool2d(p) = nodes[node].op else {
-                    unreachable!("planned")
+                    return Err(Error::Synthesis);
                 };
                 let spec = &self.model.specs()[input_id];
                 let windows = pool_windows(&spec.shape, p.kernel, p.stride);
@@ -157,25 +133,22 @@ impl LayoutCtx<'_> {
                 layouter.assign_region(
                     || "max_pool2d",
                     |mut region| {
+                        self.assigner.region("max_pool2d");
                         outputs.clear();
                         let mut offset = 0;
                         for window in &windows {
                             let mut best = x[window[0]].clone();
-                            let mut best_value = self.value(input_id, window[0]);
                             for &i in &window[1..] {
-                                let c = self.config;
-                                self.place(&mut region, &best, c.max.a, offset)?;
-                                self.place(&mut region, &x[i], c.max.b, offset)?;
-                                let v = self.value(input_id, i);
+                                let a = self.place(&mut region, &best, c.max.a, offset)?;
+                                let b = self.place(&mut region, &x[i], c.max.b, offset)?;
                                 best = c.max.max(
                                     &mut region,
                                     self.assigner,
                                     offset,
-                                    best_value,
-                                    v,
+                                    &a,
+                                    &b,
                                     spec.bits,
                                 )?;
-                                best_value = best_value.zip(v).map(|(a, b)| a.max(b));
                                 offset += 1;
                             }
                             outputs.push(best);
@@ -188,7 +161,6 @@ impl LayoutCtx<'_> {
             Step::Add { .. } => {
                 let y = &tensors[nodes[node].inputs[1]];
                 let out = self.element_region(layouter, "add", x.len(), |region, j| {
-                    let c = self.config;
                     let a = self.place(region, &x[j], c.add.a, j)?;
                     let b = self.place(region, &y[j], c.add.b, j)?;
                     c.add.add(region, self.assigner, j, &a, &b)
@@ -197,18 +169,11 @@ impl LayoutCtx<'_> {
             }
             Step::Table { tag, .. } => {
                 let (Op::Sigmoid(t) | Op::Tanh(t)) = &nodes[node].op else {
-                    unreachable!("planned")
+                    return Err(Error::Synthesis);
                 };
                 let out = self.element_region(layouter, "table", x.len(), |region, j| {
-                    self.place(region, &x[j], self.config.table.x, j)?;
-                    self.config.table.apply(
-                        region,
-                        self.assigner,
-                        j,
-                        t,
-                        tag,
-                        self.value(input_id, j),
-                    )
+                    let v = self.place(region, &x[j], c.table.x, j)?;
+                    c.table.apply(region, self.assigner, j, t, tag, &v)
                 })?;
                 Ok(vec![out])
             }
@@ -245,7 +210,10 @@ impl LayoutCtx<'_> {
     ) -> Result<Vec<T>, Error> {
         layouter.assign_region(
             || name,
-            |mut region| (0..rows).map(|j| row(&mut region, j)).collect(),
+            |mut region| {
+                self.assigner.region(name);
+                (0..rows).map(|j| row(&mut region, j)).collect()
+            },
         )
     }
 }

@@ -6,6 +6,7 @@
 //! groups (dot rows and element rows, laid side by side), and refuses
 //! parameters the chips cannot prove (range checks above 16 bits).
 
+use crate::bounds::{self, BoundProof};
 use crate::chips::dot::DotProduct;
 use crate::chips::range::MAX_RANGE_BITS;
 use crate::chips::rescale::Divisor;
@@ -24,6 +25,16 @@ pub enum Visibility {
     /// The input is a private witness: the proof shows that *some* input
     /// in the model's bound gives the public output.
     Private,
+}
+
+impl Visibility {
+    /// `public` or `private`, as files and messages write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Private => "private",
+        }
+    }
 }
 
 /// One unit of layout: one node, or a rescale fused with its ReLU.
@@ -110,6 +121,10 @@ pub struct LayerCost {
     pub dot_rows: usize,
     /// Rows in the element columns.
     pub element_rows: usize,
+    /// How each output is proven to be a bounded integer
+    /// ([`crate::bounds`]), one per node.
+    #[serde(default)]
+    pub bounds: Vec<BoundProof>,
 }
 
 /// How a model is laid out and what it costs.
@@ -272,13 +287,15 @@ impl Step {
                 let Op::AvgPool2d(p) = &nodes[node].op else {
                     unreachable!()
                 };
-                let n = (p.kernel[0] * p.kernel[1]) as i64;
-                check_bits(
-                    model,
-                    node,
-                    "the window's remainder",
-                    Divisor::Window(n).remainder_bits(),
-                )?;
+                let n = p.kernel[0] * p.kernel[1];
+                if !Divisor::Window(n as i64).is_supported() {
+                    return Err(unsupported(
+                        model,
+                        node,
+                        format!("a window of {n} cells; the circuit divides by windows of up to 256 cells, or powers of two up to 2^16"),
+                    ));
+                }
+                check_bits(model, node, "the output bound", specs[last + 1].bits)?;
                 element = numel;
                 "avg_pool2d".to_string()
             }
@@ -325,6 +342,7 @@ impl Step {
             macs,
             dot_rows: dot,
             element_rows: element,
+            bounds: vec![],
         })
     }
 }
@@ -348,9 +366,14 @@ impl CircuitPlan {
             macs: 0,
             dot_rows: 0,
             element_rows: input.shape.numel(),
+            bounds: vec![BoundProof::RangeCheck],
         }];
-        for step in steps(model) {
-            layers.push(step.cost(model)?);
+        let steps = steps(model);
+        let proofs = bounds::check(model, &steps, Step::bounds)?;
+        for step in &steps {
+            let mut cost = step.cost(model)?;
+            cost.bounds = step.nodes().iter().map(|n| proofs[n + 1]).collect();
+            layers.push(cost);
         }
         let activation_rows: usize = 1 + model
             .nodes()

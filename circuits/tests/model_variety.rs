@@ -69,11 +69,12 @@ fn assert_proves(model: QuantizedModel) {
 }
 
 /// Witness mutation: changing any one of a seeded sample of advice cells
-/// (by +1) makes MockProver fail.
+/// (by +1) makes MockProver fail. The input is public: a private input is
+/// the prover's free choice, and with it every derived cell would follow.
 fn assert_every_sampled_cell_matters(model: QuantizedModel, samples: usize) {
     let model = Arc::new(model);
     let trace = model.forward(&input_for(&model, 1)).unwrap();
-    let circuit = ModelCircuit::new(model.clone(), Visibility::Private)
+    let circuit = ModelCircuit::new(model.clone(), Visibility::Public)
         .unwrap()
         .with_trace(trace.clone())
         .unwrap();

@@ -158,10 +158,13 @@ fn another_models_key_refuses_the_bundle() {
     ));
     // Same model, private input: another circuit.
     let private = prover("digits-mlp", Visibility::Private);
-    assert!(matches!(
+    assert_eq!(
         verify(private.verifier_key(), &bundle),
-        Err(VerifyError::WrongKey { .. })
-    ));
+        Err(VerifyError::WrongVisibility {
+            expected: "private",
+            found: "public"
+        })
+    );
     // A bundle that lies about its model digest meets the wrong circuit.
     let (bundle, key) = valid();
     let mut lying = bundle.clone();

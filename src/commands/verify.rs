@@ -8,13 +8,19 @@ use serde::Serialize;
 use std::process::ExitCode;
 use zkinfer_models::load_model;
 use zkinfer_quant::Scale;
+use zkinfer_verifier::contract::input_digest;
 use zkinfer_verifier::{
-    verify, verify_batch, ProofBundle, VerifiedClaim, VerifierKey, VerifyError,
+    verify, verify_batch, ProofBundle, VerifiedClaim, VerifierKey, VerifyError, Visibility,
 };
 
 #[derive(Serialize)]
 struct VerifyOutput {
     verified: bool,
+    /// `public` or `private`: what the proof says about the input.
+    input_visibility: &'static str,
+    /// SHA-256 of the proven input integers (as the contract records it);
+    /// `null` for a private input, which no proof ties to any value.
+    input_digest: Option<String>,
     outputs: Vec<f64>,
     outputs_int: Vec<i64>,
     scale: i32,
@@ -28,6 +34,11 @@ impl VerifyOutput {
     fn new(claim: VerifiedClaim, output_scale: Scale) -> Self {
         VerifyOutput {
             verified: true,
+            input_visibility: match claim.input {
+                Some(_) => Visibility::Public.name(),
+                None => Visibility::Private.name(),
+            },
+            input_digest: claim.input.as_deref().map(input_digest),
             outputs: claim
                 .output
                 .iter()
@@ -55,8 +66,8 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let q = model.quantized;
-    // The first bundle names the circuit; the others must match it.
-    let visibility = bundles[0].input_visibility;
+    // The verifier decides what is proven about the input, not the bundle.
+    let visibility = super::visibility(&args.model, args.private_input);
     let k = VerifierKey::k_for(&q, visibility)?;
     let params = super::load_params(&super::params_cache(&args.params), k)?;
     let key = VerifierKey::new(q.clone(), visibility, params)?;
@@ -81,6 +92,12 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
                 for (path, out) in args.proof.iter().zip(&outs) {
                     outln!("verified {} → class {}", path.display(), out.class);
                     if !batch {
+                        match &out.input_digest {
+                            Some(digest) => outln!("input    public, digest {digest}"),
+                            None => outln!(
+                                "input    private: the proof shows that some input in the model's bound gives this output"
+                            ),
+                        }
                         outln!("scores   {}", report::floats(&out.outputs));
                         outln!("integers {:?} at scale 2^-{}", out.outputs_int, out.scale);
                         outln!("model    {} ({})", model.source, &out.model_digest[..16]);

@@ -20,8 +20,18 @@ pub enum VerifyError {
         found: String,
     },
 
-    /// Same model, another circuit: another input visibility, `k`, or
-    /// zkinfer circuit version.
+    /// The bundle proves the model with another input visibility than the
+    /// key's: a private-input proof says nothing about any particular
+    /// input, so it never stands in for a public-input one (or back).
+    #[error("the bundle proves the model with a {found} input; this key verifies proofs with a {expected} input")]
+    WrongVisibility {
+        /// The key's input visibility.
+        expected: &'static str,
+        /// The bundle's.
+        found: &'static str,
+    },
+
+    /// Same model, another circuit: another `k` or zkinfer circuit version.
     #[error("the bundle was proven with verifying key {found} (k = {found_k}), this key is {expected} (k = {expected_k})")]
     WrongKey {
         /// The key's vk digest.

@@ -48,10 +48,13 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
         });
     }
     let plan = key.circuit().plan();
-    if bundle.vk_digest != key.vk_digest()
-        || bundle.k != plan.k
-        || bundle.input_visibility != plan.input_visibility
-    {
+    if bundle.input_visibility != plan.input_visibility {
+        return Err(VerifyError::WrongVisibility {
+            expected: plan.input_visibility.name(),
+            found: bundle.input_visibility.name(),
+        });
+    }
+    if bundle.vk_digest != key.vk_digest() || bundle.k != plan.k {
         return Err(VerifyError::WrongKey {
             expected: key.vk_digest().to_string(),
             found: bundle.vk_digest.clone(),

@@ -48,12 +48,12 @@ impl AddConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chips::testing::{failures, run_tampered};
+    use crate::assign::Edit;
+    use crate::chips::testing::{failures, run_edited};
     use crate::field::fe;
 
-    /// Cells: a 0, b 1, c 2.
-    fn add(a: i64, b: i64, tamper: Option<(usize, i64)>) -> Vec<String> {
-        failures(run_tampered(vec![], tamper, move |c, region, asg| {
+    fn add(a: i64, b: i64, edits: &[(&str, Edit)]) -> Vec<String> {
+        failures(run_edited(vec![], edits, move |c, region, asg| {
             let x = asg.advice(region, "a", c.add.a, 0, Value::known(fe(a)))?;
             let y = asg.advice(region, "b", c.add.b, 0, Value::known(fe(b)))?;
             c.add.add(region, asg, 0, &x, &y).map(|_| ())
@@ -62,12 +62,15 @@ mod tests {
 
     #[test]
     fn accepts_sums() {
-        assert!(add(3, -5, None).is_empty());
-        assert!(add(-1 << 40, 1 << 40, None).is_empty());
+        assert!(add(3, -5, &[]).is_empty());
+        assert!(add(-1 << 40, 1 << 40, &[]).is_empty());
     }
 
     #[test]
     fn rejects_a_wrong_sum() {
-        assert_eq!(add(3, -5, Some((2, 1))), vec!["gate add: c = a + b"]);
+        assert_eq!(
+            add(3, -5, &[("c", Edit::Add(fe(1)))]),
+            vec!["gate add: c = a + b"]
+        );
     }
 }

@@ -107,6 +107,7 @@ impl DotInstructions for DotConfig {
         layouter.assign_region(
             || name,
             |mut region| {
+                assigner.region(name);
                 // Row 0 gives the first product's `acc_prev` a cell (it is
                 // multiplied by chain = 0).
                 assigner.copy(&mut region, "acc start", zero, self.acc, 0)?;

@@ -4,7 +4,7 @@
 //! A bit `s` with `m = s·a + (1 - s)·b` and `u = s ? a - b : b - a - 1`,
 //! i.e. `u = (2s - 1)·(a - b) + s - 1`, proven in `[0, 2^b)` by unit B.
 
-use crate::assign::{Assigner, Cell_};
+use crate::assign::{int, Assigner, Cell_};
 use crate::chips::range::{RangeInstructions, RangeUnitConfig};
 use crate::field::fe;
 use halo2_proofs::circuit::{Region, Value};
@@ -67,33 +67,28 @@ impl MaxConfig {
         }
     }
 
-    /// The larger of the `bits`-bit values placed at `(a, offset)` and
-    /// `(b, offset)`.
+    /// The larger of the `bits`-bit cells `a` and `b`, placed at
+    /// `(a, offset)` and `(b, offset)`.
     pub fn max(
         &self,
         region: &mut Region<'_, Fp>,
         assigner: &Assigner,
         offset: usize,
-        a: Value<i64>,
-        b: Value<i64>,
+        a: &Cell_,
+        b: &Cell_,
         bits: u32,
     ) -> Result<Cell_, Error> {
         self.q.enable(region, offset)?;
-        let s = a.zip(b).map(|(a, b)| i64::from(a >= b));
-        let u = a
-            .zip(b)
-            .zip(s)
-            .map(|((a, b), s)| (2 * s - 1) * (a - b) + s - 1);
-        let m = assigner.advice(
-            region,
-            "m",
-            self.m,
-            offset,
-            a.zip(b).map(|(a, b)| fe(a.max(b))),
-        )?;
-        assigner.advice(region, "s", self.s, offset, s.map(fe))?;
-        assigner.advice(region, "u", self.unit_b.v, offset, u.map(fe))?;
-        self.unit_b.check(region, assigner, offset, u, bits)?;
+        // The hint is which input is larger; m and u follow from it.
+        let s = int(a).zip(int(b)).map(|(a, b)| fe(i64::from(a >= b)));
+        let s = assigner.advice(region, "s", self.s, offset, s)?;
+        let (a, b, s) = (a.value().copied(), b.value().copied(), s.value().copied());
+        let one = Value::known(Fp::one());
+        let m = s * a + (one - s) * b;
+        let m = assigner.advice(region, "m", self.m, offset, m)?;
+        let u = (s + s - one) * (a - b) + s - one;
+        let u = assigner.advice(region, "u", self.unit_b.v, offset, u)?;
+        self.unit_b.check(region, assigner, offset, &u, bits)?;
         Ok(m)
     }
 }
@@ -101,54 +96,52 @@ impl MaxConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chips::testing::{failures, run, run_tampered};
+    use crate::assign::Edit;
+    use crate::chips::testing::{failures, run_edited, without_top_limbs};
+    use crate::field::fe;
+    use ff::Field;
 
-    /// Places a and b; cells: a 0, b 1, m 2, s 3, u 4, limbs 5–7.
-    fn max(a: i64, b: i64, tamper: Option<(usize, i64)>) -> Vec<String> {
-        failures(run_tampered(vec![], tamper, move |c, region, asg| {
-            asg.advice(region, "a", c.max.a, 0, Value::known(fe(a)))?;
-            asg.advice(region, "b", c.max.b, 0, Value::known(fe(b)))?;
-            c.max
-                .max(region, asg, 0, Value::known(a), Value::known(b), 8)
-                .map(|_| ())
+    fn max(a: i64, b: i64, edits: &[(&str, Edit)]) -> Vec<String> {
+        failures(run_edited(vec![], edits, move |c, region, asg| {
+            let a = asg.advice(region, "a", c.max.a, 0, Value::known(fe(a)))?;
+            let b = asg.advice(region, "b", c.max.b, 0, Value::known(fe(b)))?;
+            c.max.max(region, asg, 0, &a, &b, 8).map(|_| ())
         }))
     }
 
     #[test]
     fn accepts_every_order() {
         for (a, b) in [(3, 5), (5, 3), (4, 4), (-128, 127), (127, -128), (-3, -3)] {
-            assert!(max(a, b, None).is_empty(), "max({a}, {b})");
+            assert!(max(a, b, &[]).is_empty(), "max({a}, {b})");
         }
     }
 
     #[test]
     fn rejects_a_wrong_maximum() {
-        assert_eq!(
-            max(3, 5, Some((2, 1))),
-            vec!["gate max: m = s·a + (1 - s)·b"]
-        );
-        assert_eq!(
-            max(3, 5, Some((2, -2))),
-            vec!["gate max: m = s·a + (1 - s)·b"]
-        );
+        for delta in [1, -2] {
+            assert_eq!(
+                max(3, 5, &[("m", Edit::Add(fe(delta)))]),
+                vec!["gate max: m = s·a + (1 - s)·b"]
+            );
+        }
     }
 
-    /// A consistent forgery: claim max(3, 5) = 3 (s = 1, u = a - b = -2).
+    /// Consistent forgeries: the smaller input claimed as the maximum (m
+    /// and u follow the forged sign; u wraps to p - 2 or p - 1), and a sign
+    /// that is not a bit.
     #[test]
     fn rejects_the_smaller_input() {
-        let result = failures(run(|c, region, asg| {
-            let m = &c.max;
-            asg.advice(region, "a", m.a, 0, Value::known(fe(3)))?;
-            asg.advice(region, "b", m.b, 0, Value::known(fe(5)))?;
-            m.q.enable(region, 0)?;
-            asg.advice(region, "m", m.m, 0, Value::known(fe(3)))?;
-            asg.advice(region, "s", m.s, 0, Value::known(fe(1)))?;
-            asg.advice(region, "u", m.unit_b.v, 0, Value::known(fe(-2)))?;
-            m.unit_b.check(region, asg, 0, Value::known(-2), 8)
-        }));
+        let forge = |a, b, s| without_top_limbs(max(a, b, &[("s", Edit::Set(s))]));
+        assert_eq!(forge(3, 5, Fp::one()), vec!["gate range unit B: limbs"]);
+        assert_eq!(forge(5, 3, Fp::zero()), vec!["gate range unit B: limbs"]);
         assert_eq!(
-            result,
-            vec!["gate range unit B: limbs", "lookup unit B top limb"]
+            forge(-128, 127, Fp::one()),
+            vec!["gate range unit B: limbs"]
+        );
+        let half = fe(2).invert().unwrap();
+        assert_eq!(
+            forge(4, 4, half),
+            vec!["gate max: sign is a bit", "gate range unit B: limbs"]
         );
     }
 }

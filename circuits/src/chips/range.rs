@@ -1,17 +1,22 @@
 //! Range checks by 8-bit limbs over one 256-row lookup table.
 //!
-//! [`RangeUnitConfig`] proves `0 ≤ v < 2^n` for any `0 ≤ n ≤ 16` in one
-//! row: `v = l0 + 256·l1` with both limbs in the table, and a third table
-//! lookup on `h = c0·l0 + c1·l1`, where the fixed `c0, c1` encode `n`:
+//! [`RangeUnitConfig`] proves `0 ≤ v < m` in one row, for any bound `m`
+//! that is at most 256 or a power of two up to 2^16: `v = l0 + 256·l1`
+//! with both limbs in the table, and a third lookup on
+//! `h = c0·l0 + c1·l1 + c2`, where the fixed `c0, c1, c2` encode `m`:
 //!
-//! * `n ≥ 8`: `c0 = 0`, `c1 = 2^(16-n)`: `h < 256` iff `l1 < 2^(n-8)`;
-//! * `n < 8`: `c0 = 2^(8-n)`, `c1 = 256`: `h < 256` iff `l1 = 0` and
-//!   `l0 < 2^(8-n)·…`, i.e. `l0 < 2^n`.
+//! * `m ≤ 256`: `c0 = 1`, `c1 = 256`, `c2 = 256 - m`: `h < 256` iff
+//!   `l1 = 0` and `l0 < m`;
+//! * `m = 2^n`, `8 < n ≤ 16`: `c0 = 0`, `c1 = 2^(16-n)`, `c2 = 0`:
+//!   `h < 256` iff `l1 < 2^(n-8)`.
 //!
-//! Limbs are below 256, so `h < 2^17` and nothing wraps in the field.
+//! The first case is what lets a rounding division by any window size up
+//! to 256 check its remainder `r < n` with one unit. Limbs are below 256,
+//! so `h < 2^17` and nothing wraps in the field.
 
-use crate::assign::Assigner;
+use crate::assign::{Assigner, Cell_};
 use crate::field::fe;
+use ff::PrimeField;
 use halo2_proofs::circuit::{Layouter, Region, Value};
 use halo2_proofs::plonk::{
     Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector, TableColumn,
@@ -77,20 +82,35 @@ pub struct RangeUnitConfig {
     h: Column<Advice>,
     c0: Column<Fixed>,
     c1: Column<Fixed>,
+    c2: Column<Fixed>,
     q: Selector,
 }
 
 /// Range-check instructions.
 pub trait RangeInstructions {
-    /// Proves `0 ≤ v < 2^bits` for the value in column `v` at `offset`.
+    /// Proves `0 ≤ v < bound` for the cell `v`, assigned by the caller in
+    /// the unit's value column at `offset`; `bound` must pass
+    /// [`RangeUnitConfig::checks`] (the plan sees to it).
+    fn check_below(
+        &self,
+        region: &mut Region<'_, Fp>,
+        assigner: &Assigner,
+        offset: usize,
+        v: &Cell_,
+        bound: u64,
+    ) -> Result<(), Error>;
+
+    /// Proves `0 ≤ v < 2^bits`, `bits ≤ 16`: [`Self::check_below`].
     fn check(
         &self,
         region: &mut Region<'_, Fp>,
         assigner: &Assigner,
         offset: usize,
-        value: Value<i64>,
+        v: &Cell_,
         bits: u32,
-    ) -> Result<(), Error>;
+    ) -> Result<(), Error> {
+        self.check_below(region, assigner, offset, v, 1 << bits)
+    }
 }
 
 impl RangeUnitConfig {
@@ -102,23 +122,23 @@ impl RangeUnitConfig {
         lookup_names: &mut Vec<String>,
         v: Column<Advice>,
         limbs: [Column<Advice>; 3],
-        fixed: [Column<Fixed>; 2],
+        fixed: [Column<Fixed>; 3],
         table: RangeTable,
     ) -> Self {
         let [l0, l1, h] = limbs;
-        let [c0, c1] = fixed;
+        let [c0, c1, c2] = fixed;
         let q = meta.complex_selector();
-        // | v | l0 | l1 | h | c0 | c1 | q |
+        // | v | l0 | l1 | h | c0 | c1 | c2 | q |
         //   v  = l0 + 256·l1
-        //   h  = c0·l0 + c1·l1          (l0, l1, h each in the table)
+        //   h  = c0·l0 + c1·l1 + c2     (l0, l1, h each in the table)
         meta.create_gate(gate_name(name), |m| {
             let q = m.query_selector(q);
             let [v, l0, l1, h] = [v, l0, l1, h].map(|c| m.query_advice(c, Rotation::cur()));
-            let [c0, c1] = [c0, c1].map(|c| m.query_fixed(c));
+            let [c0, c1, c2] = [c0, c1, c2].map(|c| m.query_fixed(c));
             let base = Expression::Constant(Fp::from(1 << LIMB_BITS));
             vec![
                 ("limbs", q.clone() * (v - (l0.clone() + base * l1.clone()))),
-                ("top", q * (h - (c0 * l0 + c1 * l1))),
+                ("top", q * (h - (c0 * l0 + c1 * l1 + c2))),
             ]
         });
         for (limb, column) in [("limb 0", l0), ("limb 1", l1), ("top limb", h)] {
@@ -136,44 +156,64 @@ impl RangeUnitConfig {
             h,
             c0,
             c1,
+            c2,
             q,
         }
     }
 
-    /// The fixed coefficients `(c0, c1)` for a width of `bits`.
-    fn coefficients(bits: u32) -> (i64, i64) {
-        if bits >= LIMB_BITS {
-            (0, 1 << (MAX_RANGE_BITS - bits))
+    /// The fixed coefficients `(c0, c1, c2)` for `v < bound`, if a unit
+    /// can check that bound.
+    fn coefficients(bound: u64) -> Option<[i64; 3]> {
+        let limb = 1 << LIMB_BITS;
+        if bound <= limb {
+            Some([1, limb as i64, (limb - bound) as i64])
+        } else if bound.is_power_of_two() && bound <= 1 << MAX_RANGE_BITS {
+            Some([0, (1 << MAX_RANGE_BITS) / bound as i64, 0])
         } else {
-            (1 << (LIMB_BITS - bits), 1 << LIMB_BITS)
+            None
         }
+    }
+
+    /// Whether one unit can prove `v < bound`.
+    pub fn checks(bound: u64) -> bool {
+        bound >= 1 && Self::coefficients(bound).is_some()
     }
 }
 
 impl RangeInstructions for RangeUnitConfig {
-    fn check(
+    fn check_below(
         &self,
         region: &mut Region<'_, Fp>,
         assigner: &Assigner,
         offset: usize,
-        value: Value<i64>,
-        bits: u32,
+        v: &Cell_,
+        bound: u64,
     ) -> Result<(), Error> {
-        assert!(
-            bits <= MAX_RANGE_BITS,
-            "the plan keeps range checks within 16 bits"
-        );
+        let Some(c) = Self::coefficients(bound) else {
+            return Err(Error::Synthesis);
+        };
         self.q.enable(region, offset)?;
-        let (c0, c1) = Self::coefficients(bits);
-        region.assign_fixed(|| "c0", self.c0, offset, || Value::known(fe(c0)))?;
-        region.assign_fixed(|| "c1", self.c1, offset, || Value::known(fe(c1)))?;
-        // The limbs of the low 16 bits; out-of-range values fail the lookups.
-        let l0 = value.map(|v| v & 0xff);
-        let l1 = value.map(|v| (v >> 8) & 0xff);
-        let h = l0.zip(l1).map(|(l0, l1)| c0 * l0 + c1 * l1);
-        assigner.advice(region, "l0", self.l0, offset, l0.map(fe))?;
-        assigner.advice(region, "l1", self.l1, offset, l1.map(fe))?;
-        assigner.advice(region, "h", self.h, offset, h.map(fe))?;
+        for (name, column, value) in [
+            ("c0", self.c0, c[0]),
+            ("c1", self.c1, c[1]),
+            ("c2", self.c2, c[2]),
+        ] {
+            region.assign_fixed(|| name, column, offset, || Value::known(fe(value)))?;
+        }
+        // The hints: the two low bytes of v. A value of 2^16 or more (a
+        // negative one is p - |v|) is not their sum and fails the gate; one
+        // at or above the bound fails the top-limb lookup.
+        let bytes = v.value().map(|v| v.to_repr());
+        let l0 = bytes.map(|b| fe(i64::from(b[0])));
+        let l1 = bytes.map(|b| fe(i64::from(b[1])));
+        let l0 = assigner.advice(region, "l0", self.l0, offset, l0)?;
+        let l1 = assigner.advice(region, "l1", self.l1, offset, l1)?;
+        let h = [(&l0, c[0]), (&l1, c[1])]
+            .iter()
+            .fold(Value::known(fe(c[2])), |h, (limb, c)| {
+                h + limb.value().map(|l| *l * fe(*c))
+            });
+        assigner.advice(region, "h", self.h, offset, h)?;
         Ok(())
     }
 }
@@ -186,8 +226,8 @@ mod tests {
     /// One row: `v` in unit A's value column, checked to `bits`.
     fn check(v: i64, bits: u32) -> Vec<String> {
         failures(run(move |config, region, a| {
-            a.advice(region, "v", config.unit_a.v, 0, Value::known(fe(v)))?;
-            config.unit_a.check(region, a, 0, Value::known(v), bits)
+            let v = a.advice(region, "v", config.unit_a.v, 0, Value::known(fe(v)))?;
+            config.unit_a.check(region, a, 0, &v, bits)
         }))
     }
 
@@ -218,5 +258,37 @@ mod tests {
         // the low 16 bits do not add up to the value.
         assert_eq!(check(1 << 16, 16), vec!["gate range unit A: limbs"]);
         assert_eq!(check(-1, 16), vec!["gate range unit A: limbs"]);
+    }
+
+    /// Bounds that are not powers of two (window sizes): `v < m` for every
+    /// `m ≤ 256`, exactly.
+    #[test]
+    fn checks_any_bound_up_to_256() {
+        let below = |v: i64, bound: u64| {
+            failures(run(move |config, region, a| {
+                let v = a.advice(region, "v", config.unit_a.v, 0, Value::known(fe(v)))?;
+                config.unit_a.check_below(region, a, 0, &v, bound)
+            }))
+        };
+        for bound in [1u64, 3, 7, 9, 25, 49, 100, 255, 256] {
+            assert!(below(0, bound).is_empty(), "0 < {bound}");
+            assert!(
+                below(bound as i64 - 1, bound).is_empty(),
+                "{bound} - 1 < {bound}"
+            );
+            assert_eq!(
+                below(bound as i64, bound),
+                vec!["lookup unit A top limb"],
+                "{bound}"
+            );
+            assert_eq!(
+                below(bound as i64 + 256, bound),
+                vec!["lookup unit A top limb"],
+                "{bound} + 256"
+            );
+        }
+        assert!(!RangeUnitConfig::checks(257));
+        assert!(!RangeUnitConfig::checks(0));
+        assert!(!RangeUnitConfig::checks(1 << 17));
     }
 }

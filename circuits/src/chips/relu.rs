@@ -5,14 +5,13 @@
 //! sign makes `u` negative, a huge field element that fails the range check;
 //! the check also proves `y`'s own bound.
 
-use crate::assign::{Assigner, Cell_};
+use crate::assign::{int, Assigner, Cell_};
 use crate::chips::range::{RangeInstructions, RangeUnitConfig};
 use crate::field::fe;
 use halo2_proofs::circuit::{Region, Value};
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Selector};
 use halo2_proofs::poly::Rotation;
 use pasta_curves::Fp;
-use zkinfer_quant::ops;
 
 /// The ReLU gate.
 #[derive(Clone, Copy, Debug)]
@@ -54,22 +53,29 @@ impl ReluConfig {
         ReluConfig { y, z, s, q, unit_b }
     }
 
-    /// ReLU of the `bits`-bit value at `(y, offset)`; returns `z`.
+    /// ReLU of the `bits`-bit cell `y`, placed at `(y, offset)`
+    /// (`1 ≤ bits ≤ 17`); returns `z`.
     pub fn relu(
         &self,
         region: &mut Region<'_, Fp>,
         assigner: &Assigner,
         offset: usize,
-        y: Value<i64>,
+        y: &Cell_,
         bits: u32,
     ) -> Result<Cell_, Error> {
+        if bits == 0 {
+            return Err(Error::Synthesis);
+        }
         self.q.enable(region, offset)?;
-        let s = y.map(|y| i64::from(y >= 0));
-        let u = y.zip(s).map(|(y, s)| (2 * s - 1) * y + s - 1);
-        let z = assigner.advice(region, "z", self.z, offset, y.map(ops::relu).map(fe))?;
-        assigner.advice(region, "s", self.s, offset, s.map(fe))?;
-        assigner.advice(region, "u", self.unit_b.v, offset, u.map(fe))?;
-        self.unit_b.check(region, assigner, offset, u, bits - 1)?;
+        // The hint is the sign; z and u follow from it.
+        let s = int(y).map(|y| fe(i64::from(y >= 0)));
+        let s = assigner.advice(region, "s", self.s, offset, s)?;
+        let (y, s) = (y.value().copied(), s.value().copied());
+        let one = Value::known(Fp::one());
+        let z = assigner.advice(region, "z", self.z, offset, s * y)?;
+        let u = (s + s - one) * y + s - one;
+        let u = assigner.advice(region, "u", self.unit_b.v, offset, u)?;
+        self.unit_b.check(region, assigner, offset, &u, bits - 1)?;
         Ok(z)
     }
 }
@@ -77,51 +83,51 @@ impl ReluConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chips::testing::{failures, run, run_tampered};
+    use crate::assign::Edit;
+    use crate::chips::testing::{failures, run_edited, without_top_limbs};
 
-    /// Places `y` and applies the chip; cells: y 0, z 1, s 2, u 3, limbs 4–6.
-    fn relu(y: i64, bits: u32, tamper: Option<(usize, i64)>) -> Vec<String> {
-        failures(run_tampered(vec![], tamper, move |c, region, a| {
-            a.advice(region, "y", c.relu.y, 0, Value::known(fe(y)))?;
-            c.relu.relu(region, a, 0, Value::known(y), bits).map(|_| ())
+    fn relu(y: i64, bits: u32, edits: &[(&str, Edit)]) -> Vec<String> {
+        failures(run_edited(vec![], edits, move |c, region, a| {
+            let y = a.advice(region, "y", c.relu.y, 0, Value::known(fe(y)))?;
+            c.relu.relu(region, a, 0, &y, bits).map(|_| ())
         }))
     }
 
     #[test]
     fn accepts_both_signs_up_to_the_bound() {
         for y in [-256, -255, -1, 0, 1, 200, 255] {
-            assert!(relu(y, 9, None).is_empty(), "relu({y})");
+            assert!(relu(y, 9, &[]).is_empty(), "relu({y})");
         }
     }
 
     #[test]
     fn rejects_a_wrong_output() {
-        assert_eq!(relu(7, 9, Some((1, 1))), vec!["gate relu: z = s·y"]);
-        assert_eq!(relu(-7, 9, Some((1, -1))), vec!["gate relu: z = s·y"]);
+        assert_eq!(
+            relu(7, 9, &[("z", Edit::Add(fe(1)))]),
+            vec!["gate relu: z = s·y"]
+        );
+        assert_eq!(
+            relu(-7, 9, &[("z", Edit::Add(fe(-1)))]),
+            vec!["gate relu: z = s·y"]
+        );
     }
 
     #[test]
     fn rejects_inputs_beyond_the_bound() {
         // 256 does not fit 9 signed bits: u = 256 fails unit B's 8-bit check.
-        assert_eq!(relu(256, 9, None), vec!["lookup unit B top limb"]);
-        assert_eq!(relu(-257, 9, None), vec!["lookup unit B top limb"]);
+        assert_eq!(relu(256, 9, &[]), vec!["lookup unit B top limb"]);
+        assert_eq!(relu(-257, 9, &[]), vec!["lookup unit B top limb"]);
     }
 
-    /// A consistent forgery: claim y = -5 is positive (s = 1, z = -5).
+    /// Consistent forgeries of the sign: z and u follow the forged sign, so
+    /// the gate holds and u is a wrapped negative (p - 5, p - 7), which the
+    /// range check refuses.
     #[test]
     fn rejects_a_forged_sign() {
-        let result = failures(run(|c, region, a| {
-            let r = &c.relu;
-            a.advice(region, "y", r.y, 0, Value::known(fe(-5)))?;
-            r.q.enable(region, 0)?;
-            a.advice(region, "z", r.z, 0, Value::known(fe(-5)))?;
-            a.advice(region, "s", r.s, 0, Value::known(fe(1)))?;
-            a.advice(region, "u", r.unit_b.v, 0, Value::known(fe(-5)))?;
-            r.unit_b.check(region, a, 0, Value::known(-5), 8)
-        }));
-        assert_eq!(
-            result,
-            vec!["gate range unit B: limbs", "lookup unit B top limb"]
-        );
+        let forge = |y, s| without_top_limbs(relu(y, 9, &[("s", Edit::Set(s))]));
+        assert_eq!(forge(-5, Fp::one()), vec!["gate range unit B: limbs"]);
+        assert_eq!(forge(6, Fp::zero()), vec!["gate range unit B: limbs"]);
+        // A sign that is not a bit (u = 3·6 + 1 is in range).
+        assert_eq!(forge(6, fe(2)), vec!["gate relu: sign is a bit"]);
     }
 }

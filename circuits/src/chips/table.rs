@@ -5,7 +5,7 @@
 //! `(0, 0, 0)`, the value every disabled row looks up. The lookup also
 //! proves that `x` lies in the function's domain.
 
-use crate::assign::{Assigner, Cell_};
+use crate::assign::{int, Assigner, Cell_};
 use crate::field::fe;
 use halo2_proofs::circuit::{Layouter, Region, Value};
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector, TableColumn};
@@ -85,8 +85,8 @@ impl TableConfig {
         )
     }
 
-    /// `f(x)` for the value placed at `(x, offset)`, from the table tagged
-    /// `tag`.
+    /// `f(x)` for the cell `x` placed at `(x, offset)`, from the table
+    /// tagged `tag`.
     pub fn apply(
         &self,
         region: &mut Region<'_, Fp>,
@@ -94,12 +94,13 @@ impl TableConfig {
         offset: usize,
         table: &TableActivation,
         tag: usize,
-        x: Value<i64>,
+        x: &Cell_,
     ) -> Result<Cell_, Error> {
         self.q.enable(region, offset)?;
         region.assign_fixed(|| "tag", self.tag, offset, || Value::known(fe(tag as i64)))?;
-        // Outside the domain there is no f(x); 0 makes the lookup fail.
-        let y = x.map(|x| table.lookup(x).unwrap_or(0));
+        // The hint is f(x); outside the domain there is none, and 0 makes
+        // the lookup fail.
+        let y = int(x).map(|x| table.lookup(x).unwrap_or(0));
         assigner.advice(region, "f(x)", self.y, offset, y.map(fe))
     }
 }
@@ -107,7 +108,8 @@ impl TableConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chips::testing::{failures, run_tampered};
+    use crate::assign::Edit;
+    use crate::chips::testing::{failures, run_edited};
     use zkinfer_quant::Scale;
 
     fn square_table() -> TableActivation {
@@ -118,15 +120,14 @@ mod tests {
         }
     }
 
-    /// Cells: x 0, f(x) 1.
-    fn apply(x: i64, tag: usize, tamper: Option<(usize, i64)>) -> Vec<String> {
-        failures(run_tampered(
+    fn apply(x: i64, tag: usize, edits: &[(&str, Edit)]) -> Vec<String> {
+        failures(run_edited(
             vec![square_table(), square_table()],
-            tamper,
+            edits,
             move |c, region, a| {
-                a.advice(region, "x", c.table.x, 0, Value::known(fe(x)))?;
+                let x = a.advice(region, "x", c.table.x, 0, Value::known(fe(x)))?;
                 c.table
-                    .apply(region, a, 0, &square_table(), tag, Value::known(x))
+                    .apply(region, a, 0, &square_table(), tag, &x)
                     .map(|_| ())
             },
         ))
@@ -135,20 +136,35 @@ mod tests {
     #[test]
     fn accepts_the_domain() {
         for x in -8..8 {
-            assert!(apply(x, 1, None).is_empty(), "f({x})");
-            assert!(apply(x, 2, None).is_empty(), "f({x}) in the second table");
+            assert!(apply(x, 1, &[]).is_empty(), "f({x})");
+            assert!(apply(x, 2, &[]).is_empty(), "f({x}) in the second table");
         }
     }
 
     #[test]
     fn rejects_wrong_values_and_inputs_outside_the_domain() {
-        assert_eq!(apply(3, 1, Some((1, 1))), vec!["lookup activation table"]);
-        assert_eq!(apply(8, 1, None), vec!["lookup activation table"]);
-        assert_eq!(apply(-9, 1, None), vec!["lookup activation table"]);
         assert_eq!(
-            apply(3, 3, None),
+            apply(3, 1, &[("f(x)", Edit::Add(fe(1)))]),
+            vec!["lookup activation table"]
+        );
+        assert_eq!(apply(8, 1, &[]), vec!["lookup activation table"]);
+        assert_eq!(apply(-9, 1, &[]), vec!["lookup activation table"]);
+        assert_eq!(
+            apply(3, 3, &[]),
             vec!["lookup activation table"],
             "no table 3"
+        );
+    }
+
+    /// A consistent-looking forgery: f(x) replaced by another entry of the
+    /// same table (f(4) for x = 3), or a value that is no entry.
+    #[test]
+    fn rejects_another_entry() {
+        let forged = [("f(x)", Edit::Set(fe(16)))];
+        assert_eq!(apply(3, 1, &forged), vec!["lookup activation table"]);
+        assert_eq!(
+            apply(-3, 2, &[("f(x)", Edit::Set(fe(10)))]),
+            vec!["lookup activation table"]
         );
     }
 }

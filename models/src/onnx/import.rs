@@ -42,6 +42,24 @@ pub struct OnnxImport {
 /// The opsets zkinfer reads.
 const OPSETS: std::ops::RangeInclusive<i64> = 11..=18;
 
+/// Input `i` of a node, or an error naming the node and how many inputs
+/// its op needs: a hostile file may give a node fewer than its op reads.
+fn input(node: &NodeProto, i: usize) -> Result<&str> {
+    match node.input.get(i) {
+        Some(name) if !name.is_empty() => Ok(name),
+        _ => Err(node_error(
+            node,
+            format!(
+                "{} needs input {} but the node has {} ({:?})",
+                node.op_type,
+                i + 1,
+                node.input.iter().filter(|n| !n.is_empty()).count(),
+                node.input
+            ),
+        )),
+    }
+}
+
 fn node_error(node: &NodeProto, reason: impl std::fmt::Display) -> ModelError {
     ModelError::Onnx(format!("node {:?} ({}): {reason}", node.name, node.op_type))
 }
@@ -209,32 +227,32 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
         .iter()
         .filter(|v| !b.constants.contains_key(&v.name))
         .collect();
-    let [input] = inputs.as_slice() else {
+    let [graph_input] = inputs.as_slice() else {
         return Err(ModelError::Onnx(format!(
             "the graph has {} inputs; zkinfer imports models with one",
             inputs.len()
         )));
     };
-    let input_shape: Vec<usize> = match input.shape.split_first() {
+    let input_shape: Vec<usize> = match graph_input.shape.split_first() {
         Some((batch, rest)) if matches!(batch, None | Some(1)) && rest.iter().all(|d| matches!(d, Some(n) if *n > 0)) => {
             rest.iter().map(|d| d.expect("checked") as usize).collect()
         }
         _ => {
             return Err(ModelError::Onnx(format!(
                 "input {:?} has shape {:?}: zkinfer imports a batch dimension of 1 followed by fixed dimensions",
-                input.name, input.shape
+                graph_input.name, graph_input.shape
             )))
         }
     };
     b.values
-        .insert(input.name.clone(), (0, input_shape.clone()));
+        .insert(graph_input.name.clone(), (0, input_shape.clone()));
     let output_name = graph
         .output
         .first()
         .map(|o| o.name.clone())
         .ok_or_else(|| ModelError::Onnx("the graph has no output".into()))?;
     let mut dropped_softmax = false;
-    let mut last_value = input.name.clone();
+    let mut last_value = graph_input.name.clone();
     for (index, node) in graph.node.iter().enumerate() {
         if !(node.domain.is_empty() || node.domain == "ai.onnx") {
             return Err(node_error(
@@ -242,7 +260,10 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                 format!("domain {:?} is not supported", node.domain),
             ));
         }
-        let out = node.output.first().cloned().unwrap_or_default();
+        let out = match node.output.first() {
+            Some(out) if !out.is_empty() => out.clone(),
+            _ => return Err(node_error(node, "the node has no output")),
+        };
         let layer_name = format!("layer{}", b.layers.len());
         match node.op_type.as_str() {
             "Constant" => {
@@ -259,11 +280,11 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                 if node.output.len() > 1 && b.consumers.contains_key(&node.output[1]) {
                     return Err(node_error(node, "the dropout mask output is not supported"));
                 }
-                let v = b.value(node, &node.input[0])?;
+                let v = b.value(node, input(node, 0)?)?;
                 b.values.insert(out.clone(), v);
             }
             "Relu" | "Sigmoid" | "Tanh" => {
-                let (id, shape) = b.value(node, &node.input[0])?;
+                let (id, shape) = b.value(node, input(node, 0)?)?;
                 let op = match node.op_type.as_str() {
                     "Relu" => FloatOp::Relu,
                     "Sigmoid" => FloatOp::Sigmoid,
@@ -279,12 +300,12 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                         "Softmax is supported only as the final node (zkinfer proves the logits)",
                     ));
                 }
-                let v = b.value(node, &node.input[0])?;
+                let v = b.value(node, input(node, 0)?)?;
                 b.values.insert(out.clone(), v);
                 dropped_softmax = true;
             }
             "Gemm" | "MatMul" => {
-                let (id, shape) = b.value(node, &node.input[0])?;
+                let (id, shape) = b.value(node, input(node, 0)?)?;
                 let [inp] = shape.as_slice() else {
                     return Err(node_error(
                         node,
@@ -293,7 +314,7 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                         ),
                     ));
                 };
-                let (w_dims, w) = b.floats(node, &node.input[1])?;
+                let (w_dims, w) = b.floats(node, input(node, 1)?)?;
                 let is_gemm = node.op_type == "Gemm";
                 if is_gemm && int_attr(node, "transA", 0) != 0 {
                     return Err(node_error(node, "transA = 1 is not supported"));
@@ -382,14 +403,14 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                 }
             }
             "Conv" => {
-                let (id, shape) = b.value(node, &node.input[0])?;
+                let (id, shape) = b.value(node, input(node, 0)?)?;
                 let &[ic, h, w] = shape.as_slice() else {
                     return Err(node_error(
                         node,
                         format!("input shape {shape:?} is not [c, h, w]"),
                     ));
                 };
-                let (w_dims, weight) = b.floats(node, &node.input[1])?;
+                let (w_dims, weight) = b.floats(node, input(node, 1)?)?;
                 let &[oc, wic, kh, kw] = w_dims.as_slice() else {
                     return Err(node_error(
                         node,
@@ -431,9 +452,9 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                 b.push(op, vec![id], &out, vec![oc, oh, ow]);
             }
             "BatchNormalization" => {
-                let (id, shape) = b.value(node, &node.input[0])?;
+                let (id, shape) = b.value(node, input(node, 0)?)?;
                 let layer = b
-                    .foldable(id, &node.input[0])
+                    .foldable(id, input(node, 0)?)
                     .ok_or_else(|| node_error(node, "BatchNormalization must follow a Conv or a linear layer whose output it alone reads"))?;
                 let eps = float_attr(node, "epsilon", 1e-5);
                 let [scale, shift, mean, var] =
@@ -446,7 +467,7 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                 b.values.insert(out.clone(), (id, shape));
             }
             "MaxPool" | "AveragePool" => {
-                let (id, shape) = b.value(node, &node.input[0])?;
+                let (id, shape) = b.value(node, input(node, 0)?)?;
                 let &[c, h, w] = shape.as_slice() else {
                     return Err(node_error(
                         node,
@@ -477,7 +498,7 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                 b.push(op, vec![id], &out, vec![c, oh, ow]);
             }
             "GlobalAveragePool" => {
-                let (id, shape) = b.value(node, &node.input[0])?;
+                let (id, shape) = b.value(node, input(node, 0)?)?;
                 let &[c, h, w] = shape.as_slice() else {
                     return Err(node_error(
                         node,
@@ -497,7 +518,7 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                         "only axis = 1 (keep the batch) is supported",
                     ));
                 }
-                let (id, shape) = b.value(node, &node.input[0])?;
+                let (id, shape) = b.value(node, input(node, 0)?)?;
                 b.push(
                     FloatOp::Flatten,
                     vec![id],
@@ -506,7 +527,7 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                 );
             }
             "Reshape" => {
-                let (id, shape) = b.value(node, &node.input[0])?;
+                let (id, shape) = b.value(node, input(node, 0)?)?;
                 let target = b
                     .constant(node, node.input.get(1).map_or("", String::as_str))?
                     .ints()

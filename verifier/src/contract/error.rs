@@ -95,6 +95,9 @@ impl From<VerifyError> for ContractError {
                 expected, found, ..
             } => ContractError::WrongModel { expected, found },
             VerifyError::PublicInputMismatch(m) => ContractError::PublicInputMismatch(m),
+            wrong @ VerifyError::WrongVisibility { .. } => {
+                ContractError::PublicInputMismatch(wrong.to_string())
+            }
             VerifyError::Rejected => ContractError::InvalidProof,
             VerifyError::Key(m) => ContractError::InvalidKey(m),
             VerifyError::InBatch { error, .. } => (*error).into(),

@@ -1,0 +1,159 @@
+//! Forgeries an adversarial prover would try, for soundness tests and
+//! audits.
+//!
+//! A forgery edits a circuit's *hints* — the values a prover chooses: a
+//! quotient, a sign bit, range limbs, a table output — and lets every cell
+//! derived from them follow ([`crate::assign`]), so that the forged step's
+//! main gate and everything after it hold. What is left to refuse it is
+//! the bound invariant ([`crate::bounds`]). Record a circuit's honest
+//! witness with [`ModelCircuit::recording`], build a [`Forgery`] from the
+//! log, and run the circuit [`ModelCircuit::forged`] with it; the forged
+//! public values come from [`ModelCircuit::public_cells`].
+
+use crate::assign::{Edit, LoggedCell};
+use crate::circuit::ModelCircuit;
+use crate::field::{fe, to_i64};
+use crate::plan::Step;
+use ff::Field;
+use zkinfer_quant::Op;
+
+/// A forged witness: edits to a circuit's cells, by assignment index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Forgery {
+    /// The edits.
+    pub edits: Vec<(usize, Edit)>,
+    /// What was forged, for messages.
+    pub what: String,
+}
+
+/// The divisor of a step's division rows, if it divides.
+pub fn divisor(circuit: &ModelCircuit, step: &Step) -> Option<i64> {
+    match (step, &circuit.model().nodes()[step.nodes()[0]].op) {
+        (Step::Rescale { .. }, Op::Rescale(r)) => Some(1 << r.shift),
+        (Step::AvgPool { .. }, Op::AvgPool2d(p)) => Some((p.kernel[0] * p.kernel[1]) as i64),
+        _ => None,
+    }
+}
+
+fn cell<'a>(
+    log: &'a [LoggedCell],
+    step: usize,
+    name: &str,
+    offset: usize,
+) -> Option<&'a LoggedCell> {
+    log.iter()
+        .find(|c| c.step == Some(step) && c.name == name && c.offset == offset)
+}
+
+/// The wave-1 forgery: the quotients of division step `step` at the given
+/// row offsets become `y + d·div⁻¹` — non-integers whose remainders `r - d`
+/// the division gate and its range check accept. `None` if the step does
+/// not divide or a row is missing from the log.
+pub fn shift_quotients(
+    circuit: &ModelCircuit,
+    log: &[LoggedCell],
+    step: usize,
+    shifts: &[(usize, i64)],
+) -> Option<Forgery> {
+    let div = divisor(circuit, circuit.steps().get(step)?)?;
+    let inverse = fe(div).invert().into_option()?;
+    let edits = shifts
+        .iter()
+        .map(|&(offset, d)| {
+            Some((
+                cell(log, step, "y", offset)?.index,
+                Edit::Add(fe(d) * inverse),
+            ))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Forgery {
+        edits,
+        what: format!("step {step}: quotients shifted by d/{div} at {shifts:?}"),
+    })
+}
+
+/// A random forgery of one hint of `log` (a recorded honest witness),
+/// chosen with `rng`: a quotient shifted by a non-integer that keeps
+/// its remainder in range, or by one; a sign bit flipped; range limbs
+/// re-encoded as `(l0 + 256, l1 - 1)` or `(l0 - 256, l1 + 1)`; a table
+/// output replaced. `None` if the log has no hint.
+pub fn random(
+    circuit: &ModelCircuit,
+    log: &[LoggedCell],
+    mut rng: impl FnMut() -> u64,
+) -> Option<Forgery> {
+    let hints: Vec<&LoggedCell> = log
+        .iter()
+        .filter(|c| c.step.is_some() && matches!(c.name, "y" | "s" | "l0" | "f(x)"))
+        .collect();
+    if hints.is_empty() {
+        return None;
+    }
+    let hint = hints[(rng() % hints.len() as u64) as usize];
+    let step = hint.step.expect("hints belong to steps");
+    let what = |edit: String| {
+        format!(
+            "step {step}, {} offset {}: {edit}",
+            hint.region, hint.offset
+        )
+    };
+    let forgery = |edits: Vec<(usize, Edit)>, edit: String| Forgery {
+        edits,
+        what: what(edit),
+    };
+    let value = to_i64(&hint.value);
+    match hint.name {
+        "y" => {
+            let div = divisor(circuit, &circuit.steps()[step])?;
+            let r = to_i64(&cell(log, step, "r", hint.offset)?.value)?;
+            // d with 0 ≤ r - d < div, d ≠ 0: a non-integer quotient whose
+            // remainder fits; or an integer one off.
+            let choices: Vec<i64> = (r - div + 1..=r).filter(|&d| d != 0).collect();
+            if choices.is_empty() || rng() % 4 == 0 {
+                let delta = if rng() % 2 == 0 { 1 } else { -1 };
+                return Some(forgery(
+                    vec![(hint.index, Edit::Add(fe(delta)))],
+                    format!("quotient {delta:+}"),
+                ));
+            }
+            let d = choices[(rng() % choices.len() as u64) as usize];
+            let shift = fe(d) * fe(div).invert().into_option()?;
+            Some(forgery(
+                vec![(hint.index, Edit::Add(shift))],
+                format!("quotient + {d}/{div}"),
+            ))
+        }
+        "s" => {
+            let s = value?;
+            Some(forgery(
+                vec![(hint.index, Edit::Set(fe(1 - s)))],
+                format!("sign {s} → {}", 1 - s),
+            ))
+        }
+        "l0" => {
+            // l1 is assigned right after l0, in the same unit.
+            let l1 = log
+                .iter()
+                .find(|c| c.index == hint.index + 1 && c.name == "l1")?;
+            let (l0, l1v) = (value?, to_i64(&l1.value)?);
+            let (a, b) = if l1v > 0 {
+                (l0 + 256, l1v - 1)
+            } else {
+                (l0 - 256, l1v + 1)
+            };
+            Some(forgery(
+                vec![(hint.index, Edit::Set(fe(a))), (l1.index, Edit::Set(fe(b)))],
+                format!("limbs ({l0}, {l1v}) → ({a}, {b})"),
+            ))
+        }
+        "f(x)" => {
+            let delta = 1 + (rng() % 8) as i64;
+            let delta = if rng() % 2 == 0 { delta } else { -delta };
+            Some(forgery(
+                vec![(hint.index, Edit::Add(fe(delta)))],
+                format!("table output {delta:+}"),
+            ))
+        }
+        _ => None,
+    }
+}
