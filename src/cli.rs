@@ -50,7 +50,7 @@ pub enum ContractCommand {
         /// The state folder (created).
         #[arg(long)]
         state: PathBuf,
-        /// Who may register models.
+        /// Who may register and retire models.
         #[arg(long)]
         admin: String,
     },
@@ -91,6 +91,22 @@ pub enum ContractCommand {
         #[command(flatten)]
         params: ParamsArgs,
     },
+    /// Retire a model whose key was found unsound (admin only): it takes no
+    /// new proofs, and its attestations stay readable, marked retired.
+    Retire {
+        /// The state folder.
+        #[arg(long)]
+        state: PathBuf,
+        /// The model id (vk digest).
+        #[arg(long)]
+        model_id: String,
+        /// Why, for whoever reads its attestations (at most 256 bytes).
+        #[arg(long)]
+        reason: String,
+        /// The sender (default: the admin).
+        #[arg(long)]
+        from: Option<String>,
+    },
     /// Read the contract's state.
     Query {
         /// The state folder.
@@ -106,7 +122,7 @@ pub enum ContractCommand {
 pub enum ContractQuery {
     /// The admin.
     Config,
-    /// Every registered model id.
+    /// Every registered model id, and whether it is retired.
     Models,
     /// One registered model.
     Model {

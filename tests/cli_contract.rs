@@ -1,5 +1,6 @@
 //! `zkinfer contract`, end to end: prove → register → submit → query returns
-//! the verified class for an input; every refusal leaves `state.json` byte
+//! the verified class for an input; a retired model's attestations read as
+//! retired and it takes no new proofs; every refusal leaves `state.json` byte
 //! for byte as it was; and submissions killed at random moments leave the
 //! old state or the new one, never a torn one, and never lose an attestation
 //! that was acknowledged (exit 0).
@@ -281,7 +282,10 @@ fn prove_submit_query_returns_the_verified_class_for_the_input() {
 
     // The registry.
     let models = case.query(&state, &["models", "--json"]).json();
-    assert_eq!(models, json!({ "models": [id] }));
+    assert_eq!(
+        models,
+        json!({ "models": [{ "model_id": id, "retired": null }] })
+    );
     let model = case
         .query(&state, &["model", "--model-id", &id, "--json"])
         .json();
@@ -296,6 +300,7 @@ fn prove_submit_query_returns_the_verified_class_for_the_input() {
     assert_eq!(info["model_digest"], bundle3["model_digest"], "{model}");
     assert_eq!(info["k"], bundle3["k"], "{model}");
     assert_eq!(info["input_visibility"], "public", "{model}");
+    assert_eq!(info["retired"], Value::Null, "{model}");
     assert_eq!(info["input_shape"], json!([64]), "{model}");
     assert_eq!(info["output_shape"], json!([10]), "{model}");
     assert_eq!(info["output_scale"], bundle3["output"]["scale"], "{model}");
@@ -455,6 +460,115 @@ fn every_refusal_leaves_the_state_unchanged() {
 }
 
 #[test]
+fn a_retired_model_is_marked_in_every_query_and_takes_no_new_proofs() {
+    let case = Case::new();
+    let (proof3, _) = case.prove(MLP, DIGIT_3, "digit-3.proof.json");
+    let (proof7, _) = case.prove(MLP, DIGIT_7, "digit-7.proof.json");
+    let (state, id) = case.registered_state("state", "alice");
+    let recorded = case.submit(&state, &proof3, "bob", &["--json"]).json()["attestation"].clone();
+    assert_eq!(recorded["model_retired"], Value::Null, "{recorded}");
+    let retire = |reason: &str, rest: &[&str]| {
+        let mut args = vec!["--model-id", id.as_str(), "--reason", reason];
+        args.extend_from_slice(rest);
+        case.contract("retire", &state, &args)
+    };
+    let reason = "rescale remainder unconstrained";
+
+    // Refusals: someone else, an unknown model, an empty reason.
+    let before = snapshot(&state);
+    let run = retire(reason, &["--from", "mallory"]);
+    assert_refused(&run, &state, &before, &["unauthorized", "mallory"]);
+    let zeros = "0".repeat(64);
+    let run = case.contract(
+        "retire",
+        &state,
+        &["--model-id", &zeros, "--reason", reason, "--json"],
+    );
+    assert_refused(&run, &state, &before, &["unknown model", &zeros]);
+    let run = retire("", &[]);
+    assert_refused(&run, &state, &before, &["reason must be"]);
+
+    // The admin retires it (the default sender, as for `register`).
+    let run = retire(reason, &[]);
+    run.assert_success();
+    for needle in [
+        "zkinfer_retire",
+        &format!("model_id={id}"),
+        &format!("reason={reason}"),
+        "takes no new proofs",
+    ] {
+        assert!(run.stdout.contains(needle), "no {needle:?}: {run:#?}");
+    }
+    let before = snapshot(&state);
+
+    // Refused from now on: retiring again, any submission, the key again.
+    let run = retire("again", &["--from", "alice"]);
+    assert_refused(&run, &state, &before, &["already retired", reason]);
+    for proof in [&proof7, &proof3] {
+        let run = case.submit(&state, proof, "carol", &[]);
+        assert_refused(&run, &state, &before, &["was retired", reason, &id]);
+    }
+    let run = case.contract("register", &state, &["--model", MLP]);
+    assert_refused(
+        &run,
+        &state,
+        &before,
+        &["already registered", "was retired", reason],
+    );
+
+    // Every query that returns the model or its attestation says so.
+    let retired = json!({ "reason": reason, "at_seq": 1 });
+    let mut marked = recorded.clone();
+    marked["model_retired"] = retired.clone();
+    let digest = text(&recorded, "input_digest");
+    let queries: [&[&str]; 3] = [
+        &["attestation", "--seq", "0"],
+        &["output", "--model-id", &id, "--input-digest", digest],
+        &[
+            "output",
+            "--model-id",
+            &id,
+            "--model",
+            MLP,
+            "--input",
+            DIGIT_3,
+        ],
+    ];
+    for q in queries {
+        let mut json_args = q.to_vec();
+        json_args.push("--json");
+        let answer = case.query(&state, &json_args).json();
+        assert_eq!(answer, json!({ "attestation": marked }), "{q:?}");
+        let run = case.query(&state, q);
+        run.assert_success();
+        for needle in ["attestation 0: class 3 from bob (MODEL RETIRED)", reason] {
+            assert!(run.stdout.contains(needle), "no {needle:?}: {run:#?}");
+        }
+    }
+    let all = case
+        .query(&state, &["attestations", "--model-id", &id, "--json"])
+        .json();
+    assert_eq!(all, json!({ "attestations": [marked] }));
+    let model = case
+        .query(&state, &["model", "--model-id", &id, "--json"])
+        .json();
+    assert_eq!(model["model"]["retired"], retired, "{model}");
+    let models = case.query(&state, &["models", "--json"]).json();
+    assert_eq!(
+        models,
+        json!({ "models": [{ "model_id": id, "retired": retired }] })
+    );
+    let run = case.query(&state, &["models"]);
+    run.assert_success();
+    assert!(
+        run.stdout
+            .contains(&format!("{id}  retired at seq 1: {reason}")),
+        "{run:#?}"
+    );
+    assert_unchanged(&state, &before, &run);
+}
+
+#[test]
 fn every_command_on_a_folder_without_state_says_to_run_init() {
     let case = Case::new();
     let (proof, bundle) = case.prove(MLP, DIGIT_3, "digit-3.proof.json");
@@ -470,6 +584,7 @@ fn every_command_on_a_folder_without_state_says_to_run_init() {
             case.contract("register", folder, &["--model", MLP, "--from", "alice"]),
             case.submit(folder, &proof, "bob", &[]),
             case.submit(folder, &proof, "bob", &["--json", "--model-id", id]),
+            case.contract("retire", folder, &["--model-id", id, "--reason", "unsound"]),
             case.query(folder, &["config"]),
             case.query(folder, &["models", "--json"]),
             case.query(folder, &["model", "--model-id", id]),

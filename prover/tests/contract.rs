@@ -1,6 +1,7 @@
 //! The contract-style verifier with real proofs: registration, attestation,
-//! every refusal (each leaving the store byte-for-byte unchanged), queries,
-//! and ten thousand random and mutated messages without a panic.
+//! retirement, every refusal (each leaving the store byte-for-byte
+//! unchanged), queries, and ten thousand random and mutated messages without
+//! a panic.
 
 use std::sync::OnceLock;
 use zkinfer_models::bundled::BundledModel;
@@ -114,7 +115,9 @@ fn a_verified_inference_is_recorded_and_queryable() {
     let (mut store, mut cache) = contract();
     let f = fixture();
     let response = execute(&mut store, &mut cache, "alice", submit(&f.mlp[0])).unwrap();
-    let a = response.attestation.unwrap();
+    let recorded = response.attestation.unwrap();
+    assert_eq!(recorded.model_retired, None);
+    let a = &recorded.attestation;
     assert_eq!((a.seq, a.submitter.as_str()), (0, "alice"));
     assert_eq!(a.output, f.mlp[0].output.values);
     assert_eq!(
@@ -129,14 +132,14 @@ fn a_verified_inference_is_recorded_and_queryable() {
     let q = |msg| query(&store, msg).unwrap();
     assert_eq!(
         q(QueryMsg::Attestation { seq: 0 }),
-        QueryResponse::Attestation(a.clone())
+        QueryResponse::Attestation(recorded.clone())
     );
     assert_eq!(
         q(QueryMsg::Output {
             model_id: id.clone(),
             input_digest: a.input_digest.clone()
         }),
-        QueryResponse::Attestation(a.clone())
+        QueryResponse::Attestation(recorded.clone())
     );
     let QueryResponse::Attestations(page) = q(QueryMsg::Attestations {
         model_id: id.clone(),
@@ -145,7 +148,12 @@ fn a_verified_inference_is_recorded_and_queryable() {
     }) else {
         panic!()
     };
-    assert_eq!(page.iter().map(|a| a.seq).collect::<Vec<_>>(), vec![1]);
+    assert_eq!(
+        page.iter()
+            .map(|a| (a.attestation.seq, a.model_retired.is_some()))
+            .collect::<Vec<_>>(),
+        vec![(1, false)]
+    );
     let QueryResponse::Model(info) = q(QueryMsg::Model {
         model_id: id.clone(),
     }) else {
@@ -155,16 +163,28 @@ fn a_verified_inference_is_recorded_and_queryable() {
         (info.k, info.output_shape.clone(), info.name.as_str()),
         (9, vec![10], "digits-mlp")
     );
-    assert_eq!(q(QueryMsg::Models {}), QueryResponse::Models(vec![id]));
+    assert_eq!(info.retired, None);
+    assert_eq!(
+        q(QueryMsg::Models {}),
+        QueryResponse::Models(vec![ModelSummary {
+            model_id: id,
+            retired: None
+        }])
+    );
     // The query entry point parses JSON as a consumer contract sends it.
     let text = format!(
         r#"{{"output": {{"model_id": "{}", "input_digest": "{}"}}}}"#,
         info.model_id, a.input_digest
     );
+    let answer = query_json(&store, text.as_bytes()).unwrap();
+    // In JSON the record's fields and `model_retired` sit side by side.
+    let json = serde_json::to_value(&answer).unwrap();
+    assert_eq!(json["attestation"]["seq"], 0, "{json}");
     assert_eq!(
-        query_json(&store, text.as_bytes()).unwrap(),
-        QueryResponse::Attestation(a)
+        json["attestation"]["model_retired"],
+        serde_json::Value::Null
     );
+    assert_eq!(answer, QueryResponse::Attestation(recorded));
 }
 
 #[test]
@@ -279,11 +299,211 @@ fn registration_is_checked() {
     ));
     // The real one registers, under its vk digest.
     execute(&mut store, &mut cache, "admin", register(f.cnn_key.clone())).unwrap();
-    let ids = match query(&store, QueryMsg::Models {}).unwrap() {
-        QueryResponse::Models(ids) => ids,
+    let models = match query(&store, QueryMsg::Models {}).unwrap() {
+        QueryResponse::Models(models) => models,
         other => panic!("{other:?}"),
     };
-    assert!(ids.contains(&f.cnn_key.vk_digest));
+    assert!(models.iter().any(|m| m.model_id == f.cnn_key.vk_digest));
+}
+
+fn retire(model_id: &str, reason: &str) -> ExecuteMsg {
+    ExecuteMsg::RetireModel {
+        model_id: model_id.into(),
+        reason: reason.into(),
+    }
+}
+
+const UNSOUND: &str = "rescale remainder unconstrained (issue 8)";
+
+#[test]
+fn a_retired_model_keeps_its_attestations_marked_and_takes_no_new_proofs() {
+    let (mut store, mut cache) = contract();
+    let f = fixture();
+    let id = f.mlp_key.vk_digest.clone();
+    let recorded = execute(&mut store, &mut cache, "alice", submit(&f.mlp[0]))
+        .unwrap()
+        .attestation
+        .unwrap()
+        .attestation;
+
+    // A state without retirements serializes as it did before they existed.
+    let state = serde_json::to_value(&store).unwrap();
+    assert!(state.get("retired").is_none(), "{state}");
+
+    let response = execute(&mut store, &mut cache, "admin", retire(&id, UNSOUND)).unwrap();
+    let state = serde_json::to_vec(&store).unwrap();
+    assert_eq!(
+        serde_json::from_slice::<MemoryStore>(&state).unwrap(),
+        store
+    );
+    assert_eq!(
+        response,
+        Response {
+            events: vec![Event {
+                kind: "zkinfer_retire".into(),
+                attributes: vec![
+                    ("model_id".into(), id.clone()),
+                    ("reason".into(), UNSOUND.into())
+                ],
+            }],
+            attestation: None,
+            gas: 0,
+        }
+    );
+    // Retired after attestation 0: at the next sequence number, 1.
+    let retired = Some(Retirement {
+        reason: UNSOUND.into(),
+        at_seq: 1,
+    });
+
+    // Every query that returns the model or its attestation says so.
+    let marked = AttestationInfo {
+        attestation: recorded.clone(),
+        model_retired: retired.clone(),
+    };
+    let q = |msg| query(&store, msg).unwrap();
+    assert_eq!(
+        q(QueryMsg::Attestation { seq: 0 }),
+        QueryResponse::Attestation(marked.clone())
+    );
+    assert_eq!(
+        q(QueryMsg::Output {
+            model_id: id.clone(),
+            input_digest: recorded.input_digest.clone(),
+        }),
+        QueryResponse::Attestation(marked.clone())
+    );
+    assert_eq!(
+        q(QueryMsg::Attestations {
+            model_id: id.clone(),
+            start_after: None,
+            limit: None,
+        }),
+        QueryResponse::Attestations(vec![marked])
+    );
+    let QueryResponse::Model(info) = q(QueryMsg::Model {
+        model_id: id.clone(),
+    }) else {
+        panic!()
+    };
+    assert_eq!(info.retired, retired);
+    assert_eq!(
+        q(QueryMsg::Models {}),
+        QueryResponse::Models(vec![ModelSummary {
+            model_id: id.clone(),
+            retired: retired.clone(),
+        }])
+    );
+    let json = serde_json::to_value(q(QueryMsg::Attestation { seq: 0 })).unwrap();
+    assert_eq!(
+        json["attestation"]["model_retired"],
+        serde_json::json!({ "reason": UNSOUND, "at_seq": 1 }),
+        "{json}"
+    );
+
+    // No new proof, refused before the replay checks and the verification:
+    // a fresh input, another proof of a recorded input, the recorded proof
+    // and a forged one all get the same answer.
+    let mut forged = f.mlp[1].clone();
+    forged.output.values[3] += 1;
+    for bundle in [&f.mlp[1], &f.mlp[3], &f.mlp[0], &forged] {
+        assert_eq!(
+            refused(&mut store, &mut cache, "bob", submit(bundle)),
+            ContractError::ModelRetired {
+                model_id: id.clone(),
+                reason: UNSOUND.into(),
+            }
+        );
+    }
+    // The key cannot come back.
+    let again = ExecuteMsg::RegisterModel {
+        name: "digits-mlp, fixed".into(),
+        verifier_key: f.mlp_key.clone(),
+    };
+    let err = refused(&mut store, &mut cache, "admin", again);
+    assert_eq!(
+        err,
+        ContractError::DuplicateRetiredModel {
+            model_id: id.clone(),
+            reason: UNSOUND.into(),
+        }
+    );
+    assert!(err.to_string().contains("was retired"), "{err}");
+
+    // Other models are untouched.
+    let register = ExecuteMsg::RegisterModel {
+        name: "digits-cnn".into(),
+        verifier_key: f.cnn_key.clone(),
+    };
+    execute(&mut store, &mut cache, "admin", register).unwrap();
+    let cnn = ExecuteMsg::SubmitInference {
+        model_id: f.cnn_key.vk_digest.clone(),
+        proof_bundle: Box::new(f.cnn.clone()),
+    };
+    let a = execute(&mut store, &mut cache, "bob", cnn)
+        .unwrap()
+        .attestation
+        .unwrap();
+    assert_eq!((a.attestation.seq, a.model_retired), (1, None));
+    assert_eq!(
+        query(&store, QueryMsg::Attestation { seq: 0 }).unwrap(),
+        QueryResponse::Attestation(AttestationInfo {
+            attestation: recorded,
+            model_retired: retired,
+        })
+    );
+}
+
+#[test]
+fn retirement_is_checked() {
+    let (mut store, mut cache) = contract();
+    let id = fixture().mlp_key.vk_digest.clone();
+    let unknown = "00".repeat(32);
+
+    // Only the admin, whether the model exists or not.
+    for model in [&id, &unknown] {
+        assert_eq!(
+            refused(&mut store, &mut cache, "mallory", retire(model, UNSOUND)),
+            ContractError::Unauthorized {
+                sender: "mallory".into()
+            }
+        );
+    }
+    assert_eq!(
+        refused(&mut store, &mut cache, "admin", retire(&unknown, UNSOUND)),
+        ContractError::UnknownModel(unknown.clone())
+    );
+    // Reasons: not empty, not blank, not too long, no control characters.
+    let long = "x".repeat(MAX_REASON_LEN + 1);
+    for reason in ["", "  ", &long, "line\nbreak", "\u{1b}[31mred", "nul\0"] {
+        let err = refused(&mut store, &mut cache, "admin", retire(&id, reason));
+        assert!(
+            matches!(err, ContractError::InvalidMessage(ref m) if m.contains("reason")),
+            "{reason:?}: {err}"
+        );
+    }
+    // The longest reason is fine; a second retirement is refused with the
+    // first one's reason.
+    let longest = "é".repeat(MAX_REASON_LEN / 2);
+    execute(&mut store, &mut cache, "admin", retire(&id, &longest)).unwrap();
+    assert_eq!(
+        refused(&mut store, &mut cache, "admin", retire(&id, UNSOUND)),
+        ContractError::AlreadyRetired {
+            model_id: id.clone(),
+            reason: longest,
+        }
+    );
+    assert!(matches!(
+        refused(&mut store, &mut cache, "mallory", retire(&id, UNSOUND)),
+        ContractError::Unauthorized { .. }
+    ));
+
+    // Before instantiation there is no admin.
+    let mut empty = MemoryStore::default();
+    assert_eq!(
+        refused(&mut empty, &mut cache, "admin", retire(&id, UNSOUND)),
+        ContractError::NotInstantiated
+    );
 }
 
 #[test]
@@ -394,6 +614,8 @@ fn ten_thousand_random_and_mutated_messages_never_panic() {
         .unwrap(),
         r#"{"output": {"model_id": "x", "input_digest": "y"}}"#.into(),
         r#"{"attestations": {"model_id": "x", "start_after": 18446744073709551615, "limit": 4294967295}}"#.into(),
+        // An unregistered model: the loop keeps digits-mlp unretired.
+        serde_json::to_string(&retire(&f.cnn_key.vk_digest, UNSOUND)).unwrap(),
     ];
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let (mut ok, mut refused) = (0, 0);

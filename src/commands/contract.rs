@@ -196,6 +196,36 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             dir.save(&store)?;
             print_response(&response, json)?;
         }
+        ContractCommand::Retire {
+            state,
+            model_id,
+            reason,
+            from,
+        } => {
+            let dir = StateDir::open(&state)?;
+            let mut store = dir.load()?;
+            let sender = match from {
+                Some(from) => from,
+                None => store.config()?.map(|c| c.admin).unwrap_or_default(),
+            };
+            let msg = ExecuteMsg::RetireModel {
+                model_id: model_id.clone(),
+                reason,
+            };
+            // Retiring rebuilds no key: the cache is never asked for one.
+            let response = match execute(&mut store, &mut KeyCache::default(), &sender, msg) {
+                Ok(r) => r,
+                Err(e) => return refused(e, &model_id, json),
+            };
+            dir.save(&store)?;
+            print_response(&response, json)?;
+            if !json {
+                outln!(
+                    "model {model_id} is retired: it takes no new proofs, and its attestations \
+                     stay readable, marked retired"
+                );
+            }
+        }
         ContractCommand::Query { state, query: q } => {
             let dir = StateDir::open(&state)?;
             let store = dir.load()?;
@@ -243,16 +273,42 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
                 report::json(&answer)?;
             } else {
                 match &answer {
-                    QueryResponse::Attestation(a) => {
+                    QueryResponse::Attestation(info) => {
+                        let a = &info.attestation;
                         outln!(
-                            "attestation {}: class {} from {}",
+                            "attestation {}: class {} from {}{}",
                             a.seq,
                             a.class,
-                            a.submitter
+                            a.submitter,
+                            if info.model_retired.is_some() {
+                                " (MODEL RETIRED)"
+                            } else {
+                                ""
+                            }
                         );
+                        if let Some(r) = &info.model_retired {
+                            outln!(
+                                "retired      at seq {}: {} (do not trust this output)",
+                                r.at_seq,
+                                r.reason
+                            );
+                        }
                         outln!("model        {}", a.model_id);
                         outln!("input digest {}", a.input_digest);
                         outln!("output       {:?} at scale 2^-{}", a.output, a.output_scale);
+                    }
+                    QueryResponse::Models(models) => {
+                        for m in models {
+                            match &m.retired {
+                                Some(r) => outln!(
+                                    "{}  retired at seq {}: {}",
+                                    m.model_id,
+                                    r.at_seq,
+                                    r.reason
+                                ),
+                                None => outln!("{}", m.model_id),
+                            }
+                        }
                     }
                     other => outln!("{}", serde_json::to_string_pretty(other)?),
                 }

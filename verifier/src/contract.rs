@@ -20,6 +20,12 @@
 //!   input is the output — a second record would only make the
 //!   output-by-input index ambiguous. For private-input models the proof
 //!   itself stands for the input.
+//! * The way out: a circuit bug would make the first output a false one,
+//!   forever. The admin retires such a model (`retire_model`, with a
+//!   reason): it stays registered and its attestations stay readable, but
+//!   every query that returns the model or one of its attestations says it
+//!   was retired, it takes no new proofs, and its key cannot be registered
+//!   again.
 //! * Handlers validate everything before they write, so a refused message
 //!   leaves the store unchanged.
 
@@ -33,7 +39,8 @@ pub use error::ContractError;
 pub use gas::{verification_gas, GasSchedule, SCHEDULE};
 pub use handlers::{execute, execute_json, input_digest, instantiate, query, query_json, KeyCache};
 pub use msg::{
-    Attestation, Config, Event, ExecuteMsg, InstantiateMsg, ModelInfo, ModelKey, QueryMsg,
-    QueryResponse, RegisteredModel, Response, MAX_MODEL_BYTES, MAX_PAGE,
+    Attestation, AttestationInfo, Config, Event, ExecuteMsg, InstantiateMsg, ModelInfo, ModelKey,
+    ModelSummary, QueryMsg, QueryResponse, RegisteredModel, Response, Retirement, MAX_MODEL_BYTES,
+    MAX_PAGE, MAX_REASON_LEN,
 };
 pub use store::{ContractStore, MemoryStore};

@@ -73,7 +73,7 @@ pub fn instantiate(
     Ok(respond(r)?)
 }
 
-/// `register_model` (admin only) and `submit_inference`.
+/// `register_model` and `retire_model` (admin only), and `submit_inference`.
 #[cfg_attr(not(feature = "library"), cosmwasm_std::entry_point)]
 pub fn execute(
     deps: DepsMut,

@@ -4,7 +4,7 @@
 use cosmwasm_std::{Order, StdError, Storage};
 use cw_storage_plus::{Bound, Item, Map};
 use zkinfer_verifier::contract::{
-    Attestation, Config, ContractError, ContractStore, RegisteredModel,
+    Attestation, Config, ContractError, ContractStore, RegisteredModel, Retirement,
 };
 
 const CONFIG: Item<Config> = Item::new("config");
@@ -14,6 +14,9 @@ const ATTESTATIONS: Map<u64, Attestation> = Map::new("attestations");
 const BY_INPUT: Map<(&str, &str), u64> = Map::new("by_input");
 const BY_PROOF: Map<&str, u64> = Map::new("by_proof");
 const BY_MODEL: Map<(&str, u64), ()> = Map::new("by_model");
+/// Retired models; a key of its own, so contracts instantiated before
+/// retirement existed read as having none.
+const RETIRED: Map<&str, Retirement> = Map::new("retired");
 
 type Result<T> = std::result::Result<T, ContractError>;
 
@@ -40,6 +43,9 @@ impl Reader<'_> {
             .keys(self.0, None, None, Order::Ascending)
             .collect::<std::result::Result<_, _>>()
             .map_err(store_err)
+    }
+    fn retirement(&self, id: &str) -> Result<Option<Retirement>> {
+        RETIRED.may_load(self.0, id).map_err(store_err)
     }
     fn next_seq(&self) -> Result<u64> {
         Ok(NEXT_SEQ.may_load(self.0).map_err(store_err)?.unwrap_or(0))
@@ -113,6 +119,9 @@ macro_rules! reads {
         fn model_ids(&self) -> Result<Vec<String>> {
             read(self.storage).model_ids()
         }
+        fn retirement(&self, id: &str) -> Result<Option<Retirement>> {
+            read(self.storage).retirement(id)
+        }
         fn next_seq(&self) -> Result<u64> {
             read(self.storage).next_seq()
         }
@@ -147,6 +156,11 @@ impl ContractStore for CwStore<'_> {
             .save(self.storage, &model.model_id, model)
             .map_err(store_err)
     }
+    fn put_retirement(&mut self, model_id: &str, retirement: &Retirement) -> Result<()> {
+        RETIRED
+            .save(self.storage, model_id, retirement)
+            .map_err(store_err)
+    }
     fn put_attestation(&mut self, a: &Attestation) -> Result<()> {
         if a.seq != self.next_seq()? {
             return Err(ContractError::Store(format!(
@@ -177,6 +191,9 @@ impl ContractStore for CwStoreRef<'_> {
         Err(ContractError::Store("queries cannot write".into()))
     }
     fn put_model(&mut self, _: &RegisteredModel) -> Result<()> {
+        Err(ContractError::Store("queries cannot write".into()))
+    }
+    fn put_retirement(&mut self, _: &str, _: &Retirement) -> Result<()> {
         Err(ContractError::Store("queries cannot write".into()))
     }
     fn put_attestation(&mut self, _: &Attestation) -> Result<()> {

@@ -1,6 +1,6 @@
 //! The CosmWasm contract under cw-multi-test: register a bundled model,
-//! record a verified inference, and see every refusal fail its transaction
-//! with the contract's storage byte-for-byte unchanged.
+//! record a verified inference, retire the model, and see every refusal fail
+//! its transaction with the contract's storage byte-for-byte unchanged.
 
 use cosmwasm_std::Addr;
 use cw_multi_test::{App, ContractWrapper, Executor};
@@ -11,7 +11,9 @@ use zkinfer_cosmwasm::{
 use zkinfer_models::bundled::BundledModel;
 use zkinfer_models::dataset::{digits, Split};
 use zkinfer_prover::Prover;
-use zkinfer_verifier::contract::{input_digest, Attestation, ModelKey};
+use zkinfer_verifier::contract::{
+    input_digest, AttestationInfo, ModelKey, ModelSummary, Retirement,
+};
 use zkinfer_verifier::{IpaParams, ProofBundle, Visibility};
 
 struct Fixture {
@@ -96,6 +98,13 @@ fn chain() -> Chain {
     }
 }
 
+fn retire(reason: &str) -> ExecuteMsg {
+    ExecuteMsg::RetireModel {
+        model_id: fixture().mlp.vk_digest.clone(),
+        reason: reason.into(),
+    }
+}
+
 fn submit(bundle: &ProofBundle) -> ExecuteMsg {
     ExecuteMsg::SubmitInference {
         model_id: fixture().mlp.vk_digest.clone(),
@@ -146,9 +155,10 @@ fn a_valid_proof_is_stored_and_queryable() {
         "{:?}",
         res.events
     );
-    let stored: Attestation = cosmwasm_std::from_json(res.data.unwrap()).unwrap();
-    assert_eq!(stored.output, f.proofs[0].output.values);
-    assert_eq!(stored.submitter, c.user.to_string());
+    let stored: AttestationInfo = cosmwasm_std::from_json(res.data.unwrap()).unwrap();
+    assert_eq!(stored.attestation.output, f.proofs[0].output.values);
+    assert_eq!(stored.attestation.submitter, c.user.to_string());
+    assert_eq!(stored.model_retired, None);
     let digest = input_digest(&f.proofs[0].input.as_ref().unwrap().values);
     let answer = c.query(&QueryMsg::Output {
         model_id: f.mlp.vk_digest.clone(),
@@ -224,6 +234,108 @@ fn forged_replayed_and_unknown_submissions_fail_without_a_trace() {
     c.app
         .execute_contract(user, c.contract.clone(), &submit(&f.proofs[1]), &[])
         .unwrap();
+}
+
+#[test]
+fn a_retired_model_is_marked_everywhere_and_takes_no_new_proofs() {
+    let mut c = chain();
+    let f = fixture();
+    let id = f.mlp.vk_digest.clone();
+    let (admin, user) = (c.admin.clone(), c.user.clone());
+    let res = c
+        .app
+        .execute_contract(user.clone(), c.contract.clone(), &submit(&f.proofs[0]), &[])
+        .unwrap();
+    let recorded: AttestationInfo = cosmwasm_std::from_json(res.data.unwrap()).unwrap();
+
+    // Refusals: not the admin, an unknown model, an empty reason.
+    assert!(c
+        .refused(&user, &retire("mine now"))
+        .contains("unauthorized"));
+    let unknown = ExecuteMsg::RetireModel {
+        model_id: "ab".repeat(32),
+        reason: "unsound".into(),
+    };
+    assert!(c.refused(&admin, &unknown).contains("unknown model"));
+    assert!(c.refused(&admin, &retire("")).contains("reason must be"));
+
+    let reason = "range check skipped the top limb";
+    let res = c
+        .app
+        .execute_contract(admin.clone(), c.contract.clone(), &retire(reason), &[])
+        .unwrap();
+    let event = res
+        .events
+        .iter()
+        .find(|e| e.ty == "wasm-zkinfer_retire")
+        .unwrap_or_else(|| panic!("no retire event: {:?}", res.events));
+    let attribute = |key: &str| {
+        event
+            .attributes
+            .iter()
+            .find(|a| a.key == key)
+            .map(|a| a.value.as_str())
+    };
+    assert_eq!(attribute("model_id"), Some(id.as_str()));
+    assert_eq!(attribute("reason"), Some(reason));
+
+    // Refused now: a second retirement, any submission, the key again.
+    assert!(c
+        .refused(&admin, &retire("twice"))
+        .contains(&format!("already retired ({reason})")));
+    assert!(c
+        .refused(&user, &submit(&f.proofs[1]))
+        .contains(&format!("was retired ({reason})")));
+    let register = ExecuteMsg::RegisterModel {
+        name: "again".into(),
+        verifier_key: f.mlp.clone(),
+    };
+    let err = c.refused(&admin, &register);
+    assert!(
+        err.contains("already registered") && err.contains("was retired"),
+        "{err}"
+    );
+
+    // The attestation is still there, marked, through every query.
+    let retired = Some(Retirement {
+        reason: reason.into(),
+        at_seq: 1,
+    });
+    let marked = AttestationInfo {
+        model_retired: retired.clone(),
+        ..recorded.clone()
+    };
+    let digest = input_digest(&f.proofs[0].input.as_ref().unwrap().values);
+    for msg in [
+        QueryMsg::Attestation { seq: 0 },
+        QueryMsg::Output {
+            model_id: id.clone(),
+            input_digest: digest,
+        },
+    ] {
+        assert_eq!(c.query(&msg), QueryResponse::Attestation(marked.clone()));
+    }
+    assert_eq!(
+        c.query(&QueryMsg::Attestations {
+            model_id: id.clone(),
+            start_after: None,
+            limit: None
+        }),
+        QueryResponse::Attestations(vec![marked])
+    );
+    match c.query(&QueryMsg::Model {
+        model_id: id.clone(),
+    }) {
+        QueryResponse::Model(info) => assert_eq!(info.retired, retired),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        c.query(&QueryMsg::Models {}),
+        QueryResponse::Models(vec![ModelSummary {
+            model_id: id,
+            retired,
+        }])
+    );
 }
 
 #[test]

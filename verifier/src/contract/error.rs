@@ -28,6 +28,31 @@ pub enum ContractError {
     /// A model with this id is registered already.
     #[error("model {0} is already registered")]
     DuplicateModel(String),
+    /// A model with this id is registered already, and was retired: its key
+    /// was found unsound, so it cannot come back.
+    #[error("model {model_id} is already registered, and was retired ({reason}): a retired key cannot be registered again")]
+    DuplicateRetiredModel {
+        /// The model id.
+        model_id: String,
+        /// Why it was retired.
+        reason: String,
+    },
+    /// The model was retired: it takes no new proofs.
+    #[error("model {model_id} was retired ({reason}): it takes no new proofs")]
+    ModelRetired {
+        /// The model id.
+        model_id: String,
+        /// Why it was retired.
+        reason: String,
+    },
+    /// The model is retired already.
+    #[error("model {model_id} is already retired ({reason})")]
+    AlreadyRetired {
+        /// The model id.
+        model_id: String,
+        /// Why it was retired.
+        reason: String,
+    },
     /// The model description is larger than the contract accepts.
     #[error("the verifier key is {bytes} bytes; the limit is {max}")]
     OversizeKey {

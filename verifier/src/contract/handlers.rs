@@ -144,6 +144,9 @@ pub fn execute(
             model_id,
             proof_bundle,
         } => submit_inference(store, cache, sender, &model_id, &proof_bundle),
+        ExecuteMsg::RetireModel { model_id, reason } => {
+            retire_model(store, sender, model_id, reason)
+        }
     }
 }
 
@@ -172,7 +175,13 @@ fn register_model(
         ));
     }
     if store.model(&key.vk_digest)?.is_some() {
-        return Err(ContractError::DuplicateModel(key.vk_digest));
+        return Err(match store.retirement(&key.vk_digest)? {
+            Some(retired) => ContractError::DuplicateRetiredModel {
+                model_id: key.vk_digest,
+                reason: retired.reason,
+            },
+            None => ContractError::DuplicateModel(key.vk_digest),
+        });
     }
     let model = QuantizedModel::from_json(&key.model)
         .map_err(|e| ContractError::InvalidKey(e.to_string()))?;
@@ -240,6 +249,12 @@ fn submit_inference(
     let model = store
         .model(model_id)?
         .ok_or_else(|| ContractError::UnknownModel(model_id.to_string()))?;
+    if let Some(retired) = store.retirement(model_id)? {
+        return Err(ContractError::ModelRetired {
+            model_id: model_id.to_string(),
+            reason: retired.reason,
+        });
+    }
     if bundle.vk_digest != model.model_id || bundle.model_digest != model.model_digest {
         return Err(ContractError::WrongModel {
             expected: model.model_id.clone(),
@@ -289,7 +304,76 @@ fn submit_inference(
             ],
         }],
         gas: SCHEDULE.verification(key.circuit().plan()),
-        attestation: Some(attestation),
+        attestation: Some(AttestationInfo {
+            attestation,
+            model_retired: None,
+        }),
+    })
+}
+
+/// A retirement reason: something a person reads in an event or a query,
+/// so printable and short.
+fn check_reason(reason: &str) -> Result<()> {
+    if reason.trim().is_empty() || reason.len() > MAX_REASON_LEN {
+        return Err(ContractError::InvalidMessage(format!(
+            "reason must be 1 to {MAX_REASON_LEN} bytes, not only spaces"
+        )));
+    }
+    if reason.chars().any(char::is_control) {
+        return Err(ContractError::InvalidMessage(
+            "reason must not contain control characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn retire_model(
+    store: &mut dyn ContractStore,
+    sender: &str,
+    model_id: String,
+    reason: String,
+) -> Result<Response> {
+    let config = admin_of(store)?;
+    if sender != config.admin {
+        return Err(ContractError::Unauthorized {
+            sender: sender.into(),
+        });
+    }
+    check_reason(&reason)?;
+    if store.model(&model_id)?.is_none() {
+        return Err(ContractError::UnknownModel(model_id));
+    }
+    if let Some(retired) = store.retirement(&model_id)? {
+        return Err(ContractError::AlreadyRetired {
+            model_id,
+            reason: retired.reason,
+        });
+    }
+    let retirement = Retirement {
+        reason: reason.clone(),
+        at_seq: store.next_seq()?,
+    };
+    store.put_retirement(&model_id, &retirement)?;
+    Ok(Response {
+        events: vec![Event {
+            kind: "zkinfer_retire".into(),
+            attributes: vec![("model_id".into(), model_id), ("reason".into(), reason)],
+        }],
+        attestation: None,
+        // Like `instantiate`: a few small writes, nothing the schedule
+        // (verification and key rebuilds) measures.
+        gas: 0,
+    })
+}
+
+/// An attestation as queries return it: with its model's retirement.
+fn attestation_info(
+    store: &dyn ContractStore,
+    attestation: Attestation,
+) -> Result<AttestationInfo> {
+    Ok(AttestationInfo {
+        model_retired: store.retirement(&attestation.model_id)?,
+        attestation,
     })
 }
 
@@ -308,6 +392,7 @@ pub fn query(store: &dyn ContractStore, msg: QueryMsg) -> Result<QueryResponse> 
             let m = store
                 .model(&model_id)?
                 .ok_or(ContractError::UnknownModel(model_id))?;
+            let retired = store.retirement(&m.model_id)?;
             let parsed = QuantizedModel::from_json(&m.key.model)
                 .map_err(|e| ContractError::Store(e.to_string()))?;
             let plan = CircuitPlan::new(&parsed, m.key.input_visibility)
@@ -322,13 +407,27 @@ pub fn query(store: &dyn ContractStore, msg: QueryMsg) -> Result<QueryResponse> 
                 output_shape: parsed.output().shape.0.clone(),
                 output_scale: parsed.output().scale.0,
                 verification_gas: SCHEDULE.verification(&plan),
+                retired,
             }))
         }
-        QueryMsg::Models {} => Ok(QueryResponse::Models(store.model_ids()?)),
-        QueryMsg::Attestation { seq } => store
-            .attestation(seq)?
-            .map(QueryResponse::Attestation)
-            .ok_or_else(|| ContractError::NotFound(format!("attestation {seq}"))),
+        QueryMsg::Models {} => Ok(QueryResponse::Models(
+            store
+                .model_ids()?
+                .into_iter()
+                .map(|model_id| {
+                    Ok(ModelSummary {
+                        retired: store.retirement(&model_id)?,
+                        model_id,
+                    })
+                })
+                .collect::<Result<_>>()?,
+        )),
+        QueryMsg::Attestation { seq } => {
+            let a = store
+                .attestation(seq)?
+                .ok_or_else(|| ContractError::NotFound(format!("attestation {seq}")))?;
+            Ok(QueryResponse::Attestation(attestation_info(store, a)?))
+        }
         QueryMsg::Attestations {
             model_id,
             start_after,
@@ -338,11 +437,17 @@ pub fn query(store: &dyn ContractStore, msg: QueryMsg) -> Result<QueryResponse> 
                 return Err(ContractError::UnknownModel(model_id));
             }
             let limit = limit.unwrap_or(10).min(MAX_PAGE) as usize;
-            Ok(QueryResponse::Attestations(store.attestations_of(
-                &model_id,
-                start_after,
-                limit,
-            )?))
+            let retired = store.retirement(&model_id)?;
+            Ok(QueryResponse::Attestations(
+                store
+                    .attestations_of(&model_id, start_after, limit)?
+                    .into_iter()
+                    .map(|attestation| AttestationInfo {
+                        attestation,
+                        model_retired: retired.clone(),
+                    })
+                    .collect(),
+            ))
         }
         QueryMsg::Output {
             model_id,
@@ -351,12 +456,10 @@ pub fn query(store: &dyn ContractStore, msg: QueryMsg) -> Result<QueryResponse> 
             let seq = store.output_of(&model_id, &input_digest)?.ok_or_else(|| {
                 ContractError::NotFound(format!("no output of {model_id} for input {input_digest}"))
             })?;
-            store
-                .attestation(seq)?
-                .map(QueryResponse::Attestation)
-                .ok_or_else(|| {
-                    ContractError::Store(format!("attestation {seq} is indexed but missing"))
-                })
+            let a = store.attestation(seq)?.ok_or_else(|| {
+                ContractError::Store(format!("attestation {seq} is indexed but missing"))
+            })?;
+            Ok(QueryResponse::Attestation(attestation_info(store, a)?))
         }
     }
 }

@@ -8,8 +8,10 @@ use zkinfer_circuits::Visibility;
 pub const MAX_MODEL_BYTES: usize = 512 * 1024;
 /// The largest page of `attestations`.
 pub const MAX_PAGE: u32 = 100;
+/// The longest reason `retire_model` accepts, in bytes.
+pub const MAX_REASON_LEN: usize = 256;
 
-/// Sets the admin, who alone registers models.
+/// Sets the admin, who alone registers and retires models.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InstantiateMsg {
@@ -50,6 +52,15 @@ pub enum ExecuteMsg {
         /// The proof.
         proof_bundle: Box<ProofBundle>,
     },
+    /// Admin only: retire a model whose key was found unsound. It stays
+    /// registered and its attestations stay readable, marked retired; it
+    /// takes no new proofs, and its key can never be registered again.
+    RetireModel {
+        /// The model id (vk digest).
+        model_id: String,
+        /// Why: 1 to [`MAX_REASON_LEN`] bytes, no control characters.
+        reason: String,
+    },
 }
 
 /// Read-only messages.
@@ -63,7 +74,7 @@ pub enum QueryMsg {
         /// Its id.
         model_id: String,
     },
-    /// Every registered model id.
+    /// Every registered model id, and whether it is retired.
     Models {},
     /// One attestation.
     Attestation {
@@ -91,7 +102,7 @@ pub enum QueryMsg {
 /// The contract's configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Config {
-    /// Who registers models.
+    /// Who registers and retires models.
     pub admin: String,
 }
 
@@ -106,6 +117,17 @@ pub struct RegisteredModel {
     pub key: ModelKey,
     /// The model digest.
     pub model_digest: String,
+}
+
+/// Why and when a model was retired.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retirement {
+    /// The admin's reason.
+    pub reason: String,
+    /// The contract's next sequence number when the model was retired: every
+    /// attestation of the model has a lower one (the contract has no clock;
+    /// this orders the retirement among the attestations).
+    pub at_seq: u64,
 }
 
 /// A registered model, as queries describe it.
@@ -129,9 +151,21 @@ pub struct ModelInfo {
     pub output_scale: i32,
     /// Gas [`crate::contract::verification_gas`] charges per proof.
     pub verification_gas: u64,
+    /// Set once the model is retired: its attestations are not to be
+    /// trusted.
+    pub retired: Option<Retirement>,
 }
 
-/// A verified inference.
+/// One entry of `models`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    /// The model id (vk digest).
+    pub model_id: String,
+    /// Set once the model is retired.
+    pub retired: Option<Retirement>,
+}
+
+/// A verified inference, as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attestation {
     /// Sequence number, from 0.
@@ -152,10 +186,23 @@ pub struct Attestation {
     pub submitter: String,
 }
 
+/// An attestation, as the contract returns it (from queries and from
+/// `submit_inference`): the record and whether its model was retired since.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttestationInfo {
+    /// The record; its fields appear at the top level in JSON.
+    #[serde(flatten)]
+    pub attestation: Attestation,
+    /// Set when the model was retired: the admin found its key unsound, so
+    /// this output was proven under a circuit that may accept false ones.
+    pub model_retired: Option<Retirement>,
+}
+
 /// An event, as chains log them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
-    /// `zkinfer_register` or `zkinfer_attest`.
+    /// `zkinfer_instantiate`, `zkinfer_register`, `zkinfer_attest` or
+    /// `zkinfer_retire`.
     pub kind: String,
     /// Key-value attributes.
     pub attributes: Vec<(String, String)>,
@@ -167,7 +214,7 @@ pub struct Response {
     /// Events emitted.
     pub events: Vec<Event>,
     /// The attestation recorded, if any.
-    pub attestation: Option<Attestation>,
+    pub attestation: Option<AttestationInfo>,
     /// The deterministic gas estimate of the work done.
     pub gas: u64,
 }
@@ -181,9 +228,9 @@ pub enum QueryResponse {
     /// For `model`.
     Model(ModelInfo),
     /// For `models`.
-    Models(Vec<String>),
+    Models(Vec<ModelSummary>),
     /// For `attestation` and `output`.
-    Attestation(Attestation),
+    Attestation(AttestationInfo),
     /// For `attestations`.
-    Attestations(Vec<Attestation>),
+    Attestations(Vec<AttestationInfo>),
 }

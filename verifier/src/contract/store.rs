@@ -2,7 +2,7 @@
 //! [`MemoryStore`], the native one (serializable, for `zkinfer contract`).
 
 use crate::contract::error::ContractError;
-use crate::contract::msg::{Attestation, Config, RegisteredModel};
+use crate::contract::msg::{Attestation, Config, RegisteredModel, Retirement};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -21,6 +21,10 @@ pub trait ContractStore {
     fn put_model(&mut self, model: &RegisteredModel) -> Result<()>;
     /// Every registered model id, sorted.
     fn model_ids(&self) -> Result<Vec<String>>;
+    /// A model's retirement, if it was retired.
+    fn retirement(&self, model_id: &str) -> Result<Option<Retirement>>;
+    /// Retires a model.
+    fn put_retirement(&mut self, model_id: &str, retirement: &Retirement) -> Result<()>;
     /// The next sequence number (the number of attestations).
     fn next_seq(&self) -> Result<u64>;
     /// An attestation.
@@ -51,6 +55,11 @@ pub struct MemoryStore {
     by_input: BTreeMap<String, u64>,
     by_proof: BTreeMap<String, u64>,
     by_model: BTreeMap<String, Vec<u64>>,
+    /// Absent from states without retirements: those read and write as
+    /// before retirement existed. A binary older than retirement refuses a
+    /// state that has some (an unknown field) rather than ignore them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    retired: BTreeMap<String, Retirement>,
 }
 
 fn input_key(model_id: &str, input_digest: &str) -> String {
@@ -74,6 +83,14 @@ impl ContractStore for MemoryStore {
     }
     fn model_ids(&self) -> Result<Vec<String>> {
         Ok(self.models.keys().cloned().collect())
+    }
+    fn retirement(&self, model_id: &str) -> Result<Option<Retirement>> {
+        Ok(self.retired.get(model_id).cloned())
+    }
+    fn put_retirement(&mut self, model_id: &str, retirement: &Retirement) -> Result<()> {
+        self.retired
+            .insert(model_id.to_string(), retirement.clone());
+        Ok(())
     }
     fn next_seq(&self) -> Result<u64> {
         Ok(self.attestations.len() as u64)
