@@ -109,8 +109,8 @@ pub fn random(
             // d with 0 ≤ r - d < div, d ≠ 0: a non-integer quotient whose
             // remainder fits; or an integer one off.
             let choices: Vec<i64> = (r - div + 1..=r).filter(|&d| d != 0).collect();
-            if choices.is_empty() || rng() % 4 == 0 {
-                let delta = if rng() % 2 == 0 { 1 } else { -1 };
+            if choices.is_empty() || rng().is_multiple_of(4) {
+                let delta = if rng().is_multiple_of(2) { 1 } else { -1 };
                 return Some(forgery(
                     vec![(hint.index, Edit::Add(fe(delta)))],
                     format!("quotient {delta:+}"),
@@ -148,7 +148,11 @@ pub fn random(
         }
         "f(x)" => {
             let delta = 1 + (rng() % 8) as i64;
-            let delta = if rng() % 2 == 0 { delta } else { -delta };
+            let delta = if rng().is_multiple_of(2) {
+                delta
+            } else {
+                -delta
+            };
             Some(forgery(
                 vec![(hint.index, Edit::Add(fe(delta)))],
                 format!("table output {delta:+}"),

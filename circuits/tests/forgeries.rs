@@ -118,7 +118,7 @@ fn pool_into_linear(side: usize, w: usize, m: i64) -> QuantizedModel {
         ),
         node(&[3], Op::Rescale(Rescale { shift: 2, bits: 16 })),
     ];
-    QuantizedModel::new(&format!("pool{w}-linear"), input, nodes, None).unwrap()
+    QuantizedModel::new(format!("pool{w}-linear"), input, nodes, None).unwrap()
 }
 
 /// The forgery of the issue: remainder shifts `d` with `W·d ≡ 0 (mod n)`
@@ -323,7 +323,7 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
         scale: Scale(4),
         bits: 8,
     };
-    QuantizedModel::new(&format!("random-{seed}"), input, nodes, None).expect("a valid model")
+    QuantizedModel::new(format!("random-{seed}"), input, nodes, None).expect("a valid model")
 }
 
 #[test]

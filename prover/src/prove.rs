@@ -6,7 +6,7 @@ use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
 use pasta_curves::vesta;
 use rand_core::UnwrapErr;
 use std::sync::Arc;
-use zkinfer_circuits::{public_values, Visibility};
+use zkinfer_circuits::{public_values, Fp, ModelCircuit, Visibility};
 use zkinfer_models::Engine;
 use zkinfer_quant::{QuantizedModel, Tensor, Trace};
 use zkinfer_verifier::{
@@ -74,20 +74,7 @@ impl Prover {
         let circuit = self.key.circuit().with_trace(trace.clone())?;
         let visibility = circuit.plan().input_visibility;
         let instances = circuit.instances(&trace);
-        let mut transcript = Blake2bWrite::<_, vesta::Affine, Challenge255<_>>::init(vec![]);
-        create_proof(
-            self.key.params(),
-            &self.pk,
-            &[circuit],
-            &[&[&instances[..]]],
-            UnwrapErr(rand::rngs::SysRng),
-            &mut transcript,
-        )
-        .map_err(|e| ProverError::Halo2 {
-            stage: "proof",
-            message: e.to_string(),
-        })?;
-        let proof = transcript.finalize();
+        let proof = self.prove_witness(circuit, &instances)?;
         debug_assert_eq!(
             public_values(visibility, &trace).len(),
             instances.len(),
@@ -112,5 +99,27 @@ impl Prover {
             proof: encode_hex(&proof),
         };
         Ok(Proved { bundle, trace })
+    }
+
+    /// Proves whatever witness `circuit` (this model's circuit) assigns,
+    /// claiming `instances`: what anyone holding the proving key can do,
+    /// honest or not. [`Self::prove_trace`] uses it on honest traces;
+    /// soundness tests use it on forged witnesses, whose proofs a verifier
+    /// must reject.
+    pub fn prove_witness(&self, circuit: ModelCircuit, instances: &[Fp]) -> Result<Vec<u8>> {
+        let mut transcript = Blake2bWrite::<_, vesta::Affine, Challenge255<_>>::init(vec![]);
+        create_proof(
+            self.key.params(),
+            &self.pk,
+            &[circuit],
+            &[&[instances]],
+            UnwrapErr(rand::rngs::SysRng),
+            &mut transcript,
+        )
+        .map_err(|e| ProverError::Halo2 {
+            stage: "proof",
+            message: e.to_string(),
+        })?;
+        Ok(transcript.finalize())
     }
 }

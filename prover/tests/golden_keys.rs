@@ -1,0 +1,105 @@
+//! Golden verifying keys: the vk digest of every bundled model (both input
+//! visibilities) and of every ONNX fixture's export (both calibration
+//! targets) is pinned in `tests/golden/verifying_keys.json`.
+//!
+//! A registered model is named by its vk digest, so a layout change re-keys
+//! every model a contract knows. This test makes that visible: when a
+//! change is intended, rerun with `ZKINFER_BLESS=1` and commit the file —
+//! its diff is the record of which keys were retired.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use zkinfer_models::bundled::BUNDLED;
+use zkinfer_models::onnx::import_onnx;
+use zkinfer_prover::export::{calibrate, Target};
+use zkinfer_quant::QuantizedModel;
+use zkinfer_verifier::{IpaParams, VerifierKey, Visibility};
+
+const FIXTURES: [&str; 4] = ["mlp", "cnn_bn_pool", "sigmoid_tanh", "residual"];
+
+fn golden_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/verifying_keys.json")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../models/fixtures/onnx")
+        .join(name)
+}
+
+/// The calibration samples of a fixture (64 floats each).
+fn samples(name: &str) -> Vec<Vec<f32>> {
+    let text = std::fs::read_to_string(fixture(&format!("{name}.calibration.json"))).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let flat: Vec<f32> = json["input_data"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect();
+    flat.chunks(64).map(<[f32]>::to_vec).collect()
+}
+
+/// Every pinned circuit: a label, the quantized model and the visibility.
+fn circuits() -> Vec<(String, QuantizedModel, Visibility)> {
+    let mut all = vec![];
+    for bundled in BUNDLED {
+        for visibility in [Visibility::Public, Visibility::Private] {
+            let label = format!("{} ({})", bundled.name, visibility.name());
+            all.push((label, bundled.quantized().unwrap(), visibility));
+        }
+    }
+    for name in FIXTURES {
+        let bytes = std::fs::read(fixture(&format!("{name}.onnx"))).unwrap();
+        let float = import_onnx(&bytes, name).unwrap().model;
+        for (target, label) in [
+            (Target::Resources, "resources"),
+            (Target::Accuracy, "accuracy"),
+        ] {
+            let calibrated = calibrate(&float, &samples(name), target, Visibility::Public).unwrap();
+            all.push((
+                format!("{name}.onnx ({label})"),
+                calibrated.model,
+                Visibility::Public,
+            ));
+        }
+    }
+    all
+}
+
+#[test]
+fn verifying_keys_match_the_golden_file() {
+    let mut params: BTreeMap<u32, IpaParams> = BTreeMap::new();
+    let mut keys = BTreeMap::new();
+    for (label, model, visibility) in circuits() {
+        let k = VerifierKey::k_for(&model, visibility).unwrap();
+        let p = params.entry(k).or_insert_with(|| IpaParams::new(k)).clone();
+        let key = VerifierKey::new(model, visibility, p).unwrap();
+        keys.insert(
+            label,
+            serde_json::json!({
+                "model_digest": key.model_digest(),
+                "k": k,
+                "vk_digest": key.vk_digest(),
+            }),
+        );
+    }
+    let actual = serde_json::json!({ "format": "zkinfer/golden-keys@1", "keys": keys });
+    let text = serde_json::to_string_pretty(&actual).unwrap() + "\n";
+    if std::env::var_os("ZKINFER_BLESS").is_some() {
+        std::fs::create_dir_all(golden_path().parent().unwrap()).unwrap();
+        std::fs::write(golden_path(), &text).unwrap();
+        return;
+    }
+    let golden = std::fs::read_to_string(golden_path()).unwrap_or_default();
+    let golden: serde_json::Value = serde_json::from_str(&golden).unwrap_or_default();
+    for (label, now) in actual["keys"].as_object().unwrap() {
+        assert_eq!(
+            &golden["keys"][label], now,
+            "{label}: its verifying key changed. Registered models are named by it: if the \
+             change is intended, rerun with ZKINFER_BLESS=1, commit tests/golden, and say in \
+             the README which keys are retired"
+        );
+    }
+    assert_eq!(golden, actual, "the golden file lists other circuits");
+}
