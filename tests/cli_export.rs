@@ -470,6 +470,21 @@ fn private_input_package_proves_without_the_input() {
     assert_eq!(verified["verified"], true, "{verified}");
     assert_eq!(verified["vk_digest"], package["vk_digest"]);
     assert_eq!(verified["outputs_int"], infer(&dir, &input)["outputs_int"]);
+    assert_eq!(verified["input_visibility"], "private", "{verified}");
+    assert_eq!(verified["input_digest"], Value::Null, "{verified}");
+
+    // Regression (wave 1): the visibility came from the bundle, so a
+    // private-input proof verified against a model declared public. The
+    // model file alone declares a public input: refused, exit 2.
+    let run = case.verify(&dir.join("model.json"), &proof);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "proves the model with a private input; this key verifies proofs with a public input"
+        ),
+        "{}",
+        run.stderr
+    );
 }
 
 // ---------------------------------------------------------------------------
