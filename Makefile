@@ -5,7 +5,7 @@ CARGO ?= cargo
 ZKINFER := target/release/zkinfer
 DEMO := target/demo
 
-.PHONY: build test demo bench models fmt clippy
+.PHONY: build test demo bench models fmt clippy params-pins
 
 build:
 	$(CARGO) build --release --locked
@@ -58,6 +58,12 @@ demo: build
 # Proving and verifying costs of the bundled models: a table, not a test.
 bench:
 	$(CARGO) bench --locked --bench prove
+
+# Regenerate IPA parameters for every k and check them against the SHA-256
+# digests pinned in verifier/src/params.rs (the tests check k ≤ 10; this
+# checks all, and takes about half an hour: k = 20 alone is ~12 minutes).
+params-pins:
+	$(CARGO) run --release --locked -p zkinfer-verifier --example params_pins -- 1 20
 
 # Retrain and requantize the bundled models from the vendored digits (about
 # a minute). Builds without the `bundled` feature, since it rewrites those files.

@@ -95,11 +95,15 @@ fn load_params(
         );
     }
     let (params, source) = cache.load(k)?;
-    if let zkinfer_prover::ParamsSource::GeneratedNotCached(why) = source {
-        eprintln!(
+    match source {
+        zkinfer_prover::ParamsSource::GeneratedNotCached(why) => eprintln!(
             "warning: could not cache IPA parameters in {}: {why}",
             cache.dir().display()
-        );
+        ),
+        zkinfer_prover::ParamsSource::Repaired(why) => {
+            eprintln!("warning: cached IPA parameters refused and regenerated — {why}")
+        }
+        _ => {}
     }
     Ok(params)
 }

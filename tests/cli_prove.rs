@@ -688,3 +688,68 @@ fn several_inputs_prove_with_one_keygen() {
     assert_error(&run, &["two inputs are named", "digit-0"]);
     assert!(!clash.exists(), "nothing is written");
 }
+
+/// Regression (wave 1): a cached parameter file with one flipped bit that
+/// still decoded was trusted — prove wrote proofs only it accepted, verify
+/// blamed every valid proof, register recorded a wrong model id. Cached
+/// parameters are now checked against their pinned digest: each command
+/// names the file, regenerates it, and gives the right answer.
+#[test]
+fn a_damaged_parameter_cache_is_named_and_repaired() {
+    let case = Case::new();
+    let proof = case.join("proof.json");
+    let proved = case.prove(MLP, DIGIT_3, &proof, &["--json"]).json();
+    let file = case.params().join(PARAMS_FILE);
+    let good = std::fs::read(&file).unwrap();
+    let damage = |bit: usize| {
+        let mut bytes = good.clone();
+        bytes[bit / 8] ^= 1 << (bit % 8);
+        std::fs::write(&file, bytes).unwrap();
+    };
+    let assert_repaired = |run: &Run| {
+        run.assert_success();
+        assert!(
+            run.stderr
+                .contains("cached IPA parameters refused and regenerated")
+                && run.stderr.contains(arg(&file))
+                && run.stderr.contains("not the pinned"),
+            "{run:#?}"
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), good, "the file is rewritten");
+    };
+
+    damage(8 * 100 + 3);
+    let again = case.join("again.json");
+    let run = case.prove(MLP, DIGIT_3, &again, &["--json"]);
+    assert_repaired(&run);
+    assert_eq!(run.json()["vk_digest"], proved["vk_digest"]);
+
+    damage(8 * (good.len() - 40));
+    let run = case.verify(MLP, &proof, &["--json"]);
+    assert_repaired(&run);
+    assert_eq!(run.json()["verified"], true);
+
+    damage(8 * 64 + 7);
+    let state = case.join("chain");
+    let init = [
+        "contract",
+        "init",
+        "--state",
+        arg(&state),
+        "--admin",
+        "alice",
+    ];
+    zkinfer(init).assert_success();
+    let register = [
+        "contract",
+        "register",
+        "--state",
+        arg(&state),
+        "--model",
+        MLP,
+    ];
+    let run = case.run(&register);
+    assert_repaired(&run);
+    let id = proved["vk_digest"].as_str().unwrap();
+    assert!(run.stdout.contains(&format!("model_id={id}")), "{run:#?}");
+}

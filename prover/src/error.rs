@@ -18,6 +18,11 @@ pub enum ProverError {
     #[error(transparent)]
     Verify(#[from] zkinfer_verifier::VerifyError),
 
+    /// Freshly generated IPA parameters do not match the pinned digest:
+    /// this build derives other parameters than every verifier.
+    #[error("generated IPA parameters: {0}")]
+    Params(#[from] zkinfer_verifier::params::ParamsError),
+
     /// halo2 failed while generating keys or proving.
     #[error("{stage}: {message}")]
     Halo2 {

@@ -4,13 +4,15 @@
 //! Parameters depend only on `k` (they are hash-derived generators: no
 //! trusted setup, nothing to download). Generating them takes 0.2 s at
 //! k = 9 and over a minute at k = 17; reading them back is ~50× faster.
-//! Files are written atomically (a temporary file, flushed, then renamed);
-//! a file that cannot be read back is regenerated.
+//! Files are written atomically (a temporary file, flushed, then renamed).
+//! A cached file is checked against the SHA-256 pinned for its `k`
+//! ([`zkinfer_verifier::params`]) before it is decoded: a damaged or
+//! replaced file is reported, by name, and regenerated — never used.
 
 use crate::error::{ProverError, Result};
-use halo2_proofs::poly::commitment::Params;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use zkinfer_verifier::params::{params_bytes, read_params};
 use zkinfer_verifier::IpaParams;
 
 /// The environment variable that overrides the cache folder.
@@ -23,6 +25,9 @@ pub enum ParamsSource {
     Cached,
     /// Generated and written to the cache.
     Generated,
+    /// The cached file was damaged or replaced (why, naming the file):
+    /// generated again and rewritten.
+    Repaired(String),
     /// Generated; writing them failed (the message says why).
     GeneratedNotCached(String),
 }
@@ -75,25 +80,34 @@ impl ParamsCache {
     }
 
     /// The parameters for `k`, from the cache or generated (and cached).
+    /// Cached bytes are used only if they match the pinned digest; freshly
+    /// generated ones must match it too (else this build's halo2 derives
+    /// other parameters than every verifier, and nothing is written).
     pub fn load(&self, k: u32) -> Result<(IpaParams, ParamsSource)> {
-        if let Some(params) = self.read(k) {
-            return Ok((params, ParamsSource::Cached));
-        }
+        let path = self.path(k);
+        let damage = match std::fs::read(&path) {
+            Ok(bytes) => match read_params(k, &bytes) {
+                Ok(params) => return Ok((params, ParamsSource::Cached)),
+                Err(e) => Some(format!("{}: {e}", path.display())),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => Some(format!("{}: {e}", path.display())),
+        };
         let params = IpaParams::new(k);
-        let source = match self.write(k, &params) {
-            Ok(()) => ParamsSource::Generated,
-            Err(e) => ParamsSource::GeneratedNotCached(e.to_string()),
+        let bytes = params_bytes(&params);
+        read_params(k, &bytes)?;
+        let source = match (self.write(k, &bytes), damage) {
+            (Ok(()), None) => ParamsSource::Generated,
+            (Ok(()), Some(damage)) => ParamsSource::Repaired(damage),
+            (Err(e), None) => ParamsSource::GeneratedNotCached(e.to_string()),
+            (Err(e), Some(damage)) => {
+                ParamsSource::GeneratedNotCached(format!("{damage}; rewriting it failed: {e}"))
+            }
         };
         Ok((params, source))
     }
 
-    fn read(&self, k: u32) -> Option<IpaParams> {
-        let bytes = std::fs::read(self.path(k)).ok()?;
-        let params = Params::read(&mut &bytes[..]).ok()?;
-        (params.k() == k).then_some(params)
-    }
-
-    fn write(&self, k: u32, params: &IpaParams) -> Result<()> {
+    fn write(&self, k: u32, bytes: &[u8]) -> Result<()> {
         let path = self.path(k);
         let io = |source| ProverError::Io {
             path: path.clone(),
@@ -105,9 +119,7 @@ impl ParamsCache {
             .join(format!(".ipa-pasta-k{k}.{}.tmp", std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut file = std::fs::File::create(&tmp)?;
-            let mut buffer = vec![];
-            params.write(&mut buffer)?;
-            file.write_all(&buffer)?;
+            file.write_all(bytes)?;
             file.sync_all()?;
             std::fs::rename(&tmp, &path)
         };
@@ -131,12 +143,7 @@ mod tests {
         assert_eq!(source, ParamsSource::Generated);
         let (cached, source) = cache.load(4).unwrap();
         assert_eq!(source, ParamsSource::Cached);
-        let bytes = |p: &IpaParams| {
-            let mut b = vec![];
-            p.write(&mut b).unwrap();
-            b
-        };
-        assert_eq!(bytes(&generated), bytes(&cached));
+        assert_eq!(params_bytes(&generated), params_bytes(&cached));
         // No temporary file is left behind.
         let names: Vec<_> = std::fs::read_dir(cache.dir())
             .unwrap()
@@ -152,13 +159,34 @@ mod tests {
         cache.load(4).unwrap();
         let path = cache.path(4);
         let bytes = std::fs::read(&path).unwrap();
+        let repaired = |cache: &ParamsCache, k| match cache.load(k).unwrap() {
+            (params, ParamsSource::Repaired(why)) => {
+                assert_eq!(params_bytes(&params), params_bytes(&IpaParams::new(k)));
+                assert!(why.contains(&cache.path(k).display().to_string()), "{why}");
+                why
+            }
+            (_, other) => panic!("expected a repair, got {other:?}"),
+        };
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-        assert_eq!(cache.load(4).unwrap().1, ParamsSource::Generated);
+        assert!(repaired(&cache, 4).contains("not the pinned"));
         assert_eq!(cache.load(4).unwrap().1, ParamsSource::Cached);
+        // Wave 1's damage: one flipped bit that still decodes as a curve
+        // point was trusted. Any flipped bit is now refused.
+        for bit in [8 * 40 + 1, 8 * bytes.len() - 9] {
+            let mut flipped = bytes.clone();
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            std::fs::write(&path, &flipped).unwrap();
+            repaired(&cache, 4);
+            assert_eq!(
+                std::fs::read(&path).unwrap(),
+                bytes,
+                "the file is rewritten"
+            );
+        }
         // Parameters of another k under this name are not used.
         std::fs::copy(cache.path(4), cache.path(5)).unwrap();
-        let (params, source) = cache.load(5).unwrap();
-        assert_eq!((params.k(), source), (5, ParamsSource::Generated));
+        repaired(&cache, 5);
+        assert_eq!(cache.load(5).unwrap().0.k(), 5);
     }
 
     #[test]

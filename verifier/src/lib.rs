@@ -7,6 +7,7 @@
 //! * [`verify`] / [`verify_batch`] → [`VerifiedClaim`], or a
 //!   [`VerifyError`] that tells a malformed bundle from a bundle for another
 //!   model, a public-input mismatch and a rejected proof.
+//! * [`params`] — IPA parameters checked against pinned digests before use.
 //! * [`contract`] — a deterministic contract: model registry, attestations
 //!   of verified outputs, replay protection, gas.
 
@@ -16,6 +17,7 @@ mod bundle;
 pub mod contract;
 mod error;
 mod key;
+pub mod params;
 mod verify;
 
 pub use bundle::{decode_hex, encode_hex, ProofBundle, PublicTensor, PROOF_FORMAT};
