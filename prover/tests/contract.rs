@@ -640,3 +640,73 @@ fn ten_thousand_random_and_mutated_messages_never_panic() {
     }
     assert!(refused > 5_000, "{ok} accepted, {refused} refused");
 }
+
+/// A contract derives no parameters: without an upload it refuses to
+/// rebuild a key (naming what to do); with one — checked against the
+/// pinned digest — it registers and verifies, and the state keeps the
+/// parameters through a JSON round trip.
+#[test]
+fn a_contract_reads_uploaded_parameters_and_derives_none() {
+    let mut store = MemoryStore::default();
+    let mut cache = KeyCache::default();
+    instantiate(
+        &mut store,
+        InstantiateMsg {
+            admin: "admin".into(),
+        },
+    )
+    .unwrap();
+    let register = ExecuteMsg::RegisterModel {
+        name: "digits-mlp".into(),
+        verifier_key: fixture().mlp_key.clone(),
+    };
+    let err = refused(&mut store, &mut cache, "admin", register.clone());
+    assert_eq!(err, ContractError::NoParams(9));
+    assert!(err.to_string().contains("upload_params"), "{err}");
+
+    let bytes = zkinfer_verifier::params::params_bytes(&params());
+    let upload = |data: &[u8], k: u32, chunk: u32, last: bool| ExecuteMsg::UploadParams {
+        k,
+        chunk,
+        data: zkinfer_verifier::base64::encode(data),
+        last,
+    };
+    // Refused: another k's bytes (too many of them for k = 8, and not its
+    // pin for k = 10), a k beyond the contract's, bad base64, an empty
+    // chunk, a flipped bit.
+    let err = refused(&mut store, &mut cache, "admin", upload(&bytes, 8, 0, true));
+    assert!(
+        err.to_string().contains("parameters for k = 8 hold"),
+        "{err}"
+    );
+    let err = refused(&mut store, &mut cache, "admin", upload(&bytes, 10, 0, true));
+    assert!(matches!(err, ContractError::ParamsRefused(_)), "{err}");
+    let err = refused(&mut store, &mut cache, "admin", upload(&bytes, 17, 0, true));
+    assert!(err.to_string().contains("k = 1 to 16"), "{err}");
+    let mut bad = upload(&bytes, 9, 0, true);
+    if let ExecuteMsg::UploadParams { data, .. } = &mut bad {
+        data.push('=');
+    }
+    let err = refused(&mut store, &mut cache, "admin", bad);
+    assert!(err.to_string().contains("base64"), "{err}");
+    let err = refused(&mut store, &mut cache, "admin", upload(&[], 9, 0, true));
+    assert!(err.to_string().contains("1 to"), "{err}");
+    let mut flipped = bytes.clone();
+    flipped[1000] ^= 1;
+    let err = refused(
+        &mut store,
+        &mut cache,
+        "admin",
+        upload(&flipped, 9, 0, true),
+    );
+    assert!(err.to_string().contains("not the pinned"), "{err}");
+
+    let response = execute(&mut store, &mut cache, "admin", upload(&bytes, 9, 0, true)).unwrap();
+    assert_eq!(response.events[0].kind, "zkinfer_params");
+    let store_json = serde_json::to_string(&store).unwrap();
+    let mut store: MemoryStore = serde_json::from_str(&store_json).unwrap();
+    let mut cache = KeyCache::default();
+    execute(&mut store, &mut cache, "admin", register).unwrap();
+    let recorded = execute(&mut store, &mut cache, "user", submit(&fixture().mlp[0])).unwrap();
+    assert!(recorded.attestation.is_some());
+}

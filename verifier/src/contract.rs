@@ -26,6 +26,10 @@
 //!   every query that returns the model or one of its attestations says it
 //!   was retired, it takes no new proofs, and its key cannot be registered
 //!   again.
+//! * IPA parameters are uploaded once per `k` by the admin
+//!   (`upload_params`, in chunks), checked against the digest pinned for
+//!   `k`, and read from storage by every verification: a contract never
+//!   derives them (that was 70 % of a submission's cost).
 //! * Handlers validate everything before they write, so a refused message
 //!   leaves the store unchanged.
 
@@ -40,7 +44,7 @@ pub use gas::{verification_gas, GasSchedule, SCHEDULE};
 pub use handlers::{execute, execute_json, input_digest, instantiate, query, query_json, KeyCache};
 pub use msg::{
     Attestation, AttestationInfo, Config, Event, ExecuteMsg, InstantiateMsg, ModelInfo, ModelKey,
-    ModelSummary, QueryMsg, QueryResponse, RegisteredModel, Response, Retirement, MAX_MODEL_BYTES,
-    MAX_PAGE, MAX_REASON_LEN,
+    ModelSummary, ParamsUpload, QueryMsg, QueryResponse, RegisteredModel, Response, Retirement,
+    MAX_MODEL_BYTES, MAX_PAGE, MAX_PARAMS_CHUNK, MAX_REASON_LEN,
 };
 pub use store::{ContractStore, MemoryStore};

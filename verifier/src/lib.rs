@@ -13,6 +13,7 @@
 
 #![deny(missing_docs, unsafe_code)]
 
+pub mod base64;
 mod bundle;
 pub mod contract;
 mod error;

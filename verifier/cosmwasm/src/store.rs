@@ -4,7 +4,7 @@
 use cosmwasm_std::{Order, StdError, Storage};
 use cw_storage_plus::{Bound, Item, Map};
 use zkinfer_verifier::contract::{
-    Attestation, Config, ContractError, ContractStore, RegisteredModel, Retirement,
+    Attestation, Config, ContractError, ContractStore, ParamsUpload, RegisteredModel, Retirement,
 };
 
 const CONFIG: Item<Config> = Item::new("config");
@@ -17,6 +17,11 @@ const BY_MODEL: Map<(&str, u64), ()> = Map::new("by_model");
 /// Retired models; a key of its own, so contracts instantiated before
 /// retirement existed read as having none.
 const RETIRED: Map<&str, Retirement> = Map::new("retired");
+/// IPA parameters uploaded by the admin: their state per `k`, and their
+/// chunks under `(k, index)`. Chunks are stored as raw bytes (the map only
+/// derives their keys): JSON would triple a megabyte of points.
+const PARAMS: Map<u32, ParamsUpload> = Map::new("params");
+const PARAMS_CHUNKS: Map<(u32, u32), ()> = Map::new("params_chunks");
 
 type Result<T> = std::result::Result<T, ContractError>;
 
@@ -82,6 +87,19 @@ impl Reader<'_> {
             .map(|s| ATTESTATIONS.load(self.0, s).map_err(store_err))
             .collect()
     }
+    fn params_upload(&self, k: u32) -> Result<Option<ParamsUpload>> {
+        PARAMS.may_load(self.0, k).map_err(store_err)
+    }
+    fn params_uploads(&self) -> Result<Vec<ParamsUpload>> {
+        PARAMS
+            .range(self.0, None, None, Order::Ascending)
+            .map(|r| r.map(|(_, u)| u))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(store_err)
+    }
+    fn params_chunk(&self, k: u32, index: u32) -> Result<Option<Vec<u8>>> {
+        Ok(self.0.get(&PARAMS_CHUNKS.key((k, index))))
+    }
 }
 
 /// The contract's storage, for execute messages.
@@ -142,6 +160,15 @@ macro_rules! reads {
         ) -> Result<Vec<Attestation>> {
             read(self.storage).attestations_of(model_id, start_after, limit)
         }
+        fn params_upload(&self, k: u32) -> Result<Option<ParamsUpload>> {
+            read(self.storage).params_upload(k)
+        }
+        fn params_uploads(&self) -> Result<Vec<ParamsUpload>> {
+            read(self.storage).params_uploads()
+        }
+        fn params_chunk(&self, k: u32, index: u32) -> Result<Option<Vec<u8>>> {
+            read(self.storage).params_chunk(k, index)
+        }
     };
 }
 
@@ -182,6 +209,15 @@ impl ContractStore for CwStore<'_> {
             .map_err(store_err)?;
         NEXT_SEQ.save(self.storage, &(a.seq + 1)).map_err(store_err)
     }
+    fn put_params_upload(&mut self, upload: &ParamsUpload) -> Result<()> {
+        PARAMS
+            .save(self.storage, upload.k, upload)
+            .map_err(store_err)
+    }
+    fn put_params_chunk(&mut self, k: u32, index: u32, bytes: &[u8]) -> Result<()> {
+        self.storage.set(&PARAMS_CHUNKS.key((k, index)), bytes);
+        Ok(())
+    }
 }
 
 impl ContractStore for CwStoreRef<'_> {
@@ -197,6 +233,12 @@ impl ContractStore for CwStoreRef<'_> {
         Err(ContractError::Store("queries cannot write".into()))
     }
     fn put_attestation(&mut self, _: &Attestation) -> Result<()> {
+        Err(ContractError::Store("queries cannot write".into()))
+    }
+    fn put_params_upload(&mut self, _: &ParamsUpload) -> Result<()> {
+        Err(ContractError::Store("queries cannot write".into()))
+    }
+    fn put_params_chunk(&mut self, _: u32, _: u32, _: &[u8]) -> Result<()> {
         Err(ContractError::Store("queries cannot write".into()))
     }
 }

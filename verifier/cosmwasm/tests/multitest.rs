@@ -12,9 +12,10 @@ use zkinfer_models::bundled::BundledModel;
 use zkinfer_models::dataset::{digits, Split};
 use zkinfer_prover::Prover;
 use zkinfer_verifier::contract::{
-    input_digest, AttestationInfo, ModelKey, ModelSummary, Retirement,
+    input_digest, AttestationInfo, ModelKey, ModelSummary, ParamsUpload, Retirement,
 };
-use zkinfer_verifier::{IpaParams, ProofBundle, Visibility};
+use zkinfer_verifier::params::params_bytes;
+use zkinfer_verifier::{base64, IpaParams, ProofBundle, Visibility};
 
 struct Fixture {
     mlp: ModelKey,
@@ -66,8 +67,47 @@ struct Chain {
     user: Addr,
 }
 
-/// A chain with the contract instantiated and digits-mlp registered.
+/// The upload of `params` for k = 9 in chunks of `size` bytes.
+fn upload_messages(params: &[u8], size: usize) -> Vec<ExecuteMsg> {
+    let chunks: Vec<&[u8]> = params.chunks(size).collect();
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(i, chunk)| ExecuteMsg::UploadParams {
+            k: 9,
+            chunk: i as u32,
+            data: base64::encode(chunk),
+            last: i + 1 == chunks.len(),
+        })
+        .collect()
+}
+
+fn params_k9() -> &'static [u8] {
+    static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+    BYTES.get_or_init(|| params_bytes(&IpaParams::new(9)))
+}
+
+/// A chain with the contract instantiated and digits-mlp registered (the
+/// IPA parameters uploaded first, in three chunks).
 fn chain() -> Chain {
+    let mut c = empty_chain();
+    for msg in upload_messages(params_k9(), params_k9().len() / 3 + 1) {
+        c.app
+            .execute_contract(c.admin.clone(), c.contract.clone(), &msg, &[])
+            .unwrap();
+    }
+    let register = ExecuteMsg::RegisterModel {
+        name: "digits-mlp".into(),
+        verifier_key: fixture().mlp.clone(),
+    };
+    c.app
+        .execute_contract(c.admin.clone(), c.contract.clone(), &register, &[])
+        .unwrap();
+    c
+}
+
+/// A chain with the contract instantiated, nothing else.
+fn empty_chain() -> Chain {
     let mut app = App::default();
     let code = app.store_code(Box::new(ContractWrapper::new(execute, instantiate, query)));
     let admin = app.api().addr_make("admin");
@@ -83,12 +123,6 @@ fn chain() -> Chain {
             "zkinfer",
             None,
         )
-        .unwrap();
-    let register = ExecuteMsg::RegisterModel {
-        name: "digits-mlp".into(),
-        verifier_key: fixture().mlp.clone(),
-    };
-    app.execute_contract(admin.clone(), contract.clone(), &register, &[])
         .unwrap();
     Chain {
         app,
@@ -356,4 +390,73 @@ fn instantiation_validates_the_admin_address() {
         )
         .unwrap_err();
     assert!(!format!("{err:#}").is_empty());
+}
+
+/// The IPA parameters go into storage once, in chunks, checked against the
+/// pinned digest: a flipped bit, a chunk out of order, a second upload or a
+/// non-admin are refused with the storage unchanged.
+#[test]
+fn parameters_are_uploaded_once_and_checked() {
+    let mut c = empty_chain();
+    let good = upload_messages(params_k9(), 12_000);
+    assert_eq!(good.len(), 3);
+    // A non-admin, and a chunk out of order.
+    let err = c.refused(&c.user.clone(), &good[0]);
+    assert!(err.contains("is not the admin"), "{err}");
+    let err = c.refused(&c.admin.clone(), &good[1]);
+    assert!(err.contains("the next chunk is 0"), "{err}");
+    for msg in &good[..2] {
+        c.app
+            .execute_contract(c.admin.clone(), c.contract.clone(), msg, &[])
+            .unwrap();
+    }
+    // The last chunk with one bit flipped: the whole does not match the pin.
+    let mut damaged = params_k9()[24_000..].to_vec();
+    damaged[100] ^= 4;
+    let flipped = ExecuteMsg::UploadParams {
+        k: 9,
+        chunk: 2,
+        data: base64::encode(&damaged),
+        last: true,
+    };
+    let err = c.refused(&c.admin.clone(), &flipped);
+    assert!(err.contains("not the pinned"), "{err}");
+    let QueryResponse::Params(uploads) = c.query(&QueryMsg::Params {}) else {
+        panic!("a params response")
+    };
+    assert_eq!(
+        uploads,
+        vec![ParamsUpload {
+            k: 9,
+            chunks: 2,
+            bytes: 24_000,
+            complete: false
+        }]
+    );
+    c.app
+        .execute_contract(c.admin.clone(), c.contract.clone(), &good[2], &[])
+        .unwrap();
+    let QueryResponse::Params(uploads) = c.query(&QueryMsg::Params {}) else {
+        panic!("a params response")
+    };
+    assert!(uploads[0].complete);
+    assert_eq!(uploads[0].bytes, params_k9().len() as u64);
+    let err = c.refused(&c.admin.clone(), &good[0]);
+    assert!(err.contains("are stored already"), "{err}");
+    // With them stored, registration and verification read them.
+    let register = ExecuteMsg::RegisterModel {
+        name: "digits-mlp".into(),
+        verifier_key: fixture().mlp.clone(),
+    };
+    c.app
+        .execute_contract(c.admin.clone(), c.contract.clone(), &register, &[])
+        .unwrap();
+    c.app
+        .execute_contract(
+            c.user.clone(),
+            c.contract.clone(),
+            &submit(&fixture().proofs[0]),
+            &[],
+        )
+        .unwrap();
 }

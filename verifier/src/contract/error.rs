@@ -22,6 +22,17 @@ pub enum ContractError {
         /// Who sent it.
         sender: String,
     },
+    /// The contract has no IPA parameters for this `k` yet.
+    #[error(
+        "no IPA parameters for k = {0} in the contract: the admin uploads them with upload_params"
+    )]
+    NoParams(u32),
+    /// The parameters for this `k` are stored already.
+    #[error("the IPA parameters for k = {0} are stored already")]
+    ParamsAlreadyStored(u32),
+    /// The uploaded parameters are not the pinned `Params::new(k)`.
+    #[error("the uploaded IPA parameters are refused: {0}")]
+    ParamsRefused(#[from] crate::params::ParamsError),
     /// No model has this id.
     #[error("unknown model {0}")]
     UnknownModel(String),

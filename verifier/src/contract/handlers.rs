@@ -22,57 +22,109 @@ pub const MAX_CONTRACT_K: u32 = 16;
 pub const MAX_NAME_LEN: usize = 128;
 
 /// Verifier keys rebuilt once per model per process, and the IPA
-/// parameters they need (derived, per k).
+/// parameters they need, per k: read from the contract's storage (uploaded
+/// once and checked against the pinned digest), or — natively, when the
+/// storage has none — from a checked disk cache ([`KeyCache::with_params`]).
+/// A contract never derives parameters itself: that was 70 % of a
+/// submission's cost.
 pub struct KeyCache {
     keys: HashMap<String, Arc<VerifierKey>>,
     params: HashMap<u32, IpaParams>,
-    derive: Box<dyn Fn(u32) -> IpaParams + Send + Sync>,
+    derive: Option<Box<dyn Fn(u32) -> IpaParams + Send + Sync>>,
 }
 
 impl Default for KeyCache {
+    /// Parameters only from the contract's storage.
     fn default() -> Self {
-        Self::with_params(IpaParams::new)
+        KeyCache {
+            keys: HashMap::new(),
+            params: HashMap::new(),
+            derive: None,
+        }
     }
 }
 
 impl KeyCache {
-    /// A cache that obtains parameters from `derive` (for example, a disk
-    /// cache); they must be `Params::new(k)`'s.
+    /// A cache that obtains parameters the storage lacks from `derive`
+    /// (for example, a checked disk cache); they must be `Params::new(k)`'s.
     pub fn with_params(derive: impl Fn(u32) -> IpaParams + Send + Sync + 'static) -> Self {
         KeyCache {
-            keys: HashMap::new(),
-            params: HashMap::new(),
-            derive: Box::new(derive),
+            derive: Some(Box::new(derive)),
+            ..KeyCache::default()
         }
     }
 
-    fn params(&mut self, k: u32) -> IpaParams {
-        let derive = &self.derive;
-        self.params.entry(k).or_insert_with(|| derive(k)).clone()
+    fn params(&mut self, store: &dyn ContractStore, k: u32) -> Result<IpaParams> {
+        if let Some(params) = self.params.get(&k) {
+            return Ok(params.clone());
+        }
+        let params = match store.params_upload(k)? {
+            Some(upload) if upload.complete => stored_params(store, upload)?,
+            _ => match &self.derive {
+                Some(derive) => derive(k),
+                None => return Err(ContractError::NoParams(k)),
+            },
+        };
+        self.params.insert(k, params.clone());
+        Ok(params)
     }
 
     fn build(
         &mut self,
+        store: &dyn ContractStore,
         model: QuantizedModel,
         visibility: Visibility,
         k: u32,
     ) -> Result<VerifierKey> {
-        let params = self.params(k);
+        let params = self.params(store, k)?;
         VerifierKey::new(model, visibility, params)
             .map_err(|e| ContractError::InvalidKey(e.to_string()))
     }
 
     /// The key of a registered model, rebuilt on first use.
-    fn key(&mut self, model: &RegisteredModel) -> Result<Arc<VerifierKey>> {
+    fn key(
+        &mut self,
+        store: &dyn ContractStore,
+        model: &RegisteredModel,
+    ) -> Result<Arc<VerifierKey>> {
         if let Some(key) = self.keys.get(&model.model_id) {
             return Ok(key.clone());
         }
         let parsed = QuantizedModel::from_json(&model.key.model)
             .map_err(|e| ContractError::Store(e.to_string()))?;
-        let key = Arc::new(self.build(parsed, model.key.input_visibility, model.key.k)?);
+        let key = Arc::new(self.build(store, parsed, model.key.input_visibility, model.key.k)?);
         self.keys.insert(model.model_id.clone(), key.clone());
         Ok(key)
     }
+}
+
+/// The chunks of an upload, concatenated.
+fn uploaded_bytes(store: &dyn ContractStore, k: u32, chunks: u32) -> Result<Vec<u8>> {
+    let mut bytes = vec![];
+    for index in 0..chunks {
+        let chunk = store.params_chunk(k, index)?.ok_or_else(|| {
+            ContractError::Store(format!("parameter chunk {index} of k = {k} is missing"))
+        })?;
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// Parameters completed by an upload: their digest was checked then; here
+/// they are only decoded.
+fn stored_params(store: &dyn ContractStore, upload: ParamsUpload) -> Result<IpaParams> {
+    let bytes = uploaded_bytes(store, upload.k, upload.chunks)?;
+    let params = IpaParams::read(&mut &bytes[..]).map_err(|e| {
+        ContractError::Store(format!("stored parameters for k = {}: {e}", upload.k))
+    })?;
+    if params.k() != upload.k {
+        return Err(ContractError::Store(format!(
+            "stored parameters for k = {} are for k = {}",
+            upload.k,
+            params.k()
+        )));
+    }
+    Ok(params)
 }
 
 /// SHA-256 of the public input integers: the domain tag
@@ -147,7 +199,87 @@ pub fn execute(
         ExecuteMsg::RetireModel { model_id, reason } => {
             retire_model(store, sender, model_id, reason)
         }
+        ExecuteMsg::UploadParams {
+            k,
+            chunk,
+            data,
+            last,
+        } => upload_params(store, sender, k, chunk, &data, last),
     }
+}
+
+fn upload_params(
+    store: &mut dyn ContractStore,
+    sender: &str,
+    k: u32,
+    chunk: u32,
+    data: &str,
+    last: bool,
+) -> Result<Response> {
+    let config = admin_of(store)?;
+    if sender != config.admin {
+        return Err(ContractError::Unauthorized {
+            sender: sender.into(),
+        });
+    }
+    if !(1..=MAX_CONTRACT_K).contains(&k) {
+        return Err(ContractError::InvalidMessage(format!(
+            "k = {k}: this contract verifies circuits of k = 1 to {MAX_CONTRACT_K}"
+        )));
+    }
+    let bytes = crate::base64::decode(data)
+        .ok_or_else(|| ContractError::InvalidMessage("data is not canonical base64".into()))?;
+    if bytes.is_empty() || bytes.len() > MAX_PARAMS_CHUNK {
+        return Err(ContractError::InvalidMessage(format!(
+            "a chunk holds 1 to {MAX_PARAMS_CHUNK} bytes, not {}",
+            bytes.len()
+        )));
+    }
+    let (chunks, so_far) = match store.params_upload(k)? {
+        Some(upload) if upload.complete => return Err(ContractError::ParamsAlreadyStored(k)),
+        _ if chunk == 0 => (0, 0),
+        Some(upload) if upload.chunks == chunk => (upload.chunks, upload.bytes),
+        upload => {
+            return Err(ContractError::InvalidMessage(format!(
+                "chunk {chunk} of k = {k}: the next chunk is {} (or 0 to start over)",
+                upload.map_or(0, |u| u.chunks)
+            )))
+        }
+    };
+    // Parameters for k hold 2^(k+1) points of 32 bytes and a short header:
+    // an upload cannot grow past that.
+    let total = so_far + bytes.len() as u64;
+    if total > (64u64 << k) + 1024 {
+        return Err(ContractError::InvalidMessage(format!(
+            "{total} bytes is more than the parameters for k = {k} hold"
+        )));
+    }
+    if last {
+        let mut whole = uploaded_bytes(store, k, chunks)?;
+        whole.extend_from_slice(&bytes);
+        crate::params::read_params(k, &whole)?;
+    }
+    store.put_params_chunk(k, chunks, &bytes)?;
+    let upload = ParamsUpload {
+        k,
+        chunks: chunks + 1,
+        bytes: total,
+        complete: last,
+    };
+    store.put_params_upload(&upload)?;
+    Ok(Response {
+        events: vec![Event {
+            kind: "zkinfer_params".into(),
+            attributes: vec![
+                ("k".into(), k.to_string()),
+                ("chunk".into(), chunk.to_string()),
+                ("bytes".into(), total.to_string()),
+                ("complete".into(), last.to_string()),
+            ],
+        }],
+        attestation: None,
+        gas: 0,
+    })
 }
 
 fn register_model(
@@ -204,7 +336,7 @@ fn register_model(
         return Err(mismatch("(not rebuilt)".into()));
     }
     let model_digest = model.digest().to_hex();
-    let rebuilt = cache.build(model, key.input_visibility, plan.k)?;
+    let rebuilt = cache.build(store, model, key.input_visibility, plan.k)?;
     if rebuilt.vk_digest() != key.vk_digest {
         return Err(mismatch(rebuilt.vk_digest().to_string()));
     }
@@ -279,7 +411,7 @@ fn submit_inference(
             seq,
         });
     }
-    let key = cache.key(&model)?;
+    let key = cache.key(store, &model)?;
     let claim = verify(&key, bundle)?;
     let attestation = Attestation {
         seq: store.next_seq()?,
@@ -449,6 +581,7 @@ pub fn query(store: &dyn ContractStore, msg: QueryMsg) -> Result<QueryResponse> 
                     .collect(),
             ))
         }
+        QueryMsg::Params {} => Ok(QueryResponse::Params(store.params_uploads()?)),
         QueryMsg::Output {
             model_id,
             input_digest,

@@ -10,6 +10,8 @@ pub const MAX_MODEL_BYTES: usize = 512 * 1024;
 pub const MAX_PAGE: u32 = 100;
 /// The longest reason `retire_model` accepts, in bytes.
 pub const MAX_REASON_LEN: usize = 256;
+/// The most parameter bytes one `upload_params` message carries.
+pub const MAX_PARAMS_CHUNK: usize = 256 * 1024;
 
 /// Sets the admin, who alone registers and retires models.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +63,23 @@ pub enum ExecuteMsg {
         /// Why: 1 to [`MAX_REASON_LEN`] bytes, no control characters.
         reason: String,
     },
+    /// Admin only: upload the IPA parameters for `k`, in chunks of at most
+    /// [`MAX_PARAMS_CHUNK`] bytes, once per `k`. The last chunk completes
+    /// them: the whole must match the SHA-256 pinned for `k`
+    /// ([`crate::params`]), else it is refused. Verification then reads
+    /// them from storage instead of deriving them (70 % of a submission's
+    /// cost when derived).
+    UploadParams {
+        /// The circuit size they are for.
+        k: u32,
+        /// This chunk's index: the number of chunks uploaded so far, or 0
+        /// to start over.
+        chunk: u32,
+        /// The chunk's bytes, base64.
+        data: String,
+        /// Whether this chunk completes the parameters.
+        last: bool,
+    },
 }
 
 /// Read-only messages.
@@ -90,6 +109,8 @@ pub enum QueryMsg {
         /// At most this many (default 10, at most [`MAX_PAGE`]).
         limit: Option<u32>,
     },
+    /// Which IPA parameters are stored, and uploads in progress.
+    Params {},
     /// The verified output for an input: what a consumer contract reads.
     Output {
         /// The model id.
@@ -97,6 +118,19 @@ pub enum QueryMsg {
         /// [`crate::contract::input_digest`] of the input integers.
         input_digest: String,
     },
+}
+
+/// The state of the IPA parameters for one `k`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamsUpload {
+    /// The circuit size.
+    pub k: u32,
+    /// Chunks stored.
+    pub chunks: u32,
+    /// Bytes stored.
+    pub bytes: u64,
+    /// Whether the chunks are complete and matched the pinned digest.
+    pub complete: bool,
 }
 
 /// The contract's configuration.
@@ -233,4 +267,6 @@ pub enum QueryResponse {
     Attestation(AttestationInfo),
     /// For `attestations`.
     Attestations(Vec<AttestationInfo>),
+    /// For `params`: every `k` with parameters stored or being uploaded.
+    Params(Vec<ParamsUpload>),
 }

@@ -2,7 +2,7 @@
 //! [`MemoryStore`], the native one (serializable, for `zkinfer contract`).
 
 use crate::contract::error::ContractError;
-use crate::contract::msg::{Attestation, Config, RegisteredModel, Retirement};
+use crate::contract::msg::{Attestation, Config, ParamsUpload, RegisteredModel, Retirement};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -43,6 +43,16 @@ pub trait ContractStore {
         start_after: Option<u64>,
         limit: usize,
     ) -> Result<Vec<Attestation>>;
+    /// The IPA parameters' state for `k`, if any chunk was uploaded.
+    fn params_upload(&self, k: u32) -> Result<Option<ParamsUpload>>;
+    /// Every `k` with parameters stored or being uploaded, ascending.
+    fn params_uploads(&self) -> Result<Vec<ParamsUpload>>;
+    /// Records the parameters' state for `k`.
+    fn put_params_upload(&mut self, upload: &ParamsUpload) -> Result<()>;
+    /// Chunk `index` of the parameters for `k`.
+    fn params_chunk(&self, k: u32, index: u32) -> Result<Option<Vec<u8>>>;
+    /// Stores chunk `index` of the parameters for `k`.
+    fn put_params_chunk(&mut self, k: u32, index: u32, bytes: &[u8]) -> Result<()>;
 }
 
 /// The whole state in ordered maps: deterministic to serialize.
@@ -60,6 +70,13 @@ pub struct MemoryStore {
     /// state that has some (an unknown field) rather than ignore them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     retired: BTreeMap<String, Retirement>,
+    /// IPA parameters uploaded to the contract, by `k` (absent while none
+    /// are: the native CLI derives them from its checked cache instead).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    params: BTreeMap<u32, ParamsUpload>,
+    /// Their chunks, under `<k>/<index>`, base64.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    params_chunks: BTreeMap<String, String>,
 }
 
 fn input_key(model_id: &str, input_digest: &str) -> String {
@@ -149,5 +166,30 @@ impl ContractStore for MemoryStore {
                     .cloned()
             })
             .collect())
+    }
+    fn params_upload(&self, k: u32) -> Result<Option<ParamsUpload>> {
+        Ok(self.params.get(&k).copied())
+    }
+    fn params_uploads(&self) -> Result<Vec<ParamsUpload>> {
+        Ok(self.params.values().copied().collect())
+    }
+    fn put_params_upload(&mut self, upload: &ParamsUpload) -> Result<()> {
+        self.params.insert(upload.k, *upload);
+        Ok(())
+    }
+    fn params_chunk(&self, k: u32, index: u32) -> Result<Option<Vec<u8>>> {
+        self.params_chunks
+            .get(&format!("{k}/{index}"))
+            .map(|text| {
+                crate::base64::decode(text).ok_or_else(|| {
+                    ContractError::Store(format!("parameter chunk {k}/{index} is not base64"))
+                })
+            })
+            .transpose()
+    }
+    fn put_params_chunk(&mut self, k: u32, index: u32, bytes: &[u8]) -> Result<()> {
+        self.params_chunks
+            .insert(format!("{k}/{index}"), crate::base64::encode(bytes));
+        Ok(())
     }
 }
