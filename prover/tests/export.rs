@@ -2,40 +2,20 @@
 //! reference evaluator (not only with zkinfer's float graph) on the
 //! calibration set, for both targets.
 
-use std::path::PathBuf;
+mod common;
+
+use common::{fixture_json, float_model, samples};
 use zkinfer_circuits::Visibility;
 use zkinfer_models::dataset::argmax;
-use zkinfer_models::onnx::import_onnx;
 use zkinfer_models::Engine;
 use zkinfer_prover::export::{calibrate, Target, MIN_AGREEMENT};
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../models/fixtures/onnx")
-        .join(name)
-}
-
-fn json(name: &str) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
-}
 
 #[test]
 fn quantized_fixtures_agree_with_the_onnx_reference() {
     for name in ["mlp", "cnn_bn_pool", "sigmoid_tanh", "residual"] {
-        let float = import_onnx(
-            &std::fs::read(fixture(&format!("{name}.onnx"))).unwrap(),
-            name,
-        )
-        .unwrap()
-        .model;
-        let flat: Vec<f32> = json(&format!("{name}.calibration.json"))["input_data"][0]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap() as f32)
-            .collect();
-        let samples: Vec<Vec<f32>> = flat.chunks(64).map(<[f32]>::to_vec).collect();
-        let reference: Vec<usize> = json(&format!("{name}.reference.json"))["outputs"]
+        let float = float_model(name);
+        let samples = samples(name);
+        let reference: Vec<usize> = fixture_json(&format!("{name}.reference.json"))["outputs"]
             .as_array()
             .unwrap()
             .iter()

@@ -5,23 +5,18 @@
 //! claims another output. It verified before the quotient bound; now it is
 //! rejected.
 
+mod common;
+
+use common::{float_model, samples};
 use halo2_proofs::dev::MockProver;
-use std::path::PathBuf;
 use zkinfer_circuits::diagnose::{failure_location, failure_name};
 use zkinfer_circuits::field::to_i64;
 use zkinfer_circuits::forgery::shift_quotients;
 use zkinfer_circuits::{Edit, Fp, LoggedCell, ModelConfig, Step};
-use zkinfer_models::onnx::import_onnx;
 use zkinfer_prover::export::{calibrate, Target};
 use zkinfer_prover::Prover;
 use zkinfer_quant::Op;
 use zkinfer_verifier::{encode_hex, verify, IpaParams, VerifierKey, VerifyError, Visibility};
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../models/fixtures/onnx")
-        .join(name)
-}
 
 /// A nonzero `e ∈ {0, 1}^n` with `W·e ≡ 0 (mod 2)`, by Gaussian
 /// elimination over GF(2) (rows as bit masks; `n ≤ 64`).
@@ -86,21 +81,8 @@ fn cell<'a>(
 
 #[test]
 fn wave_one_forgery_of_cnn_bn_pool_is_rejected_by_the_real_verifier() {
-    let float = import_onnx(
-        &std::fs::read(fixture("cnn_bn_pool.onnx")).unwrap(),
-        "cnn_bn_pool",
-    )
-    .unwrap()
-    .model;
-    let text = std::fs::read_to_string(fixture("cnn_bn_pool.calibration.json")).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let flat: Vec<f32> = json["input_data"][0]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap() as f32)
-        .collect();
-    let samples: Vec<Vec<f32>> = flat.chunks(64).map(<[f32]>::to_vec).collect();
+    let float = float_model("cnn_bn_pool");
+    let samples = samples("cnn_bn_pool");
     let model = calibrate(&float, &samples, Target::Resources, Visibility::Public)
         .unwrap()
         .model;

@@ -7,10 +7,12 @@
 //! change is intended, rerun with `ZKINFER_BLESS=1` and commit the file —
 //! its diff is the record of which keys were retired.
 
+mod common;
+
+use common::{float_model, samples};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use zkinfer_models::bundled::BUNDLED;
-use zkinfer_models::onnx::import_onnx;
 use zkinfer_prover::export::{calibrate, Target};
 use zkinfer_quant::QuantizedModel;
 use zkinfer_verifier::{IpaParams, VerifierKey, Visibility};
@@ -19,25 +21,6 @@ const FIXTURES: [&str; 4] = ["mlp", "cnn_bn_pool", "sigmoid_tanh", "residual"];
 
 fn golden_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/verifying_keys.json")
-}
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../models/fixtures/onnx")
-        .join(name)
-}
-
-/// The calibration samples of a fixture (64 floats each).
-fn samples(name: &str) -> Vec<Vec<f32>> {
-    let text = std::fs::read_to_string(fixture(&format!("{name}.calibration.json"))).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let flat: Vec<f32> = json["input_data"][0]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap() as f32)
-        .collect();
-    flat.chunks(64).map(<[f32]>::to_vec).collect()
 }
 
 /// Every pinned circuit: a label, the quantized model and the visibility.
@@ -50,8 +33,7 @@ fn circuits() -> Vec<(String, QuantizedModel, Visibility)> {
         }
     }
     for name in FIXTURES {
-        let bytes = std::fs::read(fixture(&format!("{name}.onnx"))).unwrap();
-        let float = import_onnx(&bytes, name).unwrap().model;
+        let float = float_model(name);
         for (target, label) in [
             (Target::Resources, "resources"),
             (Target::Accuracy, "accuracy"),
