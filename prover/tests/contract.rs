@@ -707,6 +707,35 @@ fn a_contract_reads_uploaded_parameters_and_derives_none() {
     let mut store: MemoryStore = serde_json::from_str(&store_json).unwrap();
     let mut cache = KeyCache::default();
     execute(&mut store, &mut cache, "admin", register).unwrap();
-    let recorded = execute(&mut store, &mut cache, "user", submit(&fixture().mlp[0])).unwrap();
+
+    // Registration kept the key's commitments: a fresh cache (a fresh
+    // contract instance) rebuilds the key from them.
+    let mut state: serde_json::Value = serde_json::to_value(&store).unwrap();
+    let id = &fixture().mlp_key.vk_digest;
+    let commitments = state["models"][id]["commitments"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut store: MemoryStore = serde_json::from_value(state.clone()).unwrap();
+    let recorded = execute(
+        &mut store,
+        &mut KeyCache::default(),
+        "user",
+        submit(&fixture().mlp[0]),
+    )
+    .unwrap();
     assert!(recorded.attestation.is_some());
+
+    // Damaged commitments rebuild another key: refused, never trusted.
+    let mut bytes = zkinfer_verifier::base64::decode(&commitments).unwrap();
+    bytes.copy_within(40..72, 8);
+    state["models"][id]["commitments"] = zkinfer_verifier::base64::encode(&bytes).into();
+    let mut damaged: MemoryStore = serde_json::from_value(state).unwrap();
+    let err = refused(
+        &mut damaged,
+        &mut KeyCache::default(),
+        "user",
+        submit(&fixture().mlp[1]),
+    );
+    assert!(err.to_string().contains("rebuild key"), "{err}");
 }

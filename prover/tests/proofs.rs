@@ -266,3 +266,46 @@ fn a_batch_names_its_bad_bundle() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A verifying key rebuilt from its stored commitments (the vendored
+/// halo2's one addition) is the same key: same digest, same verdicts; a
+/// damaged or foreign commitment list is refused, never trusted.
+#[test]
+fn a_key_rebuilt_from_its_commitments_is_the_same_key() {
+    let (bundle, key) = valid();
+    let commitments = key.commitments();
+    let rebuild = |bytes: &[u8], digest: &str| {
+        VerifierKey::from_commitments(mlp_model(), Visibility::Public, params(9), bytes, digest)
+    };
+    let rebuilt = rebuild(&commitments, key.vk_digest()).unwrap();
+    assert_eq!(rebuilt.vk_digest(), key.vk_digest());
+    assert_eq!(rebuilt.proof_bytes(), key.proof_bytes());
+    assert!(verify(&rebuilt, &bundle).is_ok());
+    let mut changed = bundle.clone();
+    changed.output.values[0] += 1;
+    assert_eq!(verify(&rebuilt, &changed), Err(VerifyError::Rejected));
+
+    // Another point (the first fixed commitment replaced by the second).
+    let mut swapped = commitments.clone();
+    swapped.copy_within(40..72, 8);
+    let err = rebuild(&swapped, key.vk_digest()).unwrap_err();
+    assert!(err.to_string().contains("rebuild key"), "{err}");
+    // Bytes that are no point, a wrong count, a truncation.
+    let mut flipped = commitments.clone();
+    flipped[8] ^= 0x01;
+    assert!(rebuild(&flipped, key.vk_digest()).is_err());
+    let mut miscounted = commitments.clone();
+    miscounted[0] += 1;
+    let err = rebuild(&miscounted, key.vk_digest()).unwrap_err();
+    assert!(err.to_string().contains("counts"), "{err}");
+    for cut in [0, 5, commitments.len() - 1] {
+        assert!(
+            rebuild(&commitments[..cut], key.vk_digest()).is_err(),
+            "cut at {cut}"
+        );
+    }
+    // The right commitments for another model's circuit do not fit.
+    let cnn = prover("digits-cnn", Visibility::Public);
+    let err = rebuild(&cnn.verifier_key().commitments(), key.vk_digest()).unwrap_err();
+    assert!(err.to_string().contains("commitments"), "{err}");
+}

@@ -3,8 +3,9 @@
 
 use crate::error::{Result, VerifyError};
 use halo2_proofs::dev::CircuitCost;
-use halo2_proofs::plonk::{keygen_vk, VerifyingKey};
+use halo2_proofs::plonk::{keygen_vk, keygen_vk_from_commitments, VerifyingKey};
 use halo2_proofs::poly::commitment::Params;
+use pasta_curves::group::GroupEncoding;
 use pasta_curves::vesta;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -32,6 +33,64 @@ impl VerifierKey {
     /// and are derived locally: no setup, no download.
     pub fn new(model: QuantizedModel, visibility: Visibility, params: IpaParams) -> Result<Self> {
         let model_digest = model.digest().to_hex();
+        let circuit = Self::circuit_for(model, visibility, &params)?;
+        let vk = keygen_vk(&params, &circuit).map_err(|e| VerifyError::Key(e.to_string()))?;
+        Self::from_parts(circuit, params, vk, model_digest)
+    }
+
+    /// The key rebuilt from the commitments of an earlier [`Self::new`]
+    /// ([`Self::commitments`]): the circuit is synthesized, nothing is
+    /// committed — what a contract does on every call, for a fraction of
+    /// the cost. The key is accepted only if its digest is
+    /// `expected_vk_digest` (the pinned form includes the commitments).
+    pub fn from_commitments(
+        model: QuantizedModel,
+        visibility: Visibility,
+        params: IpaParams,
+        commitments: &[u8],
+        expected_vk_digest: &str,
+    ) -> Result<Self> {
+        let model_digest = model.digest().to_hex();
+        let circuit = Self::circuit_for(model, visibility, &params)?;
+        let (fixed, permutation) = decode_commitments(commitments)?;
+        let vk =
+            keygen_vk_from_commitments(&params, &circuit, fixed, permutation).map_err(|e| {
+                VerifyError::Key(format!(
+                    "the stored commitments do not fit the circuit ({e})"
+                ))
+            })?;
+        let key = Self::from_parts(circuit, params, vk, model_digest)?;
+        if key.vk_digest != expected_vk_digest {
+            return Err(VerifyError::Key(format!(
+                "the stored commitments rebuild key {}, not {expected_vk_digest}",
+                key.vk_digest
+            )));
+        }
+        Ok(key)
+    }
+
+    /// The fixed and permutation commitments of the key, for
+    /// [`Self::from_commitments`]: two little-endian `u32` counts, then
+    /// every point compressed (32 bytes each).
+    pub fn commitments(&self) -> Vec<u8> {
+        let (fixed, permutation) = (
+            self.vk.fixed_commitments(),
+            self.vk.permutation_commitments(),
+        );
+        let mut bytes = Vec::with_capacity(8 + 32 * (fixed.len() + permutation.len()));
+        bytes.extend_from_slice(&(fixed.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&(permutation.len() as u32).to_le_bytes());
+        for point in fixed.iter().chain(permutation) {
+            bytes.extend_from_slice(point.to_bytes().as_ref());
+        }
+        bytes
+    }
+
+    fn circuit_for(
+        model: QuantizedModel,
+        visibility: Visibility,
+        params: &IpaParams,
+    ) -> Result<ModelCircuit> {
         let circuit = ModelCircuit::new(Arc::new(model), visibility)
             .map_err(|e| VerifyError::Key(e.to_string()))?;
         if params.k() != circuit.plan().k {
@@ -41,7 +100,15 @@ impl VerifierKey {
                 circuit.plan().k
             )));
         }
-        let vk = keygen_vk(&params, &circuit).map_err(|e| VerifyError::Key(e.to_string()))?;
+        Ok(circuit)
+    }
+
+    fn from_parts(
+        circuit: ModelCircuit,
+        params: IpaParams,
+        vk: VerifyingKey<vesta::Affine>,
+        model_digest: String,
+    ) -> Result<Self> {
         let vk_digest = vk_digest(&vk);
         // Every proof of a circuit has the same size: halo2's cost model
         // counts its commitments and evaluations.
@@ -94,6 +161,35 @@ impl VerifierKey {
     pub fn proof_bytes(&self) -> usize {
         self.proof_bytes
     }
+}
+
+/// The fixed and permutation commitments of [`VerifierKey::commitments`].
+#[allow(clippy::type_complexity)]
+fn decode_commitments(bytes: &[u8]) -> Result<(Vec<vesta::Affine>, Vec<vesta::Affine>)> {
+    let malformed = |what: &str| VerifyError::Key(format!("stored commitments: {what}"));
+    let count = |at: usize| -> Result<usize> {
+        let word = bytes
+            .get(at..at + 4)
+            .ok_or_else(|| malformed("truncated"))?;
+        Ok(u32::from_le_bytes(word.try_into().expect("4 bytes")) as usize)
+    };
+    let (fixed, permutation) = (count(0)?, count(4)?);
+    let points = &bytes[8..];
+    if fixed
+        .checked_add(permutation)
+        .and_then(|n| n.checked_mul(32))
+        != Some(points.len())
+    {
+        return Err(malformed("the counts do not match the length"));
+    }
+    let mut decoded = points.chunks(32).map(|chunk| {
+        let mut repr = <vesta::Affine as GroupEncoding>::Repr::default();
+        repr.as_mut().copy_from_slice(chunk);
+        Option::from(vesta::Affine::from_bytes(&repr)).ok_or_else(|| malformed("not a curve point"))
+    });
+    let fixed = decoded.by_ref().take(fixed).collect::<Result<Vec<_>>>()?;
+    let permutation = decoded.collect::<Result<Vec<_>>>()?;
+    Ok((fixed, permutation))
 }
 
 /// SHA-256 of `format!("{:?}", vk.pinned())`: the domain, the fixed and

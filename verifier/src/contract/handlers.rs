@@ -92,7 +92,19 @@ impl KeyCache {
         }
         let parsed = QuantizedModel::from_json(&model.key.model)
             .map_err(|e| ContractError::Store(e.to_string()))?;
-        let key = Arc::new(self.build(store, parsed, model.key.input_visibility, model.key.k)?);
+        let visibility = model.key.input_visibility;
+        let key = match &model.commitments {
+            Some(text) => {
+                let bytes = crate::base64::decode(text).ok_or_else(|| {
+                    ContractError::Store(format!("{}: commitments are not base64", model.model_id))
+                })?;
+                let params = self.params(store, model.key.k)?;
+                VerifierKey::from_commitments(parsed, visibility, params, &bytes, &model.model_id)
+                    .map_err(|e| ContractError::Store(e.to_string()))?
+            }
+            None => self.build(store, parsed, visibility, model.key.k)?,
+        };
+        let key = Arc::new(key);
         self.keys.insert(model.model_id.clone(), key.clone());
         Ok(key)
     }
@@ -345,6 +357,7 @@ fn register_model(
         name: name.clone(),
         key,
         model_digest: model_digest.clone(),
+        commitments: Some(crate::base64::encode(&rebuilt.commitments())),
     };
     store.put_model(&registered)?;
     cache

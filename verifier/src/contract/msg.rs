@@ -151,6 +151,13 @@ pub struct RegisteredModel {
     pub key: ModelKey,
     /// The model digest.
     pub model_digest: String,
+    /// The verifying key's commitments, base64
+    /// ([`crate::VerifierKey::commitments`]), computed when the model was
+    /// registered: verification rebuilds the key from them without
+    /// committing anything. Absent for models registered before they were
+    /// kept (their keys are rebuilt in full).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitments: Option<String>,
 }
 
 /// Why and when a model was retired.
