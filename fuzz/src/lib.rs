@@ -13,6 +13,8 @@
 
 #![deny(missing_docs, unsafe_code)]
 
+pub mod protobuf;
+
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -29,7 +31,10 @@ pub const STANDARD_CASES: usize = 10_000;
 /// `default / 10⁴` when it is set (so an expensive target with a default of
 /// 10³ runs a tenth of the requested count).
 pub fn cases(default: usize) -> usize {
-    match std::env::var(CASES_VAR).ok().and_then(|v| v.parse::<u64>().ok()) {
+    match std::env::var(CASES_VAR)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
         Some(n) => {
             let scaled = u128::from(n) * default as u128 / STANDARD_CASES as u128;
             usize::try_from(scaled).unwrap_or(usize::MAX).max(1)
@@ -46,7 +51,11 @@ pub struct Rng(u64);
 impl Rng {
     /// A generator from a seed (0 is replaced by a fixed non-zero seed).
     pub fn new(seed: u64) -> Self {
-        Rng(if seed == 0 { 0x2545_f491_4f6c_dd1d } else { seed })
+        Rng(if seed == 0 {
+            0x2545_f491_4f6c_dd1d
+        } else {
+            seed
+        })
     }
 
     /// The next 64 random bits.
@@ -129,7 +138,8 @@ pub fn extreme(rng: &mut Rng) -> Value {
             Value::from(v as i64)
         };
     }
-    serde_json::from_str(*rng.pick(EXTREMES)).expect("extremes are JSON numbers")
+    let text = EXTREMES[rng.below(EXTREMES.len())];
+    serde_json::from_str(text).expect("extremes are JSON numbers")
 }
 
 /// JSON pointers to every value of a document, grouped by *field*: the
@@ -169,13 +179,17 @@ pub fn fields(doc: &Value, numbers_only: bool) -> BTreeMap<String, Vec<String>> 
             _ => {}
         }
         if !numbers_only || v.is_number() {
-            out.entry(field.clone())
-                .or_default()
-                .push(pointer.clone());
+            out.entry(field.clone()).or_default().push(pointer.clone());
         }
     }
     let mut out = BTreeMap::new();
-    walk(doc, &mut String::new(), &mut String::new(), numbers_only, &mut out);
+    walk(
+        doc,
+        &mut String::new(),
+        &mut String::new(),
+        numbers_only,
+        &mut out,
+    );
     out
 }
 
@@ -538,7 +552,14 @@ mod tests {
     #[test]
     fn a_panic_fails_the_run() {
         let result = catch_unwind(|| {
-            run("panics", 1, 3, |_, i| i, |&i| if i == 1 { panic!("boom") } else { true }, |i| i.to_string())
+            run(
+                "panics",
+                1,
+                3,
+                |_, i| i,
+                |&i| if i == 1 { panic!("boom") } else { true },
+                |i| i.to_string(),
+            )
         });
         assert!(result.is_err());
     }

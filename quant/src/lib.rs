@@ -51,6 +51,7 @@ pub use format::MODEL_FORMAT;
 pub use forward::Trace;
 pub use layer::{Conv2d, Linear, Op, Pool2d, Rescale, TableActivation};
 pub use model::{
-    window_output, Calibration, Node, QuantizedModel, TensorId, TensorSpec, MAX_ELEMENTS,
+    conv2d_output, window_output, Calibration, Node, QuantizedModel, TensorId, TensorSpec,
+    MAX_ELEMENTS,
 };
 pub use tensor::{Scale, Shape, Tensor};

@@ -375,22 +375,7 @@ fn conv2d_spec(c: &Conv2d, x: &TensorSpec) -> std::result::Result<TensorSpec, St
     if c.bias.len() != oc {
         return Err(format!("{} biases for {oc} output channels", c.bias.len()));
     }
-    let [oh, ow] = window_output([h, w], [kh, kw], c.stride, c.padding)?;
-    // The engine computes the stride-1 convolution and subsamples it.
-    let dense = [h, w]
-        .iter()
-        .zip([kh, kw])
-        .zip(c.padding)
-        .map(|((&n, k), p)| n + 2 * p + 1 - k)
-        .try_fold(oc, |n, d| n.checked_mul(d))
-        .filter(|&n| n <= MAX_ELEMENTS);
-    if dense.is_none() {
-        return Err(format!(
-            "{oc} channels of the padded input are more than {MAX_ELEMENTS} values \
-             (padding {:?}, stride {:?})",
-            c.padding, c.stride
-        ));
-    }
+    let [_, oh, ow] = conv2d_output([ic, h, w], oc, [kh, kw], c.stride, c.padding)?;
     let rows = c
         .weight
         .data
@@ -456,6 +441,35 @@ pub fn window_output(
         out[axis] = (padded[axis] - kernel[axis]) / stride[axis] + 1;
     }
     Ok(out)
+}
+
+/// The output shape `[oc, oh, ow]` of a convolution over a `[c, h, w]`
+/// image: [`window_output`], and a refusal when the stride-1 convolution
+/// the engines compute before subsampling would exceed [`MAX_ELEMENTS`].
+pub fn conv2d_output(
+    input: [usize; 3],
+    out_channels: usize,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+) -> std::result::Result<[usize; 3], String> {
+    let [_, h, w] = input;
+    let [oh, ow] = window_output([h, w], kernel, stride, padding)?;
+    // window_output checked that h + 2·pad fits and is at least the kernel.
+    let dense = [h, w]
+        .iter()
+        .zip(kernel)
+        .zip(padding)
+        .map(|((&n, k), p)| n + 2 * p + 1 - k)
+        .try_fold(out_channels, |n, d| n.checked_mul(d))
+        .filter(|&n| n <= MAX_ELEMENTS);
+    if dense.is_none() {
+        return Err(format!(
+            "{out_channels} output channels over the padded input are more than \
+             {MAX_ELEMENTS} values (kernel {kernel:?}, padding {padding:?})"
+        ));
+    }
+    Ok([out_channels, oh, ow])
 }
 
 fn table_spec(t: &TableActivation, x: &TensorSpec) -> std::result::Result<TensorSpec, String> {

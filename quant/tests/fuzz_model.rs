@@ -124,7 +124,10 @@ fn a_huge_padding_with_a_huge_stride_is_refused() {
         image(1, 8, 8),
         vec![node(&[0], conv([1 << 40, 0], [1 << 42, 1]))],
     );
-    assert!(err.starts_with("node 0 (conv2d): padding [1099511627776, 0] is too large"), "{err}");
+    assert!(
+        err.starts_with("node 0 (conv2d): padding [1099511627776, 0] is too large"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -175,7 +178,10 @@ fn derived_scales_beyond_64_are_refused() {
         bits: 8,
     };
     let err = refusal(input, vec![node(&[0], op)]);
-    assert!(err.contains("node 0 (linear): output scale 80 is out of range"), "{err}");
+    assert!(
+        err.contains("node 0 (linear): output scale 80 is out of range"),
+        "{err}"
+    );
     // And a rescale below -64.
     let input = TensorSpec {
         shape: Shape(vec![1]),
@@ -184,7 +190,10 @@ fn derived_scales_beyond_64_are_refused() {
     };
     let rescale = Op::Rescale(Rescale { shift: 40, bits: 8 });
     let err = refusal(input, vec![node(&[0], rescale)]);
-    assert!(err.contains("node 0 (rescale): output scale -70 is out of range"), "{err}");
+    assert!(
+        err.contains("node 0 (rescale): output scale -70 is out of range"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -200,7 +209,10 @@ fn table_output_scales_are_range_checked() {
         values: vec![0; 16],
     };
     let err = refusal(input, vec![node(&[0], Op::Tanh(table))]);
-    assert!(err.contains("node 0 (tanh): output_scale -2147483648 is out of range"), "{err}");
+    assert!(
+        err.contains("node 0 (tanh): output_scale -2147483648 is out of range"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -253,7 +265,10 @@ fn check_valid(model: &QuantizedModel) {
     for spec in model.specs() {
         assert!((1..=MAX_BITS).contains(&spec.bits), "{spec:?}");
         assert!(spec.scale.checked().is_some(), "{spec:?}");
-        assert!(spec.shape.numel() <= zkinfer_quant::MAX_ELEMENTS, "{spec:?}");
+        assert!(
+            spec.shape.numel() <= zkinfer_quant::MAX_ELEMENTS,
+            "{spec:?}"
+        );
     }
     let input = model.input();
     let (min, max) = input.range();

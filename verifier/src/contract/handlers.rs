@@ -69,7 +69,17 @@ impl KeyCache {
         }
         let parsed = QuantizedModel::from_json(&model.key.model)
             .map_err(|e| ContractError::Store(e.to_string()))?;
-        let key = Arc::new(self.build(parsed, model.key.input_visibility, model.key.k)?);
+        // The stored k picks the parameters to derive: check it against the
+        // circuit first, so a corrupted state cannot ask for 2^40 rows.
+        let plan = CircuitPlan::new(&parsed, model.key.input_visibility)
+            .map_err(|e| ContractError::Store(e.to_string()))?;
+        if plan.k != model.key.k {
+            return Err(ContractError::Store(format!(
+                "model {}: the stored k = {} is not its circuit's k = {}",
+                model.model_id, model.key.k, plan.k
+            )));
+        }
+        let key = Arc::new(self.build(parsed, model.key.input_visibility, plan.k)?);
         self.keys.insert(model.model_id.clone(), key.clone());
         Ok(key)
     }
