@@ -5,7 +5,7 @@ CARGO ?= cargo
 ZKINFER := target/release/zkinfer
 DEMO := target/demo
 
-.PHONY: build test demo bench models fmt clippy params-pins
+.PHONY: build test demo bench models fmt clippy params-pins fuzz
 
 build:
 	$(CARGO) build --release --locked
@@ -18,6 +18,18 @@ test:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --locked --workspace
+
+# The fuzz targets of every parser, longer than `make test` runs them:
+# ZKINFER_FUZZ_CASES cases for a target whose default is 10^4 (the
+# expensive proof-bundle target runs a tenth). About an hour at 10^6 on two
+# cores; `make fuzz FUZZ_CASES=100000` for a few minutes.
+FUZZ_CASES ?= 1000000
+FUZZ_TARGETS := --test fuzz_model --test fuzz_onnx --test fuzz_files \
+	--test fuzz_bundle --test fuzz_contract --test fuzz_package
+fuzz:
+	ZKINFER_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --release --locked \
+		-p zkinfer-quant -p zkinfer-models -p zkinfer-verifier -p zkinfer-prover \
+		$(FUZZ_TARGETS) -- --nocapture
 
 # The main job on the bundled digits models: infer, prove, verify.
 demo: build

@@ -18,6 +18,7 @@
 
 use crate::error::{ModelError, Result};
 use serde::{Deserialize, Serialize};
+use zkinfer_quant::MAX_ELEMENTS;
 
 /// The `format` field of architecture files.
 pub const ARCH_FORMAT: &str = "zkinfer/arch@1";
@@ -81,6 +82,15 @@ pub enum FloatOp {
     Sigmoid,
     /// Hyperbolic tangent.
     Tanh,
+}
+
+/// The number of elements of a shape, when it is at most [`MAX_ELEMENTS`]
+/// (checked: a product that overflows is `None`, never a wrapped count).
+pub fn numel(shape: &[usize]) -> Option<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|&n| n <= MAX_ELEMENTS)
 }
 
 fn one_pair() -> [usize; 2] {
@@ -193,6 +203,12 @@ impl Architecture {
         if self.input_shape.is_empty() || self.input_shape.contains(&0) {
             return Err(ModelError::Arch(format!(
                 "input_shape {:?} must be non-empty with positive dimensions",
+                self.input_shape
+            )));
+        }
+        if numel(&self.input_shape).is_none() {
+            return Err(ModelError::Arch(format!(
+                "input_shape {:?} has more than {MAX_ELEMENTS} elements",
                 self.input_shape
             )));
         }

@@ -1,6 +1,6 @@
 //! [`FloatModel`]: an [`Architecture`] with its f32 weights, run in candle.
 
-use crate::arch::{Architecture, FloatOp};
+use crate::arch::{numel, Architecture, FloatOp};
 use crate::error::{ModelError, Result};
 use crate::kernels;
 use candle_core::{DType, Device, Tensor};
@@ -200,9 +200,9 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
                     &[*out_channels, *in_channels, kernel[0], kernel[1]],
                 )?;
                 check_param(format!("{name}.bias"), &[*out_channels])?;
-                let [oh, ow] = zkinfer_quant::window_output([h, w], *kernel, *stride, *padding)
-                    .map_err(fail)?;
-                vec![*out_channels, oh, ow]
+                zkinfer_quant::conv2d_output([c, h, w], *out_channels, *kernel, *stride, *padding)
+                    .map_err(fail)?
+                    .to_vec()
             }
             FloatOp::MaxPool2d { kernel, stride } | FloatOp::AvgPool2d { kernel, stride } => {
                 let &[c, h, w] = x.as_slice() else {
@@ -219,9 +219,11 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
                 .map_err(fail)?;
                 vec![c, oh, ow]
             }
+            // Every shape here has at most MAX_ELEMENTS elements (checked
+            // below), so their products are in range.
             FloatOp::Flatten => vec![x.iter().product()],
             FloatOp::Reshape { shape } => {
-                if shape.iter().product::<usize>() != x.iter().product::<usize>() {
+                if numel(shape) != Some(x.iter().product::<usize>()) {
                     return Err(fail(format!("cannot reshape {x:?} to {shape:?}")));
                 }
                 shape.clone()
@@ -235,6 +237,12 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
             }
             FloatOp::Relu | FloatOp::Sigmoid | FloatOp::Tanh => x.clone(),
         };
+        if numel(&out).is_none() {
+            return Err(fail(format!(
+                "its output {out:?} has more than {} elements",
+                zkinfer_quant::MAX_ELEMENTS
+            )));
+        }
         shapes.push(out);
     }
     Ok(shapes)

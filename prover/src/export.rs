@@ -273,17 +273,90 @@ impl Package {
             path: path.clone(),
             source,
         })?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            ProverError::Export(format!("{}: malformed JSON ({e})", path.display()))
-        })?;
+        Self::from_json(&text).map_err(|e| ProverError::Export(format!("{}: {e}", path.display())))
+    }
+
+    /// Parses `package.json`'s text: its format, its fields, and numbers a
+    /// reader can add up (see [`Package::check`]). The error names the field.
+    pub fn from_json(text: &str) -> std::result::Result<Self, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("malformed JSON ({e})"))?;
         let format = value.get("format").and_then(|f| f.as_str()).unwrap_or("");
         if format != PACKAGE_FORMAT {
-            return Err(ProverError::Export(format!(
-                "{}: format {format:?}; this zkinfer reads {PACKAGE_FORMAT:?}",
-                path.display()
-            )));
+            return Err(format!(
+                "format {format:?}; this zkinfer reads {PACKAGE_FORMAT:?}"
+            ));
         }
-        serde_json::from_value(value)
-            .map_err(|e| ProverError::Export(format!("{}: {e}", path.display())))
+        let package: Package = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        package.check()?;
+        Ok(package)
+    }
+
+    /// Checks the numbers `zkinfer inspect` computes with: `k` and the
+    /// plan's `k` agree and are at most the largest k zkinfer plans for;
+    /// every row count fits in `2^k`; the MACs add up without overflow; bit
+    /// budgets are widths zkinfer uses. One line naming the field.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let max_k = zkinfer_circuits::plan::MAX_K;
+        if self.k > max_k || self.plan.k != self.k {
+            return Err(format!(
+                "k = {} (plan.k = {}): must agree and be at most {max_k}",
+                self.k, self.plan.k
+            ));
+        }
+        let rows = 1usize << self.k;
+        let plan = &self.plan;
+        let counts = [
+            ("plan.rows", plan.rows),
+            ("plan.usable_rows", plan.usable_rows),
+            ("plan.dot_rows", plan.dot_rows),
+            ("plan.element_rows", plan.element_rows),
+            ("plan.table_rows", plan.table_rows),
+        ];
+        let layers = plan.layers.iter().enumerate().flat_map(|(i, l)| {
+            [
+                (format!("plan.layers[{i}].dot_rows"), l.dot_rows),
+                (format!("plan.layers[{i}].element_rows"), l.element_rows),
+            ]
+        });
+        for (field, n) in counts
+            .into_iter()
+            .map(|(f, n)| (f.to_string(), n))
+            .chain(layers)
+        {
+            if n > rows {
+                return Err(format!(
+                    "{field} = {n} is more than the {rows} rows of k = {}",
+                    self.k
+                ));
+            }
+        }
+        plan.layers
+            .iter()
+            .try_fold(0usize, |sum, l| sum.checked_add(l.macs))
+            .ok_or("plan.layers[].macs add up to more than 2^64")?;
+        let bits = [
+            (
+                "weight_bits",
+                self.weight_bits,
+                zkinfer_quant::ops::MAX_BITS,
+            ),
+            (
+                "activation_bits",
+                self.activation_bits,
+                zkinfer_quant::ops::MAX_BITS,
+            ),
+            (
+                "table_bits",
+                self.table_bits,
+                zkinfer_quant::TableActivation::MAX_INPUT_BITS,
+            ),
+        ];
+        for (field, value, max) in bits {
+            if !(1..=max).contains(&value) {
+                return Err(format!("{field} = {value} is not in 1..={max}"));
+            }
+        }
+        Ok(())
     }
 }

@@ -50,5 +50,8 @@ pub use error::{QuantError, Result};
 pub use format::MODEL_FORMAT;
 pub use forward::Trace;
 pub use layer::{Conv2d, Linear, Op, Pool2d, Rescale, TableActivation};
-pub use model::{window_output, Calibration, Node, QuantizedModel, TensorId, TensorSpec};
+pub use model::{
+    conv2d_output, window_output, Calibration, Node, QuantizedModel, TensorId, TensorSpec,
+    MAX_ELEMENTS,
+};
 pub use tensor::{Scale, Shape, Tensor};

@@ -141,6 +141,8 @@ impl QuantizedModel {
 fn derive_specs(input: &TensorSpec, nodes: &[Node]) -> Result<Vec<TensorSpec>> {
     check_bits(input.bits)
         .map_err(|reason| QuantError::InvalidModel(format!("input: {reason}")))?;
+    check_scale("scale", input.scale)
+        .map_err(|reason| QuantError::InvalidModel(format!("input: {reason}")))?;
     if input.shape.numel() == 0 || input.shape.numel() > MAX_ELEMENTS {
         return Err(QuantError::InvalidModel(format!(
             "the input {} must have 1 to {MAX_ELEMENTS} elements",
@@ -172,6 +174,7 @@ fn derive_specs(input: &TensorSpec, nodes: &[Node]) -> Result<Vec<TensorSpec>> {
         let args: Vec<&TensorSpec> = node.inputs.iter().map(|&id| &specs[id]).collect();
         let spec = node_spec(&node.op, &args).map_err(fail)?;
         check_bits(spec.bits).map_err(fail)?;
+        check_scale("output scale", spec.scale).map_err(fail)?;
         if spec.shape.numel() > MAX_ELEMENTS {
             return Err(fail(format!(
                 "its output {} has more than {MAX_ELEMENTS} elements",
@@ -196,6 +199,26 @@ fn check_bits(bits: u32) -> std::result::Result<(), String> {
     }
 }
 
+/// Refuses a scale outside `±`[`Scale::MAX_ABS`], naming the field.
+fn check_scale(field: &str, scale: Scale) -> std::result::Result<(), String> {
+    match scale.checked() {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "{field} {} is out of range (|scale| ≤ {}: values are q / 2^scale)",
+            scale.0,
+            Scale::MAX_ABS
+        )),
+    }
+}
+
+/// `a + b` for the accumulator scale `s_x + s_w`, both checked first.
+fn sum_scale(x: Scale, weight_scale: Scale) -> std::result::Result<Scale, String> {
+    check_scale("weight_scale", weight_scale)?;
+    // Both are within ±64, so the sum is an i32; its range is checked by the
+    // caller with the other derived scales.
+    Ok(Scale(x.0 + weight_scale.0))
+}
+
 /// The spec of an op's output, or why the op cannot apply to its inputs.
 fn node_spec(op: &Op, args: &[&TensorSpec]) -> std::result::Result<TensorSpec, String> {
     let x = args[0];
@@ -205,8 +228,10 @@ fn node_spec(op: &Op, args: &[&TensorSpec]) -> std::result::Result<TensorSpec, S
         Op::Relu => Ok(x.clone()),
         Op::SumPool2d(p) => {
             let shape = pool_shape(p, &x.shape)?;
-            let window = (p.kernel[0] * p.kernel[1]) as u128;
-            let max_abs = window * (1u128 << (x.bits - 1));
+            // The window fits the image, whose size is bounded: no overflow,
+            // but saturate anyway so a mistake shows as too many bits.
+            let window = (p.kernel[0] as u128).saturating_mul(p.kernel[1] as u128);
+            let max_abs = window.saturating_mul(1u128 << (x.bits - 1));
             Ok(TensorSpec {
                 shape,
                 scale: x.scale,
@@ -223,6 +248,11 @@ fn node_spec(op: &Op, args: &[&TensorSpec]) -> std::result::Result<TensorSpec, S
             ..x.clone()
         }),
         Op::Reshape { shape } => {
+            if shape.numel() > MAX_ELEMENTS {
+                return Err(format!(
+                    "shape {shape} has more than {MAX_ELEMENTS} elements"
+                ));
+            }
             if shape.numel() != x.shape.numel() {
                 return Err(format!(
                     "cannot reshape {} ({} elements) to {} ({} elements)",
@@ -258,6 +288,7 @@ fn node_spec(op: &Op, args: &[&TensorSpec]) -> std::result::Result<TensorSpec, S
             if r.shift > 62 {
                 return Err(format!("shift {} is larger than 62", r.shift));
             }
+            // shift ≤ 62 and |scale| ≤ 64: an i32 holds the difference.
             Ok(TensorSpec {
                 shape: x.shape.clone(),
                 scale: Scale(x.scale.0 - r.shift as i32),
@@ -269,12 +300,17 @@ fn node_spec(op: &Op, args: &[&TensorSpec]) -> std::result::Result<TensorSpec, S
 }
 
 /// `max_i Σ_j |w_ij|·2^(b-1) + |b_i|`, the largest accumulator magnitude.
+/// Saturating: a sum beyond 2^128 reads as 129 bits, which is refused.
 fn accumulator_bits<'a>(rows: impl Iterator<Item = (&'a [i64], i64)>, input_bits: u32) -> u32 {
     let x_max = 1u128 << (input_bits - 1);
     let max_abs = rows
         .map(|(w, b)| {
-            let weights: u128 = w.iter().map(|v| v.unsigned_abs() as u128).sum();
-            weights * x_max + b.unsigned_abs() as u128
+            let weights = w
+                .iter()
+                .fold(0u128, |sum, v| sum.saturating_add(v.unsigned_abs().into()));
+            weights
+                .saturating_mul(x_max)
+                .saturating_add(b.unsigned_abs().into())
         })
         .max()
         .unwrap_or(0);
@@ -306,7 +342,7 @@ fn linear_spec(l: &Linear, x: &TensorSpec) -> std::result::Result<TensorSpec, St
     let rows = l.weight.data.chunks(inp).zip(l.bias.iter().copied());
     Ok(TensorSpec {
         shape: Shape(vec![out]),
-        scale: Scale(x.scale.0 + l.weight_scale.0),
+        scale: sum_scale(x.scale, l.weight_scale)?,
         bits: accumulator_bits(rows, x.bits),
     })
 }
@@ -339,7 +375,7 @@ fn conv2d_spec(c: &Conv2d, x: &TensorSpec) -> std::result::Result<TensorSpec, St
     if c.bias.len() != oc {
         return Err(format!("{} biases for {oc} output channels", c.bias.len()));
     }
-    let [oh, ow] = window_output([h, w], [kh, kw], c.stride, c.padding)?;
+    let [_, oh, ow] = conv2d_output([ic, h, w], oc, [kh, kw], c.stride, c.padding)?;
     let rows = c
         .weight
         .data
@@ -347,7 +383,7 @@ fn conv2d_spec(c: &Conv2d, x: &TensorSpec) -> std::result::Result<TensorSpec, St
         .zip(c.bias.iter().copied());
     Ok(TensorSpec {
         shape: Shape(vec![oc, oh, ow]),
-        scale: Scale(x.scale.0 + c.weight_scale.0),
+        scale: sum_scale(x.scale, c.weight_scale)?,
         bits: accumulator_bits(rows, x.bits),
     })
 }
@@ -363,7 +399,9 @@ fn pool_shape(p: &Pool2d, x: &Shape) -> std::result::Result<Shape, String> {
 }
 
 /// Output height and width of a sliding window; refuses empty windows,
-/// zero strides and windows larger than the padded image.
+/// zero strides, windows larger than the padded image, and a padded image
+/// of more than [`MAX_ELEMENTS`] cells (the engine materializes it). Every
+/// sum is checked: a padding of 2^63 is an error, not a wrap to 0.
 pub fn window_output(
     hw: [usize; 2],
     kernel: [usize; 2],
@@ -371,6 +409,7 @@ pub fn window_output(
     padding: [usize; 2],
 ) -> std::result::Result<[usize; 2], String> {
     let mut out = [0; 2];
+    let mut padded = [0; 2];
     for axis in 0..2 {
         if kernel[axis] == 0 || stride[axis] == 0 {
             return Err(format!(
@@ -378,18 +417,59 @@ pub fn window_output(
                 kernel, stride
             ));
         }
-        let padded = hw[axis] + 2 * padding[axis];
-        if padded < kernel[axis] {
+        padded[axis] = padding[axis]
+            .checked_mul(2)
+            .and_then(|p| p.checked_add(hw[axis]))
+            .ok_or_else(|| format!("padding {} is too large", padding[axis]))?;
+    }
+    if padded[0]
+        .checked_mul(padded[1])
+        .is_none_or(|cells| cells > MAX_ELEMENTS)
+    {
+        return Err(format!(
+            "padding {:?} is too large: the padded input {}×{} has more than {MAX_ELEMENTS} cells",
+            padding, padded[0], padded[1]
+        ));
+    }
+    for axis in 0..2 {
+        if padded[axis] < kernel[axis] {
             return Err(format!(
                 "kernel {:?} is larger than the padded input {}×{}",
-                kernel,
-                hw[0] + 2 * padding[0],
-                hw[1] + 2 * padding[1]
+                kernel, padded[0], padded[1]
             ));
         }
-        out[axis] = (padded - kernel[axis]) / stride[axis] + 1;
+        out[axis] = (padded[axis] - kernel[axis]) / stride[axis] + 1;
     }
     Ok(out)
+}
+
+/// The output shape `[oc, oh, ow]` of a convolution over a `[c, h, w]`
+/// image: [`window_output`], and a refusal when the stride-1 convolution
+/// the engines compute before subsampling would exceed [`MAX_ELEMENTS`].
+pub fn conv2d_output(
+    input: [usize; 3],
+    out_channels: usize,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+) -> std::result::Result<[usize; 3], String> {
+    let [_, h, w] = input;
+    let [oh, ow] = window_output([h, w], kernel, stride, padding)?;
+    // window_output checked that h + 2·pad fits and is at least the kernel.
+    let dense = [h, w]
+        .iter()
+        .zip(kernel)
+        .zip(padding)
+        .map(|((&n, k), p)| n + 2 * p + 1 - k)
+        .try_fold(out_channels, |n, d| n.checked_mul(d))
+        .filter(|&n| n <= MAX_ELEMENTS);
+    if dense.is_none() {
+        return Err(format!(
+            "{out_channels} output channels over the padded input are more than \
+             {MAX_ELEMENTS} values (kernel {kernel:?}, padding {padding:?})"
+        ));
+    }
+    Ok([out_channels, oh, ow])
 }
 
 fn table_spec(t: &TableActivation, x: &TensorSpec) -> std::result::Result<TensorSpec, String> {
@@ -415,6 +495,7 @@ fn table_spec(t: &TableActivation, x: &TensorSpec) -> std::result::Result<Tensor
         ));
     }
     let max_abs = t.values.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
+    check_scale("output_scale", t.output_scale)?;
     Ok(TensorSpec {
         shape: x.shape.clone(),
         scale: t.output_scale,

@@ -58,6 +58,23 @@ impl fmt::Display for Shape {
 pub struct Scale(pub i32);
 
 impl Scale {
+    /// The largest `|s|` a model may declare or derive.
+    ///
+    /// Every integer zkinfer holds is below 2^53 in magnitude
+    /// ([`crate::ops::MAX_BITS`]: the candle engine computes in f64), so a
+    /// tensor at scale `s` spans at most `2^(53 - s)` with a resolution of
+    /// `2^-s`. With `|s| ≤ 64` that covers resolutions down to 2^-64 and
+    /// magnitudes up to 2^117 — far beyond what a network holds (calibration
+    /// picks scales from -30 to 40) — while the sum of two scales, a scale
+    /// minus a shift of up to 62 bits, and `2^s` as an f64 all stay exact,
+    /// with no `i32` overflow anywhere. Larger scales are refused by name.
+    pub const MAX_ABS: i32 = 64;
+
+    /// `Some(self)` when `|s| ≤` [`Scale::MAX_ABS`].
+    pub fn checked(self) -> Option<Self> {
+        (self.0.unsigned_abs() <= Self::MAX_ABS as u32).then_some(self)
+    }
+
     /// `2^s` as a float (exact for every scale zkinfer uses).
     pub fn factor(self) -> f64 {
         2f64.powi(self.0)
@@ -71,7 +88,8 @@ impl Scale {
 
 impl fmt::Display for Scale {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "2^-{}", self.0)
+        // q stands for q · 2^-s: print the exponent `-s` with one sign.
+        write!(f, "2^{}", -i64::from(self.0))
     }
 }
 

@@ -107,12 +107,21 @@ impl Builder {
         })
     }
 
+    /// A float constant: its dimensions (all positive) and values.
     fn floats(&self, node: &NodeProto, name: &str) -> Result<(Vec<usize>, Vec<f32>)> {
         let t = self.constant(node, name)?;
-        let dims = t.dims.iter().map(|&d| d as usize).collect();
         let data = t
             .floats()
             .map_err(|e| node_error(node, format!("{name:?}: {e}")))?;
+        // floats() checked that the dims are non-negative and their product
+        // is the number of values; an empty dimension is no weight.
+        if t.dims.contains(&0) {
+            return Err(node_error(
+                node,
+                format!("{name:?} has dims {:?}, with an empty dimension", t.dims),
+            ));
+        }
+        let dims = t.dims.iter().map(|&d| d as usize).collect();
         Ok((dims, data))
     }
 
@@ -244,6 +253,14 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
             )))
         }
     };
+    if crate::arch::numel(&input_shape).is_none() {
+        return Err(ModelError::Onnx(format!(
+            "input {:?} has shape {:?}: more than {} elements",
+            graph_input.name,
+            graph_input.shape,
+            zkinfer_quant::MAX_ELEMENTS
+        )));
+    }
     b.values
         .insert(graph_input.name.clone(), (0, input_shape.clone()));
     let output_name = graph
@@ -438,8 +455,9 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                         format!("{} biases for {oc} output channels", bias.len()),
                     ));
                 }
-                let [oh, ow] = zkinfer_quant::window_output([h, w], [kh, kw], stride, padding)
-                    .map_err(|e| node_error(node, e))?;
+                let out_shape =
+                    zkinfer_quant::conv2d_output([ic, h, w], oc, [kh, kw], stride, padding)
+                        .map_err(|e| node_error(node, e))?;
                 b.add_weights(&layer_name, w_dims.clone(), weight, bias);
                 let op = FloatOp::Conv2d {
                     name: layer_name,
@@ -449,7 +467,7 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                     stride,
                     padding,
                 };
-                b.push(op, vec![id], &out, vec![oc, oh, ow]);
+                b.push(op, vec![id], &out, out_shape.to_vec());
             }
             "BatchNormalization" => {
                 let (id, shape) = b.value(node, input(node, 0)?)?;
@@ -577,6 +595,8 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
 }
 
 /// `-1` takes what is left; the first dimension is the batch (1 or -1).
+/// Products are checked: a target whose known dimensions overflow does not
+/// fit, it does not wrap into fitting.
 fn reshape_dims(target: &[i64], numel: usize) -> std::result::Result<Vec<usize>, String> {
     let Some((&batch, rest)) = target.split_first() else {
         return Err("an empty target shape".into());
@@ -586,20 +606,21 @@ fn reshape_dims(target: &[i64], numel: usize) -> std::result::Result<Vec<usize>,
             "target shape {target:?} changes the batch dimension"
         ));
     }
-    let known: i64 = rest.iter().filter(|&&d| d > 0).product();
+    let does_not_fit = || format!("target shape {target:?} does not fit {numel} values");
+    let known = rest
+        .iter()
+        .filter(|&&d| d > 0)
+        .try_fold(1usize, |n, &d| usize::try_from(d).ok()?.checked_mul(n))
+        .ok_or_else(does_not_fit)?;
     let mut dims = vec![];
     for &d in rest {
         match d {
             d if d > 0 => dims.push(d as usize),
-            -1 if known > 0 && numel as i64 % known == 0 => dims.push(numel / known as usize),
-            _ => {
-                return Err(format!(
-                    "target shape {target:?} does not fit {numel} values"
-                ))
-            }
+            -1 if numel.is_multiple_of(known) => dims.push(numel / known),
+            _ => return Err(does_not_fit()),
         }
     }
-    if dims.iter().product::<usize>() != numel {
+    if dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) != Some(numel) {
         return Err(format!(
             "target shape {target:?} does not fit {numel} values"
         ));

@@ -92,17 +92,27 @@ impl KeyCache {
         }
         let parsed = QuantizedModel::from_json(&model.key.model)
             .map_err(|e| ContractError::Store(e.to_string()))?;
+        // The stored k picks the parameters to load: check it against the
+        // circuit first, so a corrupted state cannot ask for 2^40 rows.
         let visibility = model.key.input_visibility;
+        let plan = CircuitPlan::new(&parsed, visibility)
+            .map_err(|e| ContractError::Store(e.to_string()))?;
+        if plan.k != model.key.k {
+            return Err(ContractError::Store(format!(
+                "model {}: the stored k = {} is not its circuit's k = {}",
+                model.model_id, model.key.k, plan.k
+            )));
+        }
         let key = match &model.commitments {
             Some(text) => {
                 let bytes = crate::base64::decode(text).ok_or_else(|| {
                     ContractError::Store(format!("{}: commitments are not base64", model.model_id))
                 })?;
-                let params = self.params(store, model.key.k)?;
+                let params = self.params(store, plan.k)?;
                 VerifierKey::from_commitments(parsed, visibility, params, &bytes, &model.model_id)
                     .map_err(|e| ContractError::Store(e.to_string()))?
             }
-            None => self.build(store, parsed, visibility, model.key.k)?,
+            None => self.build(store, parsed, visibility, plan.k)?,
         };
         let key = Arc::new(key);
         self.keys.insert(model.model_id.clone(), key.clone());
