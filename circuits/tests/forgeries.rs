@@ -13,6 +13,7 @@ use std::sync::Arc;
 use zkinfer_circuits::diagnose::{failure_location, failure_name};
 use zkinfer_circuits::forgery::{self, Forgery};
 use zkinfer_circuits::{Fp, LoggedCell, ModelCircuit, ModelConfig, Step, Visibility};
+use zkinfer_fuzz::Rng;
 use zkinfer_quant::ops;
 use zkinfer_quant::{
     Conv2d, Linear, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Shape, TableActivation,
@@ -192,24 +193,9 @@ fn wave_one_average_pool_forgery_is_refused_window_9() {
 
 // ---------------------------------------------------- randomized search
 
-/// xorshift64: a seeded, dependency-free generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn small(&mut self, m: i64) -> i64 {
-        self.below((2 * m + 1) as u64) as i64 - m
-    }
+/// A uniform integer in `[-m, m]`.
+fn small(rng: &mut Rng, m: i64) -> i64 {
+    rng.below((2 * m + 1) as usize) as i64 - m
 }
 
 /// A random small model: a 2 × 6 × 6 image through one to three random
@@ -227,12 +213,12 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
     for _ in 0..1 + rng.below(3) {
         match rng.below(7) {
             0 => {
-                let oc = 1 + rng.below(2) as usize;
-                let weight = (0..oc * c * 9).map(|_| rng.small(3)).collect();
+                let oc = 1 + rng.below(2);
+                let weight = (0..oc * c * 9).map(|_| small(rng, 3)).collect();
                 let conv = Op::Conv2d(Conv2d {
                     weight: Tensor::new([oc, c, 3, 3], weight).unwrap(),
                     weight_scale: Scale(2),
-                    bias: (0..oc).map(|_| rng.small(50)).collect(),
+                    bias: (0..oc).map(|_| small(rng, 50)).collect(),
                     stride: [1, 1],
                     padding: [1, 1],
                 });
@@ -306,11 +292,11 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
     }
     last = push(&mut nodes, &[last], Op::Flatten);
     let features = c * h * h;
-    let weight = (0..3 * features).map(|_| rng.small(4)).collect();
+    let weight = (0..3 * features).map(|_| small(rng, 4)).collect();
     let linear = Op::Linear(Linear {
         weight: Tensor::new([3, features], weight).unwrap(),
         weight_scale: Scale(2),
-        bias: vec![rng.small(9), rng.small(9), rng.small(9)],
+        bias: vec![small(rng, 9), small(rng, 9), small(rng, 9)],
     });
     last = push(&mut nodes, &[last], linear);
     push(
@@ -328,13 +314,13 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
 
 #[test]
 fn randomized_forgery_search_finds_nothing() {
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
     let (mut tried, mut models) = (0, 0);
     let mut kinds = std::collections::BTreeSet::new();
     while tried < 1_200 {
-        let seed = rng.next();
+        let seed = rng.next_u64();
         let model = random_model(&mut rng, seed);
-        let input: Vec<i64> = (0..72).map(|_| rng.small(127)).collect();
+        let input: Vec<i64> = (0..72).map(|_| small(&mut rng, 127)).collect();
         if model
             .forward(&Tensor::new([2, 6, 6], input.clone()).unwrap())
             .is_err()
@@ -346,7 +332,7 @@ fn randomized_forgery_search_finds_nothing() {
         kinds.extend(circuit.plan().layers.iter().map(|l| l.op.clone()));
         for _ in 0..60 {
             let forgery =
-                forgery::random(&circuit, &log, || rng.next()).expect("models have hints");
+                forgery::random(&circuit, &log, || rng.next_u64()).expect("models have hints");
             let (failed, _) = run_forged(&circuit, &forgery, &honest, false);
             assert!(
                 !failed.is_empty(),
