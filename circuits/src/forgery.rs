@@ -72,6 +72,85 @@ pub fn shift_quotients(
     })
 }
 
+/// Wave 1's forgery, found at random: two quotients of division step
+/// `step` shifted by `d_i/div` and `d_j/div`, with remainders that stay in
+/// range, chosen so that every dot product of the next layer cancels the
+/// non-integer parts (`w_i·d_i + w_j·d_j ≡ 0 mod div`): its accumulators stay
+/// integers and everything after it is an honest computation on a wrong
+/// value. `None` if the step's output does not feed a dot product directly
+/// (through reshapes at most), its divisor is above 64, or no pair of the
+/// tries cancels.
+pub fn cancelling(
+    circuit: &ModelCircuit,
+    log: &[LoggedCell],
+    step: usize,
+    mut rng: impl FnMut() -> u64,
+) -> Option<Forgery> {
+    let steps = circuit.steps();
+    let nodes = circuit.model().nodes();
+    let div = divisor(circuit, steps.get(step)?).filter(|&d| d <= 64)?;
+    if steps[step].nodes().len() != 1 {
+        return None; // a fused ReLU: its output is not linear in y
+    }
+    // Follow the output through reshapes to the dot product that reads it.
+    let mut tensor = steps[step].nodes()[0] + 1;
+    let mut products = None;
+    for next in &steps[step + 1..] {
+        let node = next.nodes()[0];
+        if nodes[node].inputs[0] != tensor {
+            continue;
+        }
+        match next {
+            Step::Reshape { .. } => tensor = node + 1,
+            Step::Dot { .. } => {
+                products = Some(crate::plan::dot_terms(circuit.model(), node));
+                break;
+            }
+            _ => return None,
+        }
+    }
+    let products = products?;
+    let weight = |product: &[(i64, usize)], i: usize| -> i64 {
+        product
+            .iter()
+            .filter(|(_, x)| *x == i)
+            .map(|(w, _)| w)
+            .sum()
+    };
+    let remainder = |i: usize| to_i64(&cell(log, step, "r", i)?.value);
+    let cells = log
+        .iter()
+        .filter(|c| c.step == Some(step) && c.name == "y")
+        .count();
+    if cells < 2 {
+        return None;
+    }
+    for _ in 0..64 {
+        let i = (rng() % cells as u64) as usize;
+        let j = (rng() % cells as u64) as usize;
+        if i == j {
+            continue;
+        }
+        let (ri, rj) = (remainder(i)?, remainder(j)?);
+        for di in ri - div + 1..=ri {
+            for dj in rj - div + 1..=rj {
+                if (di, dj) == (0, 0) {
+                    continue;
+                }
+                let cancels = products.iter().all(|(terms, _)| {
+                    (weight(terms, i) * di + weight(terms, j) * dj).rem_euclid(div) == 0
+                });
+                if cancels {
+                    let mut forgery = shift_quotients(circuit, log, step, &[(i, di), (j, dj)])?;
+                    forgery.what = format!("{} (cancelling in the next layer)", forgery.what);
+                    return Some(forgery);
+                }
+            }
+        }
+    }
+    None
+}
+
 /// A random forgery of one hint of `log` (a recorded honest witness),
 /// chosen with `rng`: a quotient shifted by a non-integer that keeps
 /// its remainder in range, or by one; a sign bit flipped; range limbs
@@ -104,6 +183,11 @@ pub fn random(
     let value = to_i64(&hint.value);
     match hint.name {
         "y" => {
+            if rng().is_multiple_of(2) {
+                if let Some(forgery) = cancelling(circuit, log, step, &mut rng) {
+                    return Some(forgery);
+                }
+            }
             let div = divisor(circuit, &circuit.steps()[step])?;
             let r = to_i64(&cell(log, step, "r", hint.offset)?.value)?;
             // d with 0 ≤ r - d < div, d ≠ 0: a non-integer quotient whose
