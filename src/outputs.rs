@@ -86,7 +86,12 @@ pub fn is_zkinfer_file(text: &str, prefix: &str) -> bool {
 
 /// Refuses `--out` for `quantize` when it holds something other than a
 /// zkinfer model, unless `force`.
-pub fn refuse_foreign_file(out: &Path, prefix: &str, what: &str, force: bool) -> anyhow::Result<()> {
+pub fn refuse_foreign_file(
+    out: &Path,
+    prefix: &str,
+    what: &str,
+    force: bool,
+) -> anyhow::Result<()> {
     if out.is_dir() {
         refuse!(out, "--out {} is a folder; give a file name", out.display());
     }
@@ -169,8 +174,7 @@ mod tests {
         let text = format!("{err:#}");
         assert_eq!(text.matches(&a.display().to_string()).count(), 2, "{text}");
         assert!(text.contains("--out") && text.contains("--input"), "{text}");
-        refuse_overwriting_inputs("--out", &tmp.path().join("b.json"), &[("--input", &a)])
-            .unwrap();
+        refuse_overwriting_inputs("--out", &tmp.path().join("b.json"), &[("--input", &a)]).unwrap();
     }
 
     #[test]

@@ -1088,9 +1088,9 @@ mod replaced {
         let pid = pid.to_string();
         loop {
             let locks = std::fs::read_to_string("/proc/locks").unwrap();
-            let blocked = locks.lines().any(|line| {
-                line.contains("->") && line.split_whitespace().any(|w| w == pid)
-            });
+            let blocked = locks
+                .lines()
+                .any(|line| line.contains("->") && line.split_whitespace().any(|w| w == pid));
             if blocked {
                 return;
             }

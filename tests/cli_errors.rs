@@ -351,6 +351,7 @@ fn error_messages_state_each_cause_once() {
     let missing_input = scratch.join("no-such-input.json");
     let cal = scratch.write_json("cal.json", &json!({ "inputs": calibration_samples() }));
     let missing_weights = scratch.join("no-such-weights.safetensors");
+    let damaged_weights = scratch.write("damaged.safetensors", "not safetensors");
 
     let runs = [
         infer("digits-mlp", &missing_input),
@@ -358,6 +359,8 @@ fn error_messages_state_each_cause_once() {
         infer(&truncated, &input),
         infer(&edited, &input),
         quantize(&scratch, &cal, Some(&missing_weights)),
+        // Once `weights: <file>: weights: ...`.
+        quantize(&scratch, &cal, Some(&damaged_weights)),
     ];
     let failures: Vec<(String, Vec<String>)> = runs
         .iter()
@@ -418,5 +421,8 @@ fn json_errors_are_json_on_stdout() {
     run.assert_error(&["digits-rnn"]);
     let out: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(out["file"], serde_json::Value::Null, "{out}");
-    assert!(out["error"].as_str().unwrap().contains("digits-rnn"), "{out}");
+    assert!(
+        out["error"].as_str().unwrap().contains("digits-rnn"),
+        "{out}"
+    );
 }

@@ -210,7 +210,10 @@ fn quantize_refuses_to_overwrite_an_input_or_a_foreign_file() {
     let notes = scratch.write("notes.json", "{\"mine\": true}\n");
     let run = quantize_into(&cal, &notes, &[]);
     run.assert_error(&[notes.to_str().unwrap(), "not a zkinfer model", "--force"]);
-    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "{\"mine\": true}\n");
+    assert_eq!(
+        std::fs::read_to_string(&notes).unwrap(),
+        "{\"mine\": true}\n"
+    );
     let run = quantize_into(&cal, &notes, &["--force"]);
     run.assert_success();
     assert_eq!(run.stderr, "", "{run:#?}");

@@ -723,7 +723,12 @@ fn export_refuses_a_folder_that_is_not_a_package_unless_forced() {
     let run = case.export(&onnx, &calibration, &folder, &[]);
     assert_error(
         &run,
-        &[arg(&folder), "no zkinfer package.json", "model.json", "--force"],
+        &[
+            arg(&folder),
+            "no zkinfer package.json",
+            "model.json",
+            "--force",
+        ],
     );
     let after: Vec<Vec<u8>> = ["model.json", "arch.json", "weights.safetensors"]
         .iter()
@@ -804,6 +809,13 @@ fn package_files_share_permissions_and_prove_without_the_weights() {
     let state = case.join("state");
     case.run_env(&["contract", "init", "--state", arg(&state), "--admin", "a"])
         .assert_success();
-    case.run_env(&["contract", "register", "--state", arg(&state), "--model", arg(&dir)])
-        .assert_success();
+    case.run_env(&[
+        "contract",
+        "register",
+        "--state",
+        arg(&state),
+        "--model",
+        arg(&dir),
+    ])
+    .assert_success();
 }

@@ -726,17 +726,19 @@ fn several_inputs_prove_with_one_keygen() {
 #[test]
 fn prove_refuses_an_out_that_is_its_own_input() {
     let case = Case::new();
-    let input = case.scratch.write(
-        "x.json",
-        std::fs::read(repo_path(DIGIT_3)).unwrap(),
-    );
+    let input = case
+        .scratch
+        .write("x.json", std::fs::read(repo_path(DIGIT_3)).unwrap());
     let original = std::fs::read(&input).unwrap();
     let dotted = case.path().join(".").join("x.json");
     let link = case.join("link.json");
     std::fs::hard_link(&input, &link).unwrap();
     for out in [&input, &dotted, &link] {
         let run = case.prove(MLP, arg(&input), out, &[]);
-        assert_error(&run, &["--out", arg(out), "--input", arg(&input), "same file"]);
+        assert_error(
+            &run,
+            &["--out", arg(out), "--input", arg(&input), "same file"],
+        );
         assert_eq!(std::fs::read(&input).unwrap(), original);
     }
     // With --json the refusal is JSON on stdout too, naming the file.
@@ -744,7 +746,10 @@ fn prove_refuses_an_out_that_is_its_own_input() {
     assert_eq!(run.code, Some(2), "{run:#?}");
     let out: Value = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {run:#?}"));
-    assert!(out["error"].as_str().unwrap().contains("same file"), "{out}");
+    assert!(
+        out["error"].as_str().unwrap().contains("same file"),
+        "{out}"
+    );
     assert_eq!(out["file"], arg(&input), "{out}");
     // A model file is an input too.
     let model = case.scratch.write(
@@ -782,8 +787,14 @@ fn progress_prints_one_line_per_slow_phase_off_a_terminal() {
     run.assert_success();
     let lines: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(lines.len(), 3, "{run:#?}");
-    assert!(lines[0].starts_with("generating IPA parameters for k = 9"), "{run:#?}");
-    assert!(lines[1].starts_with("generating the keys of digits-mlp"), "{run:#?}");
+    assert!(
+        lines[0].starts_with("generating IPA parameters for k = 9"),
+        "{run:#?}"
+    );
+    assert!(
+        lines[1].starts_with("generating the keys of digits-mlp"),
+        "{run:#?}"
+    );
     assert!(lines[2].starts_with("proving digits-mlp on"), "{run:#?}");
     assert!(lines.iter().all(|l| l.ends_with("...")), "{run:#?}");
 
@@ -795,8 +806,14 @@ fn progress_prints_one_line_per_slow_phase_off_a_terminal() {
         ],
     );
     run.assert_success();
-    assert!(run.stderr.contains("reading IPA parameters for k = 9..."), "{run:#?}");
-    assert!(run.stderr.contains("rebuilding the verifying key"), "{run:#?}");
+    assert!(
+        run.stderr.contains("reading IPA parameters for k = 9..."),
+        "{run:#?}"
+    );
+    assert!(
+        run.stderr.contains("rebuilding the verifying key"),
+        "{run:#?}"
+    );
     // And by default (2 s), nothing for these fast phases.
     let run = case.verify(MLP, &out, &[]);
     run.assert_success();

@@ -35,7 +35,7 @@ pub use engine::Engine;
 pub use error::{ModelError, Result};
 pub use eval::{compare_outputs, evaluate, EvalReport, OutputComparison};
 pub use float::{weights_bytes, FloatModel};
+pub use load::{files, read_quantized, read_text, LoadedModel};
 #[cfg(feature = "bundled")]
 pub use load::{load_model, load_quantized_model};
-pub use load::{files, read_quantized, read_text, LoadedModel};
 pub use quantize::{quantize, QuantizeOptions};

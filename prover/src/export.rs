@@ -189,12 +189,8 @@ pub fn calibrate(
 /// for the smallest and the largest budget tried (each reason once), not
 /// every budget's.
 fn no_budget_fits(candidates: &[Candidate]) -> String {
-    let budget = |c: &Candidate| {
-        format!(
-            "{}/{}/{}",
-            c.weight_bits, c.activation_bits, c.table_bits
-        )
-    };
+    let budget =
+        |c: &Candidate| format!("{}/{}/{}", c.weight_bits, c.activation_bits, c.table_bits);
     let reason = |c: &Candidate| c.note.clone().unwrap_or_else(|| "unusable".into());
     let (Some(first), Some(last)) = (candidates.first(), candidates.last()) else {
         return "no bit budget was tried".into();
@@ -338,6 +334,9 @@ mod tests {
 
         let two = [failed(8, "too small"), failed(12, "too big")];
         let text = no_budget_fits(&two);
-        assert!(text.contains("at 8/12/8: too small; at 12/12/8: too big"), "{text}");
+        assert!(
+            text.contains("at 8/12/8: too small; at 12/12/8: too big"),
+            "{text}"
+        );
     }
 }

@@ -134,8 +134,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             let dir = StateDir::open_for_write(&state)?;
             let mut store = dir.load()?;
             let text = zkinfer_models::read_text(&proof)?;
-            let bundle =
-                ProofBundle::from_json(&text).at_file(&proof)?;
+            let bundle = ProofBundle::from_json(&text).at_file(&proof)?;
             let msg = ExecuteMsg::SubmitInference {
                 model_id: model_id.unwrap_or_else(|| bundle.vk_digest.clone()),
                 proof_bundle: Box::new(bundle),
@@ -249,7 +248,11 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
                         }
                         outln!("model        {}", a.model_id);
                         outln!("input digest {}", a.input_digest);
-                        outln!("output       {:?} at scale {}", a.output, zkinfer_quant::Scale(a.output_scale));
+                        outln!(
+                            "output       {:?} at scale {}",
+                            a.output,
+                            zkinfer_quant::Scale(a.output_scale)
+                        );
                     }
                     QueryResponse::Models(models) => {
                         for m in models {

@@ -31,10 +31,8 @@ const PACKAGE_FILES: [&str; 5] = [
 /// files, before any work is done.
 fn check_out(args: &ExportArgs) -> anyhow::Result<()> {
     outputs::refuse_foreign_folder(&args.out, &PACKAGE_FILES, args.force)?;
-    let inputs: [outputs::Input; 2] = [
-        ("--onnx", &args.onnx),
-        ("--calibration", &args.calibration),
-    ];
+    let inputs: [outputs::Input; 2] =
+        [("--onnx", &args.onnx), ("--calibration", &args.calibration)];
     for file in PACKAGE_FILES {
         outputs::refuse_overwriting_inputs("--out", &args.out.join(file), &inputs)?;
     }
@@ -139,7 +137,10 @@ fn write_package(
     write_atomically(&dir.join(files::ARCH), float.arch().to_json().as_bytes())?;
     // Through the same helper as the other files, so that it gets the
     // same permissions (the umask's), not a temporary file's 0600.
-    write_atomically(&dir.join(files::WEIGHTS), &zkinfer_models::weights_bytes(float)?)?;
+    write_atomically(
+        &dir.join(files::WEIGHTS),
+        &zkinfer_models::weights_bytes(float)?,
+    )?;
     write_atomically(&dir.join(files::MODEL), model.to_json().as_bytes())?;
     write_atomically(&dir.join(KEY_FILE), pretty(key).as_bytes())?;
     write_atomically(&dir.join(PACKAGE_FILE), pretty(package).as_bytes())?;

@@ -19,8 +19,8 @@ struct InferOutput {
 }
 
 pub fn run(args: &InferArgs, json: bool) -> anyhow::Result<()> {
-    let model =
-        load_quantized_model(&args.model).with_context(|| format!("loading model {:?}", args.model))?;
+    let model = load_quantized_model(&args.model)
+        .with_context(|| format!("loading model {:?}", args.model))?;
     let q = &model.quantized;
     let x = super::read_input(q, &args.input)?;
     let trace = Engine::default()

@@ -27,8 +27,8 @@ struct Failure {
 }
 
 pub fn run(args: &MockArgs, json: bool) -> anyhow::Result<ExitCode> {
-    let model =
-        load_quantized_model(&args.model).with_context(|| format!("loading model {:?}", args.model))?;
+    let model = load_quantized_model(&args.model)
+        .with_context(|| format!("loading model {:?}", args.model))?;
     let q = Arc::new(model.quantized);
     let x = super::read_input(&q, &args.input)?;
     let trace = Engine::default()

@@ -71,9 +71,17 @@ fn bundle_paths(args: &ProveArgs) -> anyhow::Result<Vec<PathBuf>> {
 /// file, the model file), then creates the output folder if there is one.
 fn check_outputs(args: &ProveArgs, paths: &[PathBuf]) -> anyhow::Result<()> {
     let model_files = outputs::model_inputs(&args.model);
-    let mut inputs: Vec<outputs::Input> = args.input.iter().map(|p| ("--input", p.as_path())).collect();
+    let mut inputs: Vec<outputs::Input> = args
+        .input
+        .iter()
+        .map(|p| ("--input", p.as_path()))
+        .collect();
     inputs.extend(model_files.iter().map(|p| ("--model", p.as_path())));
-    let flag = if args.input.len() == 1 { "--out" } else { "proof" };
+    let flag = if args.input.len() == 1 {
+        "--out"
+    } else {
+        "proof"
+    };
     for path in paths {
         outputs::refuse_overwriting_inputs(flag, path, &inputs)?;
     }
@@ -85,8 +93,8 @@ fn check_outputs(args: &ProveArgs, paths: &[PathBuf]) -> anyhow::Result<()> {
 }
 
 pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
-    let model =
-        load_quantized_model(&args.model).with_context(|| format!("loading model {:?}", args.model))?;
+    let model = load_quantized_model(&args.model)
+        .with_context(|| format!("loading model {:?}", args.model))?;
     let q = model.quantized;
     // Every input is read before anything is proven.
     let inputs = args

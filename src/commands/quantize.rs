@@ -47,10 +47,9 @@ pub fn run(args: &QuantizeArgs, json: bool) -> anyhow::Result<()> {
         headroom_bits: args.headroom_bits,
         ..QuantizeOptions::default()
     };
-    let model = Phase::run(
-        format!("calibrating on {} samples", samples.len()),
-        || quantize(&float, &samples, &options),
-    )
+    let model = Phase::run(format!("calibrating on {} samples", samples.len()), || {
+        quantize(&float, &samples, &options)
+    })
     .with_context(|| format!("quantizing with {}", args.calibration.display()))?;
     write_atomically(&args.out, model.to_json().as_bytes())?;
 
@@ -94,7 +93,11 @@ pub fn run(args: &QuantizeArgs, json: bool) -> anyhow::Result<()> {
         report::printable(&out.name),
         out.parameters,
         out.calibration_samples,
-        if out.calibration_samples == 1 { "" } else { "s" },
+        if out.calibration_samples == 1 {
+            ""
+        } else {
+            "s"
+        },
         out.digest
     );
     Ok(())

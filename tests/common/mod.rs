@@ -104,7 +104,10 @@ impl Run {
         assert_eq!(fields, ["error", "file"], "{self:#?}");
         let message = self.stderr.trim_end().strip_prefix("error: ").unwrap_or("");
         assert_eq!(out["error"], message, "{self:#?}");
-        assert!(out["file"].is_string() || out["file"].is_null(), "{self:#?}");
+        assert!(
+            out["file"].is_string() || out["file"].is_null(),
+            "{self:#?}"
+        );
         self
     }
 }

@@ -82,8 +82,11 @@ impl StateDir {
     /// Locks a folder that may not hold a state yet (`contract init`).
     pub fn lock(dir: &Path) -> anyhow::Result<Self> {
         let handle = File::open(dir).with_context(|| format!("opening {}", dir.display()))?;
-        let identity =
-            Identity::of(&handle.metadata().with_context(|| format!("{}", dir.display()))?);
+        let identity = Identity::of(
+            &handle
+                .metadata()
+                .with_context(|| format!("{}", dir.display()))?,
+        );
         let lock = File::create(dir.join(LOCK_FILE))
             .with_context(|| format!("creating the lock file in {}", dir.display()))?;
         lock.lock()
