@@ -40,24 +40,34 @@ impl Phase {
         let started = Instant::now();
         let thread = std::thread::Builder::new()
             .name("progress".into())
-            .spawn(move || match rx.recv_timeout(after) {
-                Err(RecvTimeoutError::Timeout) if terminal => loop {
-                    let secs = started.elapsed().as_secs();
-                    eprint!("\r{label}... {secs} s");
-                    let _ = std::io::stderr().flush();
-                    match rx.recv_timeout(Duration::from_secs(1)) {
-                        Err(RecvTimeoutError::Timeout) => continue,
-                        _ => {
-                            eprintln!(
-                                "\r{label}... done in {:.1} s",
-                                started.elapsed().as_secs_f64()
-                            );
+            .spawn(move || {
+                let ended = match rx.recv_timeout(after.saturating_sub(started.elapsed())) {
+                    Err(RecvTimeoutError::Timeout) => false,
+                    // Ended: a phase this thread saw end after the threshold
+                    // (it may start late on a busy machine) still reports.
+                    _ if started.elapsed() >= after => true,
+                    _ => return,
+                };
+                if !terminal {
+                    eprintln!("{label}...");
+                    return;
+                }
+                if !ended {
+                    loop {
+                        eprint!("\r{label}... {} s", started.elapsed().as_secs());
+                        let _ = std::io::stderr().flush();
+                        if !matches!(
+                            rx.recv_timeout(Duration::from_secs(1)),
+                            Err(RecvTimeoutError::Timeout)
+                        ) {
                             break;
                         }
                     }
-                },
-                Err(RecvTimeoutError::Timeout) => eprintln!("{label}..."),
-                _ => {}
+                }
+                eprintln!(
+                    "\r{label}... done in {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
             })
             .ok();
         Phase {
