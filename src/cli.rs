@@ -181,9 +181,12 @@ pub struct ExportArgs {
     /// Whether proofs carry the input.
     #[arg(long, value_enum, default_value_t = InputVisibility::Public)]
     pub input_visibility: InputVisibility,
-    /// The package folder to write.
+    /// The package folder to write (new, empty, or a package to replace).
     #[arg(long)]
     pub out: PathBuf,
+    /// Write into a non-empty --out folder that holds no zkinfer package.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub params: ParamsArgs,
 }
@@ -311,6 +314,9 @@ pub struct QuantizeArgs {
     /// Where to write the quantized model (zkinfer/model@1 JSON).
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace an existing --out file that is not a zkinfer model.
+    #[arg(long)]
+    pub force: bool,
     /// Signed bits per weight.
     #[arg(long, default_value_t = 8)]
     pub weight_bits: u32,

@@ -37,16 +37,18 @@ fn read_input(
     model: &zkinfer_quant::QuantizedModel,
     path: &std::path::Path,
 ) -> anyhow::Result<zkinfer_quant::Tensor> {
-    use anyhow::Context;
+    use crate::failure::AtFileExt;
     let values = zkinfer_models::input::read_single(path, model.input().shape.numel())?;
-    let x = model
-        .quantize_input(&values)
-        .with_context(|| format!("{}", path.display()))?;
+    let x = model.quantize_input(&values).at_file(path)?;
     if let Some(cal) = model.calibration() {
+        // Calibration ran in f32 and recorded its range as f32 values: a
+        // value is compared as calibration would have seen it, so proving
+        // the very file one calibrated on never warns.
+        let seen = |v: f64| f64::from(v as f32);
         if let Some((i, v)) = values
             .iter()
             .enumerate()
-            .find(|(_, &v)| v < cal.input_min || v > cal.input_max)
+            .find(|(_, &v)| seen(v) < cal.input_min || seen(v) > cal.input_max)
         {
             eprintln!(
                 "warning: {}: value {i} is {v}, outside the calibration range [{}, {}]; \
@@ -60,16 +62,33 @@ fn read_input(
     Ok(x)
 }
 
-/// The input visibility: private when asked, else what a package folder
-/// given as `--model` was exported with, else public.
-fn visibility(model: &str, private_input: bool) -> zkinfer_circuits::Visibility {
-    use zkinfer_circuits::Visibility;
-    if private_input {
-        return Visibility::Private;
+/// Reads calibration samples (as f32, what calibration computes in), and
+/// warns on stderr about a set too small or constant to calibrate on.
+fn read_calibration(path: &std::path::Path, numel: usize) -> anyhow::Result<Vec<Vec<f32>>> {
+    let samples = zkinfer_models::input::read_samples(path, numel)?;
+    for warning in zkinfer_models::input::calibration_warnings(&samples) {
+        eprintln!("warning: {}: {warning}", path.display());
     }
-    zkinfer_prover::export::Package::read(std::path::Path::new(model))
-        .map(|p| p.input_visibility)
-        .unwrap_or(Visibility::Public)
+    Ok(samples
+        .into_iter()
+        .map(|s| s.into_iter().map(|v| v as f32).collect())
+        .collect())
+}
+
+/// The input visibility: private when asked, else what a package folder
+/// given as `--model` was exported with, else public. A package folder
+/// whose `package.json` cannot be read is an error, not a silent "public".
+fn visibility(model: &str, private_input: bool) -> anyhow::Result<zkinfer_circuits::Visibility> {
+    use zkinfer_circuits::Visibility;
+    use zkinfer_prover::export::{Package, PACKAGE_FILE};
+    let dir = std::path::Path::new(model);
+    if private_input {
+        return Ok(Visibility::Private);
+    }
+    if !dir.join(PACKAGE_FILE).exists() {
+        return Ok(Visibility::Public);
+    }
+    Ok(Package::read(dir)?.input_visibility)
 }
 
 /// The parameter cache the command line points at.
@@ -81,20 +100,21 @@ fn params_cache(args: &crate::cli::ParamsArgs) -> zkinfer_prover::ParamsCache {
     )
 }
 
-/// Loads IPA parameters for `k`, saying so on a terminal when they must be
-/// generated (that takes more than a second from k = 12 on).
+/// Loads IPA parameters for `k`, with progress when that is slow
+/// (generating them takes seconds from k = 12 on).
 fn load_params(
     cache: &zkinfer_prover::ParamsCache,
     k: u32,
 ) -> anyhow::Result<zkinfer_verifier::IpaParams> {
-    use std::io::IsTerminal;
-    if !cache.contains(k) && k >= 12 && std::io::stderr().is_terminal() {
-        eprintln!(
-            "generating IPA parameters for k = {k} (once; cached in {})...",
+    let label = if cache.contains(k) {
+        format!("reading IPA parameters for k = {k}")
+    } else {
+        format!(
+            "generating IPA parameters for k = {k} (once; cached in {})",
             cache.dir().display()
-        );
-    }
-    let (params, source) = cache.load(k)?;
+        )
+    };
+    let (params, source) = crate::progress::Phase::run(label, || cache.load(k))?;
     match source {
         zkinfer_prover::ParamsSource::GeneratedNotCached(why) => eprintln!(
             "warning: could not cache IPA parameters in {}: {why}",

@@ -2,10 +2,14 @@
 //!
 //! The binary is thin: [`cli`] parses the command line, each module under
 //! [`commands`] runs one subcommand, and errors are reported here, once,
-//! with their context (`error: <what>: <why>`), and exit code 2.
+//! with their context (`error: <what>: <why>`; with `--json` also as JSON on
+//! stdout, see [`failure`]), and exit code 2.
 
 mod cli;
 mod commands;
+mod failure;
+mod outputs;
+mod progress;
 mod report;
 
 use clap::Parser;
@@ -13,10 +17,11 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    let json = cli.json;
     match commands::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            failure::report(&err, json);
             ExitCode::from(2)
         }
     }

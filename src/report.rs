@@ -57,3 +57,34 @@ pub fn floats(values: &[f64]) -> String {
     let cells: Vec<String> = values.iter().map(|v| format!("{v:.4}")).collect();
     format!("[{}]", cells.join(", "))
 }
+
+/// `text` safe to print on a terminal: control characters (escape codes,
+/// carriage returns, newlines) are shown escaped (`\u{1b}`, `\r`, `\n`)
+/// instead of being sent to the terminal. For names read from files.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_escapes_control_characters_only() {
+        assert_eq!(printable("digits-mlp é"), "digits-mlp é");
+        assert_eq!(printable("a\u{1b}[31mred\r\n"), "a\\u{1b}[31mred\\r\\n");
+        assert_eq!(printable("tab\there"), "tab\\there");
+    }
+}

@@ -112,7 +112,7 @@ fn assert_unchanged(state: &Path, before: &[u8], run: &Run) {
 /// on stdout, and the state unchanged.
 fn assert_refused(run: &Run, state: &Path, before: &[u8], needles: &[&str]) {
     run.assert_error(needles);
-    assert_eq!(run.stdout, "", "stdout of a refused command: {run:#?}");
+    run.assert_failure_stdout();
     assert_unchanged(state, before, run);
 }
 
@@ -605,7 +605,7 @@ fn every_command_on_a_folder_without_state_says_to_run_init() {
         ];
         for run in &runs {
             run.assert_error(&[arg(folder), "no contract state", init]);
-            assert_eq!(run.stdout, "", "{run:#?}");
+            run.assert_failure_stdout();
         }
     }
     // Nothing was created: no state, no lock, no folder.
@@ -1010,5 +1010,152 @@ mod crash {
         acknowledged.sort_by_key(|a| a["seq"].as_u64());
         assert_eq!(attestations(case, &dir, id), acknowledged);
         assert_eq!(dir_entries(&dir), [LOCK_FILE, STATE_FILE]);
+    }
+}
+
+/// Queries read the state without locking it: they create no file, so a
+/// read-only folder (or one the reader may not write) can be queried.
+#[test]
+fn queries_create_no_file_and_work_on_a_read_only_folder() {
+    let case = Case::new();
+    let (state, id) = case.registered_state("state", "alice");
+    std::fs::remove_file(state.join(LOCK_FILE)).unwrap();
+    let before = snapshot(&state);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o555)).unwrap();
+    }
+    let runs = [
+        case.query(&state, &["config"]),
+        case.query(&state, &["models", "--json"]),
+        case.query(&state, &["model", "--model-id", &id]),
+        case.query(&state, &["attestations", "--model-id", &id]),
+    ];
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for run in &runs {
+        run.assert_success();
+    }
+    assert!(runs[0].stdout.contains("alice"), "{:#?}", runs[0]);
+    // Root ignores permissions: what holds for everyone is that no file
+    // (no lock) was created.
+    assert_eq!(dir_entries(&state), [STATE_FILE]);
+    assert!(snapshot(&state) == before);
+}
+
+/// Names come from files and command lines: escape codes in them are
+/// printed escaped, never sent to the terminal.
+#[test]
+fn register_prints_control_characters_in_a_name_escaped() {
+    let case = Case::new();
+    let state = case.join("state");
+    case.contract("init", &state, &["--admin", "alice"])
+        .assert_success();
+    let run = case.contract(
+        "register",
+        &state,
+        &["--model", MLP, "--name", "evil\u{1b}[2J\u{1b}[31mname\r"],
+    );
+    run.assert_success();
+    assert!(!run.stdout.contains('\u{1b}'), "{run:#?}");
+    assert!(!run.stdout.contains('\r'), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("name=evil\\u{1b}[2J\\u{1b}[31mname\\r "),
+        "{run:#?}"
+    );
+}
+
+/// A writer whose state folder is deleted and initialized again while it
+/// waits or works (the lock lives in the folder, so it died with it) must
+/// not write its stale state over the new one: it exits 2, naming the
+/// folder, and the new state is untouched.
+#[cfg(target_os = "linux")]
+mod replaced {
+    use super::*;
+    use std::fs::File;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    /// Waits until process `pid` is blocked on a file lock (`/proc/locks`
+    /// lists it behind `->`).
+    fn wait_until_blocked_on_a_lock(pid: u32) {
+        let start = Instant::now();
+        let pid = pid.to_string();
+        loop {
+            let locks = std::fs::read_to_string("/proc/locks").unwrap();
+            let blocked = locks
+                .lines()
+                .any(|line| line.contains("->") && line.split_whitespace().any(|w| w == pid));
+            if blocked {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the submission never waited for the lock:\n{locks}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn a_submission_whose_folder_was_replaced_refuses_and_leaves_the_new_state() {
+        let case = Case::new();
+        let (proof, _) = case.prove(MLP, DIGIT_3, "digit-3.proof.json");
+        let (state, _id) = case.registered_state("state", "alice");
+        let registered = snapshot(&state);
+
+        // Hold the old folder's lock, as a slow writer would.
+        let lock = File::open(state.join(LOCK_FILE)).unwrap();
+        lock.lock().unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+            .args([
+                "contract",
+                "submit",
+                "--state",
+                arg(&state),
+                "--proof",
+                arg(&proof),
+                "--from",
+                "bob",
+                "--json",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env(PARAMS_DIR_ENV, case.params())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_until_blocked_on_a_lock(child.id());
+
+        // Another admin deletes the folder and sets up a new one with the
+        // same model registered: a stale write would succeed there.
+        std::fs::remove_dir_all(&state).unwrap();
+        std::fs::create_dir(&state).unwrap();
+        std::fs::write(state.join(STATE_FILE), &registered).unwrap();
+        let new_state = snapshot(&state);
+        drop(lock);
+
+        let output = child.wait_with_output().unwrap();
+        let run = Run {
+            args: vec!["contract submit (folder replaced)".into()],
+            code: output.status.code(),
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+        };
+        run.assert_error(&[arg(&state), "deleted or replaced", "nothing was written"]);
+        let json: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(json["file"], arg(&state), "{run:#?}");
+        assert!(snapshot(&state) == new_state, "the new state changed");
+        assert_eq!(dir_entries(&state), [STATE_FILE]);
+
+        // The new folder works as usual.
+        let run = case.submit(&state, &proof, "bob", &["--json"]);
+        assert_eq!(run.json()["attestation"]["seq"], 0);
     }
 }

@@ -351,6 +351,7 @@ fn error_messages_state_each_cause_once() {
     let missing_input = scratch.join("no-such-input.json");
     let cal = scratch.write_json("cal.json", &json!({ "inputs": calibration_samples() }));
     let missing_weights = scratch.join("no-such-weights.safetensors");
+    let damaged_weights = scratch.write("damaged.safetensors", "not safetensors");
 
     let runs = [
         infer("digits-mlp", &missing_input),
@@ -358,6 +359,8 @@ fn error_messages_state_each_cause_once() {
         infer(&truncated, &input),
         infer(&edited, &input),
         quantize(&scratch, &cal, Some(&missing_weights)),
+        // Once `weights: <file>: weights: ...`.
+        quantize(&scratch, &cal, Some(&damaged_weights)),
     ];
     let failures: Vec<(String, Vec<String>)> = runs
         .iter()
@@ -373,5 +376,53 @@ fn error_messages_state_each_cause_once() {
     assert!(
         failures.is_empty(),
         "error messages repeat a clause:\n{failures:#?}"
+    );
+}
+
+/// A ragged nested input is refused, naming the file and the position;
+/// flattening it would shift every later value.
+#[test]
+fn ragged_nested_input_is_refused_naming_the_position() {
+    let scratch = Scratch::new();
+    let mut rows: Vec<Vec<f64>> = vec![vec![0.25; 8]; 8];
+    rows[5].pop();
+    rows[6].push(0.5);
+    let path = scratch.write_json("ragged.json", &serde_json::json!({ "input": [rows] }));
+    infer("digits-cnn", &path).assert_error(&[
+        text(&path),
+        "input[0][5] is an array of shape [7]",
+        "rectangular",
+    ]);
+}
+
+/// With `--json`, a failure is JSON on stdout too — `{"error", "file"}`,
+/// the file when one is at fault, else null — with the same exit code and
+/// the same line on stderr.
+#[test]
+fn json_errors_are_json_on_stdout() {
+    let scratch = Scratch::new();
+    let missing = scratch.join("missing.json");
+    let run = zkinfer([
+        "infer".as_ref(),
+        "--model".as_ref(),
+        "digits-mlp".as_ref(),
+        "--input".as_ref(),
+        missing.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    run.assert_error(&[text(&missing)]);
+    let out: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {run:#?}"));
+    assert_eq!(out["file"], text(&missing), "{out}");
+    let message = out["error"].as_str().unwrap();
+    assert_eq!(run.stderr.trim_end(), format!("error: {message}"));
+
+    let run = zkinfer(["eval", "--model", "digits-rnn", "--json"]);
+    run.assert_error(&["digits-rnn"]);
+    let out: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(out["file"], serde_json::Value::Null, "{out}");
+    assert!(
+        out["error"].as_str().unwrap().contains("digits-rnn"),
+        "{out}"
     );
 }

@@ -157,3 +157,119 @@ fn quantize_mlp_with_ezkl_calibration_reproduces_the_bundled_model() {
 fn quantize_cnn_reproduces_the_bundled_model() {
     quantize_reproduces_bundled("digits-cnn", &json!({ "inputs": training_inputs() }));
 }
+
+/// Runs `quantize` on the bundled MLP with `calibration` into `out`.
+fn quantize_into(calibration: &Path, out: &Path, extra: &[&str]) -> common::Run {
+    let dir = bundled_dir("digits-mlp");
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "quantize".into(),
+        "--arch".into(),
+        dir.join("arch.json").into(),
+        "--weights".into(),
+        dir.join("weights.safetensors").into(),
+        "--calibration".into(),
+        calibration.into(),
+        "--out".into(),
+        out.into(),
+    ];
+    args.extend(extra.iter().map(Into::into));
+    zkinfer(args)
+}
+
+/// `--out` equal to an input is refused, naming both; an existing file
+/// that is not a zkinfer model is kept unless `--force`; a model is
+/// replaced.
+#[test]
+fn quantize_refuses_to_overwrite_an_input_or_a_foreign_file() {
+    let scratch = Scratch::new();
+    let samples: Vec<Vec<f64>> = held_out_sample(12).iter().map(|d| d.input()).collect();
+    let cal = scratch.write_json("calibration.json", &json!({ "inputs": samples }));
+    let cal_text = std::fs::read(&cal).unwrap();
+
+    let run = quantize_into(&cal, &cal, &["--force"]);
+    run.assert_error(&["--out", "--calibration", cal.to_str().unwrap(), "same file"]);
+    assert_eq!(std::fs::read(&cal).unwrap(), cal_text);
+
+    // The architecture, through a path of its own.
+    let arch_copy = scratch.join("arch.json");
+    std::fs::copy(bundled_dir("digits-mlp").join("arch.json"), &arch_copy).unwrap();
+    let dir = bundled_dir("digits-mlp");
+    let run = zkinfer([
+        "quantize".as_ref(),
+        "--arch".as_ref(),
+        arch_copy.as_os_str(),
+        "--weights".as_ref(),
+        dir.join("weights.safetensors").as_os_str(),
+        "--calibration".as_ref(),
+        cal.as_os_str(),
+        "--out".as_ref(),
+        scratch.path().join(".").join("arch.json").as_os_str(),
+    ]);
+    run.assert_error(&["--out", "--arch", arch_copy.to_str().unwrap(), "same file"]);
+
+    let notes = scratch.write("notes.json", "{\"mine\": true}\n");
+    let run = quantize_into(&cal, &notes, &[]);
+    run.assert_error(&[notes.to_str().unwrap(), "not a zkinfer model", "--force"]);
+    assert_eq!(
+        std::fs::read_to_string(&notes).unwrap(),
+        "{\"mine\": true}\n"
+    );
+    let run = quantize_into(&cal, &notes, &["--force"]);
+    run.assert_success();
+    assert_eq!(run.stderr, "", "{run:#?}");
+    // Now a model: replaced without --force.
+    quantize_into(&cal, &notes, &[]).assert_success();
+}
+
+/// A calibration set of one sample, or of one value everywhere, quantizes
+/// but warns: the agreement it reports says nothing.
+#[test]
+fn quantize_warns_about_a_tiny_or_constant_calibration_set() {
+    let scratch = Scratch::new();
+    let out = scratch.join("model.json");
+    let one = scratch.write_json(
+        "one.json",
+        &json!({ "input": held_out_sample(1)[0].input() }),
+    );
+    let run = quantize_into(&one, &out, &[]);
+    run.assert_success();
+    assert!(
+        run.stderr.starts_with("warning: ")
+            && run.stderr.contains(one.to_str().unwrap())
+            && run.stderr.contains("only 1 calibration sample"),
+        "{run:#?}"
+    );
+    let mut constant: Vec<Vec<f64>> = held_out_sample(12).iter().map(|d| d.input()).collect();
+    for s in &mut constant {
+        s.iter_mut().for_each(|v| *v = 0.5);
+    }
+    let constant = scratch.write_json("constant.json", &json!({ "inputs": constant }));
+    let run = quantize_into(&constant, &out, &[]);
+    assert!(
+        run.stderr.contains("every calibration value is 0.5"),
+        "{run:#?}"
+    );
+}
+
+/// Calibrating on a file and inferring on that same file never warns that
+/// a value is outside the calibration range: the range is recorded in f32,
+/// and 0.1 or 0.7 are not f32 values.
+#[test]
+fn the_calibration_file_itself_is_inside_the_calibration_range() {
+    let scratch = Scratch::new();
+    let mut values = vec![0.3; 64];
+    values[0] = 0.1; // its f32 is above 0.1: the recorded minimum
+    values[1] = 0.7; // its f32 is below 0.7: the recorded maximum
+    let input = scratch.write_input("x.json", &values);
+    let model = scratch.join("model.json");
+    quantize_into(&input, &model, &[]).assert_success();
+    let run = zkinfer([
+        "infer".as_ref(),
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--input".as_ref(),
+        input.as_os_str(),
+    ]);
+    run.assert_success();
+    assert_eq!(run.stderr, "", "{run:#?}");
+}

@@ -490,10 +490,11 @@ fn private_input_package_proves_without_the_input() {
 // ---------------------------------------------------------------------------
 // Errors: exit 2, one line `error: ...` naming the file, nothing written.
 
-/// Checks a failed command: see [`Run::assert_error`]; nothing on stdout.
+/// Checks a failed command: see [`Run::assert_error`]; nothing on stdout,
+/// or with `--json` only the error as JSON.
 fn assert_error(run: &Run, needles: &[&str]) {
     run.assert_error(needles);
-    assert_eq!(run.stdout, "", "stdout of a failed command: {run:#?}");
+    run.assert_failure_stdout();
 }
 
 /// Runs an export that must fail with `needles` on stderr, and checks it
@@ -691,4 +692,130 @@ fn inspect_a_package_of_another_format_version() {
     assert_error(&run, &[arg(&file), "zkinfer/package@2"]);
     let run = zkinfer(["inspect", arg(&dir), "--json"]);
     assert_error(&run, &[arg(&file), "zkinfer/package@2"]);
+    let out: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(out["file"], arg(&file), "{out}");
+}
+
+// ---------------------------------------------------------------------------
+// Overwrites, permissions, and what proving needs from a package.
+
+/// `--out` naming a folder of someone else's files (a model folder) is
+/// refused unless `--force`; a package folder is replaced; a file is
+/// refused.
+#[test]
+fn export_refuses_a_folder_that_is_not_a_package_unless_forced() {
+    let case = Case::new();
+    let onnx = fixture("mlp.onnx");
+    let calibration = fixture("mlp.calibration.json");
+    let folder = case.join("digits-mlp");
+    std::fs::create_dir(&folder).unwrap();
+    for file in ["model.json", "arch.json", "weights.safetensors"] {
+        std::fs::copy(
+            repo_path("models/bundled/digits-mlp").join(file),
+            folder.join(file),
+        )
+        .unwrap();
+    }
+    let before: Vec<Vec<u8>> = ["model.json", "arch.json", "weights.safetensors"]
+        .iter()
+        .map(|f| std::fs::read(folder.join(f)).unwrap())
+        .collect();
+    let run = case.export(&onnx, &calibration, &folder, &[]);
+    assert_error(
+        &run,
+        &[
+            arg(&folder),
+            "no zkinfer package.json",
+            "model.json",
+            "--force",
+        ],
+    );
+    let after: Vec<Vec<u8>> = ["model.json", "arch.json", "weights.safetensors"]
+        .iter()
+        .map(|f| std::fs::read(folder.join(f)).unwrap())
+        .collect();
+    assert!(before == after, "a refused export changed the folder");
+
+    // With --force it is written; then it is a package, replaced freely.
+    case.export(&onnx, &calibration, &folder, &["--force"])
+        .assert_success();
+    assert!(folder.join("package.json").is_file());
+    case.export(&onnx, &calibration, &folder, &[])
+        .assert_success();
+
+    // A file is not a folder.
+    let file = case.scratch.write("notes.txt", "mine\n");
+    let run = case.export(&onnx, &calibration, &file, &["--force"]);
+    assert_error(&run, &[arg(&file), "is a file"]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine\n");
+}
+
+/// Every package file is written alike (the umask's permissions: no 0600
+/// weights while the rest is 0644), and `prove`, `verify`, `infer` and
+/// `contract register` need only `model.json` (and `package.json` for the
+/// visibility), never the float weights: damaged or missing weights block
+/// nothing but float comparisons. Slow phases report progress off a
+/// terminal (import and calibration here, with the threshold at 0).
+#[test]
+fn package_files_share_permissions_and_prove_without_the_weights() {
+    let case = Case::new();
+    let dir = case.join("package");
+    let params = case.params();
+    let run = common::zkinfer_with_env(
+        [
+            "export",
+            "--onnx",
+            &fixture("mlp.onnx"),
+            "--calibration",
+            &fixture("mlp.calibration.json"),
+            "--out",
+            arg(&dir),
+            "--json",
+        ],
+        &[
+            (common::PARAMS_DIR_ENV, params.as_os_str()),
+            ("ZKINFER_PROGRESS_AFTER_MS", "0".as_ref()),
+        ],
+    );
+    run.assert_success();
+    for phase in ["importing ", "calibrating ", "building the verifying key"] {
+        assert!(run.stderr.contains(phase), "no {phase:?}: {run:#?}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |f: &str| std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777;
+        let model_mode = mode("model.json");
+        for file in PACKAGE_FILES {
+            assert_eq!(mode(file), model_mode, "{file}: {:o}", mode(file));
+        }
+        // What a fresh file gets under this umask.
+        let probe = case.scratch.write("probe", "");
+        let fresh = std::fs::metadata(&probe).unwrap().permissions().mode() & 0o777;
+        assert_eq!(model_mode, fresh, "{model_mode:o} vs {fresh:o}");
+    }
+
+    let input = case
+        .scratch
+        .write_input("input.json", &first_calibration_sample("mlp"));
+    std::fs::write(dir.join("weights.safetensors"), "damaged").unwrap();
+    let proof = case.join("proof.json");
+    let proved = case.prove(&dir, &input, &proof).json();
+    assert_eq!(case.verify(&dir, &proof).json()["verified"], true);
+    std::fs::remove_file(dir.join("weights.safetensors")).unwrap();
+    std::fs::remove_file(dir.join("arch.json")).unwrap();
+    assert_eq!(case.verify(&dir, &proof).json()["verified"], true);
+    assert_eq!(infer(&dir, &input)["class"], proved["class"]);
+    let state = case.join("state");
+    case.run_env(&["contract", "init", "--state", arg(&state), "--admin", "a"])
+        .assert_success();
+    case.run_env(&[
+        "contract",
+        "register",
+        "--state",
+        arg(&state),
+        "--model",
+        arg(&dir),
+    ])
+    .assert_success();
 }

@@ -133,11 +133,11 @@ fn check_rejected(case: &Case, model: &str, proof: &Path) {
     assert_eq!(out["verified"], false, "{out}");
 }
 
-/// Checks a failed command wrote nothing on stdout; see also
-/// [`Run::assert_error`].
+/// Checks a failed command wrote nothing on stdout, or with `--json` only
+/// the error as JSON; see also [`Run::assert_error`].
 fn assert_error(run: &Run, needles: &[&str]) {
     run.assert_error(needles);
-    assert_eq!(run.stdout, "", "stdout of a failed command: {run:#?}");
+    run.assert_failure_stdout();
 }
 
 #[test]
@@ -636,6 +636,38 @@ fn several_proofs_verify_in_one_batch() {
     });
     let run = batch(&[proofs[0].clone(), forged.clone(), proofs[1].clone()]);
     assert_rejected(&run, &forged);
+
+    // The batch's JSON names each bundle's result.
+    let results: Vec<Value> = serde_json::from_str::<Value>(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {run:#?}"))
+        .as_array()
+        .expect("one result per proof")
+        .clone();
+    let named: Vec<(&str, bool, bool)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["proof"].as_str().expect("each result names its proof"),
+                r["verified"].as_bool().expect("verified is a bool"),
+                r["error"].is_null(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        named,
+        [
+            (arg(&proofs[0]), true, true),
+            (arg(&forged), false, false),
+            (arg(&proofs[1]), true, true),
+        ],
+        "{run:#?}"
+    );
+    assert!(
+        results[1]["error"].as_str().unwrap().contains("invalid"),
+        "{run:#?}"
+    );
+    assert_eq!(results[0]["class"], 0);
+    assert_eq!(results[2]["class"], 3);
 }
 
 /// Several `--input`s are proven with one key generation, one bundle each.
@@ -752,4 +784,103 @@ fn a_damaged_parameter_cache_is_named_and_repaired() {
     assert_repaired(&run);
     let id = proved["vk_digest"].as_str().unwrap();
     assert!(run.stdout.contains(&format!("model_id={id}")), "{run:#?}");
+}
+
+/// `--out` naming the input file (as given, through `./`, or by a hard
+/// link) is refused before anything is proven: the input stays as it was.
+#[test]
+fn prove_refuses_an_out_that_is_its_own_input() {
+    let case = Case::new();
+    let input = case
+        .scratch
+        .write("x.json", std::fs::read(repo_path(DIGIT_3)).unwrap());
+    let original = std::fs::read(&input).unwrap();
+    let dotted = case.path().join(".").join("x.json");
+    let link = case.join("link.json");
+    std::fs::hard_link(&input, &link).unwrap();
+    for out in [&input, &dotted, &link] {
+        let run = case.prove(MLP, arg(&input), out, &[]);
+        assert_error(
+            &run,
+            &["--out", arg(out), "--input", arg(&input), "same file"],
+        );
+        assert_eq!(std::fs::read(&input).unwrap(), original);
+    }
+    // With --json the refusal is JSON on stdout too, naming the file.
+    let run = case.prove(MLP, arg(&input), &input, &["--json"]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    let out: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {run:#?}"));
+    assert!(
+        out["error"].as_str().unwrap().contains("same file"),
+        "{out}"
+    );
+    assert_eq!(out["file"], arg(&input), "{out}");
+    // A model file is an input too.
+    let model = case.scratch.write(
+        "model.json",
+        std::fs::read(repo_path("models/bundled/digits-mlp/model.json")).unwrap(),
+    );
+    let run = case.prove(arg(&model), DIGIT_3, &model, &[]);
+    assert_error(&run, &["--out", "--model", arg(&model), "same file"]);
+    assert!(!case.params().exists(), "nothing was computed");
+}
+
+/// Off a terminal, each phase that runs past the threshold prints one line
+/// on stderr (the threshold is set to 0 here: every phase is "slow"); with
+/// the default threshold a fast proof prints nothing (see the other tests).
+#[test]
+fn progress_prints_one_line_per_slow_phase_off_a_terminal() {
+    let case = Case::new();
+    let out = case.join("p.json");
+    let params = case.params();
+    let run = zkinfer_with_env(
+        [
+            "prove",
+            "--model",
+            MLP,
+            "--input",
+            DIGIT_3,
+            "--out",
+            arg(&out),
+        ],
+        &[
+            (PARAMS_DIR_ENV, params.as_os_str()),
+            ("ZKINFER_PROGRESS_AFTER_MS", "0".as_ref()),
+        ],
+    );
+    run.assert_success();
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{run:#?}");
+    assert!(
+        lines[0].starts_with("generating IPA parameters for k = 9"),
+        "{run:#?}"
+    );
+    assert!(
+        lines[1].starts_with("generating the keys of digits-mlp"),
+        "{run:#?}"
+    );
+    assert!(lines[2].starts_with("proving digits-mlp on"), "{run:#?}");
+    assert!(lines.iter().all(|l| l.ends_with("...")), "{run:#?}");
+
+    let run = zkinfer_with_env(
+        ["verify", "--model", MLP, "--proof", arg(&out)],
+        &[
+            (PARAMS_DIR_ENV, params.as_os_str()),
+            ("ZKINFER_PROGRESS_AFTER_MS", "0".as_ref()),
+        ],
+    );
+    run.assert_success();
+    assert!(
+        run.stderr.contains("reading IPA parameters for k = 9..."),
+        "{run:#?}"
+    );
+    assert!(
+        run.stderr.contains("rebuilding the verifying key"),
+        "{run:#?}"
+    );
+    // And by default (2 s), nothing for these fast phases.
+    let run = case.verify(MLP, &out, &[]);
+    run.assert_success();
+    assert_eq!(run.stderr, "", "{run:#?}");
 }

@@ -41,8 +41,14 @@ impl FloatModel {
             path: weights_path.to_path_buf(),
             source,
         })?;
-        Self::from_bytes(arch, &bytes)
-            .map_err(|e| ModelError::Weights(format!("{}: {e}", weights_path.display())))
+        // Name the file once: `weights: <file>: <why>`.
+        Self::from_bytes(arch, &bytes).map_err(|e| match e {
+            ModelError::Weights(why) => {
+                ModelError::Weights(format!("{}: {why}", weights_path.display()))
+            }
+            ModelError::Arch(why) => ModelError::Arch(format!("{}: {why}", arch_path.display())),
+            other => other,
+        })
     }
 
     /// An architecture with weights from safetensors bytes.
@@ -248,8 +254,10 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
     Ok(shapes)
 }
 
-/// Writes a float model's weights as safetensors.
-pub fn save_weights(model: &FloatModel, path: &Path) -> Result<()> {
-    candle_core::safetensors::save(model.params(), path)
-        .map_err(|e| ModelError::Weights(format!("{}: {e}", path.display())))
+/// A float model's weights as safetensors bytes, for the caller to write
+/// like its other files (candle's own `save` writes through a private
+/// temporary file, mode 0600, whatever the umask).
+pub fn weights_bytes(model: &FloatModel) -> Result<Vec<u8>> {
+    safetensors::serialize(model.params(), None)
+        .map_err(|e| ModelError::Weights(format!("cannot encode the weights as safetensors ({e})")))
 }

@@ -37,6 +37,36 @@ pub fn read_single(path: &Path, numel: usize) -> Result<Vec<f64>> {
     Ok(samples.remove(0))
 }
 
+/// Fewer calibration samples than this earn a warning.
+pub const FEW_SAMPLES: usize = 10;
+
+/// What is wrong with a calibration set that still quantizes: too few
+/// samples, or samples that are all one value (all zeros, say). Scales and
+/// bounds fitted to such a set are guesses, and the agreement reported on it
+/// says nothing about real inputs. Empty when the set looks usable.
+pub fn calibration_warnings(samples: &[Vec<f64>]) -> Vec<String> {
+    let mut warnings = vec![];
+    let n = samples.len();
+    if n < FEW_SAMPLES {
+        warnings.push(format!(
+            "only {n} calibration sample{}: scales, bounds and the reported agreement rest on \
+             too little data; give at least {FEW_SAMPLES} (ideally 100 or more) representative \
+             inputs",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    let mut values = samples.iter().flatten();
+    if let Some(&first) = values.next() {
+        if values.all(|&v| v == first) {
+            warnings.push(format!(
+                "every calibration value is {first}: the set is constant, so it cannot show the \
+             model's range; give representative inputs"
+            ));
+        }
+    }
+    warnings
+}
+
 /// [`read_samples`] on text.
 pub fn parse_samples(text: &str, numel: usize) -> std::result::Result<Vec<Vec<f64>>, String> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
@@ -94,7 +124,11 @@ pub fn parse_samples(text: &str, numel: usize) -> std::result::Result<Vec<Vec<f6
     Ok(samples)
 }
 
+/// Flattens a number or a nested array row-major. Nested arrays must be
+/// rectangular: a ragged one (`[[1, 2], [3]]`) is refused at the first
+/// position whose length or depth differs from its siblings'.
 fn flatten(v: &Value, field: &str) -> std::result::Result<Vec<f64>, String> {
+    check_rectangular(v, field)?;
     fn walk(v: &Value, out: &mut Vec<f64>, field: &str) -> std::result::Result<(), String> {
         match v {
             Value::Array(items) => items.iter().try_for_each(|item| walk(item, out, field)),
@@ -111,6 +145,40 @@ fn flatten(v: &Value, field: &str) -> std::result::Result<Vec<f64>, String> {
     }
     let mut out = vec![];
     walk(v, &mut out, field)?;
+    Ok(out)
+}
+
+/// The shape of a rectangular nested array, or where it is ragged.
+fn check_rectangular(v: &Value, field: &str) -> std::result::Result<Vec<usize>, String> {
+    let Value::Array(items) = v else {
+        return Ok(vec![]);
+    };
+    let mut shape: Option<Vec<usize>> = None;
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{field}[{i}]");
+        let inner = check_rectangular(item, &at)?;
+        match &shape {
+            None => shape = Some(inner),
+            Some(first) if *first != inner => {
+                let describe = |s: &[usize]| {
+                    if s.is_empty() {
+                        "a number".to_string()
+                    } else {
+                        format!("an array of shape {s:?}")
+                    }
+                };
+                return Err(format!(
+                    "{at} is {}, but {field}[0] is {}: nested arrays must be rectangular \
+                     (same length at every level); fix that row or give a flat array",
+                    describe(&inner),
+                    describe(first)
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let mut out = vec![items.len()];
+    out.extend(shape.unwrap_or_default());
     Ok(out)
 }
 
@@ -151,5 +219,37 @@ mod tests {
         assert!(err(r#"{"inputs": []}"#, 2).contains("no samples"));
         assert!(err(r#"{"other": 1}"#, 2).contains("expected a field"));
         assert!(err(r#"{"input": [1, 2"#, 2).contains("malformed JSON"));
+    }
+
+    #[test]
+    fn refuses_ragged_nested_arrays_naming_the_position() {
+        let err = |t: &str, n| parse_samples(t, n).unwrap_err();
+        let e = err(r#"{"input": [[1, 2], [3]]}"#, 3);
+        assert!(e.contains("input[1] is an array of shape [1]"), "{e}");
+        assert!(e.contains("input[0] is an array of shape [2]"), "{e}");
+        assert!(e.contains("rectangular"), "{e}");
+        let e = err(r#"{"input": [[1, 2], 3, 4]}"#, 4);
+        assert!(e.contains("input[1] is a number"), "{e}");
+        let e = err(r#"{"inputs": [[1, 2], [[3, 4], [5]]]}"#, 2);
+        assert!(e.contains("inputs[1][1] is an array of shape [1]"), "{e}");
+        // Rectangular nesting is still flattened row-major.
+        assert_eq!(
+            parse_samples(r#"{"input": [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]}"#, 8).unwrap(),
+            vec![(1..=8).map(f64::from).collect::<Vec<_>>()]
+        );
+    }
+
+    #[test]
+    fn warns_about_few_or_constant_calibration_samples() {
+        let varied: Vec<Vec<f64>> = (0..12).map(|i| vec![f64::from(i), 1.0]).collect();
+        assert!(calibration_warnings(&varied).is_empty());
+        let one = calibration_warnings(&varied[..1]);
+        assert_eq!(one.len(), 1, "{one:?}");
+        assert!(one[0].contains("only 1 calibration sample:"), "{one:?}");
+        let zeros = vec![vec![0.0; 4]; 20];
+        let w = calibration_warnings(&zeros);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("every calibration value is 0"), "{w:?}");
+        assert_eq!(calibration_warnings(&[vec![0.0, 0.0]]).len(), 2);
     }
 }

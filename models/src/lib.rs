@@ -34,8 +34,8 @@ pub use arch::{Architecture, FloatLayer, FloatOp};
 pub use engine::Engine;
 pub use error::{ModelError, Result};
 pub use eval::{compare_outputs, evaluate, EvalReport, OutputComparison};
-pub use float::{save_weights, FloatModel};
-#[cfg(feature = "bundled")]
-pub use load::load_model;
+pub use float::{weights_bytes, FloatModel};
 pub use load::{files, read_quantized, read_text, LoadedModel};
+#[cfg(feature = "bundled")]
+pub use load::{load_model, load_quantized_model};
 pub use quantize::{quantize, QuantizeOptions};

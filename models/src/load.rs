@@ -29,21 +29,40 @@ pub mod files {
     pub const WEIGHTS: &str = "weights.safetensors";
 }
 
-/// Loads a bundled model by name, or a model file or directory by path.
+/// Loads a bundled model by name, or a model file or directory by path,
+/// with its float model when there is one (for accuracy comparisons).
 #[cfg(feature = "bundled")]
 pub fn load_model(name_or_path: &str) -> Result<LoadedModel> {
+    load(name_or_path, true)
+}
+
+/// Loads only the quantized model: a model directory's `model.json`,
+/// never its float weights, which proving, verifying and inference do not
+/// need (a package whose weights are missing, damaged or unreadable to
+/// this user still proves and verifies).
+#[cfg(feature = "bundled")]
+pub fn load_quantized_model(name_or_path: &str) -> Result<LoadedModel> {
+    load(name_or_path, false)
+}
+
+#[cfg(feature = "bundled")]
+fn load(name_or_path: &str, with_float: bool) -> Result<LoadedModel> {
     if let Some(bundled) = crate::bundled::BundledModel::find(name_or_path) {
         return Ok(LoadedModel {
             source: bundled.name.to_string(),
             quantized: bundled.quantized()?,
-            float: Some(bundled.float()?),
+            float: if with_float {
+                Some(bundled.float()?)
+            } else {
+                None
+            },
         });
     }
     let path = Path::new(name_or_path);
     if path.is_dir() {
         let quantized = read_quantized(&path.join(files::MODEL))?;
         let (arch, weights) = (path.join(files::ARCH), path.join(files::WEIGHTS));
-        let float = if arch.is_file() && weights.is_file() {
+        let float = if with_float && arch.is_file() && weights.is_file() {
             Some(FloatModel::load(&arch, &weights)?)
         } else {
             None

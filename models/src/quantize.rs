@@ -212,8 +212,14 @@ fn check_options(o: &QuantizeOptions) -> Result<()> {
         Ok(())
     } else {
         Err(ModelError::Calibration(format!(
-            "unusable bit budget {o:?}: weight bits 2..=16, activation bits 2..=32, \
-             table bits 2..=16, headroom below both"
+            "unusable bit budget: {} weight bits (2 to 16), {} activation bits (2 to 32), \
+             {} table bits (2 to {}), {} headroom bits (fewer than activation bits - 1 \
+             and table bits - 1); change the option that is out of range",
+            o.weight_bits,
+            o.activation_bits,
+            o.table_bits,
+            TableActivation::MAX_INPUT_BITS,
+            o.headroom_bits
         )))
     }
 }

@@ -248,3 +248,13 @@ fn nodes_missing_inputs_or_outputs_are_refused_by_name() {
     let err = onnx_error(&pb::model("Relu", &["x"], &[]));
     assert!(err.contains("no output"), "{err}");
 }
+
+/// A graph whose output is its input (an `Identity`) proves nothing: the
+/// message says so instead of naming "the last layer's output".
+#[test]
+fn a_graph_that_computes_nothing_is_refused_with_what_to_do() {
+    let err = onnx_error(&pb::model("Identity", &["x"], &["y"]));
+    assert!(err.contains("\"y\" is the graph input itself"), "{err}");
+    assert!(err.contains("at least one layer"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

@@ -36,6 +36,15 @@ pub enum ProverError {
     #[error("{0}")]
     Export(String),
 
+    /// A package's `package.json` is malformed or of another version.
+    #[error("{}: {reason}", path.display())]
+    PackageFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// A file could not be read or written.
     #[error("{}", path.display())]
     Io {

@@ -147,21 +147,7 @@ pub fn calibrate(
         candidates.push(candidate);
     }
     if tried.is_empty() {
-        let reasons: Vec<String> = candidates
-            .iter()
-            .map(|c| {
-                format!(
-                    "{}/{} bits: {}",
-                    c.weight_bits,
-                    c.activation_bits,
-                    c.note.as_deref().unwrap_or("?")
-                )
-            })
-            .collect();
-        return Err(ProverError::Export(format!(
-            "no bit budget gives a provable model: {}",
-            reasons.join("; ")
-        )));
+        return Err(ProverError::Export(no_budget_fits(&candidates)));
     }
     let best = match target {
         Target::Resources => tried
@@ -197,6 +183,37 @@ pub fn calibrate(
         candidates,
         chosen,
     })
+}
+
+/// Why no budget gives a provable model, in one readable line: the reasons
+/// for the smallest and the largest budget tried (each reason once), not
+/// every budget's.
+fn no_budget_fits(candidates: &[Candidate]) -> String {
+    let budget =
+        |c: &Candidate| format!("{}/{}/{}", c.weight_bits, c.activation_bits, c.table_bits);
+    let reason = |c: &Candidate| c.note.clone().unwrap_or_else(|| "unusable".into());
+    let (Some(first), Some(last)) = (candidates.first(), candidates.last()) else {
+        return "no bit budget was tried".into();
+    };
+    let mut text = format!(
+        "no bit budget gives a provable model ({} tried, weight/activation/table bits {} to {})",
+        candidates.len(),
+        budget(first),
+        budget(last)
+    );
+    if reason(first) == reason(last) {
+        text.push_str(&format!(": {}", reason(first)));
+    } else {
+        text.push_str(&format!(
+            "; at {}: {}; at {}: {}",
+            budget(first),
+            reason(first),
+            budget(last),
+            reason(last)
+        ));
+    }
+    text.push_str("; check the model against the calibration data, or simplify the model");
+    text
 }
 
 /// Cost estimates, scaled from `make bench` on a 2-core machine (k = 9:
@@ -273,7 +290,10 @@ impl Package {
             path: path.clone(),
             source,
         })?;
-        Self::from_json(&text).map_err(|e| ProverError::Export(format!("{}: {e}", path.display())))
+        Self::from_json(&text).map_err(|reason| ProverError::PackageFile {
+            path: path.clone(),
+            reason,
+        })
     }
 
     /// Parses `package.json`'s text: its format, its fields, and numbers a
@@ -358,5 +378,40 @@ impl Package {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(weight_bits: u32, note: &str) -> Candidate {
+        Candidate {
+            weight_bits,
+            activation_bits: 12,
+            table_bits: 8,
+            k: None,
+            agreement: None,
+            mean_abs_error: None,
+            note: Some(note.into()),
+        }
+    }
+
+    #[test]
+    fn no_budget_message_names_two_budgets_not_every_one() {
+        let long = "layer 3 (linear): an activation leaves its bound ".repeat(3);
+        let all: Vec<Candidate> = (0..9).map(|i| failed(8 + i, &long)).collect();
+        let text = no_budget_fits(&all);
+        assert_eq!(text.matches(&long).count(), 1, "{text}");
+        assert!(text.contains("9 tried"), "{text}");
+        assert!(text.contains("8/12/8 to 16/12/8"), "{text}");
+        assert!(text.len() < 400, "{} characters: {text}", text.len());
+
+        let two = [failed(8, "too small"), failed(12, "too big")];
+        let text = no_budget_fits(&two);
+        assert!(
+            text.contains("at 8/12/8: too small; at 12/12/8: too big"),
+            "{text}"
+        );
     }
 }

@@ -86,6 +86,8 @@ impl Scale {
     }
 }
 
+/// The unit of one integer step: `2^-4` for scale 4, `2^0` for scale 0,
+/// `2^3` for scale -3 (never `2^--3`).
 impl fmt::Display for Scale {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // q stands for q · 2^-s: print the exponent `-s` with one sign.
@@ -123,5 +125,17 @@ impl Tensor {
             .map(|v| v.unsigned_abs())
             .max()
             .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::Scale;
+
+    #[test]
+    fn scales_display_with_one_sign() {
+        assert_eq!(Scale(4).to_string(), "2^-4");
+        assert_eq!(Scale(0).to_string(), "2^0");
+        assert_eq!(Scale(-22).to_string(), "2^22");
     }
 }

@@ -5,74 +5,24 @@
 //! The state is one JSON file, `state.json`, rewritten atomically (a
 //! temporary file, flushed, renamed, and the folder flushed) under an
 //! exclusive lock: a crash at any point leaves the old state or the new one,
-//! and an attestation is reported only once it is on disk.
+//! and an attestation is reported only once it is on disk. A writer whose
+//! folder was replaced meanwhile refuses to write; queries take no lock
+//! ([`state`]).
 
 use crate::cli::{ContractCommand, ContractQuery, ParamsArgs};
+use crate::failure::AtFileExt;
+use crate::progress::Phase;
 use crate::report::{self, outln};
+mod state;
+
 use anyhow::{bail, Context};
-use std::fs::File;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use state::{StateDir, STATE_FILE};
 use std::process::ExitCode;
 use zkinfer_verifier::contract::{
     execute, input_digest, instantiate, query, ContractError, ContractStore, ExecuteMsg,
     InstantiateMsg, KeyCache, MemoryStore, ModelKey, QueryMsg, QueryResponse, Response,
 };
 use zkinfer_verifier::{ProofBundle, VerifierKey};
-
-const STATE_FILE: &str = "state.json";
-
-/// The state folder, locked for this process.
-struct StateDir {
-    dir: PathBuf,
-    _lock: File,
-}
-
-impl StateDir {
-    fn open(dir: &Path) -> anyhow::Result<Self> {
-        if !dir.join(STATE_FILE).is_file() {
-            bail!(
-                "{}: no contract state here (run `zkinfer contract init` first)",
-                dir.display()
-            );
-        }
-        Self::lock(dir)
-    }
-
-    fn lock(dir: &Path) -> anyhow::Result<Self> {
-        let lock = File::create(dir.join(".lock")).with_context(|| format!("{}", dir.display()))?;
-        lock.lock()
-            .with_context(|| format!("locking {}", dir.display()))?;
-        Ok(StateDir {
-            dir: dir.to_path_buf(),
-            _lock: lock,
-        })
-    }
-
-    fn load(&self) -> anyhow::Result<MemoryStore> {
-        let path = self.dir.join(STATE_FILE);
-        let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
-        serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a zkinfer contract state", path.display()))
-    }
-
-    /// Writes the state so that a crash leaves the old file or the new one.
-    fn save(&self, store: &MemoryStore) -> anyhow::Result<()> {
-        let path = self.dir.join(STATE_FILE);
-        let tmp = self
-            .dir
-            .join(format!(".{STATE_FILE}.{}.tmp", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&serde_json::to_vec_pretty(store).map_err(std::io::Error::other)?)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &path)?;
-            // The rename is durable once the folder is.
-            File::open(&self.dir)?.sync_all()
-        };
-        write().with_context(|| format!("writing {}", path.display()))
-    }
-}
 
 fn key_cache(params: &ParamsArgs) -> KeyCache {
     let cache = super::params_cache(params);
@@ -103,9 +53,9 @@ fn print_response(response: &Response, json: bool) -> anyhow::Result<()> {
         let attrs: Vec<String> = event
             .attributes
             .iter()
-            .map(|(k, v)| format!("{k}={v}"))
+            .map(|(k, v)| format!("{k}={}", report::printable(v)))
             .collect();
-        outln!("{}: {}", event.kind, attrs.join(" "));
+        outln!("{}: {}", report::printable(&event.kind), attrs.join(" "));
     }
     if response.gas > 0 {
         outln!("gas: {}", response.gas);
@@ -138,7 +88,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             from,
             params,
         } => {
-            let dir = StateDir::open(&state)?;
+            let dir = StateDir::open_for_write(&state)?;
             let mut store = dir.load()?;
             let admin = store.config()?.map(|c| c.admin).unwrap_or_default();
             let sender = from.unwrap_or_else(|| admin.clone());
@@ -146,17 +96,16 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             if sender != admin {
                 return refused(ContractError::Unauthorized { sender }, &model, json);
             }
-            let loaded = zkinfer_models::load_model(&model)
+            let loaded = zkinfer_models::load_quantized_model(&model)
                 .with_context(|| format!("loading model {model:?}"))?;
-            let visibility = super::visibility(&model, private_input);
+            let visibility = super::visibility(&model, private_input)?;
             let q = loaded.quantized;
             let k = VerifierKey::k_for(&q, visibility)?;
             let mut cache = key_cache(&params);
-            let key = VerifierKey::new(
-                q.clone(),
-                visibility,
-                super::load_params(&super::params_cache(&params), k)?,
-            )?;
+            let ipa = super::load_params(&super::params_cache(&params), k)?;
+            let key = Phase::run(format!("building the verifying key (k = {k})"), || {
+                VerifierKey::new(q.clone(), visibility, ipa)
+            })?;
             let msg = ExecuteMsg::RegisterModel {
                 name: name.unwrap_or_else(|| q.name().to_string()),
                 verifier_key: ModelKey {
@@ -166,7 +115,9 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
                     k,
                 },
             };
-            let response = match execute(&mut store, &mut cache, &sender, msg) {
+            let response = match Phase::run("registering (the key is rebuilt and checked)", || {
+                execute(&mut store, &mut cache, &sender, msg)
+            }) {
                 Ok(r) => r,
                 Err(e) => return refused(e, &model, json),
             };
@@ -180,16 +131,18 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             model_id,
             params,
         } => {
-            let dir = StateDir::open(&state)?;
+            let dir = StateDir::open_for_write(&state)?;
             let mut store = dir.load()?;
             let text = zkinfer_models::read_text(&proof)?;
-            let bundle =
-                ProofBundle::from_json(&text).with_context(|| format!("{}", proof.display()))?;
+            let bundle = ProofBundle::from_json(&text).at_file(&proof)?;
             let msg = ExecuteMsg::SubmitInference {
                 model_id: model_id.unwrap_or_else(|| bundle.vk_digest.clone()),
                 proof_bundle: Box::new(bundle),
             };
-            let response = match execute(&mut store, &mut key_cache(&params), &from, msg) {
+            let response = match Phase::run(
+                "verifying the proof (the model's key is rebuilt first)",
+                || execute(&mut store, &mut key_cache(&params), &from, msg),
+            ) {
                 Ok(r) => r,
                 Err(e) => return refused(e, &proof.display().to_string(), json),
             };
@@ -202,7 +155,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             reason,
             from,
         } => {
-            let dir = StateDir::open(&state)?;
+            let dir = StateDir::open_for_write(&state)?;
             let mut store = dir.load()?;
             let sender = match from {
                 Some(from) => from,
@@ -227,7 +180,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             }
         }
         ContractCommand::Query { state, query: q } => {
-            let dir = StateDir::open(&state)?;
+            let dir = StateDir::open_for_read(&state)?;
             let store = dir.load()?;
             let msg = match q {
                 ContractQuery::Config => QueryMsg::Config {},
@@ -252,7 +205,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
                     let digest = match (digest, input, model) {
                         (Some(d), _, _) => d,
                         (None, Some(input), Some(model)) => {
-                            let loaded = zkinfer_models::load_model(&model)
+                            let loaded = zkinfer_models::load_quantized_model(&model)
                                 .with_context(|| format!("loading model {model:?}"))?;
                             let x = super::read_input(&loaded.quantized, &input)?;
                             input_digest(&x.data)
@@ -279,7 +232,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
                             "attestation {}: class {} from {}{}",
                             a.seq,
                             a.class,
-                            a.submitter,
+                            report::printable(&a.submitter),
                             if info.model_retired.is_some() {
                                 " (MODEL RETIRED)"
                             } else {
@@ -290,12 +243,16 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
                             outln!(
                                 "retired      at seq {}: {} (do not trust this output)",
                                 r.at_seq,
-                                r.reason
+                                report::printable(&r.reason)
                             );
                         }
                         outln!("model        {}", a.model_id);
                         outln!("input digest {}", a.input_digest);
-                        outln!("output       {:?} at scale 2^-{}", a.output, a.output_scale);
+                        outln!(
+                            "output       {:?} at scale {}",
+                            a.output,
+                            zkinfer_quant::Scale(a.output_scale)
+                        );
                     }
                     QueryResponse::Models(models) => {
                         for m in models {
@@ -304,7 +261,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
                                     "{}  retired at seq {}: {}",
                                     m.model_id,
                                     r.at_seq,
-                                    r.reason
+                                    report::printable(&r.reason)
                                 ),
                                 None => outln!("{}", m.model_id),
                             }

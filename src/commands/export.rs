@@ -2,11 +2,14 @@
 //! ONNX file to a circuit package, and its cost report.
 
 use crate::cli::{ExportArgs, InputVisibility, InspectArgs, Target};
+use crate::failure::AtFileExt;
+use crate::outputs;
+use crate::progress::Phase;
 use crate::report::{self, outln};
 use anyhow::Context;
 use std::path::Path;
 use zkinfer_circuits::Visibility;
-use zkinfer_models::{files, input, onnx::import_onnx};
+use zkinfer_models::{files, onnx::import_onnx};
 use zkinfer_prover::export::{
     self, calibrate, Estimates, Package, KEY_FILE, PACKAGE_FILE, PACKAGE_FORMAT,
 };
@@ -14,20 +17,42 @@ use zkinfer_prover::write_atomically;
 use zkinfer_verifier::contract::ModelKey;
 use zkinfer_verifier::VerifierKey;
 
+/// The files a package holds, in the order they are written (package.json
+/// last, so a folder that has it is complete).
+const PACKAGE_FILES: [&str; 5] = [
+    files::ARCH,
+    files::WEIGHTS,
+    files::MODEL,
+    KEY_FILE,
+    PACKAGE_FILE,
+];
+
+/// Refuses an `--out` that would overwrite an input or someone else's
+/// files, before any work is done.
+fn check_out(args: &ExportArgs) -> anyhow::Result<()> {
+    outputs::refuse_foreign_folder(&args.out, &PACKAGE_FILES, args.force)?;
+    let inputs: [outputs::Input; 2] =
+        [("--onnx", &args.onnx), ("--calibration", &args.calibration)];
+    for file in PACKAGE_FILES {
+        outputs::refuse_overwriting_inputs("--out", &args.out.join(file), &inputs)?;
+    }
+    Ok(())
+}
+
 pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
-    let bytes = std::fs::read(&args.onnx).with_context(|| format!("{}", args.onnx.display()))?;
+    check_out(args)?;
+    let bytes = std::fs::read(&args.onnx).at_file(&args.onnx)?;
     let name = args
         .onnx
         .file_stem()
         .map_or("model".to_string(), |s| s.to_string_lossy().into_owned());
-    let imported =
-        import_onnx(&bytes, &name).with_context(|| format!("{}", args.onnx.display()))?;
+    let imported = Phase::run(format!("importing {}", args.onnx.display()), || {
+        import_onnx(&bytes, &name)
+    })
+    .at_file(&args.onnx)?;
     let float = imported.model;
     let numel: usize = float.arch().input_shape.iter().product();
-    let samples: Vec<Vec<f32>> = input::read_samples(&args.calibration, numel)?
-        .into_iter()
-        .map(|s| s.into_iter().map(|v| v as f32).collect())
-        .collect();
+    let samples = super::read_calibration(&args.calibration, numel)?;
     let target = match args.target {
         Target::Resources => export::Target::Resources,
         Target::Accuracy => export::Target::Accuracy,
@@ -36,7 +61,15 @@ pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
         InputVisibility::Public => Visibility::Public,
         InputVisibility::Private => Visibility::Private,
     };
-    let calibrated = calibrate(&float, &samples, target, visibility).with_context(|| {
+    let calibrated = Phase::run(
+        format!(
+            "calibrating {} on {} samples (trying each bit budget)",
+            args.onnx.display(),
+            samples.len()
+        ),
+        || calibrate(&float, &samples, target, visibility),
+    )
+    .with_context(|| {
         format!(
             "calibrating {} with {}",
             args.onnx.display(),
@@ -44,7 +77,10 @@ pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
         )
     })?;
     let params = super::load_params(&super::params_cache(&args.params), calibrated.plan.k)?;
-    let key = VerifierKey::new(calibrated.model.clone(), visibility, params)?;
+    let key = Phase::run(
+        format!("building the verifying key (k = {})", calibrated.plan.k),
+        || VerifierKey::new(calibrated.model.clone(), visibility, params),
+    )?;
     let chosen = &calibrated.candidates[calibrated.chosen];
     let package = Package {
         format: PACKAGE_FORMAT.to_string(),
@@ -99,7 +135,12 @@ fn write_package(
     // Each file is written atomically; package.json goes last, so a folder
     // that has it is complete.
     write_atomically(&dir.join(files::ARCH), float.arch().to_json().as_bytes())?;
-    zkinfer_models::save_weights(float, &dir.join(files::WEIGHTS))?;
+    // Through the same helper as the other files, so that it gets the
+    // same permissions (the umask's), not a temporary file's 0600.
+    write_atomically(
+        &dir.join(files::WEIGHTS),
+        &zkinfer_models::weights_bytes(float)?,
+    )?;
     write_atomically(&dir.join(files::MODEL), model.to_json().as_bytes())?;
     write_atomically(&dir.join(KEY_FILE), pretty(key).as_bytes())?;
     write_atomically(&dir.join(PACKAGE_FILE), pretty(package).as_bytes())?;
@@ -149,8 +190,8 @@ fn print_report(p: &Package) {
         .collect();
     outln!(
         "{} ({}, opset {}){}",
-        p.name,
-        p.source,
+        report::printable(&p.name),
+        report::printable(&p.source),
         p.opset.map_or("-".into(), |o| o.to_string()),
         if p.dropped_softmax {
             " — final Softmax dropped: the circuit proves the logits"

@@ -5,7 +5,7 @@ use crate::report::{self, outln};
 use anyhow::Context;
 use serde::Serialize;
 use zkinfer_models::dataset::argmax;
-use zkinfer_models::{load_model, Engine};
+use zkinfer_models::{load_quantized_model, Engine};
 
 #[derive(Serialize)]
 struct InferOutput {
@@ -19,8 +19,8 @@ struct InferOutput {
 }
 
 pub fn run(args: &InferArgs, json: bool) -> anyhow::Result<()> {
-    let model =
-        load_model(&args.model).with_context(|| format!("loading model {:?}", args.model))?;
+    let model = load_quantized_model(&args.model)
+        .with_context(|| format!("loading model {:?}", args.model))?;
     let q = &model.quantized;
     let x = super::read_input(q, &args.input)?;
     let trace = Engine::default()
@@ -39,7 +39,11 @@ pub fn run(args: &InferArgs, json: bool) -> anyhow::Result<()> {
     if json {
         return report::json(&result);
     }
-    outln!("model    {} ({})", result.model, &result.model_digest[..16]);
+    outln!(
+        "model    {} ({})",
+        report::printable(&result.model),
+        &result.model_digest[..16]
+    );
     outln!("class    {}", result.class);
     outln!("scores   {}", report::floats(&result.outputs));
     outln!("integers {:?} at scale {scale}", result.outputs_int);

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use zkinfer_circuits::diagnose::{failure_location, failure_name};
 use zkinfer_circuits::ModelCircuit;
-use zkinfer_models::{load_model, Engine};
+use zkinfer_models::{load_quantized_model, Engine};
 
 #[derive(Serialize)]
 struct MockOutput {
@@ -27,14 +27,14 @@ struct Failure {
 }
 
 pub fn run(args: &MockArgs, json: bool) -> anyhow::Result<ExitCode> {
-    let model =
-        load_model(&args.model).with_context(|| format!("loading model {:?}", args.model))?;
+    let model = load_quantized_model(&args.model)
+        .with_context(|| format!("loading model {:?}", args.model))?;
     let q = Arc::new(model.quantized);
     let x = super::read_input(&q, &args.input)?;
     let trace = Engine::default()
         .run(&q, &x)
         .with_context(|| format!("running {} on {}", model.source, args.input.display()))?;
-    let visibility = super::visibility(&args.model, args.private_input);
+    let visibility = super::visibility(&args.model, args.private_input)?;
     let circuit = ModelCircuit::new(q, visibility)?.with_trace(trace.clone())?;
     let (k, rows) = (circuit.plan().k, circuit.plan().rows);
     let prover = MockProver::run(k, &circuit, vec![circuit.instances(&trace)])

@@ -2,12 +2,14 @@
 //! the bundle.
 
 use crate::cli::ProveArgs;
+use crate::outputs;
+use crate::progress::Phase;
 use crate::report::{self, outln};
 use anyhow::{bail, Context};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
-use zkinfer_models::load_model;
+use zkinfer_models::load_quantized_model;
 use zkinfer_prover::{bundle_json, write_atomically, Prover};
 use zkinfer_verifier::{verify, VerifierKey};
 
@@ -62,14 +64,37 @@ fn bundle_paths(args: &ProveArgs) -> anyhow::Result<Vec<PathBuf>> {
             Ok(args.out.join(format!("{stem}.proof.json")))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
     Ok(paths)
 }
 
+/// Refuses a bundle path that is one of the command's inputs (the input
+/// file, the model file), then creates the output folder if there is one.
+fn check_outputs(args: &ProveArgs, paths: &[PathBuf]) -> anyhow::Result<()> {
+    let model_files = outputs::model_inputs(&args.model);
+    let mut inputs: Vec<outputs::Input> = args
+        .input
+        .iter()
+        .map(|p| ("--input", p.as_path()))
+        .collect();
+    inputs.extend(model_files.iter().map(|p| ("--model", p.as_path())));
+    let flag = if args.input.len() == 1 {
+        "--out"
+    } else {
+        "proof"
+    };
+    for path in paths {
+        outputs::refuse_overwriting_inputs(flag, path, &inputs)?;
+    }
+    if args.input.len() > 1 {
+        std::fs::create_dir_all(&args.out)
+            .with_context(|| format!("creating {}", args.out.display()))?;
+    }
+    Ok(())
+}
+
 pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
-    let model =
-        load_model(&args.model).with_context(|| format!("loading model {:?}", args.model))?;
+    let model = load_quantized_model(&args.model)
+        .with_context(|| format!("loading model {:?}", args.model))?;
     let q = model.quantized;
     // Every input is read before anything is proven.
     let inputs = args
@@ -77,32 +102,30 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
         .iter()
         .map(|path| super::read_input(&q, path))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let visibility = super::visibility(&args.model, args.private_input);
+    let visibility = super::visibility(&args.model, args.private_input)?;
     let k = VerifierKey::k_for(&q, visibility)
         .with_context(|| format!("planning the circuit of {}", model.source))?;
     let paths = bundle_paths(args)?;
+    check_outputs(args, &paths)?;
 
     let t = Instant::now();
     let params = super::load_params(&super::params_cache(&args.params), k)?;
     let params_ms = ms(t);
-    // Anything over a second says so on a terminal (from k = 12 on).
-    if k >= 12 && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        eprintln!(
-            "proving {} at k = {k}: keys, then each proof (about {:.0} s each)...",
-            model.source,
-            0.4 * 2f64.powi(k as i32 - 9)
-        );
-    }
     let t = Instant::now();
-    let prover = Prover::new(&model.source, q.clone(), visibility, params)?;
+    let name = report::printable(&model.source);
+    let prover = Phase::run(format!("generating the keys of {name} (k = {k})"), || {
+        Prover::new(&model.source, q.clone(), visibility, params)
+    })?;
     let keygen_ms = ms(t);
     let scale = q.output().scale;
     let mut outs = vec![];
     for ((x, input), path) in inputs.iter().zip(&args.input).zip(&paths) {
         let t = Instant::now();
-        let proved = prover
-            .prove(x)
-            .with_context(|| format!("proving {} on {}", model.source, input.display()))?;
+        let proved = Phase::run(
+            format!("proving {name} on {} (k = {k})", input.display()),
+            || prover.prove(x),
+        )
+        .with_context(|| format!("proving {} on {}", model.source, input.display()))?;
         let prove_ms = ms(t);
         // A proof that does not verify is never written.
         let t = Instant::now();
@@ -138,7 +161,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
     for (out, input) in outs.iter().zip(&args.input) {
         outln!(
             "proved   {} on {} → class {}",
-            out.model,
+            report::printable(&out.model),
             input.display(),
             out.class
         );

@@ -1,11 +1,13 @@
 //! `zkinfer quantize`: a float model of one's own → a quantized model file.
 
 use crate::cli::QuantizeArgs;
+use crate::outputs;
+use crate::progress::Phase;
 use crate::report::{self, outln};
 use anyhow::Context;
 use serde::Serialize;
-use std::path::Path;
-use zkinfer_models::{input, quantize, FloatModel, QuantizeOptions};
+use zkinfer_models::{quantize, FloatModel, QuantizeOptions};
+use zkinfer_prover::write_atomically;
 
 #[derive(Serialize)]
 struct QuantizeOutput {
@@ -26,20 +28,29 @@ struct TensorRow {
 }
 
 pub fn run(args: &QuantizeArgs, json: bool) -> anyhow::Result<()> {
+    outputs::refuse_overwriting_inputs(
+        "--out",
+        &args.out,
+        &[
+            ("--arch", &args.arch),
+            ("--weights", &args.weights),
+            ("--calibration", &args.calibration),
+        ],
+    )?;
+    outputs::refuse_foreign_file(&args.out, "zkinfer/model@", "a zkinfer model", args.force)?;
     let float = FloatModel::load(&args.arch, &args.weights)?;
     let numel: usize = float.arch().input_shape.iter().product();
-    let samples: Vec<Vec<f32>> = input::read_samples(&args.calibration, numel)?
-        .into_iter()
-        .map(|s| s.into_iter().map(|v| v as f32).collect())
-        .collect();
+    let samples = super::read_calibration(&args.calibration, numel)?;
     let options = QuantizeOptions {
         weight_bits: args.weight_bits,
         activation_bits: args.activation_bits,
         headroom_bits: args.headroom_bits,
         ..QuantizeOptions::default()
     };
-    let model = quantize(&float, &samples, &options)
-        .with_context(|| format!("quantizing with {}", args.calibration.display()))?;
+    let model = Phase::run(format!("calibrating on {} samples", samples.len()), || {
+        quantize(&float, &samples, &options)
+    })
+    .with_context(|| format!("quantizing with {}", args.calibration.display()))?;
     write_atomically(&args.out, model.to_json().as_bytes())?;
 
     let out = QuantizeOutput {
@@ -70,38 +81,24 @@ pub fn run(args: &QuantizeArgs, json: bool) -> anyhow::Result<()> {
             vec![
                 t.tensor.clone(),
                 format!("{:?}", t.shape),
-                format!("2^-{}", t.scale),
+                zkinfer_quant::Scale(t.scale).to_string(),
                 t.bits.to_string(),
             ]
         })
         .collect();
     report::table(&["tensor", "shape", "scale", "bits"], &rows);
     outln!(
-        "wrote {} ({}, {} parameters, calibrated on {} samples, digest {})",
+        "wrote {} ({}, {} parameters, calibrated on {} sample{}, digest {})",
         out.out,
-        out.name,
+        report::printable(&out.name),
         out.parameters,
         out.calibration_samples,
+        if out.calibration_samples == 1 {
+            ""
+        } else {
+            "s"
+        },
         out.digest
     );
     Ok(())
-}
-
-/// Writes a file so that a crash leaves either the old file or the new one:
-/// a temporary file beside it, flushed to disk, then renamed over it.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().context("--out needs a file name")?;
-    let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().with_context(|| format!("writing {}", path.display()))
 }

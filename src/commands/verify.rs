@@ -2,11 +2,13 @@
 //! verifies, 1 when the proof is rejected, 2 when it cannot be checked.
 
 use crate::cli::VerifyArgs;
+use crate::failure::AtFileExt;
+use crate::progress::Phase;
 use crate::report::{self, outln};
 use anyhow::Context;
 use serde::Serialize;
 use std::process::ExitCode;
-use zkinfer_models::load_model;
+use zkinfer_models::load_quantized_model;
 use zkinfer_quant::Scale;
 use zkinfer_verifier::contract::input_digest;
 use zkinfer_verifier::{
@@ -55,73 +57,130 @@ impl VerifyOutput {
 }
 
 pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
-    let model =
-        load_model(&args.model).with_context(|| format!("loading model {:?}", args.model))?;
+    let model = load_quantized_model(&args.model)
+        .with_context(|| format!("loading model {:?}", args.model))?;
     let bundles = args
         .proof
         .iter()
         .map(|path| {
             let text = zkinfer_models::read_text(path)?;
-            ProofBundle::from_json(&text).with_context(|| format!("{}", path.display()))
+            ProofBundle::from_json(&text).at_file(path)
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let q = model.quantized;
     // The verifier decides what is proven about the input, not the bundle.
-    let visibility = super::visibility(&args.model, args.private_input);
+    let visibility = super::visibility(&args.model, args.private_input)?;
     let k = VerifierKey::k_for(&q, visibility)?;
     let params = super::load_params(&super::params_cache(&args.params), k)?;
-    let key = VerifierKey::new(q.clone(), visibility, params)?;
+    let key = Phase::run(format!("rebuilding the verifying key (k = {k})"), || {
+        VerifierKey::new(q.clone(), visibility, params)
+    })?;
     let scale = q.output().scale;
-    let batch = bundles.len() > 1;
-    let result = if batch {
-        verify_batch(&key, &bundles)
-    } else {
-        verify(&key, &bundles[0]).map(|c| vec![c])
-    };
-    match result {
-        Ok(claims) => {
-            let outs: Vec<VerifyOutput> = claims
-                .into_iter()
-                .map(|c| VerifyOutput::new(c, scale))
-                .collect();
-            if json && batch {
-                report::json(&outs)?;
-            } else if json {
-                report::json(&outs[0])?;
+    if bundles.len() > 1 {
+        return run_batch(args, &key, &bundles, scale, json);
+    }
+    let path = &args.proof[0];
+    match Phase::run("verifying", || verify(&key, &bundles[0])) {
+        Ok(claim) => {
+            let out = VerifyOutput::new(claim, scale);
+            if json {
+                report::json(&out)?;
             } else {
-                for (path, out) in args.proof.iter().zip(&outs) {
-                    outln!("verified {} → class {}", path.display(), out.class);
-                    if !batch {
-                        match &out.input_digest {
-                            Some(digest) => outln!("input    public, digest {digest}"),
-                            None => outln!(
-                                "input    private: the proof shows that some input in the model's bound gives this output"
-                            ),
-                        }
-                        outln!("scores   {}", report::floats(&out.outputs));
-                        outln!("integers {:?} at scale 2^-{}", out.outputs_int, out.scale);
-                        outln!("model    {} ({})", model.source, &out.model_digest[..16]);
-                    }
+                outln!("verified {} → class {}", path.display(), out.class);
+                match &out.input_digest {
+                    Some(digest) => outln!("input    public, digest {digest}"),
+                    None => outln!(
+                        "input    private: the proof shows that some input in the model's bound gives this output"
+                    ),
                 }
+                outln!("scores   {}", report::floats(&out.outputs));
+                outln!(
+                    "integers {:?} at scale {}",
+                    out.outputs_int,
+                    Scale(out.scale)
+                );
+                outln!(
+                    "model    {} ({})",
+                    report::printable(&model.source),
+                    &out.model_digest[..16]
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(e) => {
-            // Name the bundle at fault.
-            let (path, error) = match e {
-                VerifyError::InBatch { index, error } => (&args.proof[index], *error),
-                other => (&args.proof[0], other),
-            };
-            if !error.is_rejection() {
-                return Err(error).with_context(|| format!("{}", path.display()));
-            }
+        Err(error) if error.is_rejection() => {
             if json {
-                report::json(
-                    &serde_json::json!({ "verified": false, "error": error.to_string() }),
-                )?;
+                report::json(&serde_json::json!({
+                    "proof": path.display().to_string(),
+                    "verified": false,
+                    "error": error.to_string(),
+                }))?;
             }
             eprintln!("rejected: {}: {error}", path.display());
             Ok(ExitCode::from(1))
         }
+        Err(error) => Err(error).at_file(path),
     }
+}
+
+/// Verifies several bundles at about the cost of one. When the batch
+/// fails, each bundle is checked alone, so that every result is named:
+/// `--json` prints `{proof, verified, error, …claim}` for each. Exit 2 if
+/// any bundle cannot be checked, else 1 if any is rejected, else 0.
+fn run_batch(
+    args: &VerifyArgs,
+    key: &VerifierKey,
+    bundles: &[ProofBundle],
+    scale: Scale,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let results: Vec<Result<VerifiedClaim, VerifyError>> =
+        match Phase::run(format!("verifying {} proofs", bundles.len()), || {
+            verify_batch(key, bundles)
+        }) {
+            Ok(claims) => claims.into_iter().map(Ok).collect(),
+            Err(_) => Phase::run("checking each proof alone", || {
+                bundles.iter().map(|b| verify(key, b)).collect()
+            }),
+        };
+    // Each entry: `proof`, `verified`, `error` (null when verified), and
+    // for a verified proof what a single verification prints.
+    let mut entries = vec![];
+    let (mut rejected, mut unchecked) = (false, false);
+    for (path, result) in args.proof.iter().zip(results) {
+        let proof = path.display().to_string();
+        let mut entry = match result {
+            Ok(claim) => {
+                let claim = VerifyOutput::new(claim, scale);
+                if !json {
+                    outln!("verified {proof} → class {}", claim.class);
+                }
+                serde_json::to_value(&claim)?
+            }
+            Err(e) => {
+                if e.is_rejection() {
+                    rejected = true;
+                    eprintln!("rejected: {proof}: {e}");
+                } else {
+                    unchecked = true;
+                    eprintln!("error: {proof}: {e}");
+                }
+                serde_json::json!({ "verified": false, "error": e.to_string() })
+            }
+        };
+        if let Some(fields) = entry.as_object_mut() {
+            fields.insert("proof".into(), proof.into());
+            fields.entry("error").or_insert(serde_json::Value::Null);
+        }
+        entries.push(entry);
+    }
+    if json {
+        report::json(&entries)?;
+    }
+    Ok(if unchecked {
+        ExitCode::from(2)
+    } else if rejected {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

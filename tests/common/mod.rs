@@ -84,6 +84,32 @@ impl Run {
         }
         self
     }
+
+    /// Checks what a failed run printed on stdout: nothing, or with
+    /// `--json` exactly `{"error": <the stderr line's message>, "file":
+    /// <a path or null>}`.
+    pub fn assert_failure_stdout(&self) -> &Self {
+        if !self.args.iter().any(|a| a == "--json") {
+            assert_eq!(self.stdout, "", "stdout of a failed command: {self:#?}");
+            return self;
+        }
+        let out: Value = serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("--json error is not JSON ({e}): {self:#?}"));
+        let fields: Vec<&str> = out
+            .as_object()
+            .unwrap_or_else(|| panic!("not an object: {self:#?}"))
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(fields, ["error", "file"], "{self:#?}");
+        let message = self.stderr.trim_end().strip_prefix("error: ").unwrap_or("");
+        assert_eq!(out["error"], message, "{self:#?}");
+        assert!(
+            out["file"].is_string() || out["file"].is_null(),
+            "{self:#?}"
+        );
+        self
+    }
 }
 
 /// The variable naming zkinfer's IPA parameter cache.

@@ -576,9 +576,17 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
             "the graph output {output_name:?} is never computed"
         ))
     })?;
-    if output_id != b.layers.len() || output_id == 0 {
+    if output_id == 0 {
         return Err(ModelError::Onnx(format!(
-            "the graph output {output_name:?} must be the last layer's output (last value: {last_value:?})"
+            "the graph output {output_name:?} is the graph input itself: the model computes \
+             nothing to prove; export a model with at least one layer"
+        )));
+    }
+    if output_id != b.layers.len() {
+        return Err(ModelError::Onnx(format!(
+            "the graph output {output_name:?} is computed before the last node, which computes \
+             {last_value:?}: zkinfer proves one output, the end of a chain of nodes; remove the \
+             nodes after {output_name:?} or make {last_value:?} the graph's output"
         )));
     }
     let arch = Architecture::new(name, input_shape, b.layers);
