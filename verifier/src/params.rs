@@ -35,10 +35,10 @@ pub const PINNED: [&str; MAX_PINNED_K as usize] = [
     "76ebe6b75b5281cb1dcc2eb04888968573758672b521522f62abedf6366bb876", // k = 13
     "1cb278fe4d9cf5325e5cbc710d863c0deca3e961e1b8f6c8736890c43345c461", // k = 14
     "e1fb29749c7bd0870768044d5329b4e293cb2d44dae24db2554605427b19d0dd", // k = 15
-    "",                                                                 // k = 16: TO BE PINNED
-    "",                                                                 // k = 17: TO BE PINNED
-    "",                                                                 // k = 18: TO BE PINNED
-    "",                                                                 // k = 19: TO BE PINNED
+    "174780f80c577d968d10bc3f0a8f819e55a96b9e882ffe73c15d55e9f94053e2", // k = 16
+    "7c65b8e3d12f2c1054f07c2721da8670d97f0f14c846df6bcf4d390dd62cbceb", // k = 17
+    "50645fa7a51508a3fe9e34b5b34ee31bfe6a19891364b682d801b3ca265afe33", // k = 18
+    "99e0ead628c6dd379468845cdbb9379f839856d502f122edae91059cd2a78ab5", // k = 19
     "",                                                                 // k = 20: TO BE PINNED
 ];
 
