@@ -39,7 +39,7 @@ pub const PINNED: [&str; MAX_PINNED_K as usize] = [
     "7c65b8e3d12f2c1054f07c2721da8670d97f0f14c846df6bcf4d390dd62cbceb", // k = 17
     "50645fa7a51508a3fe9e34b5b34ee31bfe6a19891364b682d801b3ca265afe33", // k = 18
     "99e0ead628c6dd379468845cdbb9379f839856d502f122edae91059cd2a78ab5", // k = 19
-    "",                                                                 // k = 20: TO BE PINNED
+    "f4d375ececf32f64193b4c452a59313b92798ede9ee1f6419af82259c4f161c8", // k = 20
 ];
 
 /// Why parameter bytes were refused.
@@ -131,6 +131,21 @@ mod tests {
             );
             assert!(read_params(k, &bytes).is_ok());
         }
+    }
+
+    /// Every k the plan may choose has a pin (64 hex digits), and no two
+    /// pins are alike.
+    #[test]
+    fn every_planned_k_is_pinned() {
+        for k in 1..=MAX_PINNED_K {
+            let pin = expected_digest(k).unwrap_or_else(|| panic!("k = {k} is not pinned"));
+            assert!(
+                pin.len() == 64 && pin.bytes().all(|b| b.is_ascii_hexdigit()),
+                "k = {k}"
+            );
+        }
+        let distinct: std::collections::BTreeSet<_> = PINNED.iter().collect();
+        assert_eq!(distinct.len(), PINNED.len());
     }
 
     #[test]
