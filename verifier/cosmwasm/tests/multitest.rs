@@ -96,13 +96,7 @@ fn chain() -> Chain {
             .execute_contract(c.admin.clone(), c.contract.clone(), &msg, &[])
             .unwrap();
     }
-    let register = ExecuteMsg::RegisterModel {
-        name: "digits-mlp".into(),
-        verifier_key: fixture().mlp.clone(),
-    };
-    c.app
-        .execute_contract(c.admin.clone(), c.contract.clone(), &register, &[])
-        .unwrap();
+    c.register_mlp();
     c
 }
 
@@ -147,6 +141,17 @@ fn submit(bundle: &ProofBundle) -> ExecuteMsg {
 }
 
 impl Chain {
+    /// The admin registers digits-mlp.
+    fn register_mlp(&mut self) {
+        let register = ExecuteMsg::RegisterModel {
+            name: "digits-mlp".into(),
+            verifier_key: fixture().mlp.clone(),
+        };
+        self.app
+            .execute_contract(self.admin.clone(), self.contract.clone(), &register, &[])
+            .unwrap();
+    }
+
     fn query(&self, msg: &QueryMsg) -> QueryResponse {
         self.app
             .wrap()
@@ -444,13 +449,7 @@ fn parameters_are_uploaded_once_and_checked() {
     let err = c.refused(&c.admin.clone(), &good[0]);
     assert!(err.contains("are stored already"), "{err}");
     // With them stored, registration and verification read them.
-    let register = ExecuteMsg::RegisterModel {
-        name: "digits-mlp".into(),
-        verifier_key: fixture().mlp.clone(),
-    };
-    c.app
-        .execute_contract(c.admin.clone(), c.contract.clone(), &register, &[])
-        .unwrap();
+    c.register_mlp();
     c.app
         .execute_contract(
             c.user.clone(),
