@@ -1,18 +1,33 @@
-//! ONNX import: a `.onnx` file (as PyTorch's exporter writes it, opsets
-//! 11–18, batch dimension 1) → an [`Architecture`] with its weights, i.e. a
-//! [`FloatModel`].
+//! ONNX import: a `.onnx` file, as PyTorch's exporters (legacy at opsets
+//! 9–13, dynamo at 18), tf2onnx or skl2onnx write it (opsets 7–18, batch
+//! dimension 1 or symbolic) → an [`crate::arch::Architecture`] with its
+//! weights, i.e. a [`crate::FloatModel`].
 //!
-//! Supported: `Gemm`, `MatMul` (+ `Add` of a constant, folded into the
-//! bias), `Add` of two tensors (residuals), `Relu`, `Conv`,
-//! `BatchNormalization` (folded into the preceding conv or linear layer),
-//! `MaxPool`, `AveragePool`, `GlobalAveragePool`, `Flatten`, `Reshape`,
-//! `Sigmoid`, `Tanh`, `Identity`, `Dropout` (inference: identity), `Constant`,
-//! and `Softmax` as the final node: it is dropped, and the circuit proves the
-//! logits — the same argmax, without an exponential in the circuit.
-//! Anything else is an error naming the node, its op type and this list.
+//! - [`proto`]: the protobuf reader;
+//! - [`opset`]: attribute-vs-input forms across opsets, read into one form;
+//! - [`fold`]: constant folding (shapes, arithmetic on initializers), with
+//!   an element budget;
+//! - [`rewrite`]: exact rewrites into existing layers (affine maps and
+//!   BatchNormalization into a neighbouring Gemm/MatMul/Conv, zero Pad into
+//!   a Conv's padding, `Clip(0, ∞)` and `Max(x, 0)` as Relu);
+//! - [`graph`]: the pass that decides each node, listing every unsupported
+//!   one rather than stopping at the first;
+//! - [`report`]: what `zkinfer inspect --onnx` prints.
+//!
+//! A final `Softmax` is dropped (the circuit proves the logits: the same
+//! argmax), and so are class labels derived from the scores (skl2onnx's
+//! `ArgMax → ArrayFeatureExtractor → Cast`).
 
+mod fold;
+mod graph;
 mod import;
+mod opset;
 mod proto;
+mod report;
+mod rewrite;
 
-pub use import::{import_onnx, OnnxImport, SUPPORTED_OPS};
+pub use fold::{FOLD_BUDGET, MAX_FOLDED_ELEMENTS};
+pub use import::{import_onnx, inspect_onnx, OnnxImport, SUPPORTED_OPS};
+pub use opset::OPSETS;
 pub use proto::{DecodeError, ModelProto};
+pub use report::{Inspection, NodeReport, Status, ValueShape};

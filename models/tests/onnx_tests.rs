@@ -258,3 +258,155 @@ fn a_graph_that_computes_nothing_is_refused_with_what_to_do() {
     assert!(err.contains("at least one layer"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+// --- The corpus of real exports (`fixtures/onnx/corpus/`) -----------------
+
+/// A corpus fixture's entry in `manifest.json`.
+struct Entry {
+    name: String,
+    exporter: String,
+    imports: bool,
+    unsupported: Vec<String>,
+    softmax_output: bool,
+}
+
+fn manifest() -> Vec<Entry> {
+    let m = read_json("corpus/manifest.json");
+    assert_eq!(m["format"], "zkinfer/onnx-corpus@1");
+    m["fixtures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| Entry {
+            name: f["name"].as_str().unwrap().to_string(),
+            exporter: f["exporter"].as_str().unwrap().to_string(),
+            imports: f["imports"].as_bool().unwrap(),
+            unsupported: f["unsupported"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o.as_str().unwrap().to_string())
+                .collect(),
+            softmax_output: f["softmax_output"].as_bool().unwrap(),
+        })
+        .collect()
+}
+
+/// The calibration inputs of a fixture, as a batch.
+fn calibration_batch(name: &str, input_shape: &[usize]) -> (Tensor, usize) {
+    let calibration = read_json(&format!("{name}.calibration.json"));
+    let flat: Vec<f32> = calibration["input_data"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect();
+    let numel: usize = input_shape.iter().product();
+    let n = flat.len() / numel;
+    let mut dims = vec![n];
+    dims.extend(input_shape);
+    (Tensor::from_vec(flat, dims, &Device::Cpu).unwrap(), n)
+}
+
+/// Every corpus fixture either imports and reproduces onnxruntime's
+/// outputs in candle, or is refused with exactly the op types the manifest
+/// records (so a fixture starts being checked against onnxruntime the day
+/// its last missing op lands).
+#[test]
+fn every_corpus_fixture_matches_onnxruntime_or_is_refused_as_the_manifest_says() {
+    let entries = manifest();
+    assert!(entries.len() >= 20, "{} fixtures", entries.len());
+    let mut imported = 0;
+    let mut failures = vec![];
+    for e in &entries {
+        let name = &e.name;
+        let bytes = std::fs::read(fixture(&format!("corpus/{name}.onnx"))).unwrap();
+        let inspection = zkinfer_models::onnx::inspect_onnx(&bytes).unwrap();
+        assert!(
+            inspection.problems.is_empty(),
+            "{name}: {:?}",
+            inspection.problems
+        );
+        match import_onnx(&bytes, name) {
+            Ok(imported_model) => {
+                imported += 1;
+                assert!(inspection.imports, "{name}");
+                assert_eq!(imported_model.dropped_softmax, e.softmax_output, "{name}");
+                let model = imported_model.model;
+                let (x, n) =
+                    calibration_batch(&format!("corpus/{name}"), &model.arch().input_shape);
+                let ours = model
+                    .forward(&x)
+                    .unwrap()
+                    .flatten_from(1)
+                    .unwrap()
+                    .to_vec2::<f32>()
+                    .unwrap();
+                let reference = read_json(&format!("corpus/{name}.reference.json"));
+                let reference = reference["outputs"].as_array().unwrap();
+                assert_eq!(reference.len(), n, "{name}");
+                let (mut worst, mut scale) = (0f32, 1f32);
+                for (row, want) in ours.iter().zip(reference) {
+                    let row = if e.softmax_output {
+                        softmax(row)
+                    } else {
+                        row.clone()
+                    };
+                    let want: Vec<f32> = want
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_f64().unwrap() as f32)
+                        .collect();
+                    assert_eq!(row.len(), want.len(), "{name}");
+                    for (a, b) in row.iter().zip(&want) {
+                        worst = worst.max((a - b).abs());
+                        scale = scale.max(b.abs());
+                    }
+                }
+                // f32 throughout; folded weights round once more than
+                // onnxruntime's.
+                assert!(
+                    worst <= 2e-5 * scale,
+                    "{name} ({}): largest difference from onnxruntime is {worst} (outputs up to {scale})",
+                    e.exporter
+                );
+                if !e.imports {
+                    eprintln!("{name} imports now: set \"imports\": true and clear its unsupported ops in the manifest");
+                }
+            }
+            Err(err) => {
+                assert!(!inspection.imports, "{name}");
+                let mut refused: Vec<String> = inspection
+                    .unsupported()
+                    .map(|n| n.op_type.clone())
+                    .collect();
+                refused.sort();
+                refused.dedup();
+                if e.imports || refused != e.unsupported {
+                    failures.push(format!(
+                        "{name} ({}): refused for {refused:?}, the manifest expects {}: {err}",
+                        e.exporter,
+                        if e.imports {
+                            "it to import".to_string()
+                        } else {
+                            format!("{:?}", e.unsupported)
+                        }
+                    ));
+                    continue;
+                }
+                // One message lists every unsupported node.
+                let message = err.to_string();
+                for node in inspection.unsupported() {
+                    assert!(
+                        message.contains(&format!("{:?}", node.name)),
+                        "{name}: {message}"
+                    );
+                }
+                assert_eq!(message.lines().count(), 1, "{name}");
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(imported >= 12, "only {imported} corpus fixtures import");
+}

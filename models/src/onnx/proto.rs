@@ -200,23 +200,43 @@ impl TensorProto {
         Ok(values)
     }
 
-    /// The values as i64 (int32 and int64 tensors).
+    /// The values as i64 (the integer types and bool; uint64 values above
+    /// `i64::MAX` are refused).
     pub fn ints(&self) -> std::result::Result<Vec<i64>, String> {
+        let raw = &self.raw_data;
         let values: Vec<i64> = match self.data_type {
-            7 if !self.raw_data.is_empty() => self
-                .raw_data
+            7 | 13 if !raw.is_empty() => raw
                 .chunks_exact(8)
                 .map(|c| i64::from_le_bytes(c.try_into().expect("8")))
                 .collect(),
             7 => self.int64_data.clone(),
-            6 if !self.raw_data.is_empty() => self
-                .raw_data
+            // uint64 values live in the uint64_data field zkinfer does not
+            // read; from raw data only.
+            13 => return Err("uint64 values outside raw_data".into()),
+            6 if !raw.is_empty() => raw
                 .chunks_exact(4)
-                .map(|c| i32::from_le_bytes(c.try_into().expect("4")) as i64)
+                .map(|c| i64::from(i32::from_le_bytes(c.try_into().expect("4"))))
                 .collect(),
-            6 => self.int32_data.clone(),
+            12 if !raw.is_empty() => raw
+                .chunks_exact(4)
+                .map(|c| i64::from(u32::from_le_bytes(c.try_into().expect("4"))))
+                .collect(),
+            5 if !raw.is_empty() => raw
+                .chunks_exact(2)
+                .map(|c| i64::from(i16::from_le_bytes(c.try_into().expect("2"))))
+                .collect(),
+            4 if !raw.is_empty() => raw
+                .chunks_exact(2)
+                .map(|c| i64::from(u16::from_le_bytes(c.try_into().expect("2"))))
+                .collect(),
+            3 if !raw.is_empty() => raw.iter().map(|&b| i64::from(b as i8)).collect(),
+            2 | 9 if !raw.is_empty() => raw.iter().map(|&b| i64::from(b)).collect(),
+            2..=6 | 9 | 12 => self.int32_data.clone(),
             t => return Err(format!("element type {t} is not an integer type")),
         };
+        if values.iter().any(|&v| v < 0) && self.data_type == 13 {
+            return Err("a uint64 value above 2^63".into());
+        }
         Ok(values)
     }
 }

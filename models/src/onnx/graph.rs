@@ -1,0 +1,1523 @@
+//! One pass over an ONNX graph, in node order, deciding for every node what
+//! it imports as. A value is a constant (an initializer, a `Constant`, a
+//! static shape, or anything computed from those: folded at once by
+//! [`super::fold`]), a run-time tensor (a layer's output, with its shape
+//! and possibly a pending affine map or zero padding waiting to be folded
+//! into the next layer, see [`super::rewrite`]), a class label derived from
+//! the scores (dropped: a verifier recomputes it), or unknown (downstream
+//! of an unsupported node whose shape is not known).
+//!
+//! The pass never stops at the first unsupported node: it records why and
+//! carries on (with the shape when it can be worked out), so that one
+//! report lists everything a model needs.
+
+use super::fold::{self, Budget, Const, Operands};
+use super::opset;
+use super::proto::{ModelProto, NodeProto};
+use super::report::{Inspection, NodeReport, Status, ValueShape};
+use super::rewrite::{self, Affine};
+use crate::arch::{FloatLayer, FloatOp};
+use std::collections::HashMap;
+
+type R<T> = std::result::Result<T, String>;
+
+/// A float weight, as zkinfer stores it.
+pub struct Param {
+    pub dims: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+/// Zero padding waiting for the conv that reads it.
+#[derive(Clone, Debug)]
+struct PendingPad {
+    pads: [usize; 2],
+    unpadded: Vec<usize>,
+    node: usize,
+}
+
+/// A run-time tensor: a layer's output (id 0 is the model input).
+#[derive(Clone, Debug)]
+struct Dyn {
+    id: usize,
+    /// Without the batch dimension.
+    shape: Vec<usize>,
+    affine: Option<Affine>,
+    pad: Option<PendingPad>,
+}
+
+#[derive(Clone, Debug)]
+enum Val {
+    Const(Const),
+    Dyn(Dyn),
+    /// A class label computed from the scores (ArgMax and what follows).
+    Label,
+    Unknown,
+}
+
+/// The importer's result before the float model is built.
+pub struct Analysis {
+    pub inspection: Inspection,
+    pub input_shape: Vec<usize>,
+    pub layers: Vec<FloatLayer>,
+    pub params: HashMap<String, Param>,
+}
+
+/// Elementwise ops that keep their input's shape: an unsupported one still
+/// lets the nodes after it be checked.
+const SHAPE_KEEPING: &[&str] = &[
+    "LeakyRelu",
+    "PRelu",
+    "Elu",
+    "Selu",
+    "Celu",
+    "HardSigmoid",
+    "HardSwish",
+    "Softplus",
+    "Softsign",
+    "Mish",
+    "Erf",
+    "Exp",
+    "Log",
+    "Sqrt",
+    "Reciprocal",
+    "Neg",
+    "Abs",
+    "Gelu",
+    "Sin",
+    "Cos",
+    "ThresholdedRelu",
+    "Sign",
+    "Floor",
+    "Ceil",
+    "Round",
+    "Clip",
+    "Pow",
+    "Softmax",
+    "LogSoftmax",
+    "InstanceNormalization",
+    "LpNormalization",
+    "Max",
+    "Min",
+    "Tanh",
+    "Sigmoid",
+    "Relu",
+    "Dropout",
+    "Identity",
+    "Cast",
+];
+
+/// What zkinfer imports, for messages.
+pub const SUPPORTED: &[&str] = &[
+    "Gemm",
+    "MatMul (constant 2-D right-hand side)",
+    "Conv (2-D, ungrouped)",
+    "Relu",
+    "Clip(0, ∞) and Max(x, 0) as Relu",
+    "Sigmoid",
+    "Tanh",
+    "MaxPool / AveragePool (unpadded)",
+    "GlobalAveragePool",
+    "Flatten",
+    "Reshape",
+    "Squeeze",
+    "Unsqueeze",
+    "Add of two tensors",
+    "Add/Sub/Mul/Div by a constant and BatchNormalization next to a Gemm/MatMul/Conv",
+    "Pad (zero, symmetric) before a Conv",
+    "Identity",
+    "Dropout",
+    "Cast to float",
+    "Softmax/LogSoftmax as the output",
+    "constant subgraphs (Shape, Gather, Concat, …)",
+];
+
+struct Walker<'m> {
+    model: &'m ModelProto,
+    opset: i64,
+    values: HashMap<String, Val>,
+    alias: HashMap<String, String>,
+    /// Readers of each (resolved) value, Shape nodes excluded: they read
+    /// only the static shape.
+    uses: HashMap<String, usize>,
+    /// The (resolved) node indices reading each value.
+    readers: HashMap<String, Vec<usize>>,
+    graph_outputs: Vec<String>,
+    budget: Budget,
+    layers: Vec<FloatLayer>,
+    params: HashMap<String, Param>,
+    reports: Vec<NodeReport>,
+    dropped_softmax: bool,
+}
+
+fn int_attr(node: &NodeProto, name: &str, default: i64) -> i64 {
+    node.attr(name).and_then(|a| a.i).unwrap_or(default)
+}
+
+fn ints_attr(node: &NodeProto, name: &str, default: &[i64]) -> Vec<i64> {
+    node.attr(name)
+        .map_or_else(|| default.to_vec(), |a| a.ints.clone())
+}
+
+fn float_attr(node: &NodeProto, name: &str, default: f32) -> f32 {
+    node.attr(name).and_then(|a| a.f).unwrap_or(default)
+}
+
+fn pair(values: &[i64], what: &str) -> R<[usize; 2]> {
+    match values {
+        [a, b] if *a >= 0 && *b >= 0 => Ok([*a as usize, *b as usize]),
+        other => Err(format!("{what} {other:?}: zkinfer imports 2-D windows")),
+    }
+}
+
+/// `[top, left, bottom, right]` pads, with `auto_pad` resolved for the
+/// explicit and VALID cases.
+fn pads_of(node: &NodeProto) -> R<[usize; 4]> {
+    match node.attr("auto_pad").map(|a| a.s.as_slice()) {
+        None | Some(b"NOTSET") | Some(b"") => {}
+        Some(b"VALID") => return Ok([0; 4]),
+        Some(other) => {
+            return Err(format!(
+                "auto_pad {} (export with explicit pads)",
+                String::from_utf8_lossy(other)
+            ))
+        }
+    }
+    match ints_attr(node, "pads", &[0, 0, 0, 0]).as_slice() {
+        [t, l, b, r] if [t, l, b, r].iter().all(|&&p| p >= 0) => {
+            Ok([*t as usize, *l as usize, *b as usize, *r as usize])
+        }
+        other => Err(format!("pads {other:?}")),
+    }
+}
+
+fn with_batch(shape: &[usize]) -> Vec<usize> {
+    let mut full = vec![1];
+    full.extend(shape);
+    full
+}
+
+/// A shape with the batch dimension, back without it (the batch must stay
+/// a leading 1).
+fn without_batch(full: &[usize], what: &str) -> R<Vec<usize>> {
+    match full.split_first() {
+        Some((1, rest)) => Ok(rest.to_vec()),
+        _ => Err(format!(
+            "{what} {full:?} does not keep a batch dimension of 1"
+        )),
+    }
+}
+
+impl Walker<'_> {
+    fn resolve<'a>(&'a self, mut name: &'a str) -> &'a str {
+        // Aliases point backwards in graph order: no cycle.
+        while let Some(next) = self.alias.get(name) {
+            name = next;
+        }
+        name
+    }
+
+    fn value(&self, name: &str) -> Option<&Val> {
+        self.values.get(self.resolve(name))
+    }
+
+    fn get_const(&self, name: &str) -> Option<&Const> {
+        match self.value(name) {
+            Some(Val::Const(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn shape_report(&self, name: &str) -> ValueShape {
+        let (shape, constant) = match self.value(name) {
+            Some(Val::Const(c)) => (Some(c.dims.clone()), true),
+            Some(Val::Dyn(d)) => (Some(with_batch(&d.shape)), false),
+            _ => (None, false),
+        };
+        ValueShape {
+            name: name.to_string(),
+            shape,
+            constant,
+        }
+    }
+
+    fn set(&mut self, name: &str, v: Val) {
+        if !name.is_empty() {
+            let resolved = self.resolve(name).to_string();
+            self.values.insert(resolved, v);
+        }
+    }
+
+    fn status(&mut self, index: usize, status: Status) {
+        self.reports[index].status = status;
+    }
+
+    fn unsupported(&mut self, index: usize, reason: impl Into<String>) {
+        self.status(
+            index,
+            Status::Unsupported {
+                reason: reason.into(),
+            },
+        );
+    }
+
+    fn push(
+        &mut self,
+        index: usize,
+        op: FloatOp,
+        inputs: Vec<usize>,
+        out: &str,
+        shape: Vec<usize>,
+    ) -> usize {
+        let id = self.layers.len() + 1;
+        self.status(
+            index,
+            Status::Layer {
+                layer: id - 1,
+                op: op.name().to_string(),
+            },
+        );
+        self.layers.push(FloatLayer { inputs, op });
+        self.set(
+            out,
+            Val::Dyn(Dyn {
+                id,
+                shape,
+                affine: None,
+                pad: None,
+            }),
+        );
+        id
+    }
+
+    fn add_weights(&mut self, layer: &str, dims: Vec<usize>, weight: Vec<f32>, bias: Vec<f32>) {
+        let n = bias.len();
+        self.params
+            .insert(format!("{layer}.weight"), Param { dims, data: weight });
+        self.params.insert(
+            format!("{layer}.bias"),
+            Param {
+                dims: vec![n],
+                data: bias,
+            },
+        );
+    }
+
+    /// A float constant with positive dimensions.
+    fn weight(&self, node: &NodeProto, i: usize) -> R<(Vec<usize>, Vec<f32>)> {
+        let name = node
+            .input
+            .get(i)
+            .filter(|n| !n.is_empty())
+            .ok_or(format!("needs input {}", i + 1))?;
+        let c = self
+            .get_const(name)
+            .ok_or_else(|| format!("input {name:?} must be a constant (weights computed at run time are not supported)"))?;
+        if c.dims.contains(&0) {
+            return Err(format!(
+                "{name:?} has dims {:?}, with an empty dimension",
+                c.dims
+            ));
+        }
+        Ok((c.dims.clone(), c.as_f32()))
+    }
+
+    /// Marks the pending maps of `d` unsupported (their reader needs the
+    /// value itself) and returns the plain tensor.
+    fn plain(&mut self, d: &Dyn, reader: &NodeProto) -> (usize, Vec<usize>) {
+        if let Some(a) = &d.affine {
+            for &n in &a.nodes {
+                let what = self.reports[n].op_type.clone();
+                self.unsupported(
+                    n,
+                    format!(
+                        "{what} by a constant is folded only into a neighbouring Gemm, MatMul or \
+                         Conv; here its result is read by {} {:?}",
+                        reader.op_type, reader.name
+                    ),
+                );
+            }
+        }
+        if let Some(p) = &d.pad {
+            self.unsupported(
+                p.node,
+                format!(
+                    "Pad is folded only into a following Conv; here it is read by {} {:?}",
+                    reader.op_type, reader.name
+                ),
+            );
+        }
+        (d.id, d.shape.clone())
+    }
+
+    fn mark_folded(&mut self, nodes: &[usize], into: &NodeProto, how: &str) {
+        for &n in nodes {
+            self.status(
+                n,
+                Status::FoldedInto {
+                    node: into.name.clone(),
+                    how: how.to_string(),
+                },
+            );
+        }
+    }
+
+    /// Folds an affine map of the output of the layer that computed `d`
+    /// into that layer, when it is the last layer and this is its only
+    /// reader. Returns whether it did.
+    fn fold_after(&mut self, d: &Dyn, name: &str, a: &Affine) -> R<bool> {
+        if d.affine.is_some() || d.pad.is_some() || d.id == 0 || d.id != self.layers.len() {
+            return Ok(false);
+        }
+        // Every name of this tensor counts (a Reshape that keeps the shape,
+        // say): the layer may change only if this is its one reader.
+        let _ = name;
+        let readers: usize = self
+            .values
+            .iter()
+            .filter(|(_, v)| matches!(v, Val::Dyn(o) if o.id == d.id))
+            .map(|(n, _)| self.uses.get(n).copied().unwrap_or(0))
+            .sum();
+        if readers != 1 {
+            return Ok(false);
+        }
+        let layer = match &self.layers[d.id - 1].op {
+            FloatOp::Linear { name, .. } | FloatOp::Conv2d { name, .. } => name.clone(),
+            _ => return Ok(false),
+        };
+        if rewrite::per_channel(&a.scale, &d.shape).is_none()
+            || rewrite::per_channel(&a.shift, &d.shape).is_none()
+        {
+            return Ok(false);
+        }
+        let mut weight = self
+            .params
+            .remove(&format!("{layer}.weight"))
+            .expect("a layer's weight");
+        let mut bias = self
+            .params
+            .remove(&format!("{layer}.bias"))
+            .expect("a layer's bias");
+        let result = rewrite::after_layer(&mut weight.data, &mut bias.data, a, &d.shape);
+        self.params.insert(format!("{layer}.weight"), weight);
+        self.params.insert(format!("{layer}.bias"), bias);
+        result.map(|()| true)
+    }
+
+    /// The node producing layer `id`'s output, for reports.
+    fn producer_node(&self, id: usize) -> Option<usize> {
+        self.reports
+            .iter()
+            .rposition(|r| matches!(r.status, Status::Layer { layer, .. } if layer + 1 == id))
+    }
+
+    /// An affine map applied to `d` (read by node `index`): folded into
+    /// the layer before when possible, else left pending for the next.
+    fn apply_affine(
+        &mut self,
+        index: usize,
+        node: &NodeProto,
+        d: Dyn,
+        input: &str,
+        a: Affine,
+    ) -> R<()> {
+        let out = node.output.first().cloned().unwrap_or_default();
+        if self.fold_after(&d, input, &a)? {
+            let target = self
+                .producer_node(d.id)
+                .map(|n| self.reports[n].name.clone())
+                .unwrap_or_default();
+            self.status(
+                index,
+                Status::FoldedInto {
+                    node: target,
+                    how: "into the weights and bias of the layer before".into(),
+                },
+            );
+            self.set(&out, Val::Dyn(Dyn { affine: None, ..d }));
+            return Ok(());
+        }
+        if d.pad.is_some() {
+            return Err("an affine map of a padded value (the Pad would no longer be zero)".into());
+        }
+        let combined = match &d.affine {
+            Some(before) => before.then(&a),
+            None => a,
+        };
+        // Pending until the next layer: marked folded when it is.
+        self.status(
+            index,
+            Status::Dropped {
+                why: "pending: folded into the next Gemm, MatMul or Conv".into(),
+            },
+        );
+        self.set(
+            &out,
+            Val::Dyn(Dyn {
+                affine: Some(combined),
+                ..d
+            }),
+        );
+        Ok(())
+    }
+}
+
+/// Analyses a decoded model.
+pub fn analyse(model: &ModelProto) -> Analysis {
+    let graph = &model.graph;
+    let opset = model.opset.unwrap_or(0);
+    let mut problems = vec![];
+    match model.opset {
+        None => problems.push("the model imports no default-domain opset".to_string()),
+        Some(o) if !opset::OPSETS.contains(&o) => problems.push(format!(
+            "opset {o}: zkinfer imports opsets {} to {}",
+            opset::OPSETS.start(),
+            opset::OPSETS.end()
+        )),
+        _ => {}
+    }
+    let mut w = Walker {
+        model,
+        opset,
+        values: HashMap::new(),
+        alias: HashMap::new(),
+        uses: HashMap::new(),
+        readers: HashMap::new(),
+        graph_outputs: vec![],
+        budget: Budget::default(),
+        layers: vec![],
+        params: HashMap::new(),
+        reports: vec![],
+        dropped_softmax: false,
+    };
+    // Identity and Dropout are names for their input.
+    for node in &graph.node {
+        if matches!(node.op_type.as_str(), "Identity" | "Dropout") && node.domain.is_empty() {
+            if let (Some(o), Some(i)) = (node.output.first(), node.input.first()) {
+                if !o.is_empty() && !i.is_empty() && o != i {
+                    let target = w.resolve(i).to_string();
+                    if target != *o {
+                        w.alias.insert(o.clone(), target);
+                    }
+                }
+            }
+        }
+    }
+    for (index, node) in graph.node.iter().enumerate() {
+        if matches!(node.op_type.as_str(), "Identity" | "Dropout") {
+            continue;
+        }
+        for input in node.input.iter().filter(|n| !n.is_empty()) {
+            let name = w.resolve(input).to_string();
+            w.readers.entry(name.clone()).or_default().push(index);
+            if node.op_type != "Shape" {
+                *w.uses.entry(name).or_default() += 1;
+            }
+        }
+    }
+    w.graph_outputs = graph
+        .output
+        .iter()
+        .map(|o| w.resolve(&o.name).to_string())
+        .collect();
+    for o in w.graph_outputs.clone() {
+        *w.uses.entry(o).or_default() += 1;
+    }
+    for t in &graph.initializer {
+        match Const::from_proto(t, &mut w.budget) {
+            Ok(c) => {
+                w.values.insert(t.name.clone(), Val::Const(c));
+            }
+            Err(e) => problems.push(format!("initializer {:?}: {e}", t.name)),
+        }
+    }
+    // The one graph input that is not an initializer; batch dimension 1.
+    let inputs: Vec<_> = graph
+        .input
+        .iter()
+        .filter(|v| !w.values.contains_key(&v.name))
+        .collect();
+    let mut input = None;
+    let mut input_shape = vec![];
+    match inputs.as_slice() {
+        [v] => match v.shape.split_first() {
+            // A symbolic, 0, -1 or 1 batch dimension: the proof is of one sample.
+            Some((batch, rest)) if batch.is_none_or(|b| b <= 1) && rest.iter().all(|d| matches!(d, Some(n) if *n > 0)) => {
+                input_shape = rest.iter().map(|d| d.unwrap_or(1) as usize).collect();
+                if crate::arch::numel(&input_shape).is_none() {
+                    problems.push(format!(
+                        "input {:?} has shape {:?}: more than {} elements",
+                        v.name,
+                        v.shape,
+                        zkinfer_quant::MAX_ELEMENTS
+                    ));
+                } else {
+                    w.values.insert(
+                        v.name.clone(),
+                        Val::Dyn(Dyn { id: 0, shape: input_shape.clone(), affine: None, pad: None }),
+                    );
+                    input = Some(ValueShape { name: v.name.clone(), shape: Some(with_batch(&input_shape)), constant: false });
+                }
+            }
+            _ => problems.push(format!(
+                "input {:?} has shape {:?}: zkinfer imports a batch dimension (1 or symbolic) followed by fixed dimensions",
+                v.name, v.shape
+            )),
+        },
+        other => problems.push(format!("the graph has {} inputs; zkinfer imports models with one", other.len())),
+    }
+    for (index, node) in graph.node.iter().enumerate() {
+        w.reports.push(NodeReport {
+            index,
+            name: node.name.clone(),
+            op_type: node.op_type.clone(),
+            domain: node.domain.clone(),
+            opset,
+            status: Status::Unchecked,
+            inputs: vec![],
+            outputs: vec![],
+        });
+        w.reports[index].inputs = node
+            .input
+            .iter()
+            .filter(|n| !n.is_empty())
+            .map(|n| w.shape_report(n))
+            .collect();
+        if let Err(reason) = w.node(index, node) {
+            w.unsupported(index, reason);
+            // An unsupported node needs its inputs as they are: maps
+            // pending for a layer after it cannot be folded.
+            let pending: Vec<Dyn> = node
+                .input
+                .iter()
+                .filter_map(|n| match w.value(n) {
+                    Some(Val::Dyn(d)) if d.affine.is_some() || d.pad.is_some() => Some(d.clone()),
+                    _ => None,
+                })
+                .collect();
+            for d in pending {
+                w.plain(&d, node);
+            }
+            // Outputs the node did not set are unknown.
+            for o in &node.output {
+                if !o.is_empty() && w.value(o).is_none() {
+                    w.set(o, Val::Unknown);
+                }
+            }
+        }
+        w.reports[index].outputs = node
+            .output
+            .iter()
+            .filter(|n| !n.is_empty())
+            .map(|n| w.shape_report(n))
+            .collect();
+    }
+    // The outputs: derived labels are dropped; one tensor is proven.
+    // Messages name the outputs as the file does, before aliases.
+    let proven: Vec<(String, String)> = graph
+        .output
+        .iter()
+        .map(|o| (o.name.clone(), w.resolve(&o.name).to_string()))
+        .filter(|(_, r)| !matches!(w.values.get(r), Some(Val::Label)))
+        .collect();
+    let mut output = None;
+    match proven.as_slice() {
+        [] => problems.push("the graph has no output zkinfer can prove".into()),
+        [(name, resolved)] => {
+            output = Some(name.clone());
+            match w.values.get(resolved).cloned() {
+                None => problems.push(format!("the graph output {name:?} is never computed")),
+                Some(Val::Const(_)) => problems.push(format!("the graph output {name:?} is a constant")),
+                Some(Val::Dyn(d)) => {
+                    let reader = NodeProto { op_type: "the graph output".into(), name: name.clone(), ..NodeProto::default() };
+                    w.plain(&d, &reader);
+                    if d.id == 0 {
+                        problems.push(format!(
+                            "the graph output {name:?} is the graph input itself: the model computes \
+                             nothing to prove; export a model with at least one layer"
+                        ));
+                    } else if d.id != w.layers.len() && w.reports.iter().all(|r| r.unsupported().is_none()) {
+                        problems.push(format!(
+                            "the graph output {name:?} is computed before the last layer: zkinfer proves \
+                             one output, the end of a chain of layers; remove the nodes after it"
+                        ));
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        several => problems.push(format!(
+            "the graph has {} outputs ({:?}); zkinfer proves one (class labels derived by ArgMax are dropped)",
+            several.len(),
+            several.iter().map(|(n, _)| n).collect::<Vec<_>>()
+        )),
+    }
+    let imports = problems.is_empty() && w.reports.iter().all(|r| r.unsupported().is_none());
+    let inspection = Inspection {
+        opset: model.opset,
+        producer: model.producer_name.clone(),
+        input,
+        output,
+        problems,
+        nodes: w.reports,
+        layers: if imports {
+            w.layers.iter().map(|l| l.op.name().to_string()).collect()
+        } else {
+            vec![]
+        },
+        dropped_softmax: w.dropped_softmax,
+        imports,
+    };
+    Analysis {
+        inspection,
+        input_shape,
+        layers: w.layers,
+        params: w.params,
+    }
+}
+
+impl Walker<'_> {
+    /// Decides one node; an `Err` is the reason it is unsupported.
+    fn node(&mut self, index: usize, node: &NodeProto) -> R<()> {
+        let out = match node.output.first() {
+            Some(o) if !o.is_empty() => o.clone(),
+            _ => return Err("the node has no output".into()),
+        };
+        let present: Vec<&String> = node.input.iter().filter(|n| !n.is_empty()).collect();
+        for name in &present {
+            if self.value(name).is_none() {
+                return Err(format!("input {name:?} is not computed before the node"));
+            }
+        }
+        if present.is_empty() && node.op_type != "Constant" {
+            return Err(format!(
+                "{} needs input 1 but the node has none",
+                node.op_type
+            ));
+        }
+        let vals: Vec<Val> = present
+            .iter()
+            .map(|n| self.value(n).cloned().expect("checked"))
+            .collect();
+        if vals.iter().any(|v| matches!(v, Val::Label))
+            && !vals.iter().any(|v| matches!(v, Val::Dyn(_)))
+        {
+            // Cast, Reshape, ArrayFeatureExtractor, … of a class label.
+            for o in &node.output {
+                self.set(o, Val::Label);
+            }
+            self.status(
+                index,
+                Status::Dropped {
+                    why: "computes the class label from the scores; a verifier recomputes it"
+                        .into(),
+                },
+            );
+            return Ok(());
+        }
+        if !(node.domain.is_empty() || node.domain == "ai.onnx") {
+            return Err(format!("domain {:?} is not supported", node.domain));
+        }
+        if vals.iter().any(|v| matches!(v, Val::Unknown)) {
+            // The shape is unknown: only the op type can be judged.
+            for o in &node.output {
+                self.set(o, Val::Unknown);
+            }
+            if !self.importable_op(&node.op_type) {
+                return Err(format!("{}: no circuit op for it yet", node.op_type));
+            }
+            self.status(index, Status::Unchecked);
+            return Ok(());
+        }
+        if matches!(node.op_type.as_str(), "Identity" | "Dropout") {
+            if present.is_empty() || node.input[0].is_empty() {
+                return Err(format!("{} needs input 1", node.op_type));
+            }
+            if node.op_type == "Dropout" {
+                opset::dropout_is_inference(node, &|n| self.get_const(n))?;
+                if node
+                    .output
+                    .get(1)
+                    .is_some_and(|m| !m.is_empty() && self.readers.contains_key(m.as_str()))
+                {
+                    return Err("the dropout mask output is read".into());
+                }
+            }
+            self.status(
+                index,
+                Status::Dropped {
+                    why: "the identity at inference".into(),
+                },
+            );
+            return Ok(());
+        }
+        if vals.iter().all(|v| matches!(v, Val::Const(_))) {
+            return self.fold(index, node);
+        }
+        let dyns: Vec<(usize, Dyn)> = vals
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| match v {
+                Val::Dyn(d) => Some((i, d.clone())),
+                _ => None,
+            })
+            .collect();
+        let (first_pos, x) = dyns[0].clone();
+        let x_name = present[first_pos].clone();
+        match node.op_type.as_str() {
+            "Shape" => {
+                self.set(
+                    &out,
+                    Val::Const(fold::shape_of(&with_batch(&x.shape), node)),
+                );
+                self.status(index, Status::Folded);
+            }
+            "Size" => {
+                let n = x.shape.iter().product::<usize>() as i64;
+                self.set(&out, Val::Const(Const::ints(vec![], vec![n])));
+                self.status(index, Status::Folded);
+            }
+            "Cast" => {
+                if !matches!(int_attr(node, "to", 1), 1 | 11) {
+                    return Err(format!(
+                        "Cast of a tensor to element type {}",
+                        int_attr(node, "to", 1)
+                    ));
+                }
+                self.set(&out, Val::Dyn(x));
+                self.status(
+                    index,
+                    Status::Dropped {
+                        why: "a cast to float of a float tensor".into(),
+                    },
+                );
+            }
+            "ArgMax" => {
+                self.plain(&x, node);
+                self.set(&out, Val::Label);
+                self.status(
+                    index,
+                    Status::Dropped {
+                        why: "computes the class label from the scores; a verifier recomputes it"
+                            .into(),
+                    },
+                );
+            }
+            "Relu" | "Sigmoid" | "Tanh" => {
+                let (id, shape) = self.plain(&x, node);
+                let op = match node.op_type.as_str() {
+                    "Relu" => FloatOp::Relu,
+                    "Sigmoid" => FloatOp::Sigmoid,
+                    _ => FloatOp::Tanh,
+                };
+                self.push(index, op, vec![id], &out, shape);
+            }
+            "Clip" => {
+                let (lo, hi) = opset::clip_bounds(node, self.opset, &|n| self.get_const(n))?;
+                if lo == 0.0 && hi == f32::INFINITY {
+                    let (id, shape) = self.plain(&x, node);
+                    self.push(index, FloatOp::Relu, vec![id], &out, shape);
+                } else {
+                    self.keep_shape(&out, &x);
+                    return Err(format!(
+                        "Clip({lo}, {hi}): only Clip(0, ∞) imports (as Relu); no circuit op for other bounds (ReLU6) yet"
+                    ));
+                }
+            }
+            "Max" if vals.len() == 2 && dyns.len() == 1 => {
+                let c = vals
+                    .iter()
+                    .find_map(|v| if let Val::Const(c) = v { Some(c) } else { None })
+                    .expect("one constant");
+                let full = with_batch(&x.shape);
+                if c.as_f32().iter().all(|&v| v == 0.0)
+                    && fold::broadcast_dims(&full, &c.dims).ok().as_ref() == Some(&full)
+                {
+                    let (id, shape) = self.plain(&x, node);
+                    self.push(index, FloatOp::Relu, vec![id], &out, shape);
+                } else {
+                    self.keep_shape(&out, &x);
+                    return Err(
+                        "Max with a non-zero constant: only Max(x, 0) imports (as Relu)".into(),
+                    );
+                }
+            }
+            "Softmax" | "LogSoftmax" => {
+                let resolved = self.resolve(&out).to_string();
+                let only_labels = self.readers.get(&resolved).is_none_or(|r| {
+                    r.iter()
+                        .all(|&n| self.model.graph.node[n].op_type == "ArgMax")
+                });
+                let covers = opset::softmax_covers_all(node, self.opset, &with_batch(&x.shape))?;
+                if self.graph_outputs.contains(&resolved) && only_labels && covers {
+                    let (id, shape) = self.plain(&x, node);
+                    self.set(
+                        &out,
+                        Val::Dyn(Dyn {
+                            id,
+                            shape,
+                            affine: None,
+                            pad: None,
+                        }),
+                    );
+                    self.dropped_softmax = true;
+                    self.status(
+                        index,
+                        Status::Dropped {
+                            why: "the model's output: zkinfer proves the logits (the same argmax)"
+                                .into(),
+                        },
+                    );
+                } else {
+                    self.keep_shape(&out, &x);
+                    return Err(format!(
+                        "{} is supported only as the model's output, over all of it (zkinfer proves the logits)",
+                        node.op_type
+                    ));
+                }
+            }
+            "Gemm" | "MatMul" => self.linear(index, node, &x, first_pos, &out)?,
+            "Conv" => self.conv(index, node, &x, first_pos, &out)?,
+            "Add" | "Sub" | "Mul" | "Div" => self.arithmetic(index, node, &vals, &present, &out)?,
+            "BatchNormalization" => {
+                if first_pos != 0 || dyns.len() != 1 {
+                    return Err("BatchNormalization parameters must be constants".into());
+                }
+                opset::batch_norm_is_inference(node, &|o| {
+                    self.readers.contains_key(self.resolve(o))
+                        || self.graph_outputs.iter().any(|g| g == o)
+                })?;
+                let p: Vec<Vec<f32>> = (1..5)
+                    .map(|i| self.weight(node, i).map(|w| w.1))
+                    .collect::<R<_>>()?;
+                let a = rewrite::of_batch_norm(
+                    [&p[0], &p[1], &p[2], &p[3]],
+                    float_attr(node, "epsilon", 1e-5),
+                    &x.shape,
+                    index,
+                )?;
+                self.apply_affine(index, node, x, &x_name, a)?;
+            }
+            "Pad" => {
+                let full = with_batch(&x.shape);
+                let (mode, pads, value) =
+                    opset::pad(node, self.opset, full.len(), &|n| self.get_const(n))?;
+                let padded: Option<Vec<usize>> = (pads.len() == 2 * full.len())
+                    .then(|| {
+                        (0..full.len())
+                            .map(|a| {
+                                usize::try_from(full[a] as i64 + pads[a] + pads[a + full.len()])
+                                    .ok()
+                            })
+                            .collect()
+                    })
+                    .flatten();
+                if let Some(p) = &padded {
+                    if let Ok(shape) = without_batch(p, "padded shape") {
+                        self.set(
+                            &out,
+                            Val::Dyn(Dyn {
+                                shape,
+                                affine: None,
+                                pad: None,
+                                ..x.clone()
+                            }),
+                        );
+                    }
+                }
+                let symmetric = full.len() == 4
+                    && pads.len() == 8
+                    && pads[..2].iter().chain(&pads[4..6]).all(|&p| p == 0)
+                    && pads[2] == pads[6]
+                    && pads[3] == pads[7]
+                    && pads[2] >= 0
+                    && pads[3] >= 0;
+                let readers_are_convs = self.readers.get(self.resolve(&out)).is_some_and(|r| {
+                    r.iter()
+                        .all(|&n| self.model.graph.node[n].op_type == "Conv")
+                });
+                if mode != "constant" || value != 0.0 || !symmetric {
+                    return Err(format!(
+                        "Pad (mode {mode}, value {value}, pads {pads:?}): only symmetric zero padding of an image imports, folded into a following Conv"
+                    ));
+                }
+                if !readers_are_convs || x.affine.is_some() || x.pad.is_some() {
+                    return Err("Pad is folded only into a following Conv; no circuit op for padding otherwise yet".into());
+                }
+                let pending = PendingPad {
+                    pads: [pads[2] as usize, pads[3] as usize],
+                    unpadded: x.shape.clone(),
+                    node: index,
+                };
+                let shape = without_batch(&padded.ok_or("pads")?, "padded shape")?;
+                self.set(
+                    &out,
+                    Val::Dyn(Dyn {
+                        shape,
+                        pad: Some(pending),
+                        ..x
+                    }),
+                );
+                self.status(
+                    index,
+                    Status::Dropped {
+                        why: "pending: folded into the next Conv's padding".into(),
+                    },
+                );
+            }
+            "MaxPool" | "AveragePool" => self.pool(index, node, &x, &out)?,
+            "GlobalAveragePool" => {
+                let (id, shape) = self.plain(&x, node);
+                let &[c, h, w] = shape.as_slice() else {
+                    return Err(format!("input shape {shape:?} is not [c, h, w]"));
+                };
+                self.push(
+                    index,
+                    FloatOp::AvgPool2d {
+                        kernel: [h, w],
+                        stride: Some([h, w]),
+                    },
+                    vec![id],
+                    &out,
+                    vec![c, 1, 1],
+                );
+            }
+            "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" => {
+                let full = with_batch(&x.shape);
+                let target = match node.op_type.as_str() {
+                    "Flatten" => {
+                        let a = int_attr(node, "axis", 1);
+                        if !matches!(a, 0 | 1) && a != 1 - full.len() as i64 {
+                            self.keep_unknown(&out);
+                            return Err(format!(
+                                "Flatten axis {a}: only the batch is kept apart (axis 1)"
+                            ));
+                        }
+                        vec![1, x.shape.iter().product()]
+                    }
+                    "Reshape" => {
+                        let t = opset::const_input(node, 1, &|n| self.get_const(n))?
+                            .ok_or("Reshape needs a shape")?
+                            .as_i64()?;
+                        fold::reshape_target(&full, &t, int_attr(node, "allowzero", 0) != 0)?
+                    }
+                    "Squeeze" => {
+                        let axes = opset::axes(node, 1, &|n| self.get_const(n))?;
+                        match axes {
+                            // Squeezing every 1 would drop the batch: keep it.
+                            None => with_batch(&fold::squeeze_dims(&x.shape, None)?),
+                            Some(a) => fold::squeeze_dims(&full, Some(&a))?,
+                        }
+                    }
+                    _ => {
+                        let axes = opset::axes(node, 1, &|n| self.get_const(n))?
+                            .ok_or("Unsqueeze needs axes")?;
+                        fold::unsqueeze_dims(&full, &axes)?
+                    }
+                };
+                let shape = without_batch(&target, "the new shape")?;
+                if shape.iter().product::<usize>() != x.shape.iter().product::<usize>() {
+                    return Err(format!(
+                        "shape {target:?} does not hold the {full:?} input's values"
+                    ));
+                }
+                if x.pad.is_some() {
+                    self.plain(&x, node);
+                }
+                // An affine map is per element: it passes through a reshape.
+                let affine = x.affine.clone();
+                if shape == x.shape {
+                    self.set(&out, Val::Dyn(Dyn { pad: None, ..x }));
+                    self.status(
+                        index,
+                        Status::Dropped {
+                            why: "keeps the shape".into(),
+                        },
+                    );
+                } else {
+                    let op = if shape.len() == 1 {
+                        FloatOp::Flatten
+                    } else {
+                        FloatOp::Reshape {
+                            shape: shape.clone(),
+                        }
+                    };
+                    let id = self.push(index, op, vec![x.id], &out, shape.clone());
+                    self.set(
+                        &out,
+                        Val::Dyn(Dyn {
+                            id,
+                            shape,
+                            affine,
+                            pad: None,
+                        }),
+                    );
+                }
+            }
+            other => {
+                self.guess_shape(node, &x, &vals, &out);
+                return Err(format!("{other}: no circuit op for it yet"));
+            }
+        }
+        Ok(())
+    }
+
+    fn importable_op(&self, op: &str) -> bool {
+        matches!(
+            op,
+            "Gemm"
+                | "MatMul"
+                | "Conv"
+                | "Relu"
+                | "Sigmoid"
+                | "Tanh"
+                | "MaxPool"
+                | "AveragePool"
+                | "GlobalAveragePool"
+                | "Flatten"
+                | "Reshape"
+                | "Squeeze"
+                | "Unsqueeze"
+                | "Add"
+                | "Sub"
+                | "Mul"
+                | "Div"
+                | "BatchNormalization"
+                | "Pad"
+                | "Identity"
+                | "Dropout"
+                | "Cast"
+                | "Softmax"
+                | "LogSoftmax"
+                | "Clip"
+                | "Max"
+                | "Shape"
+                | "ArgMax"
+        ) || fold::FOLDED_OPS.contains(&op)
+    }
+
+    fn keep_shape(&mut self, out: &str, x: &Dyn) {
+        self.set(
+            out,
+            Val::Dyn(Dyn {
+                affine: None,
+                pad: None,
+                ..x.clone()
+            }),
+        );
+    }
+
+    fn keep_unknown(&mut self, out: &str) {
+        self.set(out, Val::Unknown);
+    }
+
+    /// The output shape of an unsupported node, when it is easy to tell,
+    /// so that the nodes after it are still checked.
+    fn guess_shape(&mut self, node: &NodeProto, x: &Dyn, vals: &[Val], out: &str) {
+        let full = with_batch(&x.shape);
+        let shape: Option<Vec<usize>> = match node.op_type.as_str() {
+            op if SHAPE_KEEPING.contains(&op) => Some(x.shape.clone()),
+            "Add" | "Sub" | "Mul" | "Div" => {
+                let mut dims = full.clone();
+                for v in vals {
+                    let d = match v {
+                        Val::Dyn(d) => with_batch(&d.shape),
+                        Val::Const(c) => c.dims.clone(),
+                        _ => return,
+                    };
+                    dims = match fold::broadcast_dims(&dims, &d) {
+                        Ok(d) => d,
+                        Err(_) => return self.keep_unknown(out),
+                    };
+                }
+                without_batch(&dims, "").ok()
+            }
+            "MaxPool" | "AveragePool" | "Conv" | "ConvTranspose" => (|| {
+                let &[c, h, w] = x.shape.as_slice() else {
+                    return None;
+                };
+                let k = pair(&ints_attr(node, "kernel_shape", &[]), "").ok()?;
+                let s = pair(&ints_attr(node, "strides", &[1, 1]), "").ok()?;
+                let p = pads_of(node).ok()?;
+                let oc = if node.op_type.starts_with("Conv") {
+                    let (dims, _) = self.weight(node, 1).ok()?;
+                    let g = usize::try_from(int_attr(node, "group", 1)).ok()?;
+                    if node.op_type == "Conv" {
+                        dims[0]
+                    } else {
+                        dims.get(1)? * g
+                    }
+                } else {
+                    c
+                };
+                let [oh, ow] = if node.op_type == "ConvTranspose" {
+                    let op = ints_attr(node, "output_padding", &[0, 0]);
+                    let one = |i: usize, len: usize, lo: usize, hi: usize| -> Option<usize> {
+                        ((len - 1) * s[i]
+                            + k[i]
+                            + usize::try_from(*op.get(i).unwrap_or(&0)).ok()?)
+                        .checked_sub(lo + hi)
+                    };
+                    [one(0, h, p[0], p[2])?, one(1, w, p[1], p[3])?]
+                } else {
+                    let one =
+                        |len: usize, lo: usize, hi: usize, k: usize, s: usize| -> Option<usize> {
+                            Some((len + lo + hi).checked_sub(k)? / s.max(1) + 1)
+                        };
+                    [
+                        one(h, p[0], p[2], k[0], s[0])?,
+                        one(w, p[1], p[3], k[1], s[1])?,
+                    ]
+                };
+                Some(vec![oc, oh, ow])
+            })(),
+            "Resize" | "Upsample" => {
+                opset::resize_shape(node, self.opset, &full, &|n| self.get_const(n))
+                    .ok()
+                    .and_then(|s| without_batch(&s, "").ok())
+            }
+            "Transpose" => node.attr("perm").and_then(|p| {
+                let perm: Option<Vec<usize>> = p
+                    .ints
+                    .iter()
+                    .map(|&a| fold::axis(a, full.len()).ok())
+                    .collect();
+                without_batch(&perm?.iter().map(|&a| full[a]).collect::<Vec<_>>(), "").ok()
+            }),
+            "GlobalMaxPool" => x.shape.first().map(|&c| vec![c, 1, 1]),
+            _ => None,
+        };
+        match shape.filter(|s| crate::arch::numel(s).is_some()) {
+            Some(shape) => {
+                for o in &node.output {
+                    self.set(
+                        o,
+                        Val::Dyn(Dyn {
+                            id: x.id,
+                            shape: shape.clone(),
+                            affine: None,
+                            pad: None,
+                        }),
+                    );
+                }
+            }
+            None => {
+                for o in &node.output {
+                    self.set(o, Val::Unknown);
+                }
+            }
+        }
+    }
+
+    /// A node whose inputs are all constants.
+    fn fold(&mut self, index: usize, node: &NodeProto) -> R<()> {
+        let outputs = if node.op_type == "Constant" {
+            vec![constant_value(node, &mut self.budget)?]
+        } else if fold::FOLDED_OPS.contains(&node.op_type.as_str()) {
+            let ops: Operands = opset::operands(node, &|n| self.get_const(n))?;
+            let inputs: Vec<Option<Const>> = node
+                .input
+                .iter()
+                .map(|n| {
+                    if n.is_empty() {
+                        None
+                    } else {
+                        self.get_const(n).cloned()
+                    }
+                })
+                .collect();
+            let refs: Vec<Option<&Const>> = inputs.iter().map(Option::as_ref).collect();
+            fold::eval(node, &refs, &ops, &mut self.budget)
+                .map_err(|e| format!("cannot be folded: {e}"))?
+        } else {
+            return Err(format!("{} of constants is not folded", node.op_type));
+        };
+        for (o, c) in node.output.iter().zip(outputs) {
+            self.set(o, Val::Const(c));
+        }
+        self.status(index, Status::Folded);
+        Ok(())
+    }
+
+    fn arithmetic(
+        &mut self,
+        index: usize,
+        node: &NodeProto,
+        vals: &[Val],
+        names: &[&String],
+        out: &str,
+    ) -> R<()> {
+        let op = node.op_type.as_str();
+        match vals {
+            [Val::Dyn(a), Val::Dyn(b)] => {
+                if op != "Add" {
+                    self.keep_shape(out, a);
+                    return Err(format!(
+                        "{op} of two tensors: no circuit op for it yet (only Add)"
+                    ));
+                }
+                let (ia, sa) = self.plain(a, node);
+                let (ib, sb) = self.plain(b, node);
+                if sa != sb {
+                    self.keep_shape(out, a);
+                    return Err(format!(
+                        "adds shapes {sa:?} and {sb:?}; broadcasting two tensors is not supported"
+                    ));
+                }
+                self.push(index, FloatOp::Add, vec![ia, ib], out, sa);
+                Ok(())
+            }
+            [Val::Dyn(x), Val::Const(c)] | [Val::Const(c), Val::Dyn(x)] => {
+                let const_first = matches!(vals[0], Val::Const(_));
+                let x_name = if const_first { names[1] } else { names[0] };
+                let a = match rewrite::of_arithmetic(op, c, const_first, &x.shape, index) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        self.keep_shape(out, x);
+                        return Err(e);
+                    }
+                };
+                let x = x.clone();
+                if let Err(e) = self.apply_affine(index, node, x.clone(), x_name, a) {
+                    self.keep_shape(out, &x);
+                    return Err(e);
+                }
+                Ok(())
+            }
+            _ => Err(format!("{op} takes two inputs")),
+        }
+    }
+
+    fn linear(&mut self, index: usize, node: &NodeProto, x: &Dyn, pos: usize, out: &str) -> R<()> {
+        if pos != 0 {
+            return Err(
+                "a constant times a tensor (the tensor on the right) is not supported".into(),
+            );
+        }
+        if x.pad.is_some() {
+            self.plain(x, node);
+        }
+        let [inp] = x.shape.as_slice() else {
+            return Err(format!(
+                "input shape {:?}: a linear layer takes a vector (flatten first)",
+                with_batch(&x.shape)
+            ));
+        };
+        let (w_dims, w) = self.weight(node, 1)?;
+        let is_gemm = node.op_type == "Gemm";
+        if is_gemm && int_attr(node, "transA", 0) != 0 {
+            return Err("transA = 1 is not supported".into());
+        }
+        let trans_b = is_gemm && int_attr(node, "transB", 0) != 0;
+        let (alpha, beta) = if is_gemm {
+            (
+                float_attr(node, "alpha", 1.0),
+                float_attr(node, "beta", 1.0),
+            )
+        } else {
+            (1.0, 1.0)
+        };
+        let [r, c] = w_dims.as_slice() else {
+            return Err(format!("weight dims {w_dims:?} are not 2-D"));
+        };
+        let (out_f, in_f) = if trans_b { (*r, *c) } else { (*c, *r) };
+        if in_f != *inp {
+            return Err(format!("weight {w_dims:?} does not take {inp} inputs"));
+        }
+        // zkinfer stores [out, in], as PyTorch does.
+        let mut weight: Vec<f32> = (0..out_f * in_f)
+            .map(|i| {
+                let (o, j) = (i / in_f, i % in_f);
+                alpha
+                    * if trans_b {
+                        w[o * in_f + j]
+                    } else {
+                        w[j * out_f + o]
+                    }
+            })
+            .collect();
+        let mut bias = match node.input.get(2).filter(|n| !n.is_empty()) {
+            Some(_) => {
+                let (_, data) = self.weight(node, 2)?;
+                match data.len() {
+                    n if n == out_f => data.iter().map(|v| beta * v).collect(),
+                    1 => vec![beta * data[0]; out_f],
+                    n => return Err(format!("bias of {n} values for {out_f} outputs")),
+                }
+            }
+            None => vec![0.0; out_f],
+        };
+        if let Some(a) = &x.affine {
+            rewrite::before_linear(&mut weight, &mut bias, a);
+            self.mark_folded(
+                &a.nodes,
+                node,
+                "into the weights and bias of the linear layer after",
+            );
+        }
+        let name = format!("layer{}", self.layers.len());
+        self.add_weights(&name, vec![out_f, in_f], weight, bias);
+        self.push(
+            index,
+            FloatOp::Linear {
+                name,
+                in_features: in_f,
+                out_features: out_f,
+            },
+            vec![x.id],
+            out,
+            vec![out_f],
+        );
+        Ok(())
+    }
+
+    fn conv(&mut self, index: usize, node: &NodeProto, x: &Dyn, pos: usize, out: &str) -> R<()> {
+        if pos != 0 {
+            return Err("weights computed at run time are not supported".into());
+        }
+        let in_shape = x
+            .pad
+            .as_ref()
+            .map_or(x.shape.clone(), |p| p.unpadded.clone());
+        let &[ic, h, w] = in_shape.as_slice() else {
+            self.keep_unknown(out);
+            return Err(format!(
+                "input shape {:?} is not [n, c, h, w] (1-D and 3-D convolutions are not supported)",
+                with_batch(&in_shape)
+            ));
+        };
+        let (w_dims, weight) = self.weight(node, 1)?;
+        let &[oc, wic, kh, kw] = w_dims.as_slice() else {
+            return Err(format!("weight dims {w_dims:?} are not [out, in, kh, kw]"));
+        };
+        if int_attr(node, "group", 1) != 1 || wic != ic {
+            self.guess_shape(node, x, &[], out);
+            return Err(format!(
+                "grouped convolution (group = {}): no circuit op for it yet",
+                int_attr(node, "group", 1)
+            ));
+        }
+        if ints_attr(node, "dilations", &[1, 1])
+            .iter()
+            .any(|&d| d != 1)
+        {
+            return Err("dilations other than 1 are not supported".into());
+        }
+        let stride = pair(&ints_attr(node, "strides", &[1, 1]), "strides")?;
+        let [t, l, b, r] = pads_of(node)?;
+        if t != b || l != r {
+            return Err(format!(
+                "pads {:?}: zkinfer imports symmetric padding",
+                [t, l, b, r]
+            ));
+        }
+        let mut padding = [t, l];
+        if let Some(p) = &x.pad {
+            padding = [padding[0] + p.pads[0], padding[1] + p.pads[1]];
+        }
+        let mut bias = match node.input.get(2).filter(|n| !n.is_empty()) {
+            Some(_) => self.weight(node, 2)?.1,
+            None => vec![0.0; oc],
+        };
+        if bias.len() != oc {
+            return Err(format!("{} biases for {oc} output channels", bias.len()));
+        }
+        let out_shape = zkinfer_quant::conv2d_output([ic, h, w], oc, [kh, kw], stride, padding)?;
+        let mut weight = weight;
+        if let Some(a) = &x.affine {
+            rewrite::before_conv(&mut weight, &mut bias, a, &in_shape, padding != [0, 0])?;
+            self.mark_folded(
+                &a.nodes,
+                node,
+                "into the weights and bias of the conv after",
+            );
+        }
+        if let Some(p) = &x.pad {
+            self.mark_folded(&[p.node], node, "into the conv's padding");
+        }
+        let name = format!("layer{}", self.layers.len());
+        self.add_weights(&name, w_dims.clone(), weight, bias);
+        let op = FloatOp::Conv2d {
+            name,
+            in_channels: ic,
+            out_channels: oc,
+            kernel: [kh, kw],
+            stride,
+            padding,
+        };
+        self.push(index, op, vec![x.id], out, out_shape.to_vec());
+        Ok(())
+    }
+
+    fn pool(&mut self, index: usize, node: &NodeProto, x: &Dyn, out: &str) -> R<()> {
+        let &[c, h, w] = x.shape.as_slice() else {
+            self.keep_unknown(out);
+            return Err(format!(
+                "input shape {:?} is not [n, c, h, w]",
+                with_batch(&x.shape)
+            ));
+        };
+        let kernel = pair(&ints_attr(node, "kernel_shape", &[]), "kernel_shape")?;
+        let stride = pair(&ints_attr(node, "strides", &[1, 1]), "strides")?;
+        let pads = pads_of(node)?;
+        if pads != [0; 4] {
+            self.guess_shape(node, x, &[], out);
+            return Err(format!(
+                "padded pooling (pads {pads:?}): no circuit op for it yet"
+            ));
+        }
+        if int_attr(node, "ceil_mode", 0) != 0 {
+            return Err("ceil_mode = 1 is not supported".into());
+        }
+        if ints_attr(node, "dilations", &[1, 1])
+            .iter()
+            .any(|&d| d != 1)
+        {
+            return Err("dilations other than 1 are not supported".into());
+        }
+        if node
+            .output
+            .get(1)
+            .is_some_and(|o| !o.is_empty() && self.readers.contains_key(self.resolve(o)))
+        {
+            return Err("the indices output of MaxPool is read".into());
+        }
+        let (id, _) = self.plain(x, node);
+        let [oh, ow] = zkinfer_quant::window_output([h, w], kernel, stride, [0, 0])?;
+        let op = if node.op_type == "MaxPool" {
+            FloatOp::MaxPool2d {
+                kernel,
+                stride: Some(stride),
+            }
+        } else {
+            FloatOp::AvgPool2d {
+                kernel,
+                stride: Some(stride),
+            }
+        };
+        self.push(index, op, vec![id], out, vec![c, oh, ow]);
+        Ok(())
+    }
+}
+
+/// A `Constant` node's value: `value` (a tensor), or from opset 12
+/// `value_float(s)` / `value_int(s)`.
+fn constant_value(node: &NodeProto, budget: &mut Budget) -> R<Const> {
+    if let Some(t) = node.attr("value").and_then(|a| a.t.as_ref()) {
+        return Const::from_proto(t, budget);
+    }
+    if let Some(f) = node.attr("value_float").and_then(|a| a.f) {
+        return Ok(Const::floats(vec![], vec![f]));
+    }
+    if let Some(i) = node.attr("value_int").and_then(|a| a.i) {
+        return Ok(Const::ints(vec![], vec![i]));
+    }
+    if let Some(a) = node.attr("value_floats") {
+        budget.charge(&[a.floats.len()])?;
+        return Ok(Const::floats(vec![a.floats.len()], a.floats.clone()));
+    }
+    if let Some(a) = node.attr("value_ints") {
+        budget.charge(&[a.ints.len()])?;
+        return Ok(Const::ints(vec![a.ints.len()], a.ints.clone()));
+    }
+    Err("only tensor, float and integer Constants are supported".into())
+}
