@@ -35,7 +35,7 @@ pub enum Command {
     Mock(MockArgs),
     /// Import an ONNX model, calibrate it, and write a circuit package with a cost report.
     Export(ExportArgs),
-    /// Print a circuit package's report again.
+    /// Print a circuit package's report again, or (--onnx) what each node of an ONNX file imports as.
     Inspect(InspectArgs),
     /// Run the contract-style verifier off chain: a model registry that records only proven outputs.
     #[command(subcommand)]
@@ -168,7 +168,7 @@ pub enum ContractQuery {
 /// `zkinfer export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The ONNX model (batch dimension 1, opset 11–18).
+    /// The ONNX model (batch dimension 1 or symbolic, opset 7–18; `inspect --onnx` lists what imports).
     #[arg(long)]
     pub onnx: PathBuf,
     /// Calibration inputs: {"inputs": [[...], ...]} or EZKL's {"input_data": [[...]]}.
@@ -193,9 +193,20 @@ pub struct ExportArgs {
 
 /// `zkinfer inspect`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "With --onnx: one row per node, saying what it imports as \
+(folded: a constant computed at import; layer: a float layer; folded into: merged exactly \
+into a neighbouring layer; dropped; unsupported, with why), its input and output shapes \
+(batch 1) and opset. Nothing is calibrated. Listing unsupported nodes is a successful \
+inspect (exit 0, \"imports\": false in --json); only a file that cannot be read exits 2."
+)]
 pub struct InspectArgs {
     /// A package folder written by `zkinfer export`.
-    pub package: PathBuf,
+    #[arg(required_unless_present = "onnx", conflicts_with = "onnx")]
+    pub package: Option<PathBuf>,
+    /// An ONNX model to inspect before exporting it.
+    #[arg(long)]
+    pub onnx: Option<PathBuf>,
 }
 
 /// Calibration targets.

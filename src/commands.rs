@@ -4,6 +4,7 @@ mod contract;
 mod eval;
 mod export;
 mod infer;
+mod inspect;
 mod mock;
 mod models;
 mod prove;
@@ -22,7 +23,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quantize(args) => quantize::run(&args, cli.json),
         Command::Prove(args) => prove::run(&args, cli.json),
         Command::Export(args) => export::run(&args, cli.json),
-        Command::Inspect(args) => export::inspect(&args, cli.json),
+        Command::Inspect(args) => match (&args.onnx, &args.package) {
+            (Some(onnx), _) => inspect::onnx(onnx, cli.json),
+            (None, Some(package)) => export::inspect(package, cli.json),
+            (None, None) => Err(anyhow::anyhow!(
+                "inspect needs a package folder or --onnx FILE"
+            )),
+        },
         // These two report a failed check with exit code 1.
         Command::Verify(args) => return verify::run(&args, cli.json),
         Command::Mock(args) => return mock::run(&args, cli.json),

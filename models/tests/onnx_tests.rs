@@ -371,6 +371,7 @@ fn every_corpus_fixture_matches_onnxruntime_or_is_refused_as_the_manifest_says()
                     "{name} ({}): largest difference from onnxruntime is {worst} (outputs up to {scale})",
                     e.exporter
                 );
+                eprintln!("{name}: candle vs onnxruntime, worst difference {worst:e} (outputs up to {scale})");
                 if !e.imports {
                     eprintln!("{name} imports now: set \"imports\": true and clear its unsupported ops in the manifest");
                 }

@@ -1,7 +1,7 @@
 //! `zkinfer export` and `zkinfer inspect`: the ML engineer's path from an
 //! ONNX file to a circuit package, and its cost report.
 
-use crate::cli::{ExportArgs, InputVisibility, InspectArgs, Target};
+use crate::cli::{ExportArgs, InputVisibility, Target};
 use crate::failure::AtFileExt;
 use crate::outputs;
 use crate::progress::Phase;
@@ -154,8 +154,8 @@ fn pretty<T: serde::Serialize>(value: &T) -> String {
     text
 }
 
-pub fn inspect(args: &InspectArgs, json: bool) -> anyhow::Result<()> {
-    let package = Package::read(&args.package)?;
+pub fn inspect(package: &Path, json: bool) -> anyhow::Result<()> {
+    let package = Package::read(package)?;
     if json {
         return report::json(&package);
     }

@@ -1,0 +1,270 @@
+//! The corpus of real exports (`models/fixtures/onnx/corpus/`), end to
+//! end: every fixture the manifest says imports is exported with `zkinfer
+//! export`, and `zkinfer infer` on its calibration inputs lands within 1 %
+//! of the output range of onnxruntime's outputs; two of them are also
+//! proved and verified. `inspect --onnx` lists what every fixture imports
+//! as, and the unsupported ones exactly as the manifest records.
+//!
+//! One parameter cache serves every export here (they run one after the
+//! other in one test), so each k's parameters are generated once.
+
+mod common;
+
+use common::{arg, f64s, read_json, repo_path, zkinfer, Case};
+use serde_json::Value;
+
+const CORPUS: &str = "models/fixtures/onnx/corpus";
+/// Calibration samples run through `infer` per fixture.
+const SAMPLES: usize = 6;
+
+fn manifest() -> Vec<Value> {
+    let m = read_json(&repo_path(&format!("{CORPUS}/manifest.json")));
+    m["fixtures"].as_array().unwrap().clone()
+}
+
+fn path(name: &str, ext: &str) -> String {
+    format!("{CORPUS}/{name}.{ext}")
+}
+
+fn softmax(row: &[f64]) -> Vec<f64> {
+    let max = row.iter().copied().fold(f64::MIN, f64::max);
+    let exp: Vec<f64> = row.iter().map(|v| (v - max).exp()).collect();
+    let sum: f64 = exp.iter().sum();
+    exp.iter().map(|v| v / sum).collect()
+}
+
+/// Sample `i` of a fixture's calibration set (EZKL's layout).
+fn sample(name: &str, i: usize, numel: usize) -> Vec<f64> {
+    let all = f64s(&read_json(&repo_path(&path(name, "calibration.json")))["input_data"][0]);
+    all[i * numel..(i + 1) * numel].to_vec()
+}
+
+fn reference(name: &str) -> Vec<Vec<f64>> {
+    read_json(&repo_path(&path(name, "reference.json")))["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(f64s)
+        .collect()
+}
+
+/// Exports `name` into `case`, and checks `infer` against onnxruntime on
+/// the first [`SAMPLES`] calibration inputs. Returns the package folder.
+fn export_and_infer(case: &Case, entry: &Value) -> std::path::PathBuf {
+    let name = entry["name"].as_str().unwrap();
+    let dir = case.join(name);
+    let package = case
+        .run(&[
+            "export",
+            "--onnx",
+            &path(name, "onnx"),
+            "--calibration",
+            &path(name, "calibration.json"),
+            "--out",
+            arg(&dir),
+            "--json",
+        ])
+        .json();
+    let agreement = package["calibration"]["agreement"].as_f64().unwrap();
+    assert!(agreement >= 0.98, "{name}: argmax agreement {agreement}");
+    let softmaxed = entry["softmax_output"].as_bool().unwrap();
+    assert_eq!(package["dropped_softmax"], softmaxed, "{name}");
+    let numel: usize = entry["input_shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .product();
+    let reference = reference(name);
+    // The output range over the whole calibration set.
+    let (lo, hi) = reference
+        .iter()
+        .flatten()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let tolerance = 0.01 * (hi - lo);
+    let mut worst_seen = 0f64;
+    for (i, want) in reference.iter().enumerate().take(SAMPLES) {
+        let input = case
+            .scratch
+            .write_input(&format!("{name}-{i}.json"), &sample(name, i, numel));
+        let out = zkinfer([
+            "infer",
+            "--model",
+            arg(&dir),
+            "--input",
+            arg(&input),
+            "--json",
+        ])
+        .json();
+        let mut got = f64s(&out["outputs"]);
+        if softmaxed {
+            got = softmax(&got);
+        }
+        assert_eq!(got.len(), want.len(), "{name}");
+        let worst = got
+            .iter()
+            .zip(want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst <= tolerance,
+            "{name}, sample {i}: quantized outputs differ from onnxruntime's by {worst}, more than 1 % of \
+             the output range {}: {got:?} vs {want:?}",
+            hi - lo
+        );
+        worst_seen = worst_seen.max(worst);
+    }
+    // For the record (`--nocapture`): how close, as a share of the range.
+    eprintln!(
+        "{name}: k = {}, agreement {agreement}, worst |infer - onnxruntime| {worst_seen:.5} = {:.3} % of the output range",
+        package["k"],
+        100.0 * worst_seen / (hi - lo)
+    );
+    dir
+}
+
+#[test]
+fn every_importable_corpus_fixture_exports_and_infers_like_onnxruntime() {
+    let case = Case::new();
+    let mut exported = 0;
+    for entry in manifest().iter().filter(|e| e["imports"] == true) {
+        export_and_infer(&case, entry);
+        exported += 1;
+    }
+    assert!(exported >= 12, "{exported} fixtures exported");
+}
+
+/// Proving is the expensive part: two corpus models, from two exporters,
+/// one with PyTorch's shape-computed flatten and one from skl2onnx.
+#[test]
+fn two_corpus_fixtures_prove_and_verify() {
+    let case = Case::new();
+    for name in ["cnn_view_flatten_op9", "sklearn_mlp_op13"] {
+        let entry = manifest().into_iter().find(|e| e["name"] == name).unwrap();
+        let dir = export_and_infer(&case, &entry);
+        let numel: usize = entry["input_shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_u64().unwrap() as usize)
+            .product();
+        let input = case
+            .scratch
+            .write_input(&format!("{name}-prove.json"), &sample(name, 0, numel));
+        let proof = case.join(&format!("{name}.proof.json"));
+        let proved = case
+            .run(&[
+                "prove",
+                "--model",
+                arg(&dir),
+                "--input",
+                arg(&input),
+                "--out",
+                arg(&proof),
+                "--json",
+            ])
+            .json();
+        let verified = case
+            .run(&[
+                "verify",
+                "--model",
+                arg(&dir),
+                "--proof",
+                arg(&proof),
+                "--json",
+            ])
+            .json();
+        assert_eq!(verified["verified"], true, "{name}: {verified}");
+        assert_eq!(verified["outputs_int"], proved["outputs_int"], "{name}");
+        // The proven class is onnxruntime's.
+        let want = &reference(name)[0];
+        let best = |v: &[f64]| (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b });
+        assert_eq!(
+            verified["class"],
+            best(want),
+            "{name}: {verified} vs {want:?}"
+        );
+    }
+}
+
+/// `inspect --onnx` on every fixture: exit 0 whether or not it imports,
+/// `imports` as the manifest says, and the unsupported op types exactly the
+/// manifest's list.
+#[test]
+fn inspect_lists_what_every_corpus_fixture_imports_as() {
+    for entry in manifest() {
+        let name = entry["name"].as_str().unwrap();
+        let out = zkinfer(["inspect", "--onnx", &path(name, "onnx"), "--json"]).json();
+        assert_eq!(out["imports"], entry["imports"], "{name}: {out}");
+        let mut ops: Vec<String> = out["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["status"]["kind"] == "unsupported")
+            .map(|n| n["op_type"].as_str().unwrap().to_string())
+            .collect();
+        ops.sort();
+        ops.dedup();
+        let want: Vec<String> = entry["unsupported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(ops, want, "{name}");
+        assert_eq!(
+            out["nodes"].as_array().unwrap().len(),
+            entry["node_count"].as_u64().unwrap() as usize,
+            "{name}"
+        );
+        // The text form names every unsupported node and says it does not import.
+        let text = zkinfer(["inspect", "--onnx", &path(name, "onnx")]);
+        text.assert_success();
+        let last = text.stdout.lines().last().unwrap_or_default();
+        if entry["imports"] == true {
+            assert!(last.starts_with("imports  yes"), "{name}: {last}");
+        } else {
+            assert!(last.starts_with("imports  no"), "{name}: {last}");
+            assert!(text.stdout.contains("UNSUPPORTED"), "{name}");
+        }
+    }
+}
+
+#[test]
+fn inspect_refuses_only_unreadable_files() {
+    let case = Case::new();
+    let bad = case.scratch.write("bad.onnx", b"\x0a\xff\xff");
+    zkinfer(["inspect", "--onnx", arg(&bad)])
+        .assert_error(&["bad.onnx", "not a readable ONNX model"]);
+    let run = zkinfer(["inspect", "--onnx", arg(&bad), "--json"]);
+    run.assert_error(&["not a readable ONNX model"])
+        .assert_failure_stdout();
+    zkinfer(["inspect", "--onnx", arg(&case.join("missing.onnx"))]).assert_error(&["missing.onnx"]);
+    // The old fixture with a LeakyRelu is a successful inspect.
+    let out = zkinfer([
+        "inspect",
+        "--onnx",
+        "models/fixtures/onnx/unsupported.onnx",
+        "--json",
+    ])
+    .json();
+    assert_eq!(out["imports"], false);
+    // export on it names every unsupported node at once.
+    let run = case.run(&[
+        "export",
+        "--onnx",
+        &path("depthwise_relu6_op13", "onnx"),
+        "--calibration",
+        &path("depthwise_relu6_op13", "calibration.json"),
+        "--out",
+        arg(&case.join("pkg")),
+    ]);
+    run.assert_error(&[
+        "3 nodes cannot be imported",
+        "\"/Clip\"",
+        "\"/dw/Conv\"",
+        "\"/Clip_1\"",
+        "opset 13",
+    ]);
+    assert!(!case.join("pkg").join("package.json").exists());
+}
