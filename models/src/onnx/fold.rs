@@ -69,8 +69,13 @@ impl Budget {
     }
 }
 
+/// The element count (0 with any empty dimension, even beside huge ones;
+/// saturating otherwise: charged shapes are small).
 fn numel(dims: &[usize]) -> usize {
-    dims.iter().product()
+    if dims.contains(&0) {
+        return 0;
+    }
+    dims.iter().fold(1usize, |n, &d| n.saturating_mul(d))
 }
 
 impl Const {
@@ -154,9 +159,11 @@ impl Const {
 
 /// Row-major strides.
 fn strides(dims: &[usize]) -> Vec<usize> {
-    let mut s = vec![1; dims.len()];
+    let mut s = vec![1usize; dims.len()];
     for i in (0..dims.len().saturating_sub(1)).rev() {
-        s[i] = s[i + 1] * dims[i + 1];
+        // Saturating: a shape with a 0 holds no element to index, whatever
+        // its other dimensions.
+        s[i] = s[i + 1].saturating_mul(dims[i + 1]);
     }
     s
 }
@@ -950,7 +957,9 @@ pub fn reshape_target(dims: &[usize], target: &[i64], allowzero: bool) -> R<Vec<
     let known = out
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or_else(|| format!("Reshape target {target:?} overflows"))?;
+        .ok_or_else(|| {
+            format!("Reshape target {target:?} does not fit {n} values (its dimensions overflow)")
+        })?;
     if let Some(i) = infer {
         if known == 0 || !n.is_multiple_of(known) {
             return Err(format!("Reshape target {target:?} does not fit {n} values"));
@@ -962,12 +971,17 @@ pub fn reshape_target(dims: &[usize], target: &[i64], allowzero: bool) -> R<Vec<
     Ok(out)
 }
 
+/// A slice's output dims and, per axis, (first index, step).
+pub type SlicePlan = (Vec<usize>, Vec<(i64, i64)>);
+
 /// Slice: the output dims and, per axis, (first index, step).
-pub fn slice_plan(dims: &[usize], ops: &Operands) -> R<(Vec<usize>, Vec<(i64, i64)>)> {
+pub fn slice_plan(dims: &[usize], ops: &Operands) -> R<SlicePlan> {
     let rank = dims.len();
     let axes: Vec<usize> = match &ops.axes {
         Some(a) => a.iter().map(|&a| axis(a, rank)).collect::<R<_>>()?,
-        None => (0..ops.starts.len()).collect(),
+        None => (0..ops.starts.len())
+            .map(|a| axis(a as i64, rank))
+            .collect::<R<_>>()?,
     };
     if ops.starts.len() != axes.len()
         || ops.ends.len() != axes.len()

@@ -905,12 +905,15 @@ impl Walker<'_> {
                     .then(|| {
                         (0..full.len())
                             .map(|a| {
-                                usize::try_from(full[a] as i64 + pads[a] + pads[a + full.len()])
-                                    .ok()
+                                (full[a] as i64)
+                                    .checked_add(pads[a])?
+                                    .checked_add(pads[a + full.len()])
+                                    .and_then(|d| usize::try_from(d).ok())
                             })
                             .collect()
                     })
-                    .flatten();
+                    .flatten()
+                    .filter(|p: &Vec<usize>| crate::arch::numel(p).is_some());
                 if let Some(p) = &padded {
                     if let Ok(shape) = without_batch(p, "padded shape") {
                         self.set(
@@ -1142,9 +1145,9 @@ impl Walker<'_> {
                     let (dims, _) = self.weight(node, 1).ok()?;
                     let g = usize::try_from(int_attr(node, "group", 1)).ok()?;
                     if node.op_type == "Conv" {
-                        dims[0]
+                        *dims.first()?
                     } else {
-                        dims.get(1)? * g
+                        dims.get(1)?.checked_mul(g)?
                     }
                 } else {
                     c
@@ -1152,16 +1155,20 @@ impl Walker<'_> {
                 let [oh, ow] = if node.op_type == "ConvTranspose" {
                     let op = ints_attr(node, "output_padding", &[0, 0]);
                     let one = |i: usize, len: usize, lo: usize, hi: usize| -> Option<usize> {
-                        ((len - 1) * s[i]
-                            + k[i]
-                            + usize::try_from(*op.get(i).unwrap_or(&0)).ok()?)
-                        .checked_sub(lo + hi)
+                        len.checked_sub(1)?
+                            .checked_mul(s[i])?
+                            .checked_add(k[i])?
+                            .checked_add(usize::try_from(*op.get(i).unwrap_or(&0)).ok()?)?
+                            .checked_sub(lo.checked_add(hi)?)
                     };
                     [one(0, h, p[0], p[2])?, one(1, w, p[1], p[3])?]
                 } else {
                     let one =
                         |len: usize, lo: usize, hi: usize, k: usize, s: usize| -> Option<usize> {
-                            Some((len + lo + hi).checked_sub(k)? / s.max(1) + 1)
+                            Some(
+                                len.checked_add(lo)?.checked_add(hi)?.checked_sub(k)? / s.max(1)
+                                    + 1,
+                            )
                         };
                     [
                         one(h, p[0], p[2], k[0], s[0])?,
