@@ -386,6 +386,7 @@ impl Walker<'_> {
         };
         if rewrite::per_channel(&a.scale, &d.shape).is_none()
             || rewrite::per_channel(&a.shift, &d.shape).is_none()
+            || rewrite::per_channel(&a.pre, &d.shape).is_none()
         {
             return Ok(false);
         }
@@ -1431,12 +1432,22 @@ impl Walker<'_> {
         let out_shape = zkinfer_quant::conv2d_output([ic, h, w], oc, [kh, kw], stride, padding)?;
         let mut weight = weight;
         if let Some(a) = &x.affine {
-            rewrite::before_conv(&mut weight, &mut bias, a, &in_shape, padding != [0, 0])?;
-            self.mark_folded(
-                &a.nodes,
-                node,
-                "into the weights and bias of the conv after",
-            );
+            match rewrite::before_conv(&mut weight, &mut bias, a, &in_shape, padding != [0, 0]) {
+                Ok(()) => self.mark_folded(
+                    &a.nodes,
+                    node,
+                    "into the weights and bias of the conv after",
+                ),
+                // The map's nodes are at fault, not the conv: it imports.
+                Err(e) => {
+                    for &n in &a.nodes {
+                        self.unsupported(
+                            n,
+                            format!("cannot be folded into Conv {:?}: {e}", node.name),
+                        );
+                    }
+                }
+            }
         }
         if let Some(p) = &x.pad {
             self.mark_folded(&[p.node], node, "into the conv's padding");

@@ -21,37 +21,54 @@ use super::fold::{broadcast_dims, Const};
 
 type R<T> = std::result::Result<T, String>;
 
-/// `y = scale · x + shift`, element by element over a value's shape
-/// (without the batch dimension).
+/// `y = scale · (x + pre) + shift`, element by element over a value's
+/// shape (without the batch dimension). `pre` keeps BatchNormalization's
+/// `(x - mean) · f + beta` in the order it is computed, so a BN folded
+/// after a layer rounds exactly as zkinfer's importer always has (the
+/// golden verifying keys of the ONNX fixtures depend on it).
 #[derive(Clone, Debug)]
 pub struct Affine {
+    /// One offset per element, added first.
+    pub pre: Vec<f32>,
     /// One factor per element.
     pub scale: Vec<f32>,
-    /// One offset per element.
+    /// One offset per element, added last.
     pub shift: Vec<f32>,
     /// The nodes it was built from (graph indices).
     pub nodes: Vec<usize>,
 }
 
 impl Affine {
-    /// `outer ∘ self`: `a·(s·x + t) + b`.
+    /// The offset of the same map written `scale · x + offset`.
+    pub fn offset(&self) -> Vec<f32> {
+        self.pre
+            .iter()
+            .zip(&self.scale)
+            .zip(&self.shift)
+            .map(|((p, s), t)| s * p + t)
+            .collect()
+    }
+
+    /// `outer ∘ self`, as `(a·s)·x + (a·offset + outer's offset)`.
     pub fn then(&self, outer: &Affine) -> Affine {
-        let scale = self
+        let scale: Vec<f32> = self
             .scale
             .iter()
             .zip(&outer.scale)
             .map(|(s, a)| s * a)
             .collect();
+        let outer_offset = outer.offset();
         let shift = self
-            .shift
+            .offset()
             .iter()
             .zip(&outer.scale)
-            .zip(&outer.shift)
+            .zip(&outer_offset)
             .map(|((t, a), b)| a * t + b)
             .collect();
         let mut nodes = self.nodes.clone();
         nodes.extend(&outer.nodes);
         Affine {
+            pre: vec![0.0; scale.len()],
             scale,
             shift,
             nodes,
@@ -120,6 +137,7 @@ pub fn of_arithmetic(
         _ => return Err(format!("{op} with the constant first is not affine")),
     };
     Ok(Affine {
+        pre: vec![0.0; scale.len()],
         scale,
         shift,
         nodes: vec![node],
@@ -140,6 +158,7 @@ pub fn of_batch_norm(params: [&[f32]; 4], eps: f32, shape: &[usize], node: usize
     let per: usize = shape[1..].iter().product();
     let mut scale = Vec::with_capacity(channels * per);
     let mut shift = Vec::with_capacity(channels * per);
+    let mut pre = Vec::with_capacity(channels * per);
     for c in 0..channels {
         let f = gamma[c] / (var[c] + eps).sqrt();
         if !f.is_finite() {
@@ -149,9 +168,11 @@ pub fn of_batch_norm(params: [&[f32]; 4], eps: f32, shape: &[usize], node: usize
             ));
         }
         scale.extend(std::iter::repeat_n(f, per));
-        shift.extend(std::iter::repeat_n(beta[c] - mean[c] * f, per));
+        pre.extend(std::iter::repeat_n(-mean[c], per));
+        shift.extend(std::iter::repeat_n(beta[c], per));
     }
     Ok(Affine {
+        pre,
         scale,
         shift,
         nodes: vec![node],
@@ -175,10 +196,9 @@ pub fn per_channel(values: &[f32], shape: &[usize]) -> Option<Vec<f32>> {
 /// Folds `a` applied to a layer's output into its weight (`[out, …]`) and
 /// bias (`[out]`): the map must be per output channel.
 pub fn after_layer(weight: &mut [f32], bias: &mut [f32], a: &Affine, out_shape: &[usize]) -> R<()> {
-    let (Some(s), Some(t)) = (
-        per_channel(&a.scale, out_shape),
-        per_channel(&a.shift, out_shape),
-    ) else {
+    let channel = |v: &[f32]| per_channel(v, out_shape);
+    let (Some(p), Some(s), Some(t)) = (channel(&a.pre), channel(&a.scale), channel(&a.shift))
+    else {
         return Err("the constant varies within an output channel".into());
     };
     let per = weight.len() / bias.len().max(1);
@@ -186,7 +206,7 @@ pub fn after_layer(weight: &mut [f32], bias: &mut [f32], a: &Affine, out_shape: 
         chunk.iter_mut().for_each(|w| *w *= s[o]);
     }
     for (o, b) in bias.iter_mut().enumerate() {
-        *b = *b * s[o] + t[o];
+        *b = (*b + p[o]) * s[o] + t[o];
     }
     Ok(())
 }
@@ -195,10 +215,11 @@ pub fn after_layer(weight: &mut [f32], bias: &mut [f32], a: &Affine, out_shape: 
 /// weight `[out, in]` and bias.
 pub fn before_linear(weight: &mut [f32], bias: &mut [f32], a: &Affine) {
     let inputs = a.scale.len();
+    let offset = a.offset();
     for (o, row) in weight.chunks_mut(inputs).enumerate() {
         let mut extra = 0f64;
         for (j, w) in row.iter_mut().enumerate() {
-            extra += f64::from(*w) * f64::from(a.shift[j]);
+            extra += f64::from(*w) * f64::from(offset[j]);
             *w *= a.scale[j];
         }
         bias[o] += extra as f32;
@@ -217,7 +238,7 @@ pub fn before_conv(
 ) -> R<()> {
     let (Some(s), Some(t)) = (
         per_channel(&a.scale, in_shape),
-        per_channel(&a.shift, in_shape),
+        per_channel(&a.offset(), in_shape),
     ) else {
         return Err("the constant varies within an input channel".into());
     };
@@ -261,6 +282,7 @@ mod tests {
         // W = [[1, 2], [3, 4]], b = [0.5, -1]; x = [1, -2]; a: 2x + [1, 3].
         let (mut w, mut b) = (vec![1.0, 2.0, 3.0, 4.0], vec![0.5, -1.0]);
         let a = Affine {
+            pre: vec![0.0; 2],
             scale: vec![2.0, 2.0],
             shift: vec![1.0, 3.0],
             nodes: vec![],
@@ -283,6 +305,7 @@ mod tests {
     fn a_shift_before_a_padded_conv_is_refused() {
         let (mut w, mut b) = (vec![1.0; 9], vec![0.0]);
         let a = Affine {
+            pre: vec![0.0; 4],
             scale: vec![1.0; 4],
             shift: vec![0.5; 4],
             nodes: vec![],
