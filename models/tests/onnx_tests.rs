@@ -411,3 +411,463 @@ fn every_corpus_fixture_matches_onnxruntime_or_is_refused_as_the_manifest_says()
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     assert!(imported >= 12, "only {imported} corpus fixtures import");
 }
+
+// --- Opset forms, hand-encoded ----------------------------------------------
+
+/// A protobuf writer for small graphs at any opset, with every attribute
+/// kind the importer reads.
+mod g {
+    fn varint(mut v: u64, out: &mut Vec<u8>) {
+        while v >= 0x80 {
+            out.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+
+    fn bytes(field: u64, value: &[u8], out: &mut Vec<u8>) {
+        varint(field << 3 | 2, out);
+        varint(value.len() as u64, out);
+        out.extend_from_slice(value);
+    }
+
+    fn int(field: u64, value: u64, out: &mut Vec<u8>) {
+        varint(field << 3, out);
+        varint(value, out);
+    }
+
+    /// An attribute.
+    pub enum A {
+        Int(&'static str, i64),
+        Ints(&'static str, Vec<i64>),
+        Float(&'static str, f32),
+    }
+
+    /// A node in the default domain (or `domain`).
+    pub fn node(op: &str, inputs: &[&str], outputs: &[&str], attrs: Vec<A>) -> Vec<u8> {
+        node_in("", op, inputs, outputs, attrs)
+    }
+
+    pub fn node_in(
+        domain: &str,
+        op: &str,
+        inputs: &[&str],
+        outputs: &[&str],
+        attrs: Vec<A>,
+    ) -> Vec<u8> {
+        let mut n = vec![];
+        for i in inputs {
+            bytes(1, i.as_bytes(), &mut n);
+        }
+        for o in outputs {
+            bytes(2, o.as_bytes(), &mut n);
+        }
+        bytes(3, format!("/{op}_{}", outputs[0]).as_bytes(), &mut n);
+        bytes(4, op.as_bytes(), &mut n);
+        for a in attrs {
+            let mut b = vec![];
+            match a {
+                A::Int(name, v) => {
+                    bytes(1, name.as_bytes(), &mut b);
+                    int(3, v as u64, &mut b);
+                }
+                A::Ints(name, vs) => {
+                    bytes(1, name.as_bytes(), &mut b);
+                    for v in vs {
+                        int(8, v as u64, &mut b);
+                    }
+                }
+                A::Float(name, v) => {
+                    bytes(1, name.as_bytes(), &mut b);
+                    varint(2 << 3 | 5, &mut b);
+                    b.extend(v.to_le_bytes());
+                }
+            }
+            bytes(5, &b, &mut n);
+        }
+        if !domain.is_empty() {
+            bytes(7, domain.as_bytes(), &mut n);
+        }
+        n
+    }
+
+    /// An int64 (`ints`) or float initializer.
+    pub fn init(name: &str, dims: &[i64], ints: &[i64], floats: &[f32]) -> Vec<u8> {
+        let mut t = vec![];
+        for &d in dims {
+            int(1, d as u64, &mut t);
+        }
+        int(2, if floats.is_empty() { 7 } else { 1 }, &mut t);
+        let mut raw = vec![];
+        for &v in ints {
+            raw.extend(v.to_le_bytes());
+        }
+        for &v in floats {
+            raw.extend(v.to_le_bytes());
+        }
+        bytes(8, name.as_bytes(), &mut t);
+        bytes(9, &raw, &mut t);
+        t
+    }
+
+    fn value_info(name: &str, dims: &[u64]) -> Vec<u8> {
+        let mut shape = vec![];
+        for &d in dims {
+            let mut dim = vec![];
+            int(1, d, &mut dim);
+            bytes(1, &dim, &mut shape);
+        }
+        let mut tensor = vec![];
+        int(1, 1, &mut tensor);
+        bytes(2, &shape, &mut tensor);
+        let mut ty = vec![];
+        bytes(1, &tensor, &mut ty);
+        let mut v = vec![];
+        bytes(1, name.as_bytes(), &mut v);
+        bytes(2, &ty, &mut v);
+        v
+    }
+
+    /// A model at `opset` reading `x` of `dims` and writing `y`.
+    pub fn model(opset: u64, nodes: &[Vec<u8>], inits: &[Vec<u8>], dims: &[u64]) -> Vec<u8> {
+        let mut graph = vec![];
+        for n in nodes {
+            bytes(1, n, &mut graph);
+        }
+        for i in inits {
+            bytes(5, i, &mut graph);
+        }
+        bytes(11, &value_info("x", dims), &mut graph);
+        bytes(12, &value_info("y", &[]), &mut graph);
+        let mut op = vec![];
+        int(2, opset, &mut op);
+        let mut m = vec![];
+        int(1, 8, &mut m);
+        bytes(7, &graph, &mut m);
+        bytes(8, &op, &mut m);
+        m
+    }
+}
+
+use g::A;
+
+fn layer_ops(bytes: &[u8]) -> Vec<String> {
+    let imported = import_onnx(bytes, "t").unwrap_or_else(|e| panic!("{e}"));
+    imported
+        .model
+        .arch()
+        .layers
+        .iter()
+        .map(|l| l.op.name().to_string())
+        .collect()
+}
+
+fn unsupported_of(bytes: &[u8]) -> Vec<(String, String)> {
+    let inspection = zkinfer_models::onnx::inspect_onnx(bytes).unwrap();
+    inspection
+        .unsupported()
+        .map(|n| (n.op_type.clone(), n.unsupported().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn opsets_outside_7_to_18_are_refused_naming_the_opset() {
+    for opset in [6, 19] {
+        let bytes = g::model(
+            opset,
+            &[g::node("Relu", &["x"], &["y"], vec![])],
+            &[],
+            &[1, 4],
+        );
+        let err = onnx_error(&bytes);
+        assert!(
+            err.contains(&format!("opset {opset}: zkinfer imports opsets 7 to 18")),
+            "{err}"
+        );
+        // inspect still reports the nodes.
+        let inspection = zkinfer_models::onnx::inspect_onnx(&bytes).unwrap();
+        assert!(!inspection.imports && inspection.nodes.len() == 1);
+    }
+    for opset in [7, 18] {
+        let bytes = g::model(
+            opset,
+            &[g::node("Relu", &["x"], &["y"], vec![])],
+            &[],
+            &[1, 4],
+        );
+        assert_eq!(layer_ops(&bytes), ["relu"]);
+    }
+}
+
+#[test]
+fn squeeze_and_unsqueeze_axes_are_attributes_before_13_and_inputs_from_13() {
+    let attr = g::model(
+        11,
+        &[
+            g::node("Unsqueeze", &["x"], &["u"], vec![A::Ints("axes", vec![2])]),
+            g::node("Squeeze", &["u"], &["s"], vec![A::Ints("axes", vec![-1])]),
+            g::node("Relu", &["s"], &["y"], vec![]),
+        ],
+        &[],
+        &[1, 4],
+    );
+    let input = g::model(
+        13,
+        &[
+            g::node("Unsqueeze", &["x", "a"], &["u"], vec![]),
+            g::node("Squeeze", &["u", "b"], &["s"], vec![]),
+            g::node("Relu", &["s"], &["y"], vec![]),
+        ],
+        &[
+            g::init("a", &[1], &[2], &[]),
+            g::init("b", &[1], &[-1], &[]),
+        ],
+        &[1, 4],
+    );
+    for bytes in [attr, input] {
+        assert_eq!(layer_ops(&bytes), ["reshape", "flatten", "relu"]);
+    }
+}
+
+#[test]
+fn slice_and_split_read_attributes_or_inputs_by_opset() {
+    // A reshape target sliced out of a constant: [9, 1, -1, 9][1..3] = [1, -1].
+    let target = g::init("t", &[4], &[9, 1, -1, 9], &[]);
+    let attr = g::model(
+        9,
+        &[
+            g::node(
+                "Slice",
+                &["t"],
+                &["s"],
+                vec![A::Ints("starts", vec![1]), A::Ints("ends", vec![3])],
+            ),
+            g::node("Reshape", &["x", "s"], &["y"], vec![]),
+        ],
+        &[target.clone()],
+        &[1, 2, 3],
+    );
+    let input = g::model(
+        10,
+        &[
+            g::node("Slice", &["t", "st", "en", "ax", "sp"], &["s"], vec![]),
+            g::node("Reshape", &["x", "s"], &["y"], vec![]),
+        ],
+        &[
+            target.clone(),
+            g::init("st", &[1], &[1], &[]),
+            g::init("en", &[1], &[3], &[]),
+            g::init("ax", &[1], &[0], &[]),
+            g::init("sp", &[1], &[1], &[]),
+        ],
+        &[1, 2, 3],
+    );
+    // Split [9, 1, -1, 9] into [1] + [2] + [1]: the middle is the target.
+    let split_attr = g::model(
+        11,
+        &[
+            g::node(
+                "Split",
+                &["t"],
+                &["p", "s", "q"],
+                vec![A::Ints("split", vec![1, 2, 1])],
+            ),
+            g::node("Reshape", &["x", "s"], &["y"], vec![]),
+        ],
+        &[target.clone()],
+        &[1, 2, 3],
+    );
+    let split_input = g::model(
+        13,
+        &[
+            g::node("Split", &["t", "n"], &["p", "s", "q"], vec![]),
+            g::node("Reshape", &["x", "s"], &["y"], vec![]),
+        ],
+        &[target, g::init("n", &[3], &[1, 2, 1], &[])],
+        &[1, 2, 3],
+    );
+    for bytes in [attr, input, split_attr, split_input] {
+        assert_eq!(layer_ops(&bytes), ["flatten"]);
+    }
+}
+
+#[test]
+fn softmax_is_dropped_only_when_it_normalises_the_whole_output() {
+    // Before opset 13, Softmax(axis = 1) on [1, 2, 2, 2] normalises the
+    // flattened [1, 8]: dropping it keeps the argmax. From 13 it normalises
+    // channels per pixel: dropping it would change what is proven.
+    let w = g::init("w", &[2, 2, 1, 1], &[], &[1.0, 0.5, -0.5, 2.0]);
+    let graph = |opset| {
+        g::model(
+            opset,
+            &[
+                g::node(
+                    "Conv",
+                    &["x", "w"],
+                    &["c"],
+                    vec![A::Ints("kernel_shape", vec![1, 1])],
+                ),
+                g::node("Softmax", &["c"], &["y"], vec![A::Int("axis", 1)]),
+            ],
+            &[w.clone()],
+            &[1, 2, 2, 2],
+        )
+    };
+    let imported = import_onnx(&graph(11), "s").unwrap();
+    assert!(imported.dropped_softmax);
+    let refused = unsupported_of(&graph(13));
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0]
+            .1
+            .contains("only as the model's output, over all of it"),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn dropout_ratio_forms_and_training_mode() {
+    let w = g::init("w", &[4, 2], &[], &[1.0; 8]);
+    let graph = |opset, dropout: Vec<u8>, inits: Vec<Vec<u8>>| {
+        let mut all = vec![w.clone()];
+        all.extend(inits);
+        g::model(
+            opset,
+            &[g::node("MatMul", &["x", "w"], &["h"], vec![]), dropout],
+            &all,
+            &[1, 4],
+        )
+    };
+    // Opset 10: ratio attribute; 12: ratio and training_mode inputs.
+    let old = graph(
+        10,
+        g::node("Dropout", &["h"], &["y"], vec![A::Float("ratio", 0.5)]),
+        vec![],
+    );
+    assert_eq!(layer_ops(&old), ["linear"]);
+    let ratio = g::init("r", &[], &[], &[0.5]);
+    let off = g::init("t", &[], &[0], &[]);
+    let eval = graph(
+        12,
+        g::node("Dropout", &["h", "r", "t"], &["y"], vec![]),
+        vec![ratio.clone(), off],
+    );
+    assert_eq!(layer_ops(&eval), ["linear"]);
+    let on = g::init("t", &[], &[1], &[]);
+    let train = graph(
+        12,
+        g::node("Dropout", &["h", "r", "t"], &["y"], vec![]),
+        vec![ratio, on],
+    );
+    let refused = unsupported_of(&train);
+    assert!(
+        refused.len() == 1 && refused[0].1.contains("training mode"),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn identity_anywhere_and_a_foreign_domain() {
+    let w = g::init("w", &[4, 2], &[], &[1.0; 8]);
+    let bytes = g::model(
+        13,
+        &[
+            g::node("Identity", &["x"], &["i"], vec![]),
+            g::node("MatMul", &["i", "w"], &["h"], vec![]),
+            g::node("Identity", &["h"], &["y"], vec![]),
+        ],
+        &[w.clone()],
+        &[1, 4],
+    );
+    assert_eq!(layer_ops(&bytes), ["linear"]);
+    let foreign = g::model(
+        13,
+        &[
+            g::node("MatMul", &["x", "w"], &["h"], vec![]),
+            g::node_in("com.microsoft", "FusedGelu", &["h"], &["y"], vec![]),
+        ],
+        &[w],
+        &[1, 4],
+    );
+    let refused = unsupported_of(&foreign);
+    assert!(
+        refused.len() == 1 && refused[0].1.contains("domain \"com.microsoft\""),
+        "{refused:?}"
+    );
+}
+
+/// Affine maps fold where the algebra is exact and are refused, on their
+/// own nodes, where it is not: a per-channel scale before a padded conv
+/// folds, a shift there does not; a Mul after a Relu has no layer to go to.
+#[test]
+fn affine_rewrites_fold_only_where_exact() {
+    let w = g::init("w", &[1, 2, 3, 3], &[], &[0.25; 18]);
+    let scale = g::init("s", &[1, 2, 1, 1], &[], &[2.0, -1.0]);
+    let conv = |input: &str| {
+        g::node(
+            "Conv",
+            &[input, "w"],
+            &["y"],
+            vec![
+                A::Ints("kernel_shape", vec![3, 3]),
+                A::Ints("pads", vec![1, 1, 1, 1]),
+            ],
+        )
+    };
+    let scaled = g::model(
+        13,
+        &[g::node("Mul", &["x", "s"], &["m"], vec![]), conv("m")],
+        &[w.clone(), scale.clone()],
+        &[1, 2, 4, 4],
+    );
+    let model = import_onnx(&scaled, "t").unwrap().model;
+    // Against the unfolded computation: conv(x · s) with all-0.25 weights.
+    let x: Vec<f32> = (0..32).map(|i| i as f32 / 8.0).collect();
+    let input = Tensor::from_vec(x.clone(), (1, 2, 4, 4), &Device::Cpu).unwrap();
+    let got = model
+        .forward(&input)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    let at = |c: usize, i: i64, j: i64| {
+        if (0..4).contains(&i) && (0..4).contains(&j) {
+            x[c * 16 + i as usize * 4 + j as usize]
+        } else {
+            0.0
+        }
+    };
+    for (k, &v) in got.iter().enumerate() {
+        let (i, j) = ((k / 4) as i64, (k % 4) as i64);
+        let mut want = 0.0;
+        for di in -1..=1 {
+            for dj in -1..=1 {
+                want += 0.25 * (2.0 * at(0, i + di, j + dj) - at(1, i + di, j + dj));
+            }
+        }
+        assert!((v - want).abs() < 1e-5, "{k}: {v} vs {want}");
+    }
+    let shifted = g::model(
+        13,
+        &[g::node("Add", &["x", "s"], &["m"], vec![]), conv("m")],
+        &[w, scale.clone()],
+        &[1, 2, 4, 4],
+    );
+    let refused = unsupported_of(&shifted);
+    assert!(
+        refused.len() == 1 && refused[0].0 == "Add" && refused[0].1.contains("padded conv"),
+        "{refused:?}"
+    );
+    let after_relu = g::model(
+        13,
+        &[
+            g::node("Relu", &["x"], &["r"], vec![]),
+            g::node("Mul", &["r", "s"], &["y"], vec![]),
+        ],
+        &[scale],
+        &[1, 2, 4, 4],
+    );
+    let refused = unsupported_of(&after_relu);
+    assert!(refused.len() == 1 && refused[0].0 == "Mul", "{refused:?}");
+}
