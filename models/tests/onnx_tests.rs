@@ -644,7 +644,7 @@ fn slice_and_split_read_attributes_or_inputs_by_opset() {
             ),
             g::node("Reshape", &["x", "s"], &["y"], vec![]),
         ],
-        &[target.clone()],
+        std::slice::from_ref(&target),
         &[1, 2, 3],
     );
     let input = g::model(
@@ -674,7 +674,7 @@ fn slice_and_split_read_attributes_or_inputs_by_opset() {
             ),
             g::node("Reshape", &["x", "s"], &["y"], vec![]),
         ],
-        &[target.clone()],
+        std::slice::from_ref(&target),
         &[1, 2, 3],
     );
     let split_input = g::model(
@@ -709,7 +709,7 @@ fn softmax_is_dropped_only_when_it_normalises_the_whole_output() {
                 ),
                 g::node("Softmax", &["c"], &["y"], vec![A::Int("axis", 1)]),
             ],
-            &[w.clone()],
+            std::slice::from_ref(&w),
             &[1, 2, 2, 2],
         )
     };
@@ -776,7 +776,7 @@ fn identity_anywhere_and_a_foreign_domain() {
             g::node("MatMul", &["i", "w"], &["h"], vec![]),
             g::node("Identity", &["h"], &["y"], vec![]),
         ],
-        &[w.clone()],
+        std::slice::from_ref(&w),
         &[1, 4],
     );
     assert_eq!(layer_ops(&bytes), ["linear"]);
