@@ -9,7 +9,8 @@
 //!   an element budget;
 //! - [`rewrite`]: exact rewrites into existing layers (affine maps and
 //!   BatchNormalization into a neighbouring Gemm/MatMul/Conv, zero Pad into
-//!   a Conv's padding, `Clip(0, ∞)` and `Max(x, 0)` as Relu);
+//!   a Conv's padding, a Transpose into the next linear layer's weight
+//!   columns, `Clip(0, ∞)` and `Max(x, 0)` as Relu);
 //! - [`graph`]: the pass that decides each node, listing every unsupported
 //!   one rather than stopping at the first;
 //! - [`report`]: what `zkinfer inspect --onnx` prints.

@@ -871,3 +871,60 @@ fn affine_rewrites_fold_only_where_exact() {
     let refused = unsupported_of(&after_relu);
     assert!(refused.len() == 1 && refused[0].0 == "Mul", "{refused:?}");
 }
+
+/// tf2onnx transposes NCHW back to NHWC before a flatten: the transpose
+/// folds into the linear layer's weight columns, and nowhere else.
+#[test]
+fn a_transpose_folds_only_into_the_linear_layer_after_it() {
+    // x [1, 2, 1, 3] → Transpose(0, 2, 3, 1) → [1, 1, 3, 2] → Flatten → MatMul.
+    let w: Vec<f32> = (0..6).map(|i| i as f32).collect();
+    let wi = g::init("w", &[6, 1], &[], &w);
+    let bytes = g::model(
+        13,
+        &[
+            g::node(
+                "Transpose",
+                &["x"],
+                &["t"],
+                vec![A::Ints("perm", vec![0, 2, 3, 1])],
+            ),
+            g::node("Flatten", &["t"], &["f"], vec![]),
+            g::node("MatMul", &["f", "w"], &["y"], vec![]),
+        ],
+        std::slice::from_ref(&wi),
+        &[1, 2, 1, 3],
+    );
+    let model = import_onnx(&bytes, "t").unwrap().model;
+    let x: Vec<f32> = vec![1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0];
+    let input = Tensor::from_vec(x.clone(), (1, 2, 1, 3), &Device::Cpu).unwrap();
+    let got = model
+        .forward(&input)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    // The transposed order is (w, c): x[0], x[3], x[1], x[4], x[2], x[5].
+    let order = [0, 3, 1, 4, 2, 5];
+    let want: f32 = order.iter().enumerate().map(|(i, &j)| w[i] * x[j]).sum();
+    assert_eq!(got, [want]);
+    let before_relu = g::model(
+        13,
+        &[
+            g::node(
+                "Transpose",
+                &["x"],
+                &["t"],
+                vec![A::Ints("perm", vec![0, 2, 3, 1])],
+            ),
+            g::node("Relu", &["t"], &["y"], vec![]),
+        ],
+        &[],
+        &[1, 2, 1, 3],
+    );
+    let refused = unsupported_of(&before_relu);
+    assert!(
+        refused.len() == 1 && refused[0].0 == "Transpose",
+        "{refused:?}"
+    );
+}

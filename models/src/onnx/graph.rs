@@ -43,6 +43,17 @@ struct Dyn {
     shape: Vec<usize>,
     affine: Option<Affine>,
     pad: Option<PendingPad>,
+    perm: Option<Perm>,
+}
+
+/// A `Transpose` waiting for the linear layer that reads it: element `i`
+/// of the transposed view (row-major) is element `source[i]` of the
+/// tensor the layers hold. A permutation of a linear layer's inputs is a
+/// permutation of its weight's columns: exact.
+#[derive(Clone, Debug)]
+struct Perm {
+    source: Vec<usize>,
+    nodes: Vec<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -124,6 +135,7 @@ pub const SUPPORTED: &[&str] = &[
     "Add of two tensors",
     "Add/Sub/Mul/Div by a constant and BatchNormalization next to a Gemm/MatMul/Conv",
     "Pad (zero, symmetric) before a Conv",
+    "Transpose before a Gemm/MatMul",
     "Identity",
     "Dropout",
     "Cast to float",
@@ -284,6 +296,7 @@ impl Walker<'_> {
                 shape,
                 affine: None,
                 pad: None,
+                perm: None,
             }),
         );
         id
@@ -337,6 +350,7 @@ impl Walker<'_> {
                 );
             }
         }
+        self.refuse_perm(d, reader);
         if let Some(p) = &d.pad {
             self.unsupported(
                 p.node,
@@ -347,6 +361,23 @@ impl Walker<'_> {
             );
         }
         (d.id, d.shape.clone())
+    }
+
+    /// Marks a pending transpose of `d` unsupported: `reader` needs the
+    /// transposed tensor itself.
+    fn refuse_perm(&mut self, d: &Dyn, reader: &NodeProto) {
+        if let Some(p) = &d.perm {
+            for &n in &p.nodes {
+                self.unsupported(
+                    n,
+                    format!(
+                        "Transpose of a tensor is folded only into a following Gemm or MatMul \
+                         (through reshapes); here it is read by {} {:?}",
+                        reader.op_type, reader.name
+                    ),
+                );
+            }
+        }
     }
 
     fn mark_folded(&mut self, nodes: &[usize], into: &NodeProto, how: &str) {
@@ -365,7 +396,12 @@ impl Walker<'_> {
     /// into that layer, when it is the last layer and this is its only
     /// reader. Returns whether it did.
     fn fold_after(&mut self, d: &Dyn, name: &str, a: &Affine) -> R<bool> {
-        if d.affine.is_some() || d.pad.is_some() || d.id == 0 || d.id != self.layers.len() {
+        if d.affine.is_some()
+            || d.pad.is_some()
+            || d.perm.is_some()
+            || d.id == 0
+            || d.id != self.layers.len()
+        {
             return Ok(false);
         }
         // Every name of this tensor counts (a Reshape that keeps the shape,
@@ -554,7 +590,7 @@ pub fn analyse(model: &ModelProto) -> Analysis {
                 } else {
                     w.values.insert(
                         v.name.clone(),
-                        Val::Dyn(Dyn { id: 0, shape: input_shape.clone(), affine: None, pad: None }),
+                        Val::Dyn(Dyn { id: 0, shape: input_shape.clone(), affine: None, pad: None, perm: None }),
                     );
                     input = Some(ValueShape { name: v.name.clone(), shape: Some(with_batch(&input_shape)), constant: false });
                 }
@@ -591,7 +627,11 @@ pub fn analyse(model: &ModelProto) -> Analysis {
                 .input
                 .iter()
                 .filter_map(|n| match w.value(n) {
-                    Some(Val::Dyn(d)) if d.affine.is_some() || d.pad.is_some() => Some(d.clone()),
+                    Some(Val::Dyn(d))
+                        if d.affine.is_some() || d.pad.is_some() || d.perm.is_some() =>
+                    {
+                        Some(d.clone())
+                    }
                     _ => None,
                 })
                 .collect();
@@ -858,6 +898,7 @@ impl Walker<'_> {
                             shape,
                             affine: None,
                             pad: None,
+                            perm: None,
                         }),
                     );
                     self.dropped_softmax = true;
@@ -876,6 +917,7 @@ impl Walker<'_> {
                     ));
                 }
             }
+            "Transpose" => self.transpose(index, node, x, &out)?,
             "Gemm" | "MatMul" => self.linear(index, node, &x, first_pos, &out)?,
             "Conv" => self.conv(index, node, &x, first_pos, &out)?,
             "Add" | "Sub" | "Mul" | "Div" => self.arithmetic(index, node, &vals, &present, &out)?,
@@ -923,6 +965,7 @@ impl Walker<'_> {
                                 shape,
                                 affine: None,
                                 pad: None,
+                                perm: None,
                                 ..x.clone()
                             }),
                         );
@@ -944,7 +987,7 @@ impl Walker<'_> {
                         "Pad (mode {mode}, value {value}, pads {pads:?}): only symmetric zero padding of an image imports, folded into a following Conv"
                     ));
                 }
-                if !readers_are_convs || x.affine.is_some() || x.pad.is_some() {
+                if !readers_are_convs || x.affine.is_some() || x.pad.is_some() || x.perm.is_some() {
                     return Err("Pad is folded only into a following Conv; no circuit op for padding otherwise yet".into());
                 }
                 let pending = PendingPad {
@@ -1029,6 +1072,8 @@ impl Walker<'_> {
                 }
                 // An affine map is per element: it passes through a reshape.
                 let affine = x.affine.clone();
+                // So is a pending transpose: its indices are flat ones.
+                let perm = x.perm.clone();
                 if shape == x.shape {
                     self.set(&out, Val::Dyn(Dyn { pad: None, ..x }));
                     self.status(
@@ -1053,6 +1098,7 @@ impl Walker<'_> {
                             shape,
                             affine,
                             pad: None,
+                            perm,
                         }),
                     );
                 }
@@ -1090,6 +1136,7 @@ impl Walker<'_> {
                 | "Identity"
                 | "Dropout"
                 | "Cast"
+                | "Transpose"
                 | "Softmax"
                 | "LogSoftmax"
                 | "Clip"
@@ -1105,6 +1152,7 @@ impl Walker<'_> {
             Val::Dyn(Dyn {
                 affine: None,
                 pad: None,
+                perm: None,
                 ..x.clone()
             }),
         );
@@ -1204,6 +1252,7 @@ impl Walker<'_> {
                             shape: shape.clone(),
                             affine: None,
                             pad: None,
+                            perm: None,
                         }),
                     );
                 }
@@ -1295,6 +1344,84 @@ impl Walker<'_> {
         }
     }
 
+    /// A transpose of a tensor: pending, for the linear layer that reads
+    /// it (tf2onnx writes one back to NHWC before every flatten).
+    fn transpose(&mut self, index: usize, node: &NodeProto, x: Dyn, out: &str) -> R<()> {
+        if x.affine.is_some() || x.pad.is_some() {
+            self.plain(&x, node);
+        }
+        let full = with_batch(&x.shape);
+        let rank = full.len();
+        let perm: Vec<usize> = match node.attr("perm") {
+            Some(a) => a
+                .ints
+                .iter()
+                .map(|&p| fold::axis(p, rank))
+                .collect::<R<_>>()?,
+            None => (0..rank).rev().collect(),
+        };
+        let mut seen = vec![false; rank];
+        if perm.len() != rank || perm.iter().any(|&p| std::mem::replace(&mut seen[p], true)) {
+            self.keep_unknown(out);
+            return Err(format!("perm {perm:?} for rank {rank}"));
+        }
+        if perm[0] != 0 {
+            self.keep_unknown(out);
+            return Err(format!("perm {perm:?} moves the batch dimension"));
+        }
+        let out_full: Vec<usize> = perm.iter().map(|&p| full[p]).collect();
+        // Shapes of run-time tensors hold at most MAX_ELEMENTS: no overflow.
+        let strides = |dims: &[usize]| -> Vec<usize> {
+            let mut s = vec![1usize; dims.len()];
+            for a in (0..dims.len().saturating_sub(1)).rev() {
+                s[a] = s[a + 1] * dims[a + 1];
+            }
+            s
+        };
+        let (in_strides, out_strides) = (strides(&full), strides(&out_full));
+        let n: usize = x.shape.iter().product();
+        let mut source: Vec<usize> = (0..n)
+            .map(|mut i| {
+                let mut j = 0;
+                for a in 0..rank {
+                    j += (i / out_strides[a]) * in_strides[perm[a]];
+                    i %= out_strides[a];
+                }
+                j
+            })
+            .collect();
+        let mut nodes = vec![];
+        if let Some(before) = &x.perm {
+            source = source.iter().map(|&j| before.source[j]).collect();
+            nodes = before.nodes.clone();
+        }
+        nodes.push(index);
+        let shape = out_full[1..].to_vec();
+        let identity = source.iter().enumerate().all(|(i, &j)| i == j);
+        let perm = (!identity).then_some(Perm { source, nodes });
+        self.set(
+            out,
+            Val::Dyn(Dyn {
+                shape,
+                affine: None,
+                pad: None,
+                perm,
+                ..x
+            }),
+        );
+        self.status(
+            index,
+            Status::Dropped {
+                why: if identity {
+                    "keeps the order of the elements".into()
+                } else {
+                    "pending: folded into the next Gemm or MatMul's weight columns".into()
+                },
+            },
+        );
+        Ok(())
+    }
+
     fn linear(&mut self, index: usize, node: &NodeProto, x: &Dyn, pos: usize, out: &str) -> R<()> {
         if pos != 0 {
             return Err(
@@ -1362,6 +1489,21 @@ impl Walker<'_> {
                 "into the weights and bias of the linear layer after",
             );
         }
+        if let Some(p) = &x.perm {
+            // Input i of the view is input source[i] of the tensor.
+            let mut permuted = vec![0.0; weight.len()];
+            for (row, new_row) in weight.chunks(in_f).zip(permuted.chunks_mut(in_f)) {
+                for (i, &w) in row.iter().enumerate() {
+                    new_row[p.source[i]] = w;
+                }
+            }
+            weight = permuted;
+            self.mark_folded(
+                &p.nodes,
+                node,
+                "into the columns of the linear layer's weight",
+            );
+        }
         let name = format!("layer{}", self.layers.len());
         self.add_weights(&name, vec![out_f, in_f], weight, bias);
         self.push(
@@ -1382,6 +1524,7 @@ impl Walker<'_> {
         if pos != 0 {
             return Err("weights computed at run time are not supported".into());
         }
+        self.refuse_perm(x, node);
         let in_shape = x
             .pad
             .as_ref()

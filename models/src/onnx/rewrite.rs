@@ -15,7 +15,8 @@
 //!
 //! Anything else (a constant that varies within a channel before a conv, an
 //! affine map before a pooling or an activation) has no exact rewrite and
-//! is reported unsupported.
+//! is reported unsupported. (The graph pass also folds a zero `Pad` into a
+//! conv's padding and a `Transpose` into a linear layer's weight columns.)
 
 use super::fold::{broadcast_dims, Const};
 
