@@ -29,6 +29,7 @@ const FIXTURES: &[&[u8]] = &[
     include_bytes!("../fixtures/onnx/corpus/cnn_normalized_bn_op7.onnx"),
     include_bytes!("../fixtures/onnx/corpus/sklearn_mlp_op13.onnx"),
     include_bytes!("../fixtures/onnx/corpus/resnet_block_op13.onnx"),
+    include_bytes!("../fixtures/onnx/corpus/keras_cnn_op13.onnx"),
     include_bytes!("../fixtures/onnx/corpus/autoencoder_op11.onnx"),
 ];
 
