@@ -127,7 +127,7 @@ pub const SUPPORTED: &[&str] = &[
     "Sigmoid",
     "Tanh",
     "MaxPool / AveragePool (unpadded)",
-    "GlobalAveragePool",
+    "GlobalAveragePool (and ReduceMean over H and W)",
     "Flatten",
     "Reshape",
     "Squeeze",
@@ -918,6 +918,7 @@ impl Walker<'_> {
                 }
             }
             "Transpose" => self.transpose(index, node, x, &out)?,
+            "ReduceMean" => self.reduce_mean(index, node, &x, &out)?,
             "Gemm" | "MatMul" => self.linear(index, node, &x, first_pos, &out)?,
             "Conv" => self.conv(index, node, &x, first_pos, &out)?,
             "Add" | "Sub" | "Mul" | "Div" => self.arithmetic(index, node, &vals, &present, &out)?,
@@ -1137,6 +1138,7 @@ impl Walker<'_> {
                 | "Dropout"
                 | "Cast"
                 | "Transpose"
+                | "ReduceMean"
                 | "Softmax"
                 | "LogSoftmax"
                 | "Clip"
@@ -1419,6 +1421,62 @@ impl Walker<'_> {
                 },
             },
         );
+        Ok(())
+    }
+
+    /// `ReduceMean` over both spatial axes of an image (PyTorch's
+    /// `x.mean([2, 3])`) is a global average pool; with `keepdims = 0` it
+    /// is followed by a flatten. Axes: an attribute before opset 18, an
+    /// input from 18.
+    fn reduce_mean(&mut self, index: usize, node: &NodeProto, x: &Dyn, out: &str) -> R<()> {
+        let full = with_batch(&x.shape);
+        let axes = opset::axes(node, 1, &|n| self.get_const(n))?;
+        let mut axes: Vec<usize> = match axes {
+            Some(a) if !a.is_empty() => a
+                .iter()
+                .map(|&a| fold::axis(a, full.len()))
+                .collect::<R<_>>()?,
+            _ => (0..full.len()).collect(),
+        };
+        axes.sort_unstable();
+        let keep = int_attr(node, "keepdims", 1) != 0;
+        let (&[c, h, w], [2, 3]) = (x.shape.as_slice(), axes.as_slice()) else {
+            self.keep_unknown(out);
+            return Err(format!(
+                "ReduceMean over axes {axes:?} of {full:?}: only the mean over both spatial axes of an image \
+                 (a global average pool) imports"
+            ));
+        };
+        let (id, _) = self.plain(x, node);
+        let pool = FloatOp::AvgPool2d {
+            kernel: [h, w],
+            stride: Some([h, w]),
+        };
+        let id = self.push(index, pool, vec![id], out, vec![c, 1, 1]);
+        if !keep {
+            self.layers.push(FloatLayer {
+                inputs: vec![id],
+                op: FloatOp::Flatten,
+            });
+            let flat = self.layers.len();
+            self.set(
+                out,
+                Val::Dyn(Dyn {
+                    id: flat,
+                    shape: vec![c],
+                    affine: None,
+                    pad: None,
+                    perm: None,
+                }),
+            );
+            self.status(
+                index,
+                Status::Layer {
+                    layer: id - 1,
+                    op: "avg_pool2d + flatten".into(),
+                },
+            );
+        }
         Ok(())
     }
 
