@@ -115,6 +115,9 @@ const SHAPE_KEEPING: &[&str] = &[
     "Dropout",
     "Identity",
     "Cast",
+    "LayerNormalization",
+    "GroupNormalization",
+    "BatchNormalization",
 ];
 
 /// What zkinfer imports, for messages.
@@ -1186,12 +1189,14 @@ impl Walker<'_> {
                 without_batch(&dims, "").ok()
             }
             "MaxPool" | "AveragePool" | "Conv" | "ConvTranspose" => (|| {
-                let &[c, h, w] = x.shape.as_slice() else {
-                    return None;
+                // [c, spatial…] with any number of spatial axes (1-D convs too).
+                let (&c, spatial) = x.shape.split_first()?;
+                let n = spatial.len();
+                let ints = |name: &str, default: i64, len: usize| -> Option<Vec<usize>> {
+                    let v = ints_attr(node, name, &vec![default; len]);
+                    (v.len() == len).then_some(())?;
+                    v.iter().map(|&d| usize::try_from(d).ok()).collect()
                 };
-                let k = pair(&ints_attr(node, "kernel_shape", &[]), "").ok()?;
-                let s = pair(&ints_attr(node, "strides", &[1, 1]), "").ok()?;
-                let p = pads_of(node).ok()?;
                 let oc = if node.op_type.starts_with("Conv") {
                     let (dims, _) = self.weight(node, 1).ok()?;
                     let g = usize::try_from(int_attr(node, "group", 1)).ok()?;
@@ -1203,30 +1208,47 @@ impl Walker<'_> {
                 } else {
                     c
                 };
-                let [oh, ow] = if node.op_type == "ConvTranspose" {
-                    let op = ints_attr(node, "output_padding", &[0, 0]);
-                    let one = |i: usize, len: usize, lo: usize, hi: usize| -> Option<usize> {
-                        len.checked_sub(1)?
-                            .checked_mul(s[i])?
+                let k = ints("kernel_shape", 1, n)?;
+                let st = ints("strides", 1, n)?;
+                let p = ints("pads", 0, 2 * n)?;
+                let op = ints("output_padding", 0, n)?;
+                let mut shape = vec![oc];
+                for i in 0..n {
+                    let (lo, hi) = (p[i], p[i + n]);
+                    shape.push(if node.op_type == "ConvTranspose" {
+                        spatial[i]
+                            .checked_sub(1)?
+                            .checked_mul(st[i])?
                             .checked_add(k[i])?
-                            .checked_add(usize::try_from(*op.get(i).unwrap_or(&0)).ok()?)?
-                            .checked_sub(lo.checked_add(hi)?)
+                            .checked_add(op[i])?
+                            .checked_sub(lo.checked_add(hi)?)?
+                    } else {
+                        spatial[i]
+                            .checked_add(lo)?
+                            .checked_add(hi)?
+                            .checked_sub(k[i])?
+                            / st[i].max(1)
+                            + 1
+                    });
+                }
+                Some(shape)
+            })(),
+            "Concat" => (|| {
+                let axis = fold::axis(int_attr(node, "axis", 0), full.len()).ok()?;
+                let mut dims = full.clone();
+                dims[axis] = 0;
+                for v in vals {
+                    let d = match v {
+                        Val::Dyn(d) => with_batch(&d.shape),
+                        Val::Const(c) => c.dims.clone(),
+                        _ => return None,
                     };
-                    [one(0, h, p[0], p[2])?, one(1, w, p[1], p[3])?]
-                } else {
-                    let one =
-                        |len: usize, lo: usize, hi: usize, k: usize, s: usize| -> Option<usize> {
-                            Some(
-                                len.checked_add(lo)?.checked_add(hi)?.checked_sub(k)? / s.max(1)
-                                    + 1,
-                            )
-                        };
-                    [
-                        one(h, p[0], p[2], k[0], s[0])?,
-                        one(w, p[1], p[3], k[1], s[1])?,
-                    ]
-                };
-                Some(vec![oc, oh, ow])
+                    if d.len() != dims.len() {
+                        return None;
+                    }
+                    dims[axis] = dims[axis].checked_add(d[axis])?;
+                }
+                without_batch(&dims, "").ok()
             })(),
             "Resize" | "Upsample" => {
                 opset::resize_shape(node, self.opset, &full, &|n| self.get_const(n))
@@ -1588,9 +1610,9 @@ impl Walker<'_> {
             .as_ref()
             .map_or(x.shape.clone(), |p| p.unpadded.clone());
         let &[ic, h, w] = in_shape.as_slice() else {
-            self.keep_unknown(out);
+            self.guess_shape(node, x, &[], out);
             return Err(format!(
-                "input shape {:?} is not [n, c, h, w] (1-D and 3-D convolutions are not supported)",
+                "input shape {:?} is not [n, c, h, w]: no circuit op for 1-D or 3-D convolutions yet",
                 with_batch(&in_shape)
             ));
         };
