@@ -209,17 +209,16 @@ fn broadcast_index(dims: &[usize], out: &[usize]) -> impl Fn(usize) -> usize {
     let out_strides = strides(out);
     let in_strides = strides(dims);
     let dims = dims.to_vec();
-    let out = out.to_vec();
+    let rank = out.len();
     move |mut i| {
         let mut index = 0;
-        for axis in 0..out.len() {
+        for axis in 0..rank {
             let coord = i / out_strides[axis];
             i %= out_strides[axis];
             if axis >= pad && dims[axis - pad] != 1 {
                 index += coord * in_strides[axis - pad];
             }
         }
-        let _ = &out;
         index
     }
 }
@@ -470,7 +469,7 @@ pub fn eval(
             dims.extend(&idx.dims);
             dims.extend(&x.dims[ax + 1..]);
             let n = budget.charge(&dims)?;
-            let (outer, size, inner) = (numel(&x.dims[..ax]), x.dims[ax], numel(&x.dims[ax + 1..]));
+            let (size, inner) = (x.dims[ax], numel(&x.dims[ax + 1..]));
             let picked = indices
                 .iter()
                 .map(|&i| {
@@ -482,7 +481,6 @@ pub fn eval(
                 })
                 .collect::<R<Vec<usize>>>()?;
             let k = picked.len();
-            let _ = outer;
             one(x.map_data(
                 dims,
                 |i| {
@@ -614,13 +612,11 @@ pub fn eval(
                     if d == 0 {
                         return Err("Range with delta 0".into());
                     }
-                    let span = (l as i128 - s as i128).max(0) as u128;
                     let count = if d > 0 {
                         ((l as i128 - s as i128).max(0) as u128).div_ceil(d as u128)
                     } else {
                         ((s as i128 - l as i128).max(0) as u128).div_ceil(d.unsigned_abs() as u128)
                     };
-                    let _ = span;
                     let count = usize::try_from(count).map_err(|_| "Range too long".to_string())?;
                     budget.charge(&[count])?;
                     one(Const::ints(
@@ -1005,24 +1001,24 @@ pub fn slice_plan(dims: &[usize], ops: &Operands) -> R<SlicePlan> {
         }
         let norm = |v: i64| if v < 0 { v.saturating_add(d) } else { v };
         let (start, end) = (norm(ops.starts[k]), norm(ops.ends[k]));
-        let (start, end, count) = if step > 0 {
+        // In i128: a step of ±2^63 must not overflow the count.
+        let (start, count) = if step > 0 {
             let (s, e) = (start.clamp(0, d), end.clamp(0, d));
-            (s, e, if e > s { (e - s + step - 1) / step } else { 0 })
+            (
+                s,
+                ((i128::from(e) - i128::from(s)).max(0) as u128)
+                    .div_ceil(u128::from(step.unsigned_abs())),
+            )
         } else {
             // ONNX clamps a backwards start to [0, d - 1]; an empty axis has none.
             let s = if d == 0 { -1 } else { start.clamp(0, d - 1) };
             let e = end.clamp(-1, d - 1);
             (
                 s,
-                e,
-                if s > e {
-                    (s - e + (-step) - 1) / (-step)
-                } else {
-                    0
-                },
+                ((i128::from(s) - i128::from(e)).max(0) as u128)
+                    .div_ceil(u128::from(step.unsigned_abs())),
             )
         };
-        let _ = end;
         out[a] = count as usize;
         picks[a] = (start, step);
     }
@@ -1134,6 +1130,18 @@ mod tests {
         };
         let y = eval(&node("Slice"), &[Some(&x)], &ops, &mut b).unwrap();
         assert_eq!(y[0], Const::ints(vec![5], vec![1, 2, 3, 4, 5]));
+        // Steps of ±2^63 take one element, without overflowing the count.
+        for (start, step, want) in [(0, i64::MAX, 0), (-1, i64::MIN, 5), (-1, -i64::MAX, 5)] {
+            let ops = Operands {
+                starts: vec![start],
+                ends: vec![if step > 0 { i64::MAX } else { i64::MIN }],
+                steps: vec![step],
+                axes: Some(vec![0]),
+                ..Operands::default()
+            };
+            let y = eval(&node("Slice"), &[Some(&x)], &ops, &mut b).unwrap();
+            assert_eq!(y[0], Const::ints(vec![1], vec![want]), "step {step}");
+        }
         let d = binary(
             "Div",
             &Const::ints(vec![], vec![-7]),

@@ -398,7 +398,7 @@ impl Walker<'_> {
     /// Folds an affine map of the output of the layer that computed `d`
     /// into that layer, when it is the last layer and this is its only
     /// reader. Returns whether it did.
-    fn fold_after(&mut self, d: &Dyn, name: &str, a: &Affine) -> R<bool> {
+    fn fold_after(&mut self, d: &Dyn, a: &Affine) -> R<bool> {
         if d.affine.is_some()
             || d.pad.is_some()
             || d.perm.is_some()
@@ -409,7 +409,6 @@ impl Walker<'_> {
         }
         // Every name of this tensor counts (a Reshape that keeps the shape,
         // say): the layer may change only if this is its one reader.
-        let _ = name;
         let readers: usize = self
             .values
             .iter()
@@ -452,16 +451,9 @@ impl Walker<'_> {
 
     /// An affine map applied to `d` (read by node `index`): folded into
     /// the layer before when possible, else left pending for the next.
-    fn apply_affine(
-        &mut self,
-        index: usize,
-        node: &NodeProto,
-        d: Dyn,
-        input: &str,
-        a: Affine,
-    ) -> R<()> {
+    fn apply_affine(&mut self, index: usize, node: &NodeProto, d: Dyn, a: Affine) -> R<()> {
         let out = node.output.first().cloned().unwrap_or_default();
-        if self.fold_after(&d, input, &a)? {
+        if self.fold_after(&d, &a)? {
             let target = self
                 .producer_node(d.id)
                 .map(|n| self.reports[n].name.clone())
@@ -806,7 +798,6 @@ impl Walker<'_> {
             })
             .collect();
         let (first_pos, x) = dyns[0].clone();
-        let x_name = present[first_pos].clone();
         match node.op_type.as_str() {
             "Shape" => {
                 self.set(
@@ -924,7 +915,7 @@ impl Walker<'_> {
             "ReduceMean" => self.reduce_mean(index, node, &x, &out)?,
             "Gemm" | "MatMul" => self.linear(index, node, &x, first_pos, &out)?,
             "Conv" => self.conv(index, node, &x, first_pos, &out)?,
-            "Add" | "Sub" | "Mul" | "Div" => self.arithmetic(index, node, &vals, &present, &out)?,
+            "Add" | "Sub" | "Mul" | "Div" => self.arithmetic(index, node, &vals, &out)?,
             "BatchNormalization" => {
                 if first_pos != 0 || dyns.len() != 1 {
                     return Err("BatchNormalization parameters must be constants".into());
@@ -942,7 +933,7 @@ impl Walker<'_> {
                     &x.shape,
                     index,
                 )?;
-                self.apply_affine(index, node, x, &x_name, a)?;
+                self.apply_affine(index, node, x, a)?;
             }
             "Pad" => {
                 let full = with_batch(&x.shape);
@@ -1319,14 +1310,7 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn arithmetic(
-        &mut self,
-        index: usize,
-        node: &NodeProto,
-        vals: &[Val],
-        names: &[&String],
-        out: &str,
-    ) -> R<()> {
+    fn arithmetic(&mut self, index: usize, node: &NodeProto, vals: &[Val], out: &str) -> R<()> {
         let op = node.op_type.as_str();
         match vals {
             [Val::Dyn(a), Val::Dyn(b)] => {
@@ -1349,7 +1333,6 @@ impl Walker<'_> {
             }
             [Val::Dyn(x), Val::Const(c)] | [Val::Const(c), Val::Dyn(x)] => {
                 let const_first = matches!(vals[0], Val::Const(_));
-                let x_name = if const_first { names[1] } else { names[0] };
                 let a = match rewrite::of_arithmetic(op, c, const_first, &x.shape, index) {
                     Ok(a) => a,
                     Err(e) => {
@@ -1358,7 +1341,7 @@ impl Walker<'_> {
                     }
                 };
                 let x = x.clone();
-                if let Err(e) = self.apply_affine(index, node, x.clone(), x_name, a) {
+                if let Err(e) = self.apply_affine(index, node, x.clone(), a) {
                     self.keep_shape(out, &x);
                     return Err(e);
                 }
