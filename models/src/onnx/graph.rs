@@ -136,7 +136,7 @@ pub const SUPPORTED: &[&str] = &[
     "Squeeze",
     "Unsqueeze",
     "Add of two tensors",
-    "Add/Sub/Mul/Div by a constant and BatchNormalization next to a Gemm/MatMul/Conv",
+    "Add/Sub/Mul/Div by a constant, BatchNormalization and ai.onnx.ml Scaler next to a Gemm/MatMul/Conv",
     "Pad (zero, symmetric) before a Conv",
     "Transpose before a Gemm/MatMul",
     "Identity",
@@ -749,6 +749,9 @@ impl Walker<'_> {
                 },
             );
             return Ok(());
+        }
+        if node.domain == "ai.onnx.ml" && node.op_type == "Scaler" {
+            return self.scaler(index, node, &vals);
         }
         if !(node.domain.is_empty() || node.domain == "ai.onnx") {
             return Err(format!("domain {:?} is not supported", node.domain));
@@ -1483,6 +1486,36 @@ impl Walker<'_> {
             );
         }
         Ok(())
+    }
+
+    /// skl2onnx's `StandardScaler`: `ai.onnx.ml.Scaler`, `(x - offset) ·
+    /// scale` per feature (one value or one per feature): an affine map.
+    fn scaler(&mut self, index: usize, node: &NodeProto, vals: &[Val]) -> R<()> {
+        let [Val::Dyn(x)] = vals else {
+            return Err("Scaler takes one tensor".into());
+        };
+        let n: usize = x.shape.iter().product();
+        let per_feature = |name: &str, default: f32| -> R<Vec<f32>> {
+            match node.attr(name).map(|a| a.floats.as_slice()) {
+                None | Some([]) => Ok(vec![default; n]),
+                Some([v]) => Ok(vec![*v; n]),
+                Some(v) if v.len() == n && x.shape.len() == 1 => Ok(v.to_vec()),
+                Some(v) => Err(format!(
+                    "{} {name} values for a tensor of shape {:?}",
+                    v.len(),
+                    with_batch(&x.shape)
+                )),
+            }
+        };
+        let offset = per_feature("offset", 0.0)?;
+        let scale = per_feature("scale", 1.0)?;
+        let a = Affine {
+            pre: offset.iter().map(|o| -o).collect(),
+            scale,
+            shift: vec![0.0; n],
+            nodes: vec![index],
+        };
+        self.apply_affine(index, node, x.clone(), a)
     }
 
     fn linear(&mut self, index: usize, node: &NodeProto, x: &Dyn, pos: usize, out: &str) -> R<()> {
