@@ -13,12 +13,12 @@ use halo2_proofs::dev::MockProver;
 use std::sync::Arc;
 use zkinfer_circuits::diagnose::{failure_location, failure_name};
 use zkinfer_circuits::forgery::{self, Forgery};
-use zkinfer_circuits::{Fp, LoggedCell, ModelCircuit, ModelConfig, Step, Visibility};
+use zkinfer_circuits::{Fp, LoggedCell, ModelCircuit, ModelConfig, StepKind, Visibility};
 use zkinfer_fuzz::Rng;
 use zkinfer_quant::ops;
 use zkinfer_quant::{
     Conv2d, Linear, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Shape, TableActivation,
-    Tensor, TensorSpec,
+    TableFunction, Tensor, TensorSpec,
 };
 
 fn node(inputs: &[usize], op: Op) -> Node {
@@ -102,13 +102,7 @@ fn pool_into_linear(side: usize, w: usize, m: i64) -> QuantizedModel {
     };
     let weights = [5, -3, 7, 2, -4, 6, 1, -8].map(|x| x * m).to_vec();
     let nodes = vec![
-        node(
-            &[0],
-            Op::AvgPool2d(Pool2d {
-                kernel: [w, w],
-                stride: [w, w],
-            }),
-        ),
+        node(&[0], Op::AvgPool2d(Pool2d::new([w, w], [w, w]))),
         node(&[1], Op::Flatten),
         node(
             &[2],
@@ -137,7 +131,7 @@ fn assert_pool_forgery_refused(w: usize, m: i64, d: i64) {
     let pool = circuit
         .steps()
         .iter()
-        .position(|s| matches!(s, Step::AvgPool { .. }))
+        .position(|s| matches!(s.kind, StepKind::AvgPool { .. }))
         .unwrap();
     // The first pooled value's remainder decides the sign of the shift.
     let r = log
@@ -235,10 +229,7 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
                 c = oc;
             }
             1 if h >= 2 => {
-                let pool = Pool2d {
-                    kernel: [2, 2],
-                    stride: [1, 1],
-                };
+                let pool = Pool2d::new([2, 2], [1, 1]);
                 last = push(&mut nodes, &[last], Op::SumPool2d(pool));
                 last = push(
                     &mut nodes,
@@ -249,10 +240,7 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
             }
             2 => last = push(&mut nodes, &[last], Op::Relu),
             3 if h >= 2 => {
-                let pool = Pool2d {
-                    kernel: [2, 2],
-                    stride: [1, 1],
-                };
+                let pool = Pool2d::new([2, 2], [1, 1]);
                 last = push(&mut nodes, &[last], Op::MaxPool2d(pool));
                 h -= 1;
             }
@@ -264,10 +252,7 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
                 } else {
                     3
                 };
-                let pool = Pool2d {
-                    kernel: [w, w],
-                    stride: [w, w],
-                };
+                let pool = Pool2d::new([w, w], [w, w]);
                 last = push(&mut nodes, &[last], Op::AvgPool2d(pool));
                 h /= w;
             }
@@ -282,11 +267,12 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
                     .map(|x: i64| (x / 3).clamp(-20, 20) + 1)
                     .collect();
                 let table = TableActivation {
+                    function: TableFunction::Tanh,
                     input_bits: 8,
                     output_scale: Scale(3),
                     values,
                 };
-                last = push(&mut nodes, &[last], Op::Tanh(table));
+                last = push(&mut nodes, &[last], Op::Table(table));
             }
             _ => last = push(&mut nodes, &[last, last], Op::Add),
         }

@@ -18,12 +18,15 @@
 
 use crate::error::{ModelError, Result};
 use serde::{Deserialize, Serialize};
-use zkinfer_quant::MAX_ELEMENTS;
+use zkinfer_quant::{Pool2d, TableFunction, MAX_ELEMENTS};
 
 /// The `format` field of architecture files.
 pub const ARCH_FORMAT: &str = "zkinfer/arch@1";
 
 /// A float layer op.
+///
+/// Architecture files write an activation as `{"op": "activation",
+/// "function": "gelu"}` (and read the older `{"op": "sigmoid"}`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FloatOp {
@@ -55,19 +58,29 @@ pub enum FloatOp {
     },
     /// `max(x, 0)`.
     Relu,
-    /// Max pooling without padding.
+    /// Max pooling; padded positions are never the maximum.
     MaxPool2d {
         /// `[kh, kw]`.
         kernel: [usize; 2],
         /// `[sh, sw]`; defaults to the kernel.
         stride: Option<[usize; 2]>,
+        /// `[ph, pw]` on each side, at most half the kernel.
+        #[serde(default, skip_serializing_if = "is_zero_pair")]
+        padding: [usize; 2],
     },
-    /// Average pooling without padding.
+    /// Average pooling.
     AvgPool2d {
         /// `[kh, kw]`.
         kernel: [usize; 2],
         /// `[sh, sw]`; defaults to the kernel.
         stride: Option<[usize; 2]>,
+        /// `[ph, pw]` on each side, at most half the kernel.
+        #[serde(default, skip_serializing_if = "is_zero_pair")]
+        padding: [usize; 2],
+        /// Divide by the kernel area, padding included, rather than by the
+        /// positions inside the image (ONNX's `count_include_pad`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        count_include_pad: bool,
     },
     /// Reshape to a vector.
     Flatten,
@@ -78,10 +91,11 @@ pub enum FloatOp {
     },
     /// Element-wise sum of two tensors.
     Add,
-    /// Logistic sigmoid.
-    Sigmoid,
-    /// Hyperbolic tangent.
-    Tanh,
+    /// An element-wise function, quantized as a lookup table.
+    Activation {
+        /// The function.
+        function: TableFunction,
+    },
 }
 
 /// The number of elements of a shape, when it is at most [`MAX_ELEMENTS`]
@@ -97,6 +111,10 @@ fn one_pair() -> [usize; 2] {
     [1, 1]
 }
 
+fn is_zero_pair(pair: &[usize; 2]) -> bool {
+    *pair == [0, 0]
+}
+
 impl FloatOp {
     /// The op's name in architecture files.
     pub fn name(&self) -> &'static str {
@@ -109,8 +127,32 @@ impl FloatOp {
             FloatOp::Flatten => "flatten",
             FloatOp::Reshape { .. } => "reshape",
             FloatOp::Add => "add",
-            FloatOp::Sigmoid => "sigmoid",
-            FloatOp::Tanh => "tanh",
+            FloatOp::Activation { function } => function.name(),
+        }
+    }
+
+    /// The window of a pooling layer, as the quantized model states it.
+    pub fn pool(&self) -> Option<Pool2d> {
+        match *self {
+            FloatOp::MaxPool2d {
+                kernel,
+                stride,
+                padding,
+            } => Some(Pool2d {
+                padding,
+                ..Pool2d::new(kernel, stride.unwrap_or(kernel))
+            }),
+            FloatOp::AvgPool2d {
+                kernel,
+                stride,
+                padding,
+                count_include_pad,
+            } => Some(Pool2d {
+                padding,
+                count_include_pad,
+                ..Pool2d::new(kernel, stride.unwrap_or(kernel))
+            }),
+            _ => None,
         }
     }
 
@@ -184,8 +226,8 @@ impl Architecture {
                 "unsupported format {format:?}: this zkinfer reads {ARCH_FORMAT:?}"
             )));
         }
-        let arch: Architecture =
-            serde_json::from_value(value).map_err(|e| ModelError::Arch(e.to_string()))?;
+        let arch: Architecture = serde_json::from_value(upgrade_activations(value))
+            .map_err(|e| ModelError::Arch(e.to_string()))?;
         arch.check_wiring()?;
         Ok(arch)
     }
@@ -234,4 +276,22 @@ impl Architecture {
         }
         Ok(())
     }
+}
+
+/// Files written before activations had one op spell them `{"op":
+/// "sigmoid"}`: read that as `{"op": "activation", "function": "sigmoid"}`.
+fn upgrade_activations(mut value: serde_json::Value) -> serde_json::Value {
+    let layers = value.get_mut("layers").and_then(|l| l.as_array_mut());
+    for layer in layers.into_iter().flatten() {
+        let Some(layer) = layer.as_object_mut() else {
+            continue;
+        };
+        let op = layer.get("op").and_then(|op| op.as_str()).unwrap_or("");
+        if matches!(op, "sigmoid" | "tanh") && !layer.contains_key("function") {
+            let function = serde_json::Value::from(op);
+            layer.insert("function".into(), function);
+            layer.insert("op".into(), "activation".into());
+        }
+    }
+    value
 }

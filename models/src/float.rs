@@ -121,11 +121,19 @@ impl FloatModel {
                 y.broadcast_add(&b.reshape((1, b.dim(0)?, 1, 1))?)?
             }
             FloatOp::Relu => x.relu()?,
-            FloatOp::MaxPool2d { kernel, stride } => {
-                x.max_pool2d_with_stride((kernel[0], kernel[1]), stride_or(*stride, *kernel))?
+            FloatOp::MaxPool2d { .. } => {
+                let p = op.pool().expect("a pool");
+                kernels::max_pool(x, p.kernel, p.stride, p.padding)?
             }
-            FloatOp::AvgPool2d { kernel, stride } => {
-                x.avg_pool2d_with_stride((kernel[0], kernel[1]), stride_or(*stride, *kernel))?
+            FloatOp::AvgPool2d { .. } => {
+                let p = op.pool().expect("a pool");
+                let sum = kernels::window_sum(x, p.kernel, p.stride, p.padding)?;
+                if p.count_include_pad || !p.is_padded() {
+                    (sum / (p.kernel[0] * p.kernel[1]) as f64)?
+                } else {
+                    let counts = kernels::window_counts(x, p.kernel, p.stride, p.padding)?;
+                    sum.broadcast_div(&counts)?
+                }
             }
             FloatOp::Flatten => x.flatten_from(1)?,
             FloatOp::Reshape { shape } => {
@@ -134,15 +142,9 @@ impl FloatModel {
                 x.reshape(dims)?
             }
             FloatOp::Add => x.add(args[1])?,
-            FloatOp::Sigmoid => candle_nn::ops::sigmoid(x)?,
-            FloatOp::Tanh => x.tanh()?,
+            FloatOp::Activation { function } => kernels::activation(x, *function)?,
         })
     }
-}
-
-fn stride_or(stride: Option<[usize; 2]>, kernel: [usize; 2]) -> (usize, usize) {
-    let s = stride.unwrap_or(kernel);
-    (s[0], s[1])
 }
 
 /// Checks weights and derives the shape of every tensor, naming the layer at
@@ -210,20 +212,16 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
                     .map_err(fail)?
                     .to_vec()
             }
-            FloatOp::MaxPool2d { kernel, stride } | FloatOp::AvgPool2d { kernel, stride } => {
+            FloatOp::MaxPool2d { .. } | FloatOp::AvgPool2d { .. } => {
                 let &[c, h, w] = x.as_slice() else {
                     return Err(fail(format!(
                         "expects a [c, h, w] image, its input has shape {x:?}"
                     )));
                 };
-                let [oh, ow] = zkinfer_quant::window_output(
-                    [h, w],
-                    *kernel,
-                    stride.unwrap_or(*kernel),
-                    [0, 0],
-                )
-                .map_err(fail)?;
-                vec![c, oh, ow]
+                let pool = layer.op.pool().expect("a pool");
+                zkinfer_quant::pool2d_output(&pool, [c, h, w])
+                    .map_err(fail)?
+                    .to_vec()
             }
             // Every shape here has at most MAX_ELEMENTS elements (checked
             // below), so their products are in range.
@@ -241,7 +239,7 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
                 }
                 x.clone()
             }
-            FloatOp::Relu | FloatOp::Sigmoid | FloatOp::Tanh => x.clone(),
+            FloatOp::Relu | FloatOp::Activation { .. } => x.clone(),
         };
         if numel(&out).is_none() {
             return Err(fail(format!(

@@ -8,7 +8,7 @@ use zkinfer_models::train::SplitMix64;
 use zkinfer_models::{Engine, ModelError};
 use zkinfer_quant::{
     ops, Conv2d, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale, Shape,
-    TableActivation, Tensor, TensorSpec,
+    TableActivation, TableFunction, Tensor, TensorSpec,
 };
 
 #[test]
@@ -155,13 +155,19 @@ impl RandomModel {
                     g.rescale(x, bits);
                 }
                 4..=6 if image => {
-                    let pool = Pool2d {
-                        kernel: [g.size(1, 3), g.size(1, 3)],
-                        stride: [g.size(1, 2), g.size(1, 2)],
+                    let kernel = [g.size(1, 3), g.size(1, 3)];
+                    // Padding up to half the kernel, often none.
+                    let padding = kernel.map(|k| g.size(0, k / 2 + 1).min(k / 2));
+                    let mut pool = Pool2d {
+                        padding,
+                        ..Pool2d::new(kernel, [g.size(1, 2), g.size(1, 2)])
                     };
                     let op = match g.rng.below(3) {
                         0 => Op::SumPool2d(pool),
-                        1 => Op::AvgPool2d(pool),
+                        1 => {
+                            pool.count_include_pad = g.rng.below(2) == 0;
+                            Op::AvgPool2d(pool)
+                        }
                         _ => Op::MaxPool2d(pool),
                     };
                     g.push(op, vec![x]);
@@ -183,16 +189,15 @@ impl RandomModel {
                     ) {
                         let (t, _) = g.last();
                         let values = g.ints(1 << input_bits, -100, 100);
+                        let all = TableFunction::ALL;
+                        let function = all[g.rng.below(all.len()) as usize];
                         let table = TableActivation {
+                            function,
                             input_bits,
                             output_scale: Scale(g.int(0, 6) as i32),
                             values,
                         };
-                        let op = if g.rng.below(2) == 0 {
-                            Op::Sigmoid(table)
-                        } else {
-                            Op::Tanh(table)
-                        };
+                        let op = Op::Table(table);
                         g.push(op, vec![t]);
                     }
                 }

@@ -97,12 +97,11 @@ pub fn calibrate(
 ) -> Result<Calibrated> {
     let mut tried = vec![];
     let mut candidates = vec![];
-    let has_tables = float.arch().layers.iter().any(|l| {
-        matches!(
-            l.op,
-            zkinfer_models::FloatOp::Sigmoid | zkinfer_models::FloatOp::Tanh
-        )
-    });
+    let has_tables = float
+        .arch()
+        .layers
+        .iter()
+        .any(|l| matches!(l.op, zkinfer_models::FloatOp::Activation { .. }));
     let default_table_bits = QuantizeOptions::default().table_bits;
     for &(weight_bits, activation_bits, table_bits) in BUDGETS {
         if table_bits != default_table_bits && !has_tables {

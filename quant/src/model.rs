@@ -226,6 +226,9 @@ fn node_spec(op: &Op, args: &[&TensorSpec]) -> std::result::Result<TensorSpec, S
         Op::Linear(l) => linear_spec(l, x),
         Op::Conv2d(c) => conv2d_spec(c, x),
         Op::Relu => Ok(x.clone()),
+        Op::SumPool2d(p) | Op::MaxPool2d(p) if p.count_include_pad => {
+            Err("count_include_pad applies to average pools only".into())
+        }
         Op::SumPool2d(p) => {
             let shape = pool_shape(p, &x.shape)?;
             // The window fits the image, whose size is bounded: no overflow,
@@ -295,7 +298,7 @@ fn node_spec(op: &Op, args: &[&TensorSpec]) -> std::result::Result<TensorSpec, S
                 bits: r.bits,
             })
         }
-        Op::Sigmoid(t) | Op::Tanh(t) => table_spec(t, x),
+        Op::Table(t) => table_spec(t, x),
     }
 }
 
@@ -394,8 +397,22 @@ fn pool_shape(p: &Pool2d, x: &Shape) -> std::result::Result<Shape, String> {
             "expects a [c, h, w] image, its input has shape {x}"
         ));
     };
-    let [oh, ow] = window_output([h, w], p.kernel, p.stride, [0, 0])?;
-    Ok(Shape(vec![c, oh, ow]))
+    Ok(Shape(pool2d_output(p, [c, h, w])?.to_vec()))
+}
+
+/// The output shape `[c, oh, ow]` of a pool over a `[c, h, w]` image:
+/// [`window_output`], and a refusal of padding beyond half the kernel.
+pub fn pool2d_output(p: &Pool2d, [c, h, w]: [usize; 3]) -> std::result::Result<[usize; 3], String> {
+    for axis in 0..2 {
+        if p.padding[axis] > p.kernel[axis] / 2 {
+            return Err(format!(
+                "padding {:?} is more than half the kernel {:?}: a window would hold only padding",
+                p.padding, p.kernel
+            ));
+        }
+    }
+    let [oh, ow] = window_output([h, w], p.kernel, p.stride, p.padding)?;
+    Ok([c, oh, ow])
 }
 
 /// Output height and width of a sliding window; refuses empty windows,
@@ -473,6 +490,9 @@ pub fn conv2d_output(
 }
 
 fn table_spec(t: &TableActivation, x: &TensorSpec) -> std::result::Result<TensorSpec, String> {
+    if !t.function.is_valid() {
+        return Err(format!("{:?} has a parameter out of range", t.function));
+    }
     if !(1..=TableActivation::MAX_INPUT_BITS).contains(&t.input_bits) {
         return Err(format!(
             "table domain of {} bits; zkinfer allows 1 to {}",

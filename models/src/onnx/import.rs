@@ -6,6 +6,7 @@ use crate::error::{ModelError, Result};
 use crate::float::FloatModel;
 use candle_core::{Device, Tensor};
 use std::collections::HashMap;
+use zkinfer_quant::TableFunction;
 
 /// The op types zkinfer imports.
 pub const SUPPORTED_OPS: &[&str] = &[
@@ -304,8 +305,12 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                 let (id, shape) = b.value(node, input(node, 0)?)?;
                 let op = match node.op_type.as_str() {
                     "Relu" => FloatOp::Relu,
-                    "Sigmoid" => FloatOp::Sigmoid,
-                    _ => FloatOp::Tanh,
+                    "Sigmoid" => FloatOp::Activation {
+                        function: TableFunction::Sigmoid,
+                    },
+                    _ => FloatOp::Activation {
+                        function: TableFunction::Tanh,
+                    },
                 };
                 b.push(op, vec![id], &out, shape);
             }
@@ -506,11 +511,14 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                     FloatOp::MaxPool2d {
                         kernel,
                         stride: Some(stride),
+                        padding: [0, 0],
                     }
                 } else {
                     FloatOp::AvgPool2d {
                         kernel,
                         stride: Some(stride),
+                        padding: [0, 0],
+                        count_include_pad: false,
                     }
                 };
                 b.push(op, vec![id], &out, vec![c, oh, ow]);
@@ -526,6 +534,8 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                 let op = FloatOp::AvgPool2d {
                     kernel: [h, w],
                     stride: Some([h, w]),
+                    padding: [0, 0],
+                    count_include_pad: false,
                 };
                 b.push(op, vec![id], &out, vec![c, 1, 1]);
             }
