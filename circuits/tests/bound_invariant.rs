@@ -35,6 +35,7 @@ fn every_op() -> QuantizedModel {
                 bias: vec![1, -1],
                 stride: [1, 1],
                 padding: [1, 1],
+                groups: 1,
             }),
         ),
         node(&[1], Op::Rescale(Rescale { shift: 4, bits: 9 })),

@@ -216,6 +216,7 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
                     bias: (0..oc).map(|_| small(rng, 50)).collect(),
                     stride: [1, 1],
                     padding: [1, 1],
+                    groups: 1,
                 });
                 last = push(&mut nodes, &[last], conv);
                 last = push(

@@ -113,6 +113,7 @@ fn conv(oc: usize, ic: usize, k: usize, stride: [usize; 2], padding: [usize; 2])
         bias: (0..oc as i64).map(|o| o * 13 - 7).collect(),
         stride,
         padding,
+        groups: 1,
     })
 }
 
@@ -130,6 +131,44 @@ fn conv_relu_maxpool() {
         node(&[4], Op::Flatten),
     ];
     assert_proves(QuantizedModel::new("conv", image(2, 5, 6, 8), nodes, None).unwrap());
+}
+
+/// A depthwise convolution (each channel its own 3×3 kernel) then a
+/// grouped 1×1 one (two groups of two channels).
+#[test]
+fn grouped_convolutions() {
+    let grouped = |oc: usize, icg: usize, k: usize, groups: usize| {
+        Op::Conv2d(Conv2d {
+            weight: Tensor::new(
+                [oc, icg, k, k],
+                (0..(oc * icg * k * k) as i64)
+                    .map(|i| (i * 7 % 13) - 6)
+                    .collect(),
+            )
+            .unwrap(),
+            weight_scale: Scale(3),
+            bias: (0..oc as i64).map(|o| o * 5 - 9).collect(),
+            stride: [1, 1],
+            padding: [1, 1],
+            groups,
+        })
+    };
+    let nodes = vec![
+        node(&[0], grouped(4, 1, 3, 4)),
+        node(&[1], rescale(4, 10)),
+        node(&[2], Op::Relu),
+        node(
+            &[3],
+            Op::Conv2d(Conv2d {
+                padding: [0, 0],
+                ..match grouped(4, 2, 1, 2) {
+                    Op::Conv2d(c) => c,
+                    _ => unreachable!(),
+                }
+            }),
+        ),
+    ];
+    assert_proves(QuantizedModel::new("grouped", image(4, 4, 4, 8), nodes, None).unwrap());
 }
 
 #[test]

@@ -39,7 +39,7 @@ pub enum FloatOp {
         /// Output size.
         out_features: usize,
     },
-    /// 2-D convolution: weight `[out, in, kh, kw]`, bias `[out]`.
+    /// 2-D convolution: weight `[out, in / groups, kh, kw]`, bias `[out]`.
     Conv2d {
         /// Weight prefix in the safetensors file.
         name: String,
@@ -55,6 +55,9 @@ pub enum FloatOp {
         /// Zero padding `[ph, pw]` on each side.
         #[serde(default)]
         padding: [usize; 2],
+        /// Channel groups (depthwise: `groups = in_channels`).
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        groups: usize,
     },
     /// `max(x, 0)`.
     Relu,
@@ -109,6 +112,14 @@ pub fn numel(shape: &[usize]) -> Option<usize> {
 
 fn one_pair() -> [usize; 2] {
     [1, 1]
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 fn is_zero_pair(pair: &[usize; 2]) -> bool {

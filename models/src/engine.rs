@@ -97,7 +97,8 @@ impl Engine {
             Op::Conv2d(c) => {
                 let w = self.ints(&c.weight.data, c.weight.shape.0.clone(), DType::F64)?;
                 let b = self.ints(&c.bias, vec![1, c.bias.len(), 1, 1], DType::F64)?;
-                let acc = kernels::conv2d(&x.to_dtype(DType::F64)?, &w, c.stride, c.padding, 1)?;
+                let acc =
+                    kernels::conv2d(&x.to_dtype(DType::F64)?, &w, c.stride, c.padding, c.groups)?;
                 acc.broadcast_add(&b)?.to_dtype(DType::I64)?
             }
             Op::Relu => x.maximum(&x.zeros_like()?)?,

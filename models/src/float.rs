@@ -114,10 +114,11 @@ impl FloatModel {
                 name,
                 stride,
                 padding,
+                groups,
                 ..
             } => {
                 let (w, b) = self.weight_and_bias(name)?;
-                let y = kernels::conv2d(x, w, *stride, *padding, 1)?;
+                let y = kernels::conv2d(x, w, *stride, *padding, *groups)?;
                 y.broadcast_add(&b.reshape((1, b.dim(0)?, 1, 1))?)?
             }
             FloatOp::Relu => x.relu()?,
@@ -192,6 +193,7 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
                 kernel,
                 stride,
                 padding,
+                groups,
             } => {
                 let &[c, h, w] = x.as_slice() else {
                     return Err(fail(format!(
@@ -203,9 +205,15 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
                         "expects {in_channels} channels, its input has {c}"
                     )));
                 }
+                let g = *groups;
+                if g == 0 || in_channels % g != 0 || out_channels % g != 0 {
+                    return Err(fail(format!(
+                        "{g} groups do not divide {in_channels} input and {out_channels} output channels"
+                    )));
+                }
                 check_param(
                     format!("{name}.weight"),
-                    &[*out_channels, *in_channels, kernel[0], kernel[1]],
+                    &[*out_channels, *in_channels / g, kernel[0], kernel[1]],
                 )?;
                 check_param(format!("{name}.bias"), &[*out_channels])?;
                 zkinfer_quant::conv2d_output([c, h, w], *out_channels, *kernel, *stride, *padding)

@@ -114,6 +114,7 @@ pub fn quantize(
                 name,
                 stride,
                 padding,
+                groups,
                 ..
             } => {
                 let s_x = graph.spec(x).scale;
@@ -125,6 +126,7 @@ pub fn quantize(
                     bias,
                     stride: *stride,
                     padding: *padding,
+                    groups: *groups,
                 };
                 let acc = graph.push(Op::Conv2d(conv), &[x])?;
                 graph.rescale_to(acc, out_scale, out_bits)?

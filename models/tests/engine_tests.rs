@@ -131,16 +131,21 @@ impl RandomModel {
                     }
                 }
                 0 | 1 => {
-                    let (oc, ic) = (g.size(1, 3), spec.shape.dims()[0]);
+                    let ic = spec.shape.dims()[0];
+                    // Sometimes grouped (depthwise when groups = ic).
+                    let groups = if g.rng.below(3) == 0 { ic } else { 1 };
+                    let oc = groups * g.size(1, 3);
                     let (kh, kw) = (g.size(1, 3), g.size(1, 3));
+                    let icg = ic / groups;
                     let weight =
-                        Tensor::new([oc, ic, kh, kw], g.ints(oc * ic * kh * kw, -8, 8)).unwrap();
+                        Tensor::new([oc, icg, kh, kw], g.ints(oc * icg * kh * kw, -8, 8)).unwrap();
                     let conv = Conv2d {
                         weight,
                         weight_scale: Scale(g.int(0, 4) as i32),
                         bias: g.ints(oc, -50, 50),
                         stride: [g.size(1, 2), g.size(1, 2)],
                         padding: [g.size(0, 1), g.size(0, 1)],
+                        groups,
                     };
                     if g.push(Op::Conv2d(conv), vec![x]) {
                         let (y, s) = g.last();

@@ -117,13 +117,18 @@ impl Encoder {
                 self.scale(l.weight_scale);
                 self.ints(&l.bias);
             }
+            // An ungrouped convolution keeps the encoding convolutions had
+            // before groups existed; a grouped one adds its group count.
             Op::Conv2d(c) => {
-                self.bytes(&[2]);
+                self.bytes(&[if c.groups == 1 { 2 } else { 16 }]);
                 self.tensor(&c.weight);
                 self.scale(c.weight_scale);
                 self.ints(&c.bias);
                 self.pair(c.stride);
                 self.pair(c.padding);
+                if c.groups != 1 {
+                    self.len(c.groups);
+                }
             }
             Op::Relu => self.bytes(&[3]),
             // A pool without padding keeps the encoding pools had before

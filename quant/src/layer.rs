@@ -98,10 +98,12 @@ impl Linear {
     }
 }
 
-/// A 2-D convolution (cross-correlation, as in PyTorch) with zero padding.
+/// A 2-D convolution (cross-correlation, as in PyTorch) with zero padding,
+/// grouped or depthwise when `groups > 1`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conv2d {
-    /// `[out_channels, in_channels, kernel_h, kernel_w]`, row-major.
+    /// `[out_channels, in_channels / groups, kernel_h, kernel_w]`,
+    /// row-major.
     pub weight: Tensor,
     /// The scale of `weight`.
     pub weight_scale: Scale,
@@ -111,6 +113,19 @@ pub struct Conv2d {
     pub stride: [usize; 2],
     /// Zero padding `[pad_h, pad_w]` on each side.
     pub padding: [usize; 2],
+    /// Channel groups: output channel `o` reads only the input channels of
+    /// group `o / (out_channels / groups)`. Depthwise: `groups` = input
+    /// channels.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub groups: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 /// A pooling window, with optional padding.

@@ -354,7 +354,7 @@ fn conv2d_spec(c: &Conv2d, x: &TensorSpec) -> std::result::Result<TensorSpec, St
     let dims = c.weight.shape.dims();
     if dims.len() != 4 || dims.contains(&0) {
         return Err(format!(
-            "weight shape {} is not [out_channels, in_channels, kh, kw]",
+            "weight shape {} is not [out_channels, in_channels / groups, kh, kw]",
             c.weight.shape
         ));
     }
@@ -365,12 +365,20 @@ fn conv2d_spec(c: &Conv2d, x: &TensorSpec) -> std::result::Result<TensorSpec, St
             c.weight.shape
         ));
     }
-    let (oc, ic, kh, kw) = (dims[0], dims[1], dims[2], dims[3]);
+    let (oc, icg, kh, kw) = (dims[0], dims[1], dims[2], dims[3]);
+    let groups = c.groups;
+    if groups == 0 || oc % groups != 0 {
+        return Err(format!(
+            "{groups} groups do not divide {oc} output channels"
+        ));
+    }
+    // icg · groups ≤ the input's channel count, itself bounded.
+    let ic = icg.saturating_mul(groups);
     let [h, w] = match x.shape.dims() {
         &[channels, h, w] if channels == ic => [h, w],
         _ => {
             return Err(format!(
-                "expects a [{ic}, h, w] image, its input has shape {}",
+                "expects a [{ic}, h, w] image ({groups} groups of {icg} channels), its input has shape {}",
                 x.shape
             ))
         }
@@ -382,7 +390,7 @@ fn conv2d_spec(c: &Conv2d, x: &TensorSpec) -> std::result::Result<TensorSpec, St
     let rows = c
         .weight
         .data
-        .chunks(ic * kh * kw)
+        .chunks(icg * kh * kw)
         .zip(c.bias.iter().copied());
     Ok(TensorSpec {
         shape: Shape(vec![oc, oh, ow]),

@@ -20,6 +20,8 @@ pub fn conv_taps(c: &Conv2d, input: &Shape) -> Vec<Taps> {
         c.weight.shape.0[2],
         c.weight.shape.0[3],
     );
+    // Input channels per group, and output channels per group.
+    let (icg, ocg) = (ic / c.groups.max(1), oc / c.groups.max(1));
     let Ok([oh, ow]) = window_output([h, w], [kh, kw], c.stride, c.padding) else {
         return vec![];
     };
@@ -28,15 +30,16 @@ pub fn conv_taps(c: &Conv2d, input: &Shape) -> Vec<Taps> {
         for oy in 0..oh {
             for ox in 0..ow {
                 let mut taps = vec![];
-                for i in 0..ic {
+                let first = (o / ocg.max(1)) * icg;
+                for i in 0..icg {
                     for ky in 0..kh {
                         for kx in 0..kw {
                             let y = (oy * c.stride[0] + ky).checked_sub(c.padding[0]);
                             let x = (ox * c.stride[1] + kx).checked_sub(c.padding[1]);
                             if let (Some(y), Some(x)) = (y, x) {
                                 if y < h && x < w {
-                                    let weight = c.weight.data[((o * ic + i) * kh + ky) * kw + kx];
-                                    taps.push((weight, (i * h + y) * w + x));
+                                    let weight = c.weight.data[((o * icg + i) * kh + ky) * kw + kx];
+                                    taps.push((weight, ((first + i) * h + y) * w + x));
                                 }
                             }
                         }

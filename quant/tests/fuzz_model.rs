@@ -40,6 +40,7 @@ fn conv(padding: [usize; 2], stride: [usize; 2]) -> Op {
         bias: vec![0],
         stride,
         padding,
+        groups: 1,
     })
 }
 
@@ -244,6 +245,7 @@ fn a_1x1_convolution_may_still_pad() {
         bias: vec![0],
         stride: [1, 1],
         padding: [1, 1],
+        groups: 1,
     });
     let model = QuantizedModel::new("pad", image(1, 2, 2), vec![node(&[0], op)], None).unwrap();
     assert_eq!(model.output().shape, Shape(vec![1, 4, 4]));

@@ -93,6 +93,7 @@ fn invalid_graphs_are_refused_with_the_node_named() {
         bias: vec![0],
         stride: [1, 1],
         padding: [0, 0],
+        groups: 1,
     });
     let err = invalid(vector(4, 0, 8), vec![node(&[0], conv)]);
     assert!(err.contains("[1, h, w] image"), "{err}");
@@ -387,6 +388,49 @@ fn the_function_is_part_of_the_digest() {
     }
     let other = QuantizedModel::new("tables", m.input().clone(), nodes, None).unwrap();
     assert_ne!(other.digest(), m.digest());
+}
+
+/// A depthwise convolution reads only its own channel; a grouped one only
+/// its group's. Computed by hand on a 2-channel 1×2 image.
+#[test]
+fn grouped_convolutions_read_their_group() {
+    let spec = TensorSpec {
+        shape: Shape(vec![2, 1, 2]),
+        scale: Scale(0),
+        bits: 8,
+    };
+    let conv = |oc: usize, weights: Vec<i64>, groups| {
+        let icg = weights.len() / oc;
+        Op::Conv2d(Conv2d {
+            weight: Tensor::new([oc, icg, 1, 1], weights).unwrap(),
+            weight_scale: Scale(0),
+            bias: vec![1; oc],
+            stride: [1, 1],
+            padding: [0, 0],
+            groups,
+        })
+    };
+    let x = Tensor::new([2, 1, 2], vec![3, 4, 5, 6]).unwrap();
+    let run = |op: Op| {
+        let m = QuantizedModel::new("g", spec.clone(), vec![node(&[0], op)], None).unwrap();
+        m.forward(&x).unwrap().output().data.clone()
+    };
+    // Depthwise: 2·[3, 4] + 1 and 10·[5, 6] + 1.
+    assert_eq!(run(conv(2, vec![2, 10], 2)), vec![7, 9, 51, 61]);
+    // Two groups of one input channel, two outputs each.
+    assert_eq!(
+        run(conv(4, vec![1, -1, 2, 3], 2)),
+        vec![4, 5, -2, -3, 11, 13, 16, 19]
+    );
+    // Ungrouped, the same weights would read both channels.
+    assert_eq!(run(conv(2, vec![1, 1, 0, 2], 1)), vec![9, 11, 11, 13]);
+    let err = invalid(spec.clone(), vec![node(&[0], conv(3, vec![1, 1, 1], 2))]);
+    assert!(
+        err.contains("2 groups do not divide 3 output channels"),
+        "{err}"
+    );
+    let err = invalid(spec, vec![node(&[0], conv(2, vec![1, 1], 0))]);
+    assert!(err.contains("0 groups"), "{err}");
 }
 
 /// Padded pools, computed by hand on a 3×3 image: padding is never a

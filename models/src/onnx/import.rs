@@ -471,6 +471,7 @@ pub fn import_onnx(bytes: &[u8], name: &str) -> Result<OnnxImport> {
                     kernel: [kh, kw],
                     stride,
                     padding,
+                    groups: 1,
                 };
                 b.push(op, vec![id], &out, out_shape.to_vec());
             }
