@@ -74,7 +74,8 @@ impl Step {
             // The lookup makes the output a table entry (and proves the
             // input in the domain).
             StepKind::Table { .. } => vec![Some(Lookup)],
-            StepKind::Reshape => vec![None],
+            // The output cells are input cells, or the constant zero.
+            StepKind::Reshape | StepKind::Select { .. } => vec![None],
         }
     }
 }
@@ -106,7 +107,14 @@ pub fn check(
             });
         }
         for (&node, claim) in step.nodes.iter().zip(claims) {
-            let proof = claim.unwrap_or(proofs[nodes[node].inputs[0]]);
+            // A pass-through output is as proven as the least proven input.
+            let passed = nodes[node]
+                .inputs
+                .iter()
+                .map(|&id| proofs[id])
+                .find(|&p| p == BoundProof::Unproven)
+                .unwrap_or(proofs[nodes[node].inputs[0]]);
+            let proof = claim.unwrap_or(passed);
             if proof == BoundProof::Unproven {
                 return Err(CircuitError::Unbounded {
                     node,

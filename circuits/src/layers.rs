@@ -156,6 +156,14 @@ impl LayoutCtx<'_> {
                 Ok(vec![out])
             }
             StepKind::Reshape => Ok(vec![x.clone()]),
+            StepKind::Select { indices } => {
+                let all: Vec<&Cell_> = step.inputs.iter().flat_map(|&id| &tensors[id]).collect();
+                let out = indices
+                    .iter()
+                    .map(|i| i.map_or_else(|| self.zero.clone(), |i| all[i].clone()))
+                    .collect();
+                Ok(vec![out])
+            }
         }
     }
 

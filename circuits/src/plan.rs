@@ -119,7 +119,7 @@ impl Step {
         let numel = out.shape.numel();
         let (macs, dot_rows) = dot_cost(self.dot_products());
         let element_rows = match &self.kind {
-            StepKind::Dot { .. } | StepKind::Reshape => 0,
+            StepKind::Dot { .. } | StepKind::Reshape | StepKind::Select { .. } => 0,
             StepKind::MaxPool { windows, .. } => {
                 windows.iter().map(|w| w.len().saturating_sub(1)).sum()
             }

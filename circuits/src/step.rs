@@ -81,6 +81,12 @@ pub enum StepKind {
     },
     /// Flatten or reshape: no rows, the cells are reused.
     Reshape,
+    /// Values moved: no rows, output element `j` is cell `indices[j]` of
+    /// the inputs laid end to end, or the circuit's constant zero.
+    Select {
+        /// One source per output element.
+        indices: Vec<Option<usize>>,
+    },
 }
 
 impl Step {
@@ -191,6 +197,12 @@ pub fn steps(model: &QuantizedModel) -> Result<Vec<Step>> {
                 (node.op.name(), kind)
             }
             Op::Flatten | Op::Reshape { .. } => (node.op.name(), StepKind::Reshape),
+            Op::Select(s) => {
+                let kind = StepKind::Select {
+                    indices: s.indices.clone(),
+                };
+                ("select", kind)
+            }
         };
         i += fused.len();
         steps.push(Step {

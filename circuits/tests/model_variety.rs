@@ -6,7 +6,7 @@ use std::sync::Arc;
 use zkinfer_circuits::diagnose::failure_names;
 use zkinfer_circuits::{CircuitError, Fp, ModelCircuit, ModelConfig, Visibility};
 use zkinfer_quant::{
-    Conv2d, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Shape, TableActivation,
+    Conv2d, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Select, Shape, TableActivation,
     TableFunction, Tensor, TensorSpec,
 };
 
@@ -169,6 +169,57 @@ fn grouped_convolutions() {
         ),
     ];
     assert_proves(QuantizedModel::new("grouped", image(4, 4, 4, 8), nodes, None).unwrap());
+}
+
+/// Selects: a transpose, and a concatenation of two tensors with zeros —
+/// no rows, the outputs are input cells and the constant zero — feeding a
+/// dot product and published.
+#[test]
+fn selects() {
+    let select = |shape: Vec<usize>, indices: Vec<Option<usize>>| {
+        Op::Select(Select {
+            shape: Shape(shape),
+            indices,
+        })
+    };
+    let input = TensorSpec {
+        shape: Shape(vec![2, 3]),
+        scale: Scale(2),
+        bits: 8,
+    };
+    let nodes = vec![
+        node(
+            &[0],
+            select(vec![3, 2], [0, 3, 1, 4, 2, 5].map(Some).to_vec()),
+        ),
+        node(&[0], Op::Relu),
+        node(
+            &[1, 2],
+            select(
+                vec![8],
+                vec![
+                    Some(0),
+                    None,
+                    Some(7),
+                    Some(11),
+                    None,
+                    Some(3),
+                    Some(3),
+                    Some(6),
+                ],
+            ),
+        ),
+        node(
+            &[3],
+            Op::Linear(zkinfer_quant::Linear {
+                weight: Tensor::new([3, 8], (0..24).map(|i| (i % 7) - 3).collect()).unwrap(),
+                weight_scale: Scale(1),
+                bias: vec![1, -2, 3],
+            }),
+        ),
+        node(&[4], select(vec![4], vec![Some(2), None, Some(0), Some(0)])),
+    ];
+    assert_proves(QuantizedModel::new("selects", input, nodes, None).unwrap());
 }
 
 #[test]

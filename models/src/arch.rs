@@ -99,6 +99,15 @@ pub enum FloatOp {
         /// The function.
         function: TableFunction,
     },
+    /// Values moved, not computed (transpose, slice, concat, pad, …): the
+    /// same map as the quantized [`zkinfer_quant::Select`].
+    Select {
+        /// The output shape (no batch dimension).
+        shape: Vec<usize>,
+        /// One source per output element in the inputs laid end to end;
+        /// `null` is zero.
+        indices: Vec<Option<usize>>,
+    },
 }
 
 /// The number of elements of a shape, when it is at most [`MAX_ELEMENTS`]
@@ -138,6 +147,7 @@ impl FloatOp {
             FloatOp::Flatten => "flatten",
             FloatOp::Reshape { .. } => "reshape",
             FloatOp::Add => "add",
+            FloatOp::Select { .. } => "select",
             FloatOp::Activation { function } => function.name(),
         }
     }
@@ -167,10 +177,11 @@ impl FloatOp {
         }
     }
 
-    fn arity(&self) -> usize {
+    fn arity(&self) -> std::ops::RangeInclusive<usize> {
         match self {
-            FloatOp::Add => 2,
-            _ => 1,
+            FloatOp::Add => 2..=2,
+            FloatOp::Select { .. } => 1..=zkinfer_quant::Select::MAX_INPUTS,
+            _ => 1..=1,
         }
     }
 }
@@ -270,11 +281,16 @@ impl Architecture {
         }
         for (i, layer) in self.layers.iter().enumerate() {
             let ids = layer.input_ids(i);
-            if ids.len() != layer.op.arity() {
+            let arity = layer.op.arity();
+            if !arity.contains(&ids.len()) {
+                let takes = if arity.start() == arity.end() {
+                    arity.start().to_string()
+                } else {
+                    format!("{} to {}", arity.start(), arity.end())
+                };
                 return Err(ModelError::Arch(format!(
-                    "layer {i} ({}) takes {} input(s), {} given",
+                    "layer {i} ({}) takes {takes} input(s), {} given",
                     layer.op.name(),
-                    layer.op.arity(),
                     ids.len()
                 )));
             }

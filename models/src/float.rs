@@ -143,6 +143,7 @@ impl FloatModel {
                 x.reshape(dims)?
             }
             FloatOp::Add => x.add(args[1])?,
+            FloatOp::Select { shape, indices } => kernels::select(args, shape, indices)?,
             FloatOp::Activation { function } => kernels::activation(x, *function)?,
         })
     }
@@ -237,6 +238,24 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
             FloatOp::Reshape { shape } => {
                 if numel(shape) != Some(x.iter().product::<usize>()) {
                     return Err(fail(format!("cannot reshape {x:?} to {shape:?}")));
+                }
+                shape.clone()
+            }
+            FloatOp::Select { shape, indices } => {
+                let available: usize = ids
+                    .iter()
+                    .map(|&id| shapes[id].iter().product::<usize>())
+                    .sum();
+                if numel(shape) != Some(indices.len()) {
+                    return Err(fail(format!(
+                        "{} indices for shape {shape:?}",
+                        indices.len()
+                    )));
+                }
+                if let Some(i) = indices.iter().flatten().find(|&&i| i >= available) {
+                    return Err(fail(format!(
+                        "reads index {i}, but its inputs hold {available} elements"
+                    )));
                 }
                 shape.clone()
             }

@@ -106,6 +106,26 @@ pub fn floor_div_by(t: &Tensor, divisor: &Tensor) -> Result<Tensor> {
     q.sub(&rounded_up)
 }
 
+/// A select over a batch: each `[n, …]` input flattened per sample and laid
+/// end to end, then output element `j` of every sample is element
+/// `indices[j]` (zero for `None`), reshaped to `[n, shape…]`.
+pub fn select(inputs: &[&Tensor], shape: &[usize], indices: &[Option<usize>]) -> Result<Tensor> {
+    let batch = inputs[0].dim(0)?;
+    let mut flat = inputs
+        .iter()
+        .map(|t| t.flatten_from(1))
+        .collect::<Result<Vec<_>>>()?;
+    // One zero column at the end stands for every `None`.
+    flat.push(flat[0].narrow(1, 0, 1)?.zeros_like()?);
+    let all = Tensor::cat(&flat, 1)?;
+    let zero = all.dim(1)? - 1;
+    let ids: Vec<u32> = indices.iter().map(|i| i.unwrap_or(zero) as u32).collect();
+    let ids = Tensor::new(ids.as_slice(), all.device())?;
+    let mut dims = vec![batch];
+    dims.extend(shape);
+    all.index_select(&ids, 1)?.reshape(dims)
+}
+
 /// A table function applied to a float tensor: its formula
 /// ([`TableFunction::eval`]), with candle's own kernels where candle has
 /// the function.

@@ -145,6 +145,23 @@ pub fn quantize(
                 },
                 &[x],
             )?,
+            FloatOp::Select { shape, indices } => {
+                // Bring every input to the smallest of their scales.
+                let scale = args
+                    .iter()
+                    .map(|&a| graph.spec(a).scale)
+                    .min()
+                    .expect("an input");
+                let inputs = args
+                    .iter()
+                    .map(|&a| graph.rescale_down(a, scale))
+                    .collect::<Result<Vec<_>>>()?;
+                let select = quant::Select {
+                    shape: Shape(shape.clone()),
+                    indices: indices.clone(),
+                };
+                graph.push(Op::Select(select), &inputs)?
+            }
             FloatOp::Add => {
                 // Bring both sides to the smaller of the two scales.
                 let scale = graph.spec(args[0]).scale.min(graph.spec(args[1]).scale);

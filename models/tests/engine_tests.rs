@@ -7,8 +7,8 @@ use zkinfer_models::dataset::{digits, Split};
 use zkinfer_models::train::SplitMix64;
 use zkinfer_models::{Engine, ModelError};
 use zkinfer_quant::{
-    ops, Conv2d, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale, Shape,
-    TableActivation, TableFunction, Tensor, TensorSpec,
+    ops, Conv2d, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale, Select,
+    Shape, TableActivation, TableFunction, Tensor, TensorSpec,
 };
 
 #[test]
@@ -112,7 +112,7 @@ impl RandomModel {
         for _ in 0..steps {
             let (x, spec) = g.last();
             let image = spec.shape.rank() == 3;
-            match g.rng.below(12) {
+            match g.rng.below(13) {
                 0 | 1 if !image => {
                     let (out, inp) = (g.size(1, 8), spec.shape.numel());
                     let weight = Tensor::new([out, inp], g.ints(out * inp, -8, 8)).unwrap();
@@ -208,6 +208,26 @@ impl RandomModel {
                 }
                 9 => {
                     g.push(Op::Flatten, vec![x]);
+                }
+                // A select over this tensor and, sometimes, an earlier one:
+                // a shuffle with repeats and zeros, as a transpose, slice,
+                // concatenation or padding would be.
+                11 => {
+                    let mut inputs = vec![x];
+                    if g.rng.below(2) == 0 {
+                        inputs.push(g.rng.below(x + 1) as usize);
+                    }
+                    let available: usize = inputs.iter().map(|&i| g.specs[i].shape.numel()).sum();
+                    let n = g.size(1, 24);
+                    let indices = (0..n)
+                        .map(|_| (g.rng.below(6) != 0).then(|| g.rng.below(available) as usize))
+                        .collect();
+                    let shape = if n.is_multiple_of(2) { vec![2, n / 2] } else { vec![n] };
+                    let select = Select {
+                        shape: Shape(shape),
+                        indices,
+                    };
+                    g.push(Op::Select(select), inputs);
                 }
                 10 if !image => {
                     let n = spec.shape.numel();

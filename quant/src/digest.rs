@@ -147,6 +147,15 @@ impl Encoder {
                 self.u32(r.shift);
                 self.u32(r.bits);
             }
+            Op::Select(s) => {
+                self.bytes(&[17]);
+                self.shape(&s.shape);
+                self.len(s.indices.len());
+                for i in &s.indices {
+                    // u64::MAX stands for a zero (the same on 32-bit wasm).
+                    self.bytes(&i.map_or(u64::MAX, |i| i as u64).to_le_bytes());
+                }
+            }
             Op::Table(t) => {
                 self.bytes(&[t.function.digest_tag()]);
                 self.table(t);

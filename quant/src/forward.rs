@@ -136,6 +136,10 @@ fn apply(op: &Op, args: &[&Tensor], out_shape: Shape) -> Tensor {
             .collect(),
         Op::Rescale(r) => x.data.iter().map(|&v| ops::rescale(v, r.shift)).collect(),
         Op::Table(t) => table(t, x),
+        Op::Select(s) => {
+            let all: Vec<i64> = args.iter().flat_map(|t| t.data.iter().copied()).collect();
+            s.indices.iter().map(|i| i.map_or(0, |i| all[i])).collect()
+        }
     };
     Tensor {
         shape: out_shape,

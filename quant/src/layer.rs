@@ -36,6 +36,9 @@ pub enum Op {
     Rescale(Rescale),
     /// A function through a lookup table over a bounded domain.
     Table(TableActivation),
+    /// Values moved, not computed: each output element is one input
+    /// element, or zero ([`Select`]).
+    Select(Select),
 }
 
 impl Op {
@@ -53,14 +56,16 @@ impl Op {
             Op::Add => "add",
             Op::Rescale(_) => "rescale",
             Op::Table(t) => t.function.name(),
+            Op::Select(_) => "select",
         }
     }
 
     /// How many input tensors the op reads.
-    pub fn arity(&self) -> usize {
+    pub fn arity(&self) -> std::ops::RangeInclusive<usize> {
         match self {
-            Op::Add => 2,
-            _ => 1,
+            Op::Add => 2..=2,
+            Op::Select(_) => 1..=Select::MAX_INPUTS,
+            _ => 1..=1,
         }
     }
 
@@ -126,6 +131,26 @@ fn one() -> usize {
 
 fn is_one(n: &usize) -> bool {
     *n == 1
+}
+
+/// An op that only moves values: transposes, slices, concatenations,
+/// splits, squeezes, zero, edge and reflect padding, nearest-neighbour
+/// upsampling. Output element `j` is element `indices[j]` of the inputs
+/// laid end to end (every element of the first input, then of the second,
+/// …), or zero where the index is `None`. Its inputs share one scale; the
+/// circuit proves it with no rows, as the output cells are the input
+/// cells (and the circuit's constant zero).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Select {
+    /// The output's shape.
+    pub shape: Shape,
+    /// One source per output element, row-major.
+    pub indices: Vec<Option<usize>>,
+}
+
+impl Select {
+    /// The most inputs one select may read (a concatenation of 64 tensors).
+    pub const MAX_INPUTS: usize = 64;
 }
 
 /// A pooling window, with optional padding.

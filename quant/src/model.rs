@@ -2,7 +2,7 @@
 //! scale and bound of every tensor derived from it.
 
 use crate::error::{QuantError, Result};
-use crate::layer::{Conv2d, Linear, Op, Pool2d, TableActivation};
+use crate::layer::{Conv2d, Linear, Op, Pool2d, Select, TableActivation};
 use crate::ops::{self, MAX_BITS};
 use crate::tensor::{Scale, Shape};
 use serde::{Deserialize, Serialize};
@@ -159,10 +159,15 @@ fn derive_specs(input: &TensorSpec, nodes: &[Node]) -> Result<Vec<TensorSpec>> {
             op: node.op.name(),
             reason,
         };
-        if node.inputs.len() != node.op.arity() {
+        let arity = node.op.arity();
+        if !arity.contains(&node.inputs.len()) {
+            let takes = if arity.start() == arity.end() {
+                arity.start().to_string()
+            } else {
+                format!("{} to {}", arity.start(), arity.end())
+            };
             return Err(fail(format!(
-                "takes {} input(s), {} given",
-                node.op.arity(),
+                "takes {takes} input(s), {} given",
                 node.inputs.len()
             )));
         }
@@ -299,7 +304,43 @@ fn node_spec(op: &Op, args: &[&TensorSpec]) -> std::result::Result<TensorSpec, S
             })
         }
         Op::Table(t) => table_spec(t, x),
+        Op::Select(s) => select_spec(s, args),
     }
+}
+
+fn select_spec(s: &Select, args: &[&TensorSpec]) -> std::result::Result<TensorSpec, String> {
+    if s.shape.numel() > MAX_ELEMENTS || s.indices.len() != s.shape.numel() {
+        return Err(format!(
+            "{} indices for shape {} (at most {MAX_ELEMENTS} elements)",
+            s.indices.len(),
+            s.shape
+        ));
+    }
+    let scale = args[0].scale;
+    if let Some(other) = args.iter().find(|a| a.scale != scale) {
+        return Err(format!(
+            "selects from scales {} and {}; rescale the inputs to one scale first",
+            scale, other.scale
+        ));
+    }
+    // Each input has at most MAX_ELEMENTS elements and there are at most
+    // Select::MAX_INPUTS of them: no overflow.
+    let available: usize = args.iter().map(|a| a.shape.numel()).sum();
+    if let Some((j, i)) = s
+        .indices
+        .iter()
+        .enumerate()
+        .find_map(|(j, i)| i.filter(|&i| i >= available).map(|i| (j, i)))
+    {
+        return Err(format!(
+            "element {j} reads index {i}, but its inputs hold {available} elements"
+        ));
+    }
+    Ok(TensorSpec {
+        shape: s.shape.clone(),
+        scale,
+        bits: args.iter().map(|a| a.bits).max().unwrap_or(1),
+    })
 }
 
 /// `max_i Σ_j |w_ij|·2^(b-1) + |b_i|`, the largest accumulator magnitude.

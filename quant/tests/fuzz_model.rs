@@ -11,7 +11,7 @@ use serde_json::Value;
 use zkinfer_fuzz::{cases, extreme_field_cases, mutate_json_text, run, show_bytes, Rng};
 use zkinfer_quant::ops::MAX_BITS;
 use zkinfer_quant::{
-    Conv2d, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale, Shape,
+    Conv2d, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale, Select, Shape,
     TableActivation, TableFunction, Tensor, TensorSpec,
 };
 
@@ -90,6 +90,13 @@ fn zoo() -> QuantizedModel {
                 weight: Tensor::new([2, 1], vec![3, -1]).unwrap(),
                 weight_scale: Scale(-3),
                 bias: vec![7, -7],
+            }),
+        ),
+        node(
+            &[13, 13],
+            Op::Select(Select {
+                shape: Shape(vec![3]),
+                indices: vec![Some(1), None, Some(2)],
             }),
         ),
     ];

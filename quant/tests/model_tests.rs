@@ -2,7 +2,7 @@
 
 use sha2::{Digest, Sha256};
 use zkinfer_quant::{
-    Conv2d, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale, Shape,
+    Conv2d, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale, Select, Shape,
     TableActivation, TableFunction, Tensor, TensorSpec,
 };
 
@@ -475,4 +475,48 @@ fn padded_pools_leave_the_padding_out() {
     let max_counting = Op::MaxPool2d(pool(true));
     let err = invalid(spec, vec![node(&[0], max_counting)]);
     assert!(err.contains("average pools only"), "{err}");
+}
+
+/// A select moves values: a transpose, a concatenation with zero padding,
+/// computed by hand; mismatched scales and out-of-range indices are
+/// refused.
+#[test]
+fn selects_move_values() {
+    let spec = TensorSpec {
+        shape: Shape(vec![2, 3]),
+        scale: Scale(2),
+        bits: 8,
+    };
+    let x = Tensor::new([2, 3], vec![1, 2, 3, 4, 5, 6]).unwrap();
+    let select = |shape: Vec<usize>, indices: Vec<Option<usize>>| {
+        Op::Select(Select {
+            shape: Shape(shape),
+            indices,
+        })
+    };
+    // The transpose of [[1, 2, 3], [4, 5, 6]].
+    let transpose = select(vec![3, 2], [0, 3, 1, 4, 2, 5].map(Some).to_vec());
+    // x and its transpose end to end, the last column of each, with a zero
+    // row between them.
+    let concat = select(vec![5], vec![Some(2), Some(5), None, Some(10), Some(11)]);
+    let nodes = vec![node(&[0], transpose), node(&[0, 1], concat)];
+    let m = QuantizedModel::new("select", spec.clone(), nodes, None).unwrap();
+    let trace = m.forward(&x).unwrap();
+    assert_eq!(trace.tensors[1].data, vec![1, 4, 2, 5, 3, 6]);
+    assert_eq!(trace.output().data, vec![3, 6, 0, 3, 6]);
+    assert_eq!(m.output().scale, Scale(2));
+
+    let out_of_range = select(vec![1], vec![Some(6)]);
+    let err = invalid(spec.clone(), vec![node(&[0], out_of_range)]);
+    assert!(
+        err.contains("reads index 6, but its inputs hold 6"),
+        "{err}"
+    );
+    let short = select(vec![2, 2], vec![Some(0); 3]);
+    let err = invalid(spec.clone(), vec![node(&[0], short)]);
+    assert!(err.contains("3 indices for shape"), "{err}");
+    let rescaled = Op::Rescale(Rescale { shift: 1, bits: 8 });
+    let mixed = select(vec![2], vec![Some(0), Some(6)]);
+    let err = invalid(spec, vec![node(&[0], rescaled), node(&[0, 1], mixed)]);
+    assert!(err.contains("rescale the inputs to one scale"), "{err}");
 }
