@@ -222,7 +222,11 @@ impl RandomModel {
                     let indices = (0..n)
                         .map(|_| (g.rng.below(6) != 0).then(|| g.rng.below(available) as usize))
                         .collect();
-                    let shape = if n.is_multiple_of(2) { vec![2, n / 2] } else { vec![n] };
+                    let shape = if n.is_multiple_of(2) {
+                        vec![2, n / 2]
+                    } else {
+                        vec![n]
+                    };
                     let select = Select {
                         shape: Shape(shape),
                         indices,
