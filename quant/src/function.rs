@@ -65,6 +65,9 @@ pub enum TableFunction {
         /// The upper bound.
         max: f32,
     },
+    /// SiLU (swish): `x · sigmoid(x)`, as PyTorch exports it (`Mul` of a
+    /// tensor and its own `Sigmoid`).
+    Silu,
 }
 
 impl Eq for TableFunction {}
@@ -96,6 +99,7 @@ impl TableFunction {
         },
         TableFunction::HardSwish,
         TableFunction::Clip { min: 0.0, max: 6.0 },
+        TableFunction::Silu,
     ];
 
     /// The name model and architecture files use.
@@ -117,6 +121,7 @@ impl TableFunction {
             TableFunction::HardSigmoid { .. } => "hard_sigmoid",
             TableFunction::HardSwish => "hard_swish",
             TableFunction::Clip { .. } => "clip",
+            TableFunction::Silu => "silu",
         }
     }
 
@@ -160,6 +165,7 @@ impl TableFunction {
             }
             TableFunction::HardSwish => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
             TableFunction::Clip { min, max } => x.clamp(min as f64, max as f64),
+            TableFunction::Silu => x / (1.0 + (-x).exp()),
         }
     }
 
@@ -186,6 +192,7 @@ impl TableFunction {
             TableFunction::HardSigmoid { .. } => 75,
             TableFunction::HardSwish => 76,
             TableFunction::Clip { .. } => 77,
+            TableFunction::Silu => 78,
         }
     }
 
@@ -270,5 +277,7 @@ mod tests {
         close(TableFunction::HardSwish, -4.0, 0.0);
         close(TableFunction::Clip { min: 0.0, max: 6.0 }, 7.5, 6.0);
         close(TableFunction::Clip { min: 0.0, max: 6.0 }, -1.0, 0.0);
+        close(TableFunction::Silu, 1.0, 0.731_058_578_630_004_9);
+        close(TableFunction::Silu, -2.0, -0.238_405_844_044_234);
     }
 }
