@@ -76,8 +76,7 @@ fn measure(name: &str) {
         rebuild.push(ms(t));
         let t = Instant::now();
         VerifierKey::from_commitments(
-            model.clone(),
-            Visibility::Public,
+            VerifierKey::plan_circuit(model.clone(), Visibility::Public).unwrap(),
             key.params().clone(),
             &commitments,
             key.vk_digest(),

@@ -404,6 +404,20 @@ fn accuracy_target_picks_the_smallest_error_within_one_k() {
         .json();
     assert_eq!(package["target"], "accuracy", "{package}");
     assert_eq!(read_json(&dir.join("package.json")), package);
+    // Each table reports its domain and its error against its function:
+    // at least half an output step, and small for an 8-bit domain.
+    let tables = package["tables"].as_array().expect("tables");
+    let functions: Vec<&str> = tables
+        .iter()
+        .map(|t| t["function"].as_str().unwrap())
+        .collect();
+    assert_eq!(functions, ["sigmoid", "tanh"], "{package}");
+    for t in tables {
+        let error = t["max_error"].as_f64().unwrap();
+        assert!(error > 0.0 && error < 0.1, "{t}");
+        let [lo, hi] = [0, 1].map(|i| t["domain"][i].as_f64().unwrap());
+        assert!(lo < 0.0 && hi > 0.0, "{t}");
+    }
 
     let usable: Vec<(u64, f64)> = candidates(&package)
         .iter()

@@ -31,7 +31,7 @@
 //! the same row, and add a consistent-forgery test that edits the hint.
 
 use crate::error::{CircuitError, Result};
-use crate::plan::Step;
+use crate::step::{Step, StepKind};
 use serde::{Deserialize, Serialize};
 use zkinfer_quant::QuantizedModel;
 
@@ -57,24 +57,25 @@ impl Step {
     /// moves no data).
     pub fn bounds(&self) -> Vec<Option<BoundProof>> {
         use BoundProof::*;
-        match self {
+        match &self.kind {
             // Fixed weights times proven inputs.
-            Step::Dot { .. } => vec![Some(Derived)],
+            StepKind::Dot { .. } => vec![Some(Derived)],
             // Window sums, then a division whose quotient is range-checked.
-            Step::AvgPool { .. } => vec![Some(RangeCheck)],
+            StepKind::AvgPool { .. } => vec![Some(RangeCheck)],
             // The quotient is range-checked (the bound gate, or the ReLU's
             // sign check); the ReLU's output is s·y with s a proven bit.
-            Step::Rescale { relu: None, .. } => vec![Some(RangeCheck)],
-            Step::Rescale { relu: Some(_), .. } => vec![Some(RangeCheck), Some(Derived)],
+            StepKind::Rescale { relu: false, .. } => vec![Some(RangeCheck)],
+            StepKind::Rescale { relu: true, .. } => vec![Some(RangeCheck), Some(Derived)],
             // z = s·y; the sign check bounds y itself.
-            Step::Relu { .. } => vec![Some(Derived)],
+            StepKind::Relu { .. } => vec![Some(Derived)],
             // One of two proven inputs, chosen by a proven bit.
-            Step::MaxPool { .. } => vec![Some(Derived)],
-            Step::Add { .. } => vec![Some(Derived)],
+            StepKind::MaxPool { .. } => vec![Some(Derived)],
+            StepKind::Add => vec![Some(Derived)],
             // The lookup makes the output a table entry (and proves the
             // input in the domain).
-            Step::Table { .. } => vec![Some(Lookup)],
-            Step::Reshape { .. } => vec![None],
+            StepKind::Table { .. } => vec![Some(Lookup)],
+            // The output cells are input cells, or the constant zero.
+            StepKind::Reshape | StepKind::Select { .. } => vec![None],
         }
     }
 }
@@ -94,19 +95,26 @@ pub fn check(
     let mut proofs = vec![BoundProof::RangeCheck];
     for step in steps {
         let claims = bounds(step);
-        if claims.len() != step.nodes().len() {
+        if claims.len() != step.nodes.len() {
             return Err(CircuitError::Unbounded {
-                node: step.nodes()[0],
-                op: nodes[step.nodes()[0]].op.name(),
+                node: step.nodes[0],
+                op: nodes[step.nodes[0]].op.name(),
                 what: format!(
                     "the step states {} outputs for {} nodes",
                     claims.len(),
-                    step.nodes().len()
+                    step.nodes.len()
                 ),
             });
         }
-        for (&node, claim) in step.nodes().iter().zip(claims) {
-            let proof = claim.unwrap_or(proofs[nodes[node].inputs[0]]);
+        for (&node, claim) in step.nodes.iter().zip(claims) {
+            // A pass-through output is as proven as the least proven input.
+            let passed = nodes[node]
+                .inputs
+                .iter()
+                .map(|&id| proofs[id])
+                .find(|&p| p == BoundProof::Unproven)
+                .unwrap_or(proofs[nodes[node].inputs[0]]);
+            let proof = claim.unwrap_or(passed);
             if proof == BoundProof::Unproven {
                 return Err(CircuitError::Unbounded {
                     node,

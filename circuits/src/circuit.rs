@@ -10,12 +10,13 @@ use crate::config::ModelConfig;
 use crate::error::{CircuitError, Result};
 use crate::field::fe;
 use crate::layers::LayoutCtx;
-use crate::plan::{steps, CircuitPlan, Step, Visibility};
+use crate::plan::{CircuitPlan, Visibility};
+use crate::step::{Step, StepKind};
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 use pasta_curves::Fp;
 use std::sync::Arc;
-use zkinfer_quant::{Op, QuantizedModel, TableActivation, Trace};
+use zkinfer_quant::{QuantizedModel, TableActivation, Trace};
 
 /// A model's circuit, with or without a witness.
 #[derive(Clone, Debug)]
@@ -30,9 +31,9 @@ pub struct ModelCircuit {
 impl ModelCircuit {
     /// The circuit of a model, without a witness (for key generation).
     pub fn new(model: Arc<QuantizedModel>, visibility: Visibility) -> Result<Self> {
-        let plan = CircuitPlan::new(&model, visibility)?;
+        let (plan, steps) = CircuitPlan::with_steps(&model, visibility)?;
         Ok(ModelCircuit {
-            steps: Arc::new(steps(&model)),
+            steps: Arc::new(steps),
             model,
             plan: Arc::new(plan),
             trace: None,
@@ -159,11 +160,10 @@ impl Circuit<Fp> for ModelCircuit {
         self.assigner.reset();
         config.range_table.load(&mut layouter)?;
         let tables: Vec<&TableActivation> = self
-            .model
-            .nodes()
+            .steps
             .iter()
-            .filter_map(|n| match &n.op {
-                Op::Sigmoid(t) | Op::Tanh(t) => Some(t),
+            .filter_map(|s| match &s.kind {
+                StepKind::Table { table, .. } => Some(table),
                 _ => None,
             })
             .collect();

@@ -11,11 +11,11 @@
 //! public values come from [`ModelCircuit::public_cells`].
 
 use crate::assign::{Edit, LoggedCell};
+use crate::chips::rescale::Divisor;
 use crate::circuit::ModelCircuit;
 use crate::field::{fe, to_i64};
-use crate::plan::Step;
+use crate::step::{Step, StepKind};
 use ff::Field;
-use zkinfer_quant::Op;
 
 /// A forged witness: edits to a circuit's cells, by assignment index.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,13 +26,9 @@ pub struct Forgery {
     pub what: String,
 }
 
-/// The divisor of a step's division rows, if it divides.
-pub fn divisor(circuit: &ModelCircuit, step: &Step) -> Option<i64> {
-    match (step, &circuit.model().nodes()[step.nodes()[0]].op) {
-        (Step::Rescale { .. }, Op::Rescale(r)) => Some(1 << r.shift),
-        (Step::AvgPool { .. }, Op::AvgPool2d(p)) => Some((p.kernel[0] * p.kernel[1]) as i64),
-        _ => None,
-    }
+/// The divisor of a step's division row `row`, if it divides.
+pub fn divisor(step: &Step, row: usize) -> Option<i64> {
+    step.divisor(row).map(Divisor::value)
 }
 
 fn cell<'a>(
@@ -55,17 +51,18 @@ pub fn shift_quotients(
     step: usize,
     shifts: &[(usize, i64)],
 ) -> Option<Forgery> {
-    let div = divisor(circuit, circuit.steps().get(step)?)?;
-    let inverse = fe(div).invert().into_option()?;
+    let the_step = circuit.steps().get(step)?;
     let edits = shifts
         .iter()
         .map(|&(offset, d)| {
+            let inverse = fe(divisor(the_step, offset)?).invert().into_option()?;
             Some((
                 cell(log, step, "y", offset)?.index,
                 Edit::Add(fe(d) * inverse),
             ))
         })
         .collect::<Option<Vec<_>>>()?;
+    let div = divisor(the_step, shifts.first()?.0)?;
     Some(Forgery {
         edits,
         what: format!("step {step}: quotients shifted by d/{div} at {shifts:?}"),
@@ -87,23 +84,21 @@ pub fn cancelling(
     mut rng: impl FnMut() -> u64,
 ) -> Option<Forgery> {
     let steps = circuit.steps();
-    let nodes = circuit.model().nodes();
-    let div = divisor(circuit, steps.get(step)?).filter(|&d| d <= 64)?;
-    if steps[step].nodes().len() != 1 {
+    let div = divisor(steps.get(step)?, 0).filter(|&d| d <= 64)?;
+    if steps[step].nodes.len() != 1 {
         return None; // a fused ReLU: its output is not linear in y
     }
     // Follow the output through reshapes to the dot product that reads it.
-    let mut tensor = steps[step].nodes()[0] + 1;
+    let mut tensor = steps[step].output();
     let mut products = None;
     for next in &steps[step + 1..] {
-        let node = next.nodes()[0];
-        if nodes[node].inputs[0] != tensor {
+        if next.inputs[0] != tensor {
             continue;
         }
-        match next {
-            Step::Reshape { .. } => tensor = node + 1,
-            Step::Dot { .. } => {
-                products = Some(crate::plan::dot_terms(circuit.model(), node));
+        match &next.kind {
+            StepKind::Reshape => tensor = next.output(),
+            StepKind::Dot { products: p } => {
+                products = Some(p);
                 break;
             }
             _ => return None,
@@ -128,7 +123,10 @@ pub fn cancelling(
     for _ in 0..64 {
         let i = (rng() % cells as u64) as usize;
         let j = (rng() % cells as u64) as usize;
-        if i == j {
+        // Both rows divide by `div` (a padded average pool's edge windows
+        // have divisors of their own).
+        let same = |row| divisor(&steps[step], row) == Some(div);
+        if i == j || !same(i) || !same(j) {
             continue;
         }
         let (ri, rj) = (remainder(i)?, remainder(j)?);
@@ -188,7 +186,7 @@ pub fn random(
                     return Some(forgery);
                 }
             }
-            let div = divisor(circuit, &circuit.steps()[step])?;
+            let div = divisor(&circuit.steps()[step], hint.offset)?;
             let r = to_i64(&cell(log, step, "r", hint.offset)?.value)?;
             // d with 0 ≤ r - d < div, d ≠ 0: a non-integer quotient whose
             // remainder fits; or an integer one off.

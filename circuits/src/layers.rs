@@ -8,12 +8,12 @@ use crate::assign::{Assigner, Cell_};
 use crate::chips::dot::{DotInstructions, DotProduct};
 use crate::chips::rescale::{Divisor, QuotientCheck};
 use crate::config::ModelConfig;
-use crate::plan::{dot_terms, Step};
+use crate::step::{Step, StepKind};
 use halo2_proofs::circuit::{Layouter, Region, Value};
 use halo2_proofs::plonk::{Advice, Column, Error};
 use pasta_curves::Fp;
-use zkinfer_quant::taps::pool_windows;
-use zkinfer_quant::{Op, QuantizedModel, Trace};
+use zkinfer_quant::taps::Taps;
+use zkinfer_quant::{QuantizedModel, Trace};
 
 /// What layers need while laying out.
 pub(crate) struct LayoutCtx<'a> {
@@ -68,42 +68,34 @@ impl LayoutCtx<'_> {
         step: &Step,
         tensors: &[Vec<Cell_>],
     ) -> Result<Vec<Vec<Cell_>>, Error> {
-        let nodes = self.model.nodes();
-        let node = step.nodes()[0];
-        let input_id = nodes[node].inputs[0];
-        let x = &tensors[input_id];
-        let out_id = *step.nodes().last().expect("a step has a node") + 1;
-        let out_bits = self.model.specs()[out_id].bits;
+        let x = &tensors[step.inputs[0]];
         let c = self.config;
-        match *step {
-            Step::Dot { .. } => Ok(vec![self.dots(layouter, node, x)?]),
-            Step::AvgPool { .. } => {
-                let Op::AvgPool2d(p) = &nodes[node].op else {
-                    return Err(Error::Synthesis);
-                };
-                let sums = self.dots(layouter, node, x)?;
-                let divisor = Divisor::Window((p.kernel[0] * p.kernel[1]) as i64);
-                let out =
-                    self.element_region(layouter, "avg_pool2d", sums.len(), |region, j| {
-                        let sum = self.place(region, &sums[j], c.rescale.x, j)?;
-                        let check = QuotientCheck::Bound(out_bits);
-                        let q = c
-                            .rescale
-                            .divide(region, self.assigner, j, &sum, divisor, check)?;
-                        Ok(q.y)
-                    })?;
+        match &step.kind {
+            StepKind::Dot { products } => Ok(vec![self.dots(layouter, step.name, products, x)?]),
+            &StepKind::AvgPool {
+                ref sums,
+                ref divisors,
+                bits,
+            } => {
+                let sums = self.dots(layouter, step.name, sums, x)?;
+                let out = self.element_region(layouter, step.name, sums.len(), |region, j| {
+                    let sum = self.place(region, &sums[j], c.rescale.x, j)?;
+                    let check = QuotientCheck::Bound(bits);
+                    let divisor = Divisor::Window(divisors[j]);
+                    let q = c
+                        .rescale
+                        .divide(region, self.assigner, j, &sum, divisor, check)?;
+                    Ok(q.y)
+                })?;
                 Ok(vec![out])
             }
-            Step::Rescale { relu, .. } => {
-                let Op::Rescale(r) = nodes[node].op else {
-                    return Err(Error::Synthesis);
+            &StepKind::Rescale { shift, bits, relu } => {
+                let check = match relu {
+                    true => QuotientCheck::Relu(bits),
+                    false => QuotientCheck::Bound(bits),
                 };
-                let (name, check) = match relu {
-                    Some(_) => ("rescale+relu", QuotientCheck::Relu(r.bits)),
-                    None => ("rescale", QuotientCheck::Bound(r.bits)),
-                };
-                let divisor = Divisor::Shift(r.shift);
-                let cells = self.element_region(layouter, name, x.len(), |region, j| {
+                let divisor = Divisor::Shift(shift);
+                let cells = self.element_region(layouter, step.name, x.len(), |region, j| {
                     let acc = self.place(region, &x[j], c.rescale.x, j)?;
                     c.rescale
                         .divide(region, self.assigner, j, &acc, divisor, check)
@@ -111,44 +103,33 @@ impl LayoutCtx<'_> {
                 let (ys, zs): (Vec<Cell_>, Vec<Option<Cell_>>) =
                     cells.into_iter().map(|q| (q.y, q.relu)).unzip();
                 match relu {
-                    Some(_) => Ok(vec![ys, zs.into_iter().flatten().collect()]),
-                    None => Ok(vec![ys]),
+                    true => Ok(vec![ys, zs.into_iter().flatten().collect()]),
+                    false => Ok(vec![ys]),
                 }
             }
-            Step::Relu { .. } => {
-                let bits = self.model.specs()[input_id].bits;
-                let out = self.element_region(layouter, "relu", x.len(), |region, j| {
+            &StepKind::Relu { bits } => {
+                let out = self.element_region(layouter, step.name, x.len(), |region, j| {
                     let y = self.place(region, &x[j], c.relu.y, j)?;
                     c.relu.relu(region, self.assigner, j, &y, bits)
                 })?;
                 Ok(vec![out])
             }
-            Step::MaxPool { .. } => {
-                let Op::MaxPool2d(p) = nodes[node].op else {
-                    return Err(Error::Synthesis);
-                };
-                let spec = &self.model.specs()[input_id];
-                let windows = pool_windows(&spec.shape, p.kernel, p.stride);
+            &StepKind::MaxPool { ref windows, bits } => {
                 let mut outputs = vec![];
                 layouter.assign_region(
-                    || "max_pool2d",
+                    || step.name,
                     |mut region| {
-                        self.assigner.region("max_pool2d");
+                        self.assigner.region(step.name);
                         outputs.clear();
                         let mut offset = 0;
-                        for window in &windows {
+                        for window in windows {
                             let mut best = x[window[0]].clone();
                             for &i in &window[1..] {
                                 let a = self.place(&mut region, &best, c.max.a, offset)?;
                                 let b = self.place(&mut region, &x[i], c.max.b, offset)?;
-                                best = c.max.max(
-                                    &mut region,
-                                    self.assigner,
-                                    offset,
-                                    &a,
-                                    &b,
-                                    spec.bits,
-                                )?;
+                                best =
+                                    c.max
+                                        .max(&mut region, self.assigner, offset, &a, &b, bits)?;
                                 offset += 1;
                             }
                             outputs.push(best);
@@ -158,43 +139,48 @@ impl LayoutCtx<'_> {
                 )?;
                 Ok(vec![outputs])
             }
-            Step::Add { .. } => {
-                let y = &tensors[nodes[node].inputs[1]];
-                let out = self.element_region(layouter, "add", x.len(), |region, j| {
+            StepKind::Add => {
+                let y = &tensors[step.inputs[1]];
+                let out = self.element_region(layouter, step.name, x.len(), |region, j| {
                     let a = self.place(region, &x[j], c.add.a, j)?;
                     let b = self.place(region, &y[j], c.add.b, j)?;
                     c.add.add(region, self.assigner, j, &a, &b)
                 })?;
                 Ok(vec![out])
             }
-            Step::Table { tag, .. } => {
-                let (Op::Sigmoid(t) | Op::Tanh(t)) = &nodes[node].op else {
-                    return Err(Error::Synthesis);
-                };
+            &StepKind::Table { tag, ref table } => {
                 let out = self.element_region(layouter, "table", x.len(), |region, j| {
                     let v = self.place(region, &x[j], c.table.x, j)?;
-                    c.table.apply(region, self.assigner, j, t, tag, &v)
+                    c.table.apply(region, self.assigner, j, table, tag, &v)
                 })?;
                 Ok(vec![out])
             }
-            Step::Reshape { .. } => Ok(vec![x.clone()]),
+            StepKind::Reshape => Ok(vec![x.clone()]),
+            StepKind::Select { indices } => {
+                let all: Vec<&Cell_> = step.inputs.iter().flat_map(|&id| &tensors[id]).collect();
+                let out = indices
+                    .iter()
+                    .map(|i| i.map_or_else(|| self.zero.clone(), |i| all[i].clone()))
+                    .collect();
+                Ok(vec![out])
+            }
         }
     }
 
     fn dots(
         &self,
         layouter: &mut impl Layouter<Fp>,
-        node: usize,
+        name: &'static str,
+        terms: &[Taps],
         x: &[Cell_],
     ) -> Result<Vec<Cell_>, Error> {
-        let products: Vec<DotProduct> = dot_terms(self.model, node)
-            .into_iter()
+        let products: Vec<DotProduct> = terms
+            .iter()
             .map(|(terms, bias)| DotProduct {
-                terms: terms.into_iter().map(|(w, i)| (w, x[i].clone())).collect(),
-                bias,
+                terms: terms.iter().map(|&(w, i)| (w, x[i].clone())).collect(),
+                bias: *bias,
             })
             .collect();
-        let name = self.model.nodes()[node].op.name();
         self.config
             .dot
             .dot_products(layouter, self.assigner, &self.zero, name, &products)

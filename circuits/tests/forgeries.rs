@@ -13,12 +13,12 @@ use halo2_proofs::dev::MockProver;
 use std::sync::Arc;
 use zkinfer_circuits::diagnose::{failure_location, failure_name};
 use zkinfer_circuits::forgery::{self, Forgery};
-use zkinfer_circuits::{Fp, LoggedCell, ModelCircuit, ModelConfig, Step, Visibility};
+use zkinfer_circuits::{Fp, LoggedCell, ModelCircuit, ModelConfig, StepKind, Visibility};
 use zkinfer_fuzz::Rng;
 use zkinfer_quant::ops;
 use zkinfer_quant::{
-    Conv2d, Linear, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Shape, TableActivation,
-    Tensor, TensorSpec,
+    Conv2d, Linear, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Select, Shape,
+    TableActivation, TableFunction, Tensor, TensorSpec,
 };
 
 fn node(inputs: &[usize], op: Op) -> Node {
@@ -102,13 +102,7 @@ fn pool_into_linear(side: usize, w: usize, m: i64) -> QuantizedModel {
     };
     let weights = [5, -3, 7, 2, -4, 6, 1, -8].map(|x| x * m).to_vec();
     let nodes = vec![
-        node(
-            &[0],
-            Op::AvgPool2d(Pool2d {
-                kernel: [w, w],
-                stride: [w, w],
-            }),
-        ),
+        node(&[0], Op::AvgPool2d(Pool2d::new([w, w], [w, w]))),
         node(&[1], Op::Flatten),
         node(
             &[2],
@@ -137,7 +131,7 @@ fn assert_pool_forgery_refused(w: usize, m: i64, d: i64) {
     let pool = circuit
         .steps()
         .iter()
-        .position(|s| matches!(s, Step::AvgPool { .. }))
+        .position(|s| matches!(s.kind, StepKind::AvgPool { .. }))
         .unwrap();
     // The first pooled value's remainder decides the sign of the shift.
     let r = log
@@ -202,7 +196,8 @@ fn small(rng: &mut Rng, m: i64) -> i64 {
 /// A random small model: a 2 × 6 × 6 image through one to three random
 /// blocks (conv → rescale with or without a fused ReLU, sum pool →
 /// rescale, a lone ReLU, max pool, average pool of 2×2 or 3×3, a table, a
-/// residual add), then flatten → linear → rescale.
+/// residual add, padded 3×3 average and max pools, a depthwise conv, a
+/// transpose), then flatten → linear → rescale.
 fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
     let mut nodes: Vec<Node> = vec![];
     let (mut c, mut h) = (2usize, 6usize);
@@ -212,7 +207,7 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
         nodes.len()
     };
     for _ in 0..1 + rng.below(3) {
-        match rng.below(7) {
+        match rng.below(11) {
             0 => {
                 let oc = 1 + rng.below(2);
                 let weight = (0..oc * c * 9).map(|_| small(rng, 3)).collect();
@@ -222,6 +217,7 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
                     bias: (0..oc).map(|_| small(rng, 50)).collect(),
                     stride: [1, 1],
                     padding: [1, 1],
+                    groups: 1,
                 });
                 last = push(&mut nodes, &[last], conv);
                 last = push(
@@ -235,10 +231,7 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
                 c = oc;
             }
             1 if h >= 2 => {
-                let pool = Pool2d {
-                    kernel: [2, 2],
-                    stride: [1, 1],
-                };
+                let pool = Pool2d::new([2, 2], [1, 1]);
                 last = push(&mut nodes, &[last], Op::SumPool2d(pool));
                 last = push(
                     &mut nodes,
@@ -249,10 +242,7 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
             }
             2 => last = push(&mut nodes, &[last], Op::Relu),
             3 if h >= 2 => {
-                let pool = Pool2d {
-                    kernel: [2, 2],
-                    stride: [1, 1],
-                };
+                let pool = Pool2d::new([2, 2], [1, 1]);
                 last = push(&mut nodes, &[last], Op::MaxPool2d(pool));
                 h -= 1;
             }
@@ -264,10 +254,7 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
                 } else {
                     3
                 };
-                let pool = Pool2d {
-                    kernel: [w, w],
-                    stride: [w, w],
-                };
+                let pool = Pool2d::new([w, w], [w, w]);
                 last = push(&mut nodes, &[last], Op::AvgPool2d(pool));
                 h /= w;
             }
@@ -282,11 +269,60 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
                     .map(|x: i64| (x / 3).clamp(-20, 20) + 1)
                     .collect();
                 let table = TableActivation {
+                    function: TableFunction::Tanh,
                     input_bits: 8,
                     output_scale: Scale(3),
                     values,
                 };
-                last = push(&mut nodes, &[last], Op::Tanh(table));
+                last = push(&mut nodes, &[last], Op::Table(table));
+            }
+            7 => {
+                // Edge windows divide by 4 or 6 (or all by 9): per-row
+                // divisors for the quotient forgeries.
+                let pool = Pool2d {
+                    padding: [1, 1],
+                    count_include_pad: rng.below(2) == 0,
+                    ..Pool2d::new([3, 3], [1, 1])
+                };
+                last = push(&mut nodes, &[last], Op::AvgPool2d(pool));
+            }
+            8 => {
+                let pool = Pool2d {
+                    padding: [1, 1],
+                    ..Pool2d::new([3, 3], [1, 1])
+                };
+                last = push(&mut nodes, &[last], Op::MaxPool2d(pool));
+            }
+            9 => {
+                let weight = (0..c * 9).map(|_| small(rng, 3)).collect();
+                let conv = Op::Conv2d(Conv2d {
+                    weight: Tensor::new([c, 1, 3, 3], weight).unwrap(),
+                    weight_scale: Scale(2),
+                    bias: (0..c).map(|_| small(rng, 50)).collect(),
+                    stride: [1, 1],
+                    padding: [1, 1],
+                    groups: c,
+                });
+                last = push(&mut nodes, &[last], conv);
+                last = push(
+                    &mut nodes,
+                    &[last],
+                    Op::Rescale(Rescale { shift: 4, bits: 9 }),
+                );
+            }
+            10 => {
+                // Swap rows and columns of every channel.
+                let indices = (0..c * h * h)
+                    .map(|j| {
+                        let (ch, y, x) = (j / (h * h), j / h % h, j % h);
+                        Some((ch * h + x) * h + y)
+                    })
+                    .collect();
+                let select = Op::Select(Select {
+                    shape: Shape(vec![c, h, h]),
+                    indices,
+                });
+                last = push(&mut nodes, &[last], select);
             }
             _ => last = push(&mut nodes, &[last, last], Op::Add),
         }
@@ -359,6 +395,7 @@ fn randomized_forgery_search_finds_nothing() {
         "avg_pool2d",
         "tanh",
         "add",
+        "select",
         "flatten",
     ] {
         assert!(

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use zkinfer_circuits::diagnose::failure_names;
 use zkinfer_circuits::{CircuitError, Fp, ModelCircuit, ModelConfig, Visibility};
 use zkinfer_quant::{
-    Conv2d, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Shape, TableActivation, Tensor,
-    TensorSpec,
+    Conv2d, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Select, Shape, TableActivation,
+    TableFunction, Tensor, TensorSpec,
 };
 
 fn node(inputs: &[usize], op: Op) -> Node {
@@ -113,6 +113,7 @@ fn conv(oc: usize, ic: usize, k: usize, stride: [usize; 2], padding: [usize; 2])
         bias: (0..oc as i64).map(|o| o * 13 - 7).collect(),
         stride,
         padding,
+        groups: 1,
     })
 }
 
@@ -126,42 +127,107 @@ fn conv_relu_maxpool() {
         node(&[0], conv(3, 2, 3, [1, 2], [1, 0])),
         node(&[1], rescale(4, 10)),
         node(&[2], Op::Relu),
-        node(
-            &[3],
-            Op::MaxPool2d(Pool2d {
-                kernel: [2, 2],
-                stride: [1, 1],
-            }),
-        ),
+        node(&[3], Op::MaxPool2d(Pool2d::new([2, 2], [1, 1]))),
         node(&[4], Op::Flatten),
     ];
     assert_proves(QuantizedModel::new("conv", image(2, 5, 6, 8), nodes, None).unwrap());
 }
 
+/// A depthwise convolution (each channel its own 3×3 kernel) then a
+/// grouped 1×1 one (two groups of two channels).
 #[test]
-fn pools_and_residual_add() {
+fn grouped_convolutions() {
+    let grouped = |oc: usize, icg: usize, k: usize, groups: usize| {
+        Op::Conv2d(Conv2d {
+            weight: Tensor::new(
+                [oc, icg, k, k],
+                (0..(oc * icg * k * k) as i64)
+                    .map(|i| (i * 7 % 13) - 6)
+                    .collect(),
+            )
+            .unwrap(),
+            weight_scale: Scale(3),
+            bias: (0..oc as i64).map(|o| o * 5 - 9).collect(),
+            stride: [1, 1],
+            padding: [1, 1],
+            groups,
+        })
+    };
+    let nodes = vec![
+        node(&[0], grouped(4, 1, 3, 4)),
+        node(&[1], rescale(4, 10)),
+        node(&[2], Op::Relu),
+        node(
+            &[3],
+            Op::Conv2d(Conv2d {
+                padding: [0, 0],
+                ..match grouped(4, 2, 1, 2) {
+                    Op::Conv2d(c) => c,
+                    _ => unreachable!(),
+                }
+            }),
+        ),
+    ];
+    assert_proves(QuantizedModel::new("grouped", image(4, 4, 4, 8), nodes, None).unwrap());
+}
+
+/// Selects: a transpose, and a concatenation of two tensors with zeros —
+/// no rows, the outputs are input cells and the constant zero — feeding a
+/// dot product and published.
+#[test]
+fn selects() {
+    let select = |shape: Vec<usize>, indices: Vec<Option<usize>>| {
+        Op::Select(Select {
+            shape: Shape(shape),
+            indices,
+        })
+    };
+    let input = TensorSpec {
+        shape: Shape(vec![2, 3]),
+        scale: Scale(2),
+        bits: 8,
+    };
     let nodes = vec![
         node(
             &[0],
-            Op::SumPool2d(Pool2d {
-                kernel: [2, 2],
-                stride: [2, 2],
-            }),
+            select(vec![3, 2], [0, 3, 1, 4, 2, 5].map(Some).to_vec()),
+        ),
+        node(&[0], Op::Relu),
+        node(
+            &[1, 2],
+            select(
+                vec![8],
+                vec![
+                    Some(0),
+                    None,
+                    Some(7),
+                    Some(11),
+                    None,
+                    Some(3),
+                    Some(3),
+                    Some(6),
+                ],
+            ),
         ),
         node(
-            &[0],
-            Op::AvgPool2d(Pool2d {
-                kernel: [2, 2],
-                stride: [2, 2],
+            &[3],
+            Op::Linear(zkinfer_quant::Linear {
+                weight: Tensor::new([3, 8], (0..24).map(|i| (i % 7) - 3).collect()).unwrap(),
+                weight_scale: Scale(1),
+                bias: vec![1, -2, 3],
             }),
         ),
-        node(
-            &[0],
-            Op::AvgPool2d(Pool2d {
-                kernel: [3, 3],
-                stride: [1, 1],
-            }),
-        ),
+        node(&[4], select(vec![4], vec![Some(2), None, Some(0), Some(0)])),
+    ];
+    assert_proves(QuantizedModel::new("selects", input, nodes, None).unwrap());
+}
+
+#[test]
+fn pools_and_residual_add() {
+    let nodes = vec![
+        node(&[0], Op::SumPool2d(Pool2d::new([2, 2], [2, 2]))),
+        node(&[0], Op::AvgPool2d(Pool2d::new([2, 2], [2, 2]))),
+        node(&[0], Op::AvgPool2d(Pool2d::new([3, 3], [1, 1]))),
         node(&[3], Op::Relu),
         node(&[3, 4], Op::Add),
         node(&[2], rescale(0, 9)),
@@ -176,19 +242,46 @@ fn pools_and_residual_add() {
     assert_proves(model);
 }
 
+/// Padded pools: a maximum that never sees the padding, averages whose
+/// edge windows divide by the positions inside the image (3, 4, 6, 9 on
+/// this 4×4 image) or by the whole kernel, and a padded window sum.
+#[test]
+fn padded_pools() {
+    let padded = |kernel, stride, padding| Pool2d {
+        padding,
+        ..Pool2d::new(kernel, stride)
+    };
+    let nodes = vec![
+        node(&[0], Op::MaxPool2d(padded([3, 3], [1, 1], [1, 1]))),
+        node(&[1], Op::AvgPool2d(padded([3, 3], [1, 1], [1, 1]))),
+        node(
+            &[2],
+            Op::AvgPool2d(Pool2d {
+                count_include_pad: true,
+                ..padded([2, 3], [2, 1], [1, 1])
+            }),
+        ),
+        node(&[3], Op::SumPool2d(padded([2, 2], [1, 1], [1, 0]))),
+        node(&[4], rescale(1, 9)),
+    ];
+    let model = QuantizedModel::new("padded", image(1, 4, 4, 8), nodes, None).unwrap();
+    assert_proves(model);
+}
+
 #[test]
 fn table_activations() {
-    let table = |f: fn(f64) -> f64| TableActivation {
+    let table = |function: TableFunction| TableActivation {
+        function,
         input_bits: 6,
         output_scale: Scale(5),
         values: (-32..32)
-            .map(|x| (f(x as f64 / 8.0) * 32.0).round() as i64)
+            .map(|x| (function.eval(x as f64 / 8.0) * 32.0).round() as i64)
             .collect(),
     };
     let nodes = vec![
         node(&[0], rescale(2, 6)),
-        node(&[1], Op::Sigmoid(table(|x| 1.0 / (1.0 + (-x).exp())))),
-        node(&[1], Op::Tanh(table(f64::tanh))),
+        node(&[1], Op::Table(table(TableFunction::Sigmoid))),
+        node(&[1], Op::Table(table(TableFunction::Tanh))),
         node(&[2, 3], Op::Add),
     ];
     let input = TensorSpec {
@@ -197,6 +290,34 @@ fn table_activations() {
         bits: 8,
     };
     assert_proves(QuantizedModel::new("tables", input, nodes, None).unwrap());
+}
+
+/// Every table function, each in a model of its own: the honest witness
+/// passes and a changed output fails (the table chip's own tests forge its
+/// cells; what differs between functions is only the values).
+#[test]
+fn every_table_function_proves() {
+    for &function in TableFunction::ALL {
+        let values: Vec<i64> = (-16..16)
+            .map(|x| (function.eval(x as f64 / 4.0) * 16.0).round() as i64)
+            .collect();
+        let table = TableActivation {
+            function,
+            input_bits: 5,
+            output_scale: Scale(4),
+            values,
+        };
+        let nodes = vec![node(&[0], rescale(3, 5)), node(&[1], Op::Table(table))];
+        let input = TensorSpec {
+            shape: Shape(vec![6]),
+            scale: Scale(5),
+            bits: 8,
+        };
+        let model = QuantizedModel::new(function.name(), input, nodes, None).unwrap();
+        let (honest, forged) = check(model, Visibility::Public);
+        assert!(honest.is_empty(), "{function}: {honest:?}");
+        assert_eq!(forged, vec!["copy"], "{function}");
+    }
 }
 
 #[test]

@@ -87,6 +87,7 @@ fn cnn() -> (Architecture, TrainConfig) {
                 kernel: [3, 3],
                 stride: [1, 1],
                 padding: [1, 1],
+                groups: 1,
             }),
             FloatLayer::new(FloatOp::Relu),
             FloatLayer::new(FloatOp::Flatten),

@@ -18,12 +18,15 @@
 
 use crate::error::{ModelError, Result};
 use serde::{Deserialize, Serialize};
-use zkinfer_quant::MAX_ELEMENTS;
+use zkinfer_quant::{Pool2d, TableFunction, MAX_ELEMENTS};
 
 /// The `format` field of architecture files.
 pub const ARCH_FORMAT: &str = "zkinfer/arch@1";
 
 /// A float layer op.
+///
+/// Architecture files write an activation as `{"op": "activation",
+/// "function": "gelu"}` (and read the older `{"op": "sigmoid"}`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FloatOp {
@@ -36,7 +39,7 @@ pub enum FloatOp {
         /// Output size.
         out_features: usize,
     },
-    /// 2-D convolution: weight `[out, in, kh, kw]`, bias `[out]`.
+    /// 2-D convolution: weight `[out, in / groups, kh, kw]`, bias `[out]`.
     Conv2d {
         /// Weight prefix in the safetensors file.
         name: String,
@@ -52,22 +55,35 @@ pub enum FloatOp {
         /// Zero padding `[ph, pw]` on each side.
         #[serde(default)]
         padding: [usize; 2],
+        /// Channel groups (depthwise: `groups = in_channels`).
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        groups: usize,
     },
     /// `max(x, 0)`.
     Relu,
-    /// Max pooling without padding.
+    /// Max pooling; padded positions are never the maximum.
     MaxPool2d {
         /// `[kh, kw]`.
         kernel: [usize; 2],
         /// `[sh, sw]`; defaults to the kernel.
         stride: Option<[usize; 2]>,
+        /// `[ph, pw]` on each side, at most half the kernel.
+        #[serde(default, skip_serializing_if = "is_zero_pair")]
+        padding: [usize; 2],
     },
-    /// Average pooling without padding.
+    /// Average pooling.
     AvgPool2d {
         /// `[kh, kw]`.
         kernel: [usize; 2],
         /// `[sh, sw]`; defaults to the kernel.
         stride: Option<[usize; 2]>,
+        /// `[ph, pw]` on each side, at most half the kernel.
+        #[serde(default, skip_serializing_if = "is_zero_pair")]
+        padding: [usize; 2],
+        /// Divide by the kernel area, padding included, rather than by the
+        /// positions inside the image (ONNX's `count_include_pad`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        count_include_pad: bool,
     },
     /// Reshape to a vector.
     Flatten,
@@ -78,10 +94,20 @@ pub enum FloatOp {
     },
     /// Element-wise sum of two tensors.
     Add,
-    /// Logistic sigmoid.
-    Sigmoid,
-    /// Hyperbolic tangent.
-    Tanh,
+    /// An element-wise function, quantized as a lookup table.
+    Activation {
+        /// The function.
+        function: TableFunction,
+    },
+    /// Values moved, not computed (transpose, slice, concat, pad, …): the
+    /// same map as the quantized [`zkinfer_quant::Select`].
+    Select {
+        /// The output shape (no batch dimension).
+        shape: Vec<usize>,
+        /// One source per output element in the inputs laid end to end;
+        /// `null` is zero.
+        indices: Vec<Option<usize>>,
+    },
 }
 
 /// The number of elements of a shape, when it is at most [`MAX_ELEMENTS`]
@@ -97,6 +123,18 @@ fn one_pair() -> [usize; 2] {
     [1, 1]
 }
 
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
+fn is_zero_pair(pair: &[usize; 2]) -> bool {
+    *pair == [0, 0]
+}
+
 impl FloatOp {
     /// The op's name in architecture files.
     pub fn name(&self) -> &'static str {
@@ -109,15 +147,41 @@ impl FloatOp {
             FloatOp::Flatten => "flatten",
             FloatOp::Reshape { .. } => "reshape",
             FloatOp::Add => "add",
-            FloatOp::Sigmoid => "sigmoid",
-            FloatOp::Tanh => "tanh",
+            FloatOp::Select { .. } => "select",
+            FloatOp::Activation { function } => function.name(),
         }
     }
 
-    fn arity(&self) -> usize {
+    /// The window of a pooling layer, as the quantized model states it.
+    pub fn pool(&self) -> Option<Pool2d> {
+        match *self {
+            FloatOp::MaxPool2d {
+                kernel,
+                stride,
+                padding,
+            } => Some(Pool2d {
+                padding,
+                ..Pool2d::new(kernel, stride.unwrap_or(kernel))
+            }),
+            FloatOp::AvgPool2d {
+                kernel,
+                stride,
+                padding,
+                count_include_pad,
+            } => Some(Pool2d {
+                padding,
+                count_include_pad,
+                ..Pool2d::new(kernel, stride.unwrap_or(kernel))
+            }),
+            _ => None,
+        }
+    }
+
+    fn arity(&self) -> std::ops::RangeInclusive<usize> {
         match self {
-            FloatOp::Add => 2,
-            _ => 1,
+            FloatOp::Add => 2..=2,
+            FloatOp::Select { .. } => 1..=zkinfer_quant::Select::MAX_INPUTS,
+            _ => 1..=1,
         }
     }
 }
@@ -184,8 +248,8 @@ impl Architecture {
                 "unsupported format {format:?}: this zkinfer reads {ARCH_FORMAT:?}"
             )));
         }
-        let arch: Architecture =
-            serde_json::from_value(value).map_err(|e| ModelError::Arch(e.to_string()))?;
+        let arch: Architecture = serde_json::from_value(upgrade_activations(value))
+            .map_err(|e| ModelError::Arch(e.to_string()))?;
         arch.check_wiring()?;
         Ok(arch)
     }
@@ -217,11 +281,16 @@ impl Architecture {
         }
         for (i, layer) in self.layers.iter().enumerate() {
             let ids = layer.input_ids(i);
-            if ids.len() != layer.op.arity() {
+            let arity = layer.op.arity();
+            if !arity.contains(&ids.len()) {
+                let takes = if arity.start() == arity.end() {
+                    arity.start().to_string()
+                } else {
+                    format!("{} to {}", arity.start(), arity.end())
+                };
                 return Err(ModelError::Arch(format!(
-                    "layer {i} ({}) takes {} input(s), {} given",
+                    "layer {i} ({}) takes {takes} input(s), {} given",
                     layer.op.name(),
-                    layer.op.arity(),
                     ids.len()
                 )));
             }
@@ -234,4 +303,22 @@ impl Architecture {
         }
         Ok(())
     }
+}
+
+/// Files written before activations had one op spell them `{"op":
+/// "sigmoid"}`: read that as `{"op": "activation", "function": "sigmoid"}`.
+fn upgrade_activations(mut value: serde_json::Value) -> serde_json::Value {
+    let layers = value.get_mut("layers").and_then(|l| l.as_array_mut());
+    for layer in layers.into_iter().flatten() {
+        let Some(layer) = layer.as_object_mut() else {
+            continue;
+        };
+        let op = layer.get("op").and_then(|op| op.as_str()).unwrap_or("");
+        if matches!(op, "sigmoid" | "tanh") && !layer.contains_key("function") {
+            let function = serde_json::Value::from(op);
+            layer.insert("function".into(), function);
+            layer.insert("op".into(), "activation".into());
+        }
+    }
+    value
 }

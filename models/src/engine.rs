@@ -97,22 +97,34 @@ impl Engine {
             Op::Conv2d(c) => {
                 let w = self.ints(&c.weight.data, c.weight.shape.0.clone(), DType::F64)?;
                 let b = self.ints(&c.bias, vec![1, c.bias.len(), 1, 1], DType::F64)?;
-                let acc = kernels::conv2d(&x.to_dtype(DType::F64)?, &w, c.stride, c.padding, 1)?;
+                let acc =
+                    kernels::conv2d(&x.to_dtype(DType::F64)?, &w, c.stride, c.padding, c.groups)?;
                 acc.broadcast_add(&b)?.to_dtype(DType::I64)?
             }
             Op::Relu => x.maximum(&x.zeros_like()?)?,
-            Op::SumPool2d(p) => kernels::window_sum(&x.to_dtype(DType::F64)?, p.kernel, p.stride)?
-                .to_dtype(DType::I64)?,
+            Op::SumPool2d(p) => {
+                kernels::window_sum(&x.to_dtype(DType::F64)?, p.kernel, p.stride, p.padding)?
+                    .to_dtype(DType::I64)?
+            }
             Op::AvgPool2d(p) => {
-                let sum = kernels::window_sum(&x.to_dtype(DType::F64)?, p.kernel, p.stride)?
-                    .to_dtype(DType::I64)?;
-                let n = (p.kernel[0] * p.kernel[1]) as i64;
-                let half = Tensor::full(n / 2, sum.shape(), sum.device())?;
-                kernels::floor_div_i64(&sum.add(&half)?, n)?
+                let x = x.to_dtype(DType::F64)?;
+                let sum =
+                    kernels::window_sum(&x, p.kernel, p.stride, p.padding)?.to_dtype(DType::I64)?;
+                // The divisor of each window: its area, or the positions
+                // inside the image ([`zkinfer_quant::Pool2d::divisor`]).
+                let n = if p.count_include_pad || !p.is_padded() {
+                    let area = (p.kernel[0] * p.kernel[1]) as i64;
+                    Tensor::full(area, sum.shape(), sum.device())?
+                } else {
+                    kernels::window_counts(&x, p.kernel, p.stride, p.padding)?
+                        .to_dtype(DType::I64)?
+                        .broadcast_as(sum.shape())?
+                        .contiguous()?
+                };
+                let half = n.broadcast_div(&Tensor::new(2i64, n.device())?)?;
+                kernels::floor_div_by(&sum.add(&half)?, &n)?
             }
-            Op::MaxPool2d(p) => {
-                x.max_pool2d_with_stride((p.kernel[0], p.kernel[1]), (p.stride[0], p.stride[1]))?
-            }
+            Op::MaxPool2d(p) => kernels::max_pool(x, p.kernel, p.stride, p.padding)?,
             Op::Flatten => x.flatten_from(1)?,
             Op::Reshape { shape } => {
                 let mut dims = vec![batch];
@@ -120,12 +132,13 @@ impl Engine {
                 x.reshape(dims)?
             }
             Op::Add => x.add(args[1])?,
+            Op::Select(s) => kernels::select(args, s.shape.dims(), &s.indices)?,
             Op::Rescale(r) if r.shift == 0 => x.clone(),
             Op::Rescale(r) => {
                 let half = Tensor::full(1i64 << (r.shift - 1), x.shape(), x.device())?;
                 kernels::floor_div_i64(&x.add(&half)?, 1i64 << r.shift)?
             }
-            Op::Sigmoid(t) | Op::Tanh(t) => {
+            Op::Table(t) => {
                 let table = Tensor::new(t.values.as_slice(), &self.device)?;
                 let offset = Tensor::full(t.domain_min(), x.shape(), x.device())?;
                 let index = x.sub(&offset)?.flatten_all()?;

@@ -114,18 +114,27 @@ impl FloatModel {
                 name,
                 stride,
                 padding,
+                groups,
                 ..
             } => {
                 let (w, b) = self.weight_and_bias(name)?;
-                let y = kernels::conv2d(x, w, *stride, *padding, 1)?;
+                let y = kernels::conv2d(x, w, *stride, *padding, *groups)?;
                 y.broadcast_add(&b.reshape((1, b.dim(0)?, 1, 1))?)?
             }
             FloatOp::Relu => x.relu()?,
-            FloatOp::MaxPool2d { kernel, stride } => {
-                x.max_pool2d_with_stride((kernel[0], kernel[1]), stride_or(*stride, *kernel))?
+            FloatOp::MaxPool2d { .. } => {
+                let p = op.pool().expect("a pool");
+                kernels::max_pool(x, p.kernel, p.stride, p.padding)?
             }
-            FloatOp::AvgPool2d { kernel, stride } => {
-                x.avg_pool2d_with_stride((kernel[0], kernel[1]), stride_or(*stride, *kernel))?
+            FloatOp::AvgPool2d { .. } => {
+                let p = op.pool().expect("a pool");
+                let sum = kernels::window_sum(x, p.kernel, p.stride, p.padding)?;
+                if p.count_include_pad || !p.is_padded() {
+                    (sum / (p.kernel[0] * p.kernel[1]) as f64)?
+                } else {
+                    let counts = kernels::window_counts(x, p.kernel, p.stride, p.padding)?;
+                    sum.broadcast_div(&counts)?
+                }
             }
             FloatOp::Flatten => x.flatten_from(1)?,
             FloatOp::Reshape { shape } => {
@@ -134,15 +143,10 @@ impl FloatModel {
                 x.reshape(dims)?
             }
             FloatOp::Add => x.add(args[1])?,
-            FloatOp::Sigmoid => candle_nn::ops::sigmoid(x)?,
-            FloatOp::Tanh => x.tanh()?,
+            FloatOp::Select { shape, indices } => kernels::select(args, shape, indices)?,
+            FloatOp::Activation { function } => kernels::activation(x, *function)?,
         })
     }
-}
-
-fn stride_or(stride: Option<[usize; 2]>, kernel: [usize; 2]) -> (usize, usize) {
-    let s = stride.unwrap_or(kernel);
-    (s[0], s[1])
 }
 
 /// Checks weights and derives the shape of every tensor, naming the layer at
@@ -190,6 +194,7 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
                 kernel,
                 stride,
                 padding,
+                groups,
             } => {
                 let &[c, h, w] = x.as_slice() else {
                     return Err(fail(format!(
@@ -201,29 +206,31 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
                         "expects {in_channels} channels, its input has {c}"
                     )));
                 }
+                let g = *groups;
+                if g == 0 || in_channels % g != 0 || out_channels % g != 0 {
+                    return Err(fail(format!(
+                        "{g} groups do not divide {in_channels} input and {out_channels} output channels"
+                    )));
+                }
                 check_param(
                     format!("{name}.weight"),
-                    &[*out_channels, *in_channels, kernel[0], kernel[1]],
+                    &[*out_channels, *in_channels / g, kernel[0], kernel[1]],
                 )?;
                 check_param(format!("{name}.bias"), &[*out_channels])?;
                 zkinfer_quant::conv2d_output([c, h, w], *out_channels, *kernel, *stride, *padding)
                     .map_err(fail)?
                     .to_vec()
             }
-            FloatOp::MaxPool2d { kernel, stride } | FloatOp::AvgPool2d { kernel, stride } => {
+            FloatOp::MaxPool2d { .. } | FloatOp::AvgPool2d { .. } => {
                 let &[c, h, w] = x.as_slice() else {
                     return Err(fail(format!(
                         "expects a [c, h, w] image, its input has shape {x:?}"
                     )));
                 };
-                let [oh, ow] = zkinfer_quant::window_output(
-                    [h, w],
-                    *kernel,
-                    stride.unwrap_or(*kernel),
-                    [0, 0],
-                )
-                .map_err(fail)?;
-                vec![c, oh, ow]
+                let pool = layer.op.pool().expect("a pool");
+                zkinfer_quant::pool2d_output(&pool, [c, h, w])
+                    .map_err(fail)?
+                    .to_vec()
             }
             // Every shape here has at most MAX_ELEMENTS elements (checked
             // below), so their products are in range.
@@ -234,6 +241,24 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
                 }
                 shape.clone()
             }
+            FloatOp::Select { shape, indices } => {
+                let available: usize = ids
+                    .iter()
+                    .map(|&id| shapes[id].iter().product::<usize>())
+                    .sum();
+                if numel(shape) != Some(indices.len()) {
+                    return Err(fail(format!(
+                        "{} indices for shape {shape:?}",
+                        indices.len()
+                    )));
+                }
+                if let Some(i) = indices.iter().flatten().find(|&&i| i >= available) {
+                    return Err(fail(format!(
+                        "reads index {i}, but its inputs hold {available} elements"
+                    )));
+                }
+                shape.clone()
+            }
             FloatOp::Add => {
                 let y = &shapes[ids[1]];
                 if x != y {
@@ -241,7 +266,7 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
                 }
                 x.clone()
             }
-            FloatOp::Relu | FloatOp::Sigmoid | FloatOp::Tanh => x.clone(),
+            FloatOp::Relu | FloatOp::Activation { .. } => x.clone(),
         };
         if numel(&out).is_none() {
             return Err(fail(format!(

@@ -4,6 +4,7 @@
 //! * [`Architecture`] + safetensors weights → [`FloatModel`] (f32, candle).
 //! * [`quantize()`] with [`QuantizeOptions`]: calibration on sample data →
 //!   [`zkinfer_quant::QuantizedModel`].
+//! * [`table_reports`]: how far each lookup table is from its function.
 //! * [`Engine`]: runs a quantized model in candle and returns a
 //!   [`zkinfer_quant::Trace`] equal to the reference forward pass.
 //! * [`dataset`]: the bundled UCI digits and their fixed split;
@@ -28,6 +29,7 @@ mod kernels;
 mod load;
 pub mod onnx;
 mod quantize;
+mod table_error;
 pub mod train;
 
 pub use arch::{Architecture, FloatLayer, FloatOp};
@@ -39,3 +41,4 @@ pub use load::{files, read_quantized, read_text, LoadedModel};
 #[cfg(feature = "bundled")]
 pub use load::{load_model, load_quantized_model};
 pub use quantize::{quantize, QuantizeOptions};
+pub use table_error::{table_reports, TableReport};

@@ -11,6 +11,9 @@
 //!   BatchNormalization into a neighbouring Gemm/MatMul/Conv, zero Pad into
 //!   a Conv's padding, a Transpose into the next linear layer's weight
 //!   columns, `Clip(0, ∞)` and `Max(x, 0)` as Relu);
+//! - [`activation`]: activations that import as lookup tables;
+//! - [`moves`]: ops that only move values (concat, slice, pad, …) as a
+//!   select, their index map computed by the folder;
 //! - [`graph`]: the pass that decides each node, listing every unsupported
 //!   one rather than stopping at the first;
 //! - [`report`]: what `zkinfer inspect --onnx` prints.
@@ -19,9 +22,11 @@
 //! argmax), and so are class labels derived from the scores (skl2onnx's
 //! `ArgMax → ArrayFeatureExtractor → Cast`).
 
+mod activation;
 mod fold;
 mod graph;
 mod import;
+mod moves;
 mod opset;
 mod proto;
 mod report;

@@ -21,8 +21,8 @@ use crate::error::{ModelError, Result};
 use crate::float::FloatModel;
 use candle_core::{Device, Tensor};
 use zkinfer_quant::{
-    self as quant, ops, Calibration, Conv2d, Linear, Node, Op, Pool2d, QuantizedModel, Rescale,
-    Scale, Shape, TableActivation, TensorId, TensorSpec,
+    self as quant, ops, Calibration, Conv2d, Linear, Node, Op, QuantizedModel, Rescale, Scale,
+    Shape, TableActivation, TableFunction, TensorId, TensorSpec,
 };
 
 /// Bit budgets for quantization.
@@ -114,6 +114,7 @@ pub fn quantize(
                 name,
                 stride,
                 padding,
+                groups,
                 ..
             } => {
                 let s_x = graph.spec(x).scale;
@@ -125,25 +126,18 @@ pub fn quantize(
                     bias,
                     stride: *stride,
                     padding: *padding,
+                    groups: *groups,
                 };
                 let acc = graph.push(Op::Conv2d(conv), &[x])?;
                 graph.rescale_to(acc, out_scale, out_bits)?
             }
             FloatOp::Relu => graph.push(Op::Relu, &[x])?,
-            FloatOp::MaxPool2d { kernel, stride } => graph.push(
-                Op::MaxPool2d(Pool2d {
-                    kernel: *kernel,
-                    stride: stride.unwrap_or(*kernel),
-                }),
-                &[x],
-            )?,
-            FloatOp::AvgPool2d { kernel, stride } => graph.push(
-                Op::AvgPool2d(Pool2d {
-                    kernel: *kernel,
-                    stride: stride.unwrap_or(*kernel),
-                }),
-                &[x],
-            )?,
+            FloatOp::MaxPool2d { .. } => {
+                graph.push(Op::MaxPool2d(layer.op.pool().expect("a pool")), &[x])?
+            }
+            FloatOp::AvgPool2d { .. } => {
+                graph.push(Op::AvgPool2d(layer.op.pool().expect("a pool")), &[x])?
+            }
             FloatOp::Flatten => graph.push(Op::Flatten, &[x])?,
             FloatOp::Reshape { shape } => graph.push(
                 Op::Reshape {
@@ -151,6 +145,23 @@ pub fn quantize(
                 },
                 &[x],
             )?,
+            FloatOp::Select { shape, indices } => {
+                // Bring every input to the smallest of their scales.
+                let scale = args
+                    .iter()
+                    .map(|&a| graph.spec(a).scale)
+                    .min()
+                    .expect("an input");
+                let inputs = args
+                    .iter()
+                    .map(|&a| graph.rescale_down(a, scale))
+                    .collect::<Result<Vec<_>>>()?;
+                let select = quant::Select {
+                    shape: Shape(shape.clone()),
+                    indices: indices.clone(),
+                };
+                graph.push(Op::Select(select), &inputs)?
+            }
             FloatOp::Add => {
                 // Bring both sides to the smaller of the two scales.
                 let scale = graph.spec(args[0]).scale.min(graph.spec(args[1]).scale);
@@ -158,7 +169,7 @@ pub fn quantize(
                 let b = graph.rescale_down(args[1], scale)?;
                 graph.push(Op::Add, &[a, b])?
             }
-            FloatOp::Sigmoid | FloatOp::Tanh => {
+            FloatOp::Activation { function } => {
                 let domain_scale = Scale(fit_scale(
                     max_abs[layer.input_ids(i)[0]],
                     options.table_bits - options.headroom_bits,
@@ -170,16 +181,8 @@ pub fn quantize(
                     graph.rescale_to(x, domain_scale, options.table_bits)?
                 };
                 let domain_scale = graph.spec(t).scale;
-                let f: fn(f64) -> f64 = match layer.op {
-                    FloatOp::Sigmoid => |v| 1.0 / (1.0 + (-v).exp()),
-                    _ => f64::tanh,
-                };
-                let table = build_table(f, options.table_bits, domain_scale, options)?;
-                let op = match layer.op {
-                    FloatOp::Sigmoid => Op::Sigmoid(table),
-                    _ => Op::Tanh(table),
-                };
-                graph.push(op, &[t])?
+                let table = build_table(*function, options.table_bits, domain_scale, options)?;
+                graph.push(Op::Table(table), &[t])?
             }
         };
         ids.push(id);
@@ -198,7 +201,7 @@ fn feeds_only_a_table(model: &FloatModel, i: usize) -> bool {
         .filter(|(j, l)| l.input_ids(*j).contains(&(i + 1)));
     matches!(
         (readers.next(), readers.next()),
-        (Some((_, l)), None) if matches!(l.op, FloatOp::Sigmoid | FloatOp::Tanh)
+        (Some((_, l)), None) if matches!(l.op, FloatOp::Activation { .. })
     )
 }
 
@@ -300,20 +303,43 @@ fn quantize_params(
 }
 
 fn build_table(
-    f: fn(f64) -> f64,
+    function: TableFunction,
     input_bits: u32,
     domain_scale: Scale,
     o: &QuantizeOptions,
 ) -> Result<TableActivation> {
-    let output_scale = Scale(o.activation_bits as i32 - 2);
     let min = -(1i64 << (input_bits - 1));
-    let values = (0..1i64 << input_bits)
-        .map(|i| {
-            let x = domain_scale.dequantize(min + i);
-            ops::quantize(f(x), output_scale.0).expect("sigmoid and tanh are bounded")
-        })
+    let domain: Vec<f64> = (0..1i64 << input_bits)
+        .map(|i| domain_scale.dequantize(min + i))
         .collect();
+    // Outputs within ±1 (sigmoid, tanh, erf, …) keep two bits of headroom
+    // below the activation width; larger ones give up one bit of scale per
+    // doubling of their largest magnitude on the domain.
+    let largest = domain
+        .iter()
+        .map(|&x| function.eval(x).abs())
+        .fold(0.0f64, f64::max);
+    if !largest.is_finite() {
+        return Err(ModelError::Calibration(format!(
+            "{function} is not finite on its calibrated domain [{}, {}]",
+            domain[0],
+            domain[domain.len() - 1]
+        )));
+    }
+    let growth = largest.max(1.0).log2().ceil() as i32;
+    let output_scale = Scale(o.activation_bits as i32 - 2 - growth);
+    let values = domain
+        .iter()
+        .map(|&x| {
+            ops::quantize(function.eval(x), output_scale.0).ok_or_else(|| {
+                ModelError::Calibration(format!(
+                    "{function}({x}) has no integer at scale {output_scale}"
+                ))
+            })
+        })
+        .collect::<Result<_>>()?;
     Ok(TableActivation {
+        function,
         input_bits,
         output_scale,
         values,

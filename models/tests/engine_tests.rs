@@ -7,8 +7,8 @@ use zkinfer_models::dataset::{digits, Split};
 use zkinfer_models::train::SplitMix64;
 use zkinfer_models::{Engine, ModelError};
 use zkinfer_quant::{
-    ops, Conv2d, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale, Shape,
-    TableActivation, Tensor, TensorSpec,
+    ops, Conv2d, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale, Select,
+    Shape, TableActivation, TableFunction, Tensor, TensorSpec,
 };
 
 #[test]
@@ -112,7 +112,7 @@ impl RandomModel {
         for _ in 0..steps {
             let (x, spec) = g.last();
             let image = spec.shape.rank() == 3;
-            match g.rng.below(12) {
+            match g.rng.below(13) {
                 0 | 1 if !image => {
                     let (out, inp) = (g.size(1, 8), spec.shape.numel());
                     let weight = Tensor::new([out, inp], g.ints(out * inp, -8, 8)).unwrap();
@@ -131,16 +131,21 @@ impl RandomModel {
                     }
                 }
                 0 | 1 => {
-                    let (oc, ic) = (g.size(1, 3), spec.shape.dims()[0]);
+                    let ic = spec.shape.dims()[0];
+                    // Sometimes grouped (depthwise when groups = ic).
+                    let groups = if g.rng.below(3) == 0 { ic } else { 1 };
+                    let oc = groups * g.size(1, 3);
                     let (kh, kw) = (g.size(1, 3), g.size(1, 3));
+                    let icg = ic / groups;
                     let weight =
-                        Tensor::new([oc, ic, kh, kw], g.ints(oc * ic * kh * kw, -8, 8)).unwrap();
+                        Tensor::new([oc, icg, kh, kw], g.ints(oc * icg * kh * kw, -8, 8)).unwrap();
                     let conv = Conv2d {
                         weight,
                         weight_scale: Scale(g.int(0, 4) as i32),
                         bias: g.ints(oc, -50, 50),
                         stride: [g.size(1, 2), g.size(1, 2)],
                         padding: [g.size(0, 1), g.size(0, 1)],
+                        groups,
                     };
                     if g.push(Op::Conv2d(conv), vec![x]) {
                         let (y, s) = g.last();
@@ -155,13 +160,19 @@ impl RandomModel {
                     g.rescale(x, bits);
                 }
                 4..=6 if image => {
-                    let pool = Pool2d {
-                        kernel: [g.size(1, 3), g.size(1, 3)],
-                        stride: [g.size(1, 2), g.size(1, 2)],
+                    let kernel = [g.size(1, 3), g.size(1, 3)];
+                    // Padding up to half the kernel, often none.
+                    let padding = kernel.map(|k| g.size(0, k / 2 + 1).min(k / 2));
+                    let mut pool = Pool2d {
+                        padding,
+                        ..Pool2d::new(kernel, [g.size(1, 2), g.size(1, 2)])
                     };
                     let op = match g.rng.below(3) {
                         0 => Op::SumPool2d(pool),
-                        1 => Op::AvgPool2d(pool),
+                        1 => {
+                            pool.count_include_pad = g.rng.below(2) == 0;
+                            Op::AvgPool2d(pool)
+                        }
                         _ => Op::MaxPool2d(pool),
                     };
                     g.push(op, vec![x]);
@@ -183,21 +194,44 @@ impl RandomModel {
                     ) {
                         let (t, _) = g.last();
                         let values = g.ints(1 << input_bits, -100, 100);
+                        let all = TableFunction::ALL;
+                        let function = all[g.rng.below(all.len()) as usize];
                         let table = TableActivation {
+                            function,
                             input_bits,
                             output_scale: Scale(g.int(0, 6) as i32),
                             values,
                         };
-                        let op = if g.rng.below(2) == 0 {
-                            Op::Sigmoid(table)
-                        } else {
-                            Op::Tanh(table)
-                        };
+                        let op = Op::Table(table);
                         g.push(op, vec![t]);
                     }
                 }
                 9 => {
                     g.push(Op::Flatten, vec![x]);
+                }
+                // A select over this tensor and, sometimes, an earlier one:
+                // a shuffle with repeats and zeros, as a transpose, slice,
+                // concatenation or padding would be.
+                11 => {
+                    let mut inputs = vec![x];
+                    if g.rng.below(2) == 0 {
+                        inputs.push(g.rng.below(x + 1) as usize);
+                    }
+                    let available: usize = inputs.iter().map(|&i| g.specs[i].shape.numel()).sum();
+                    let n = g.size(1, 24);
+                    let indices = (0..n)
+                        .map(|_| (g.rng.below(6) != 0).then(|| g.rng.below(available) as usize))
+                        .collect();
+                    let shape = if n.is_multiple_of(2) {
+                        vec![2, n / 2]
+                    } else {
+                        vec![n]
+                    };
+                    let select = Select {
+                        shape: Shape(shape),
+                        indices,
+                    };
+                    g.push(Op::Select(select), inputs);
                 }
                 10 if !image => {
                     let n = spec.shape.numel();

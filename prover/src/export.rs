@@ -14,7 +14,9 @@ use crate::error::{ProverError, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use zkinfer_circuits::{CircuitPlan, Visibility};
-use zkinfer_models::{compare_outputs, quantize, FloatModel, OutputComparison, QuantizeOptions};
+use zkinfer_models::{
+    compare_outputs, quantize, FloatModel, OutputComparison, QuantizeOptions, TableReport,
+};
 use zkinfer_quant::QuantizedModel;
 
 /// The `format` field of `package.json`.
@@ -97,12 +99,11 @@ pub fn calibrate(
 ) -> Result<Calibrated> {
     let mut tried = vec![];
     let mut candidates = vec![];
-    let has_tables = float.arch().layers.iter().any(|l| {
-        matches!(
-            l.op,
-            zkinfer_models::FloatOp::Sigmoid | zkinfer_models::FloatOp::Tanh
-        )
-    });
+    let has_tables = float
+        .arch()
+        .layers
+        .iter()
+        .any(|l| matches!(l.op, zkinfer_models::FloatOp::Activation { .. }));
     let default_table_bits = QuantizeOptions::default().table_bits;
     for &(weight_bits, activation_bits, table_bits) in BUDGETS {
         if table_bits != default_table_bits && !has_tables {
@@ -274,6 +275,10 @@ pub struct Package {
     pub table_bits: u32,
     /// Float against quantized on the calibration set.
     pub calibration: OutputComparison,
+    /// Each lookup table's domain and its largest error against its
+    /// function (packages from before tables were reported have none).
+    #[serde(default)]
+    pub tables: Vec<TableReport>,
     /// Every budget tried.
     pub candidates: Vec<Candidate>,
     /// The circuit plan.

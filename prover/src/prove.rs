@@ -42,8 +42,14 @@ impl Prover {
         visibility: Visibility,
         params: IpaParams,
     ) -> Result<Self> {
-        let model = Arc::new(model);
-        let key = VerifierKey::new((*model).clone(), visibility, params)?;
+        Self::for_circuit(name, VerifierKey::plan_circuit(model, visibility)?, params)
+    }
+
+    /// Generates the keys of a circuit ([`VerifierKey::plan_circuit`]);
+    /// `params` must be for its plan's `k`.
+    pub fn for_circuit(name: &str, circuit: ModelCircuit, params: IpaParams) -> Result<Self> {
+        let model = Arc::new(circuit.model().clone());
+        let key = VerifierKey::for_circuit(circuit, params)?;
         let pk = keygen_pk(key.params(), key.vk().clone(), key.circuit()).map_err(|e| {
             ProverError::Halo2 {
                 stage: "proving key",

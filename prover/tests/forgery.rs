@@ -12,7 +12,7 @@ use halo2_proofs::dev::MockProver;
 use zkinfer_circuits::diagnose::{failure_location, failure_name};
 use zkinfer_circuits::field::to_i64;
 use zkinfer_circuits::forgery::shift_quotients;
-use zkinfer_circuits::{Edit, Fp, LoggedCell, ModelConfig, Step};
+use zkinfer_circuits::{Edit, Fp, LoggedCell, ModelConfig, StepKind};
 use zkinfer_prover::export::{calibrate, Target};
 use zkinfer_prover::Prover;
 use zkinfer_quant::Op;
@@ -110,11 +110,11 @@ fn wave_one_forgery_of_cnn_bn_pool_is_rejected_by_the_real_verifier() {
     let pool = circuit
         .steps()
         .iter()
-        .position(|s| matches!(s, Step::AvgPool { .. }))
+        .position(|s| matches!(s.kind, StepKind::AvgPool { .. }))
         .expect("cnn_bn_pool has an average pool");
     let linear = circuit.steps()[pool + 1..]
         .iter()
-        .find_map(|s| match &model.nodes()[s.nodes()[0]].op {
+        .find_map(|s| match &model.nodes()[s.nodes[0]].op {
             Op::Linear(l) => Some(l.clone()),
             _ => None,
         })

@@ -37,6 +37,13 @@ fn package() -> Package {
             max_abs_error: 0.5,
             mean_abs_error: 0.1,
         },
+        tables: vec![zkinfer_models::TableReport {
+            node: 3,
+            function: zkinfer_quant::TableFunction::LeakyRelu { alpha: 0.1 },
+            domain: [-4.0, 3.96875],
+            entries: 256,
+            max_error: 0.0078,
+        }],
         candidates: vec![Candidate {
             weight_bits: 8,
             activation_bits: 12,

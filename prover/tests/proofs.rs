@@ -275,7 +275,8 @@ fn a_key_rebuilt_from_its_commitments_is_the_same_key() {
     let (bundle, key) = valid();
     let commitments = key.commitments();
     let rebuild = |bytes: &[u8], digest: &str| {
-        VerifierKey::from_commitments(mlp_model(), Visibility::Public, params(9), bytes, digest)
+        let circuit = VerifierKey::plan_circuit(mlp_model(), Visibility::Public).unwrap();
+        VerifierKey::from_commitments(circuit, params(9), bytes, digest)
     };
     let rebuilt = rebuild(&commitments, key.vk_digest()).unwrap();
     assert_eq!(rebuilt.vk_digest(), key.vk_digest());

@@ -90,9 +90,18 @@ impl Encoder {
         self.scale(s.scale);
         self.u32(s.bits);
     }
-    fn pool(&mut self, p: &Pool2d) {
+    /// A pool: `tag` and its window, or — padded — `padded_tag`, the
+    /// window and the padding (and for an average, whether padding counts).
+    fn pool(&mut self, tag: u8, padded_tag: u8, p: &Pool2d) {
+        self.bytes(&[if p.is_padded() { padded_tag } else { tag }]);
         self.pair(p.kernel);
         self.pair(p.stride);
+        if p.is_padded() {
+            self.pair(p.padding);
+            if padded_tag == 14 {
+                self.bytes(&[p.count_include_pad as u8]);
+            }
+        }
     }
     fn table(&mut self, t: &TableActivation) {
         self.u32(t.input_bits);
@@ -108,27 +117,25 @@ impl Encoder {
                 self.scale(l.weight_scale);
                 self.ints(&l.bias);
             }
+            // An ungrouped convolution keeps the encoding convolutions had
+            // before groups existed; a grouped one adds its group count.
             Op::Conv2d(c) => {
-                self.bytes(&[2]);
+                self.bytes(&[if c.groups == 1 { 2 } else { 16 }]);
                 self.tensor(&c.weight);
                 self.scale(c.weight_scale);
                 self.ints(&c.bias);
                 self.pair(c.stride);
                 self.pair(c.padding);
+                if c.groups != 1 {
+                    self.len(c.groups);
+                }
             }
             Op::Relu => self.bytes(&[3]),
-            Op::SumPool2d(p) => {
-                self.bytes(&[4]);
-                self.pool(p);
-            }
-            Op::AvgPool2d(p) => {
-                self.bytes(&[5]);
-                self.pool(p);
-            }
-            Op::MaxPool2d(p) => {
-                self.bytes(&[6]);
-                self.pool(p);
-            }
+            // A pool without padding keeps the encoding pools had before
+            // padding existed.
+            Op::SumPool2d(p) => self.pool(4, 13, p),
+            Op::AvgPool2d(p) => self.pool(5, 14, p),
+            Op::MaxPool2d(p) => self.pool(6, 15, p),
             Op::Flatten => self.bytes(&[7]),
             Op::Reshape { shape } => {
                 self.bytes(&[8]);
@@ -140,12 +147,17 @@ impl Encoder {
                 self.u32(r.shift);
                 self.u32(r.bits);
             }
-            Op::Sigmoid(t) => {
-                self.bytes(&[11]);
-                self.table(t);
+            Op::Select(s) => {
+                self.bytes(&[17]);
+                self.shape(&s.shape);
+                self.len(s.indices.len());
+                for i in &s.indices {
+                    // u64::MAX stands for a zero (the same on 32-bit wasm).
+                    self.bytes(&i.map_or(u64::MAX, |i| i as u64).to_le_bytes());
+                }
             }
-            Op::Tanh(t) => {
-                self.bytes(&[12]);
+            Op::Table(t) => {
+                self.bytes(&[t.function.digest_tag()]);
                 self.table(t);
             }
         }

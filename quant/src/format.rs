@@ -3,7 +3,8 @@
 //!
 //! Reading checks, in order: that the text is JSON, that its `format` is
 //! one this build reads, that the fields are complete, that the graph is
-//! valid, and that the stored digest matches the contents.
+//! valid, and that the stored digest matches the contents. Older spellings
+//! of an op are read too (see `upgrade_tables`).
 
 use crate::error::{QuantError, Result};
 use crate::model::{Calibration, Node, QuantizedModel, TensorSpec};
@@ -37,7 +38,7 @@ impl QuantizedModel {
                 expected: MODEL_FORMAT,
             });
         }
-        let file: ModelFile = serde_json::from_value(value)?;
+        let file: ModelFile = serde_json::from_value(upgrade_tables(value))?;
         let model = QuantizedModel::new(file.name, file.input, file.nodes, file.calibration)?;
         let computed = model.digest().to_hex();
         if file.digest != computed {
@@ -49,7 +50,8 @@ impl QuantizedModel {
         Ok(model)
     }
 
-    /// The model file's text (pretty JSON, trailing newline).
+    /// The model file's text (pretty JSON, trailing newline). Tables are
+    /// written `{"op": "table", "function": …}`.
     pub fn to_json(&self) -> String {
         let digest = self.digest().to_hex();
         let (name, input, nodes, calibration) = self.clone().into_parts();
@@ -65,4 +67,23 @@ impl QuantizedModel {
         text.push('\n');
         text
     }
+}
+
+/// Files written before tables had one op spell a sigmoid or tanh table
+/// `{"op": "sigmoid", …}`: read it as `{"op": "table", "function":
+/// "sigmoid", …}`. The digest never depended on the spelling.
+fn upgrade_tables(mut value: serde_json::Value) -> serde_json::Value {
+    let nodes = value.get_mut("nodes").and_then(|n| n.as_array_mut());
+    for node in nodes.into_iter().flatten() {
+        let Some(node) = node.as_object_mut() else {
+            continue;
+        };
+        let op = node.get("op").and_then(|op| op.as_str()).unwrap_or("");
+        if matches!(op, "sigmoid" | "tanh") && !node.contains_key("function") {
+            let function = serde_json::Value::from(op);
+            node.insert("function".into(), function);
+            node.insert("op".into(), "table".into());
+        }
+    }
+    value
 }

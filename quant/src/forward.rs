@@ -123,10 +123,7 @@ fn apply(op: &Op, args: &[&Tensor], out_shape: Shape) -> Tensor {
         Op::Conv2d(c) => conv2d(c, x),
         Op::Relu => x.data.iter().map(|&v| ops::relu(v)).collect(),
         Op::SumPool2d(p) => pool(p, x, |w| w.iter().sum()),
-        Op::AvgPool2d(p) => {
-            let n = (p.kernel[0] * p.kernel[1]) as i64;
-            pool(p, x, |w| ops::div_round(w.iter().sum(), n))
-        }
+        Op::AvgPool2d(p) => pool(p, x, |w| ops::div_round(w.iter().sum(), p.divisor(w.len()))),
         Op::MaxPool2d(p) => pool(p, x, |w| {
             w.iter().copied().max().expect("windows are not empty")
         }),
@@ -138,7 +135,11 @@ fn apply(op: &Op, args: &[&Tensor], out_shape: Shape) -> Tensor {
             .map(|(a, b)| a + b)
             .collect(),
         Op::Rescale(r) => x.data.iter().map(|&v| ops::rescale(v, r.shift)).collect(),
-        Op::Sigmoid(t) | Op::Tanh(t) => table(t, x),
+        Op::Table(t) => table(t, x),
+        Op::Select(s) => {
+            let all: Vec<i64> = args.iter().flat_map(|t| t.data.iter().copied()).collect();
+            s.indices.iter().map(|i| i.map_or(0, |i| all[i])).collect()
+        }
     };
     Tensor {
         shape: out_shape,
@@ -163,7 +164,7 @@ fn conv2d(c: &Conv2d, x: &Tensor) -> Vec<i64> {
 }
 
 fn pool(p: &Pool2d, x: &Tensor, reduce: impl Fn(&[i64]) -> i64) -> Vec<i64> {
-    pool_windows(&x.shape, p.kernel, p.stride)
+    pool_windows(&x.shape, p)
         .iter()
         .map(|window| {
             let values: Vec<i64> = window.iter().map(|&i| x.data[i]).collect();

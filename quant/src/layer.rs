@@ -1,11 +1,13 @@
 //! The layers a quantized model is made of, with typed parameters.
 
+use crate::function::TableFunction;
 use crate::tensor::{Scale, Shape, Tensor};
 use serde::{Deserialize, Serialize};
 
 /// One operation of the graph. Every op reads integer tensors and writes one
 /// integer tensor; its semantics are in [`crate::forward`] and
-/// [`crate::ops`].
+/// [`crate::ops`]. Model files write each op as `{"op": name, ...fields}`
+/// ([`crate::format`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
@@ -32,10 +34,11 @@ pub enum Op {
     Add,
     /// Rounding shift to a smaller scale, with a declared output bound.
     Rescale(Rescale),
-    /// Logistic sigmoid through a lookup table.
-    Sigmoid(TableActivation),
-    /// Hyperbolic tangent through a lookup table.
-    Tanh(TableActivation),
+    /// A function through a lookup table over a bounded domain.
+    Table(TableActivation),
+    /// Values moved, not computed: each output element is one input
+    /// element, or zero ([`Select`]).
+    Select(Select),
 }
 
 impl Op {
@@ -52,16 +55,17 @@ impl Op {
             Op::Reshape { .. } => "reshape",
             Op::Add => "add",
             Op::Rescale(_) => "rescale",
-            Op::Sigmoid(_) => "sigmoid",
-            Op::Tanh(_) => "tanh",
+            Op::Table(t) => t.function.name(),
+            Op::Select(_) => "select",
         }
     }
 
     /// How many input tensors the op reads.
-    pub fn arity(&self) -> usize {
+    pub fn arity(&self) -> std::ops::RangeInclusive<usize> {
         match self {
-            Op::Add => 2,
-            _ => 1,
+            Op::Add => 2..=2,
+            Op::Select(_) => 1..=Select::MAX_INPUTS,
+            _ => 1..=1,
         }
     }
 
@@ -99,10 +103,12 @@ impl Linear {
     }
 }
 
-/// A 2-D convolution (cross-correlation, as in PyTorch) with zero padding.
+/// A 2-D convolution (cross-correlation, as in PyTorch) with zero padding,
+/// grouped or depthwise when `groups > 1`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conv2d {
-    /// `[out_channels, in_channels, kernel_h, kernel_w]`, row-major.
+    /// `[out_channels, in_channels / groups, kernel_h, kernel_w]`,
+    /// row-major.
     pub weight: Tensor,
     /// The scale of `weight`.
     pub weight_scale: Scale,
@@ -112,15 +118,88 @@ pub struct Conv2d {
     pub stride: [usize; 2],
     /// Zero padding `[pad_h, pad_w]` on each side.
     pub padding: [usize; 2],
+    /// Channel groups: output channel `o` reads only the input channels of
+    /// group `o / (out_channels / groups)`. Depthwise: `groups` = input
+    /// channels.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub groups: usize,
 }
 
-/// A pooling window without padding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
+/// An op that only moves values: transposes, slices, concatenations,
+/// splits, squeezes, zero, edge and reflect padding, nearest-neighbour
+/// upsampling. Output element `j` is element `indices[j]` of the inputs
+/// laid end to end (every element of the first input, then of the second,
+/// …), or zero where the index is `None`. Its inputs share one scale; the
+/// circuit proves it with no rows, as the output cells are the input
+/// cells (and the circuit's constant zero).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Select {
+    /// The output's shape.
+    pub shape: Shape,
+    /// One source per output element, row-major.
+    pub indices: Vec<Option<usize>>,
+}
+
+impl Select {
+    /// The most inputs one select may read (a concatenation of 64 tensors).
+    pub const MAX_INPUTS: usize = 64;
+}
+
+/// A pooling window, with optional padding.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pool2d {
     /// `[kernel_h, kernel_w]`.
     pub kernel: [usize; 2],
     /// `[stride_h, stride_w]`.
     pub stride: [usize; 2],
+    /// `[pad_h, pad_w]` on each side, at most half the kernel: padded
+    /// positions are left out of every window (a maximum never sees them,
+    /// a sum adds nothing).
+    #[serde(default, skip_serializing_if = "is_zero_pair")]
+    pub padding: [usize; 2],
+    /// Average pools only: divide by the whole kernel area, padded
+    /// positions included (ONNX's `count_include_pad = 1`); otherwise by
+    /// the number of positions inside the image.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub count_include_pad: bool,
+}
+
+impl Pool2d {
+    /// A window without padding.
+    pub fn new(kernel: [usize; 2], stride: [usize; 2]) -> Self {
+        Pool2d {
+            kernel,
+            stride,
+            ..Pool2d::default()
+        }
+    }
+
+    /// Whether any side is padded.
+    pub fn is_padded(&self) -> bool {
+        !is_zero_pair(&self.padding)
+    }
+
+    /// The divisor of an average over `window` (the positions inside the
+    /// image that one output reads).
+    pub fn divisor(&self, window: usize) -> i64 {
+        if self.count_include_pad {
+            (self.kernel[0] * self.kernel[1]) as i64
+        } else {
+            window as i64
+        }
+    }
+}
+
+fn is_zero_pair(pair: &[usize; 2]) -> bool {
+    *pair == [0, 0]
 }
 
 /// A rounding shift `y = rescale(x, shift)` whose output must fit in `bits`
@@ -138,6 +217,9 @@ pub struct Rescale {
 /// 2^(input_bits-1))`. The input tensor's bound must lie inside the domain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableActivation {
+    /// The function tabulated (the values are its outputs, as calibration
+    /// rounded them; the integer semantics is the table).
+    pub function: TableFunction,
     /// The domain's signed bit width; the table has `2^input_bits` entries.
     pub input_bits: u32,
     /// The scale of the table's outputs.

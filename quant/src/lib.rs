@@ -7,6 +7,7 @@
 //! * [`QuantizedModel`] — a validated graph of [`Node`]s ([`Op`]s with typed
 //!   parameters such as [`Linear`] and [`Conv2d`]), the [`TensorSpec`]
 //!   (shape, [`Scale`], bit bound) of every tensor, and its [`ModelDigest`].
+//! * [`TableFunction`] — the functions table activations tabulate.
 //! * [`ops`] — the rounding and bound rules, written down once.
 //! * [`QuantizedModel::forward`] — the reference forward pass returning a
 //!   [`Trace`] of every intermediate tensor: the definition of the semantics.
@@ -39,6 +40,7 @@ mod digest;
 mod error;
 pub mod format;
 mod forward;
+mod function;
 mod layer;
 mod model;
 pub mod ops;
@@ -49,9 +51,10 @@ pub use digest::ModelDigest;
 pub use error::{QuantError, Result};
 pub use format::MODEL_FORMAT;
 pub use forward::Trace;
-pub use layer::{Conv2d, Linear, Op, Pool2d, Rescale, TableActivation};
+pub use function::TableFunction;
+pub use layer::{Conv2d, Linear, Op, Pool2d, Rescale, Select, TableActivation};
 pub use model::{
-    conv2d_output, window_output, Calibration, Node, QuantizedModel, TensorId, TensorSpec,
-    MAX_ELEMENTS,
+    conv2d_output, pool2d_output, window_output, Calibration, Node, QuantizedModel, TensorId,
+    TensorSpec, MAX_ELEMENTS,
 };
 pub use tensor::{Scale, Shape, Tensor};

@@ -2,7 +2,7 @@
 //! scale and bound of every tensor derived from it.
 
 use crate::error::{QuantError, Result};
-use crate::layer::{Conv2d, Linear, Op, Pool2d, TableActivation};
+use crate::layer::{Conv2d, Linear, Op, Pool2d, Select, TableActivation};
 use crate::ops::{self, MAX_BITS};
 use crate::tensor::{Scale, Shape};
 use serde::{Deserialize, Serialize};
@@ -159,10 +159,15 @@ fn derive_specs(input: &TensorSpec, nodes: &[Node]) -> Result<Vec<TensorSpec>> {
             op: node.op.name(),
             reason,
         };
-        if node.inputs.len() != node.op.arity() {
+        let arity = node.op.arity();
+        if !arity.contains(&node.inputs.len()) {
+            let takes = if arity.start() == arity.end() {
+                arity.start().to_string()
+            } else {
+                format!("{} to {}", arity.start(), arity.end())
+            };
             return Err(fail(format!(
-                "takes {} input(s), {} given",
-                node.op.arity(),
+                "takes {takes} input(s), {} given",
                 node.inputs.len()
             )));
         }
@@ -226,6 +231,9 @@ fn node_spec(op: &Op, args: &[&TensorSpec]) -> std::result::Result<TensorSpec, S
         Op::Linear(l) => linear_spec(l, x),
         Op::Conv2d(c) => conv2d_spec(c, x),
         Op::Relu => Ok(x.clone()),
+        Op::SumPool2d(p) | Op::MaxPool2d(p) if p.count_include_pad => {
+            Err("count_include_pad applies to average pools only".into())
+        }
         Op::SumPool2d(p) => {
             let shape = pool_shape(p, &x.shape)?;
             // The window fits the image, whose size is bounded: no overflow,
@@ -295,8 +303,44 @@ fn node_spec(op: &Op, args: &[&TensorSpec]) -> std::result::Result<TensorSpec, S
                 bits: r.bits,
             })
         }
-        Op::Sigmoid(t) | Op::Tanh(t) => table_spec(t, x),
+        Op::Table(t) => table_spec(t, x),
+        Op::Select(s) => select_spec(s, args),
     }
+}
+
+fn select_spec(s: &Select, args: &[&TensorSpec]) -> std::result::Result<TensorSpec, String> {
+    if s.shape.numel() > MAX_ELEMENTS || s.indices.len() != s.shape.numel() {
+        return Err(format!(
+            "{} indices for shape {} (at most {MAX_ELEMENTS} elements)",
+            s.indices.len(),
+            s.shape
+        ));
+    }
+    let scale = args[0].scale;
+    if let Some(other) = args.iter().find(|a| a.scale != scale) {
+        return Err(format!(
+            "selects from scales {} and {}; rescale the inputs to one scale first",
+            scale, other.scale
+        ));
+    }
+    // Each input has at most MAX_ELEMENTS elements and there are at most
+    // Select::MAX_INPUTS of them: no overflow.
+    let available: usize = args.iter().map(|a| a.shape.numel()).sum();
+    if let Some((j, i)) = s
+        .indices
+        .iter()
+        .enumerate()
+        .find_map(|(j, i)| i.filter(|&i| i >= available).map(|i| (j, i)))
+    {
+        return Err(format!(
+            "element {j} reads index {i}, but its inputs hold {available} elements"
+        ));
+    }
+    Ok(TensorSpec {
+        shape: s.shape.clone(),
+        scale,
+        bits: args.iter().map(|a| a.bits).max().unwrap_or(1),
+    })
 }
 
 /// `max_i Σ_j |w_ij|·2^(b-1) + |b_i|`, the largest accumulator magnitude.
@@ -351,7 +395,7 @@ fn conv2d_spec(c: &Conv2d, x: &TensorSpec) -> std::result::Result<TensorSpec, St
     let dims = c.weight.shape.dims();
     if dims.len() != 4 || dims.contains(&0) {
         return Err(format!(
-            "weight shape {} is not [out_channels, in_channels, kh, kw]",
+            "weight shape {} is not [out_channels, in_channels / groups, kh, kw]",
             c.weight.shape
         ));
     }
@@ -362,12 +406,20 @@ fn conv2d_spec(c: &Conv2d, x: &TensorSpec) -> std::result::Result<TensorSpec, St
             c.weight.shape
         ));
     }
-    let (oc, ic, kh, kw) = (dims[0], dims[1], dims[2], dims[3]);
+    let (oc, icg, kh, kw) = (dims[0], dims[1], dims[2], dims[3]);
+    let groups = c.groups;
+    if groups == 0 || oc % groups != 0 {
+        return Err(format!(
+            "{groups} groups do not divide {oc} output channels"
+        ));
+    }
+    // icg · groups ≤ the input's channel count, itself bounded.
+    let ic = icg.saturating_mul(groups);
     let [h, w] = match x.shape.dims() {
         &[channels, h, w] if channels == ic => [h, w],
         _ => {
             return Err(format!(
-                "expects a [{ic}, h, w] image, its input has shape {}",
+                "expects a [{ic}, h, w] image ({groups} groups of {icg} channels), its input has shape {}",
                 x.shape
             ))
         }
@@ -379,7 +431,7 @@ fn conv2d_spec(c: &Conv2d, x: &TensorSpec) -> std::result::Result<TensorSpec, St
     let rows = c
         .weight
         .data
-        .chunks(ic * kh * kw)
+        .chunks(icg * kh * kw)
         .zip(c.bias.iter().copied());
     Ok(TensorSpec {
         shape: Shape(vec![oc, oh, ow]),
@@ -394,8 +446,22 @@ fn pool_shape(p: &Pool2d, x: &Shape) -> std::result::Result<Shape, String> {
             "expects a [c, h, w] image, its input has shape {x}"
         ));
     };
-    let [oh, ow] = window_output([h, w], p.kernel, p.stride, [0, 0])?;
-    Ok(Shape(vec![c, oh, ow]))
+    Ok(Shape(pool2d_output(p, [c, h, w])?.to_vec()))
+}
+
+/// The output shape `[c, oh, ow]` of a pool over a `[c, h, w]` image:
+/// [`window_output`], and a refusal of padding beyond half the kernel.
+pub fn pool2d_output(p: &Pool2d, [c, h, w]: [usize; 3]) -> std::result::Result<[usize; 3], String> {
+    for axis in 0..2 {
+        if p.padding[axis] > p.kernel[axis] / 2 {
+            return Err(format!(
+                "padding {:?} is more than half the kernel {:?}: a window would hold only padding",
+                p.padding, p.kernel
+            ));
+        }
+    }
+    let [oh, ow] = window_output([h, w], p.kernel, p.stride, p.padding)?;
+    Ok([c, oh, ow])
 }
 
 /// Output height and width of a sliding window; refuses empty windows,
@@ -473,6 +539,9 @@ pub fn conv2d_output(
 }
 
 fn table_spec(t: &TableActivation, x: &TensorSpec) -> std::result::Result<TensorSpec, String> {
+    if !t.function.is_valid() {
+        return Err(format!("{:?} has a parameter out of range", t.function));
+    }
     if !(1..=TableActivation::MAX_INPUT_BITS).contains(&t.input_bits) {
         return Err(format!(
             "table domain of {} bits; zkinfer allows 1 to {}",

@@ -1,7 +1,7 @@
 //! Which input elements each output of a convolution or pooling window
 //! reads, written once for the reference pass and the circuits.
 
-use crate::layer::Conv2d;
+use crate::layer::{Conv2d, Pool2d};
 use crate::model::window_output;
 use crate::tensor::Shape;
 
@@ -20,6 +20,8 @@ pub fn conv_taps(c: &Conv2d, input: &Shape) -> Vec<Taps> {
         c.weight.shape.0[2],
         c.weight.shape.0[3],
     );
+    // Input channels per group, and output channels per group.
+    let (icg, ocg) = (ic / c.groups.max(1), oc / c.groups.max(1));
     let Ok([oh, ow]) = window_output([h, w], [kh, kw], c.stride, c.padding) else {
         return vec![];
     };
@@ -28,15 +30,16 @@ pub fn conv_taps(c: &Conv2d, input: &Shape) -> Vec<Taps> {
         for oy in 0..oh {
             for ox in 0..ow {
                 let mut taps = vec![];
-                for i in 0..ic {
+                let first = (o / ocg.max(1)) * icg;
+                for i in 0..icg {
                     for ky in 0..kh {
                         for kx in 0..kw {
                             let y = (oy * c.stride[0] + ky).checked_sub(c.padding[0]);
                             let x = (ox * c.stride[1] + kx).checked_sub(c.padding[1]);
                             if let (Some(y), Some(x)) = (y, x) {
                                 if y < h && x < w {
-                                    let weight = c.weight.data[((o * ic + i) * kh + ky) * kw + kx];
-                                    taps.push((weight, (i * h + y) * w + x));
+                                    let weight = c.weight.data[((o * icg + i) * kh + ky) * kw + kx];
+                                    taps.push((weight, ((first + i) * h + y) * w + x));
                                 }
                             }
                         }
@@ -50,12 +53,13 @@ pub fn conv_taps(c: &Conv2d, input: &Shape) -> Vec<Taps> {
 }
 
 /// The input indices of each pooling window over a `[c, h, w]` input, in
-/// output order.
-pub fn pool_windows(input: &Shape, kernel: [usize; 2], stride: [usize; 2]) -> Vec<Vec<usize>> {
+/// output order; padded positions are left out.
+pub fn pool_windows(input: &Shape, pool: &Pool2d) -> Vec<Vec<usize>> {
     let &[c, h, w] = input.dims() else {
         return vec![];
     };
-    let Ok([oh, ow]) = window_output([h, w], kernel, stride, [0, 0]) else {
+    let (kernel, stride, padding) = (pool.kernel, pool.stride, pool.padding);
+    let Ok([oh, ow]) = window_output([h, w], kernel, stride, padding) else {
         return vec![];
     };
     let mut windows = Vec::with_capacity(c * oh * ow);
@@ -65,7 +69,13 @@ pub fn pool_windows(input: &Shape, kernel: [usize; 2], stride: [usize; 2]) -> Ve
                 let mut window = Vec::with_capacity(kernel[0] * kernel[1]);
                 for ky in 0..kernel[0] {
                     for kx in 0..kernel[1] {
-                        window.push((ch * h + oy * stride[0] + ky) * w + ox * stride[1] + kx);
+                        let y = (oy * stride[0] + ky).checked_sub(padding[0]);
+                        let x = (ox * stride[1] + kx).checked_sub(padding[1]);
+                        if let (Some(y), Some(x)) = (y, x) {
+                            if y < h && x < w {
+                                window.push((ch * h + y) * w + x);
+                            }
+                        }
                     }
                 }
                 windows.push(window);

@@ -11,8 +11,8 @@ use serde_json::Value;
 use zkinfer_fuzz::{cases, extreme_field_cases, mutate_json_text, run, show_bytes, Rng};
 use zkinfer_quant::ops::MAX_BITS;
 use zkinfer_quant::{
-    Conv2d, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale, Shape,
-    TableActivation, Tensor, TensorSpec,
+    Conv2d, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale, Select, Shape,
+    TableActivation, TableFunction, Tensor, TensorSpec,
 };
 
 const MLP: &str = include_str!("../../models/bundled/digits-mlp/model.json");
@@ -40,6 +40,7 @@ fn conv(padding: [usize; 2], stride: [usize; 2]) -> Op {
         bias: vec![0],
         stride,
         padding,
+        groups: 1,
     })
 }
 
@@ -51,7 +52,8 @@ fn refusal(input: TensorSpec, nodes: Vec<Node>) -> String {
 
 /// Every op kind once: what the bundled models do not reach.
 fn zoo() -> QuantizedModel {
-    let table = |input_bits: u32| TableActivation {
+    let table = |function, input_bits: u32| TableActivation {
+        function,
         input_bits,
         output_scale: Scale(4),
         values: (0..1i64 << input_bits).map(|i| (i % 33) - 16).collect(),
@@ -60,30 +62,20 @@ fn zoo() -> QuantizedModel {
         node(&[0], conv([1, 1], [1, 1])),
         node(&[1], Op::Rescale(Rescale { shift: 2, bits: 8 })),
         node(&[2], Op::Relu),
-        node(
-            &[3],
-            Op::MaxPool2d(Pool2d {
-                kernel: [2, 2],
-                stride: [2, 2],
-            }),
-        ),
+        node(&[3], Op::MaxPool2d(Pool2d::new([2, 2], [2, 2]))),
         node(
             &[4],
+            // Padded: rows -1..=1 of a 2-row image, so each window
+            // divides by the 2 positions inside it.
             Op::AvgPool2d(Pool2d {
-                kernel: [2, 1],
-                stride: [1, 1],
+                padding: [1, 0],
+                ..Pool2d::new([3, 1], [3, 1])
             }),
         ),
-        node(
-            &[5],
-            Op::SumPool2d(Pool2d {
-                kernel: [1, 2],
-                stride: [1, 1],
-            }),
-        ),
+        node(&[5], Op::SumPool2d(Pool2d::new([1, 2], [1, 1]))),
         node(&[6], Op::Rescale(Rescale { shift: 1, bits: 8 })),
-        node(&[7], Op::Tanh(table(8))),
-        node(&[8], Op::Sigmoid(table(8))),
+        node(&[7], Op::Table(table(TableFunction::Tanh, 8))),
+        node(&[8], Op::Table(table(TableFunction::Sigmoid, 8))),
         node(&[9, 9], Op::Add),
         node(
             &[10],
@@ -98,6 +90,13 @@ fn zoo() -> QuantizedModel {
                 weight: Tensor::new([2, 1], vec![3, -1]).unwrap(),
                 weight_scale: Scale(-3),
                 bias: vec![7, -7],
+            }),
+        ),
+        node(
+            &[13, 13],
+            Op::Select(Select {
+                shape: Shape(vec![3]),
+                indices: vec![Some(1), None, Some(2)],
             }),
         ),
     ];
@@ -204,11 +203,12 @@ fn table_output_scales_are_range_checked() {
         bits: 4,
     };
     let table = TableActivation {
+        function: TableFunction::Tanh,
         input_bits: 4,
         output_scale: Scale(-2147483648),
         values: vec![0; 16],
     };
-    let err = refusal(input, vec![node(&[0], Op::Tanh(table))]);
+    let err = refusal(input, vec![node(&[0], Op::Table(table))]);
     assert!(
         err.contains("node 0 (tanh): output_scale -2147483648 is out of range"),
         "{err}"
@@ -252,6 +252,7 @@ fn a_1x1_convolution_may_still_pad() {
         bias: vec![0],
         stride: [1, 1],
         padding: [1, 1],
+        groups: 1,
     });
     let model = QuantizedModel::new("pad", image(1, 2, 2), vec![node(&[0], op)], None).unwrap();
     assert_eq!(model.output().shape, Shape(vec![1, 4, 4]));

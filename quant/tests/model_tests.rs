@@ -2,8 +2,8 @@
 
 use sha2::{Digest, Sha256};
 use zkinfer_quant::{
-    Conv2d, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale, Shape,
-    TableActivation, Tensor, TensorSpec,
+    Conv2d, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale, Select, Shape,
+    TableActivation, TableFunction, Tensor, TensorSpec,
 };
 
 fn vector(n: usize, scale: i32, bits: u32) -> TensorSpec {
@@ -93,14 +93,12 @@ fn invalid_graphs_are_refused_with_the_node_named() {
         bias: vec![0],
         stride: [1, 1],
         padding: [0, 0],
+        groups: 1,
     });
     let err = invalid(vector(4, 0, 8), vec![node(&[0], conv)]);
     assert!(err.contains("[1, h, w] image"), "{err}");
 
-    let pool = Op::MaxPool2d(Pool2d {
-        kernel: [5, 5],
-        stride: [1, 1],
-    });
+    let pool = Op::MaxPool2d(Pool2d::new([5, 5], [1, 1]));
     let image = TensorSpec {
         shape: Shape(vec![1, 4, 4]),
         scale: Scale(0),
@@ -174,20 +172,21 @@ fn accumulators_beyond_f64_exactness_are_refused() {
 #[test]
 fn tables_must_cover_their_input_bound() {
     let table = |input_bits| TableActivation {
+        function: TableFunction::Sigmoid,
         input_bits,
         output_scale: Scale(4),
         values: vec![7; 1 << input_bits],
     };
-    let err = invalid(vector(3, 0, 8), vec![node(&[0], Op::Sigmoid(table(6)))]);
+    let err = invalid(vector(3, 0, 8), vec![node(&[0], Op::Table(table(6)))]);
     assert!(err.contains("rescale to at most 6 bits"), "{err}");
     let mut short = table(8);
     short.values.pop();
-    let err = invalid(vector(3, 0, 8), vec![node(&[0], Op::Tanh(short))]);
+    let err = invalid(vector(3, 0, 8), vec![node(&[0], Op::Table(short))]);
     assert!(err.contains("needs 256 table values, 255 given"), "{err}");
     let ok = QuantizedModel::new(
         "t",
         vector(3, 0, 8),
-        vec![node(&[0], Op::Tanh(table(8)))],
+        vec![node(&[0], Op::Table(table(8)))],
         None,
     );
     assert_eq!(ok.unwrap().output().bits, 4); // |7| needs 4 bits
@@ -342,4 +341,182 @@ fn digest_names_semantics_not_labels() {
     rescaled[1].op = Op::Rescale(Rescale { shift: 3, bits: 9 });
     let rescaled = QuantizedModel::new("tiny", input, rescaled, None).unwrap();
     assert_ne!(rescaled.digest(), m.digest());
+}
+
+/// A model with a tanh table and a GELU table.
+fn with_tables() -> QuantizedModel {
+    let table = |function| TableActivation {
+        function,
+        input_bits: 8,
+        output_scale: Scale(4),
+        values: (-128..128).map(|x: i64| x.clamp(-20, 20)).collect(),
+    };
+    let nodes = vec![
+        node(&[0], Op::Table(table(TableFunction::Tanh))),
+        node(&[1], Op::Table(table(TableFunction::Gelu))),
+    ];
+    QuantizedModel::new("tables", vector(3, 4, 8), nodes, None).unwrap()
+}
+
+/// Files written before tables were one op spelled a tanh table
+/// `{"op": "tanh", …}`; they read as the same model with the same digest.
+#[test]
+fn older_table_spellings_read_the_same() {
+    let m = with_tables();
+    let text = m.to_json();
+    assert!(text.contains("\"op\": \"table\""), "{text}");
+    assert!(text.contains("\"function\": \"gelu\""), "{text}");
+    let old = text.replacen(
+        "\"op\": \"table\",\n      \"function\": \"tanh\"",
+        "\"op\": \"tanh\"",
+        1,
+    );
+    assert_ne!(old, text, "the first table is written op, then function");
+    let back = QuantizedModel::from_json(&old).unwrap();
+    assert_eq!(back, m);
+    assert_eq!(back.digest(), m.digest());
+}
+
+/// Each table function has its own digest tag: the same values under
+/// another function are another model.
+#[test]
+fn the_function_is_part_of_the_digest() {
+    let m = with_tables();
+    let mut nodes = m.nodes().to_vec();
+    if let Op::Table(t) = &mut nodes[1].op {
+        t.function = TableFunction::Erf;
+    }
+    let other = QuantizedModel::new("tables", m.input().clone(), nodes, None).unwrap();
+    assert_ne!(other.digest(), m.digest());
+}
+
+/// A depthwise convolution reads only its own channel; a grouped one only
+/// its group's. Computed by hand on a 2-channel 1×2 image.
+#[test]
+fn grouped_convolutions_read_their_group() {
+    let spec = TensorSpec {
+        shape: Shape(vec![2, 1, 2]),
+        scale: Scale(0),
+        bits: 8,
+    };
+    let conv = |oc: usize, weights: Vec<i64>, groups| {
+        let icg = weights.len() / oc;
+        Op::Conv2d(Conv2d {
+            weight: Tensor::new([oc, icg, 1, 1], weights).unwrap(),
+            weight_scale: Scale(0),
+            bias: vec![1; oc],
+            stride: [1, 1],
+            padding: [0, 0],
+            groups,
+        })
+    };
+    let x = Tensor::new([2, 1, 2], vec![3, 4, 5, 6]).unwrap();
+    let run = |op: Op| {
+        let m = QuantizedModel::new("g", spec.clone(), vec![node(&[0], op)], None).unwrap();
+        m.forward(&x).unwrap().output().data.clone()
+    };
+    // Depthwise: 2·[3, 4] + 1 and 10·[5, 6] + 1.
+    assert_eq!(run(conv(2, vec![2, 10], 2)), vec![7, 9, 51, 61]);
+    // Two groups of one input channel, two outputs each.
+    assert_eq!(
+        run(conv(4, vec![1, -1, 2, 3], 2)),
+        vec![4, 5, -2, -3, 11, 13, 16, 19]
+    );
+    // Ungrouped, the same weights would read both channels.
+    assert_eq!(run(conv(2, vec![1, 1, 0, 2], 1)), vec![9, 11, 11, 13]);
+    let err = invalid(spec.clone(), vec![node(&[0], conv(3, vec![1, 1, 1], 2))]);
+    assert!(
+        err.contains("2 groups do not divide 3 output channels"),
+        "{err}"
+    );
+    let err = invalid(spec, vec![node(&[0], conv(2, vec![1, 1], 0))]);
+    assert!(err.contains("0 groups"), "{err}");
+}
+
+/// Padded pools, computed by hand on a 3×3 image: padding is never a
+/// maximum and never a divisor unless `count_include_pad` says so.
+#[test]
+fn padded_pools_leave_the_padding_out() {
+    let image = |values: Vec<i64>| Tensor::new([1, 3, 3], values).unwrap();
+    let spec = TensorSpec {
+        shape: Shape(vec![1, 3, 3]),
+        scale: Scale(0),
+        bits: 8,
+    };
+    let pool = |count_include_pad| Pool2d {
+        padding: [1, 1],
+        count_include_pad,
+        ..Pool2d::new([3, 3], [1, 1])
+    };
+    let run = |op: Op, x: Vec<i64>| {
+        let m = QuantizedModel::new("p", spec.clone(), vec![node(&[0], op)], None).unwrap();
+        m.forward(&image(x)).unwrap().output().data.clone()
+    };
+    let negative: Vec<i64> = (1..=9).map(|v| -v).collect();
+    // A zero-padded maximum would give 0 at every edge.
+    assert_eq!(
+        run(Op::MaxPool2d(pool(false)), negative),
+        vec![-1, -1, -2, -1, -1, -2, -4, -4, -5]
+    );
+    let ones_to_nine: Vec<i64> = (1..=9).collect();
+    // Corner (0, 0) reads 1, 2, 4, 5: 12 / 4 = 3, or 12 / 9 → 1 with padding
+    // counted; the centre reads all nine: 45 / 9 = 5.
+    let inside = run(Op::AvgPool2d(pool(false)), ones_to_nine.clone());
+    assert_eq!(inside, vec![3, 4, 4, 5, 5, 6, 6, 7, 7]);
+    let counted = run(Op::AvgPool2d(pool(true)), ones_to_nine);
+    assert_eq!(counted, vec![1, 2, 2, 3, 5, 4, 3, 4, 3]);
+    // More padding than half the kernel would make a window all padding.
+    let wide = Pool2d {
+        padding: [2, 0],
+        ..Pool2d::new([3, 3], [1, 1])
+    };
+    let err = invalid(spec.clone(), vec![node(&[0], Op::MaxPool2d(wide))]);
+    assert!(err.contains("more than half the kernel"), "{err}");
+    let max_counting = Op::MaxPool2d(pool(true));
+    let err = invalid(spec, vec![node(&[0], max_counting)]);
+    assert!(err.contains("average pools only"), "{err}");
+}
+
+/// A select moves values: a transpose, a concatenation with zero padding,
+/// computed by hand; mismatched scales and out-of-range indices are
+/// refused.
+#[test]
+fn selects_move_values() {
+    let spec = TensorSpec {
+        shape: Shape(vec![2, 3]),
+        scale: Scale(2),
+        bits: 8,
+    };
+    let x = Tensor::new([2, 3], vec![1, 2, 3, 4, 5, 6]).unwrap();
+    let select = |shape: Vec<usize>, indices: Vec<Option<usize>>| {
+        Op::Select(Select {
+            shape: Shape(shape),
+            indices,
+        })
+    };
+    // The transpose of [[1, 2, 3], [4, 5, 6]].
+    let transpose = select(vec![3, 2], [0, 3, 1, 4, 2, 5].map(Some).to_vec());
+    // x and its transpose end to end, the last column of each, with a zero
+    // row between them.
+    let concat = select(vec![5], vec![Some(2), Some(5), None, Some(10), Some(11)]);
+    let nodes = vec![node(&[0], transpose), node(&[0, 1], concat)];
+    let m = QuantizedModel::new("select", spec.clone(), nodes, None).unwrap();
+    let trace = m.forward(&x).unwrap();
+    assert_eq!(trace.tensors[1].data, vec![1, 4, 2, 5, 3, 6]);
+    assert_eq!(trace.output().data, vec![3, 6, 0, 3, 6]);
+    assert_eq!(m.output().scale, Scale(2));
+
+    let out_of_range = select(vec![1], vec![Some(6)]);
+    let err = invalid(spec.clone(), vec![node(&[0], out_of_range)]);
+    assert!(
+        err.contains("reads index 6, but its inputs hold 6"),
+        "{err}"
+    );
+    let short = select(vec![2, 2], vec![Some(0); 3]);
+    let err = invalid(spec.clone(), vec![node(&[0], short)]);
+    assert!(err.contains("3 indices for shape"), "{err}");
+    let rescaled = Op::Rescale(Rescale { shift: 1, bits: 8 });
+    let mixed = select(vec![2], vec![Some(0), Some(6)]);
+    let err = invalid(spec, vec![node(&[0], rescaled), node(&[0, 1], mixed)]);
+    assert!(err.contains("rescale the inputs to one scale"), "{err}");
 }

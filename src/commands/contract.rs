@@ -100,11 +100,12 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("loading model {model:?}"))?;
             let visibility = super::visibility(&model, private_input)?;
             let q = loaded.quantized;
-            let k = VerifierKey::k_for(&q, visibility)?;
+            let circuit = VerifierKey::plan_circuit(q.clone(), visibility)?;
+            let k = circuit.plan().k;
             let mut cache = key_cache(&params);
             let ipa = super::load_params(&super::params_cache(&params), k)?;
             let key = Phase::run(format!("building the verifying key (k = {k})"), || {
-                VerifierKey::new(q.clone(), visibility, ipa)
+                VerifierKey::for_circuit(circuit, ipa)
             })?;
             let msg = ExecuteMsg::RegisterModel {
                 name: name.unwrap_or_else(|| q.name().to_string()),

@@ -101,6 +101,7 @@ pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
         activation_bits: chosen.activation_bits,
         table_bits: chosen.table_bits,
         calibration: calibrated.comparison.clone(),
+        tables: zkinfer_models::table_reports(&calibrated.model),
         candidates: calibrated.candidates.clone(),
         estimates: Estimates::of(&calibrated.plan),
         plan: calibrated.plan.clone(),
@@ -237,6 +238,17 @@ fn print_report(p: &Package) {
         p.weight_bits,
         p.activation_bits
     );
+    for t in &p.tables {
+        outln!(
+            "table {} (node {}): {} entries over [{}, {}], largest error {:.4}",
+            t.function,
+            t.node,
+            t.entries,
+            t.domain[0],
+            t.domain[1],
+            t.max_error
+        );
+    }
     outln!("trade-off searched (target {:?}):", p.target);
     let rows: Vec<Vec<String>> = p
         .candidates

@@ -103,8 +103,9 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
         .map(|path| super::read_input(&q, path))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let visibility = super::visibility(&args.model, args.private_input)?;
-    let k = VerifierKey::k_for(&q, visibility)
+    let circuit = VerifierKey::plan_circuit(q.clone(), visibility)
         .with_context(|| format!("planning the circuit of {}", model.source))?;
+    let k = circuit.plan().k;
     let paths = bundle_paths(args)?;
     check_outputs(args, &paths)?;
 
@@ -114,7 +115,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
     let t = Instant::now();
     let name = report::printable(&model.source);
     let prover = Phase::run(format!("generating the keys of {name} (k = {k})"), || {
-        Prover::new(&model.source, q.clone(), visibility, params)
+        Prover::for_circuit(&model.source, circuit, params)
     })?;
     let keygen_ms = ms(t);
     let scale = q.output().scale;

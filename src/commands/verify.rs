@@ -70,10 +70,11 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
     let q = model.quantized;
     // The verifier decides what is proven about the input, not the bundle.
     let visibility = super::visibility(&args.model, args.private_input)?;
-    let k = VerifierKey::k_for(&q, visibility)?;
+    let circuit = VerifierKey::plan_circuit(q.clone(), visibility)?;
+    let k = circuit.plan().k;
     let params = super::load_params(&super::params_cache(&args.params), k)?;
     let key = Phase::run(format!("rebuilding the verifying key (k = {k})"), || {
-        VerifierKey::new(q.clone(), visibility, params)
+        VerifierKey::for_circuit(circuit, params)
     })?;
     let scale = q.output().scale;
     if bundles.len() > 1 {

@@ -32,8 +32,20 @@ impl VerifierKey {
     /// circuit's `k` ([`VerifierKey::k_for`]); they depend on nothing else
     /// and are derived locally: no setup, no download.
     pub fn new(model: QuantizedModel, visibility: Visibility, params: IpaParams) -> Result<Self> {
-        let model_digest = model.digest().to_hex();
-        let circuit = Self::circuit_for(model, visibility, &params)?;
+        Self::for_circuit(Self::plan_circuit(model, visibility)?, params)
+    }
+
+    /// The circuit of a model, planned once: its plan gives the `k` to
+    /// load parameters for, then [`Self::for_circuit`] keys it.
+    pub fn plan_circuit(model: QuantizedModel, visibility: Visibility) -> Result<ModelCircuit> {
+        ModelCircuit::new(Arc::new(model), visibility).map_err(|e| VerifyError::Key(e.to_string()))
+    }
+
+    /// Builds the key of a circuit ([`Self::plan_circuit`]); `params` must be
+    /// for its plan's `k`.
+    pub fn for_circuit(circuit: ModelCircuit, params: IpaParams) -> Result<Self> {
+        Self::check_k(&circuit, &params)?;
+        let model_digest = circuit.model().digest().to_hex();
         let vk = keygen_vk(&params, &circuit).map_err(|e| VerifyError::Key(e.to_string()))?;
         Self::from_parts(circuit, params, vk, model_digest)
     }
@@ -44,14 +56,13 @@ impl VerifierKey {
     /// the cost. The key is accepted only if its digest is
     /// `expected_vk_digest` (the pinned form includes the commitments).
     pub fn from_commitments(
-        model: QuantizedModel,
-        visibility: Visibility,
+        circuit: ModelCircuit,
         params: IpaParams,
         commitments: &[u8],
         expected_vk_digest: &str,
     ) -> Result<Self> {
-        let model_digest = model.digest().to_hex();
-        let circuit = Self::circuit_for(model, visibility, &params)?;
+        let model_digest = circuit.model().digest().to_hex();
+        Self::check_k(&circuit, &params)?;
         let (fixed, permutation) = decode_commitments(commitments)?;
         let vk =
             keygen_vk_from_commitments(&params, &circuit, fixed, permutation).map_err(|e| {
@@ -86,13 +97,7 @@ impl VerifierKey {
         bytes
     }
 
-    fn circuit_for(
-        model: QuantizedModel,
-        visibility: Visibility,
-        params: &IpaParams,
-    ) -> Result<ModelCircuit> {
-        let circuit = ModelCircuit::new(Arc::new(model), visibility)
-            .map_err(|e| VerifyError::Key(e.to_string()))?;
+    fn check_k(circuit: &ModelCircuit, params: &IpaParams) -> Result<()> {
         if params.k() != circuit.plan().k {
             return Err(VerifyError::Key(format!(
                 "parameters for k = {}, the circuit needs k = {}",
@@ -100,7 +105,7 @@ impl VerifierKey {
                 circuit.plan().k
             )));
         }
-        Ok(circuit)
+        Ok(())
     }
 
     fn from_parts(

@@ -110,10 +110,12 @@ mod tests {
     use super::*;
     use crate::assign::Edit;
     use crate::chips::testing::{failures, run_edited};
-    use zkinfer_quant::Scale;
+    use zkinfer_quant::{Scale, TableFunction};
 
+    /// x², labelled with any function: the chip reads only the values.
     fn square_table() -> TableActivation {
         TableActivation {
+            function: TableFunction::Tanh,
             input_bits: 4,
             output_scale: Scale(0),
             values: (-8..8).map(|x: i64| x * x).collect(),

@@ -11,7 +11,9 @@
 //! carries on (with the shape when it can be worked out), so that one
 //! report lists everything a model needs.
 
+use super::activation;
 use super::fold::{self, Budget, Const, Operands};
+use super::moves::{self, zero_padding};
 use super::opset;
 use super::proto::{ModelProto, NodeProto};
 use super::report::{Inspection, NodeReport, Status, ValueShape};
@@ -124,21 +126,20 @@ const SHAPE_KEEPING: &[&str] = &[
 pub const SUPPORTED: &[&str] = &[
     "Gemm",
     "MatMul (constant 2-D right-hand side)",
-    "Conv (2-D, ungrouped)",
+    "Conv (2-D, grouped and depthwise too)",
     "Relu",
-    "Clip(0, ∞) and Max(x, 0) as Relu",
-    "Sigmoid",
-    "Tanh",
-    "MaxPool / AveragePool (unpadded)",
-    "GlobalAveragePool (and ReduceMean over H and W)",
+    "Max(x, 0) as Relu",
+    "Sigmoid, Tanh, Erf, Exp, Softplus, Softsign, Mish, Elu, Selu, Celu, LeakyRelu, PRelu (one slope), HardSigmoid, HardSwish, Gelu, Clip (as lookup tables)",
+    "x * Sigmoid(x) as SiLU",
+    "MaxPool / AveragePool (symmetric padding up to half the kernel)",
+    "GlobalAveragePool (and ReduceMean over H and W), GlobalMaxPool",
+    "Concat, Slice, Split, Gather (constant indices), Expand, Tile, Transpose, Pad (zero, reflect, edge)",
     "Flatten",
     "Reshape",
     "Squeeze",
     "Unsqueeze",
     "Add of two tensors",
-    "Add/Sub/Mul/Div by a constant, BatchNormalization and ai.onnx.ml Scaler next to a Gemm/MatMul/Conv",
-    "Pad (zero, symmetric) before a Conv",
-    "Transpose before a Gemm/MatMul",
+    "Add/Sub/Mul/Div by a constant, BatchNormalization and ai.onnx.ml Scaler (folded into a neighbouring Gemm/MatMul/Conv, else a per-element layer)",
     "Identity",
     "Dropout",
     "Cast to float",
@@ -337,50 +338,93 @@ impl Walker<'_> {
         Ok((c.dims.clone(), c.as_f32()))
     }
 
-    /// Marks the pending maps of `d` unsupported (their reader needs the
-    /// value itself) and returns the plain tensor.
-    fn plain(&mut self, d: &Dyn, reader: &NodeProto) -> (usize, Vec<usize>) {
-        if let Some(a) = &d.affine {
-            for &n in &a.nodes {
-                let what = self.reports[n].op_type.clone();
-                self.unsupported(
-                    n,
-                    format!(
-                        "{what} by a constant is folded only into a neighbouring Gemm, MatMul or \
-                         Conv; here its result is read by {} {:?}",
-                        reader.op_type, reader.name
-                    ),
-                );
-            }
-        }
-        self.refuse_perm(d, reader);
-        if let Some(p) = &d.pad {
-            self.unsupported(
-                p.node,
-                format!(
-                    "Pad is folded only into a following Conv; here it is read by {} {:?}",
-                    reader.op_type, reader.name
-                ),
-            );
-        }
-        (d.id, d.shape.clone())
+    /// The plain tensor `d` stands for, as `(layer id, shape)`: pending
+    /// maps that `reader` cannot fold become layers of their own.
+    fn plain(&mut self, d: &Dyn, _reader: &NodeProto) -> (usize, Vec<usize>) {
+        let p = self.materialize(d);
+        (p.id, p.shape)
     }
 
-    /// Marks a pending transpose of `d` unsupported: `reader` needs the
-    /// transposed tensor itself.
-    fn refuse_perm(&mut self, d: &Dyn, reader: &NodeProto) {
+    /// `d` with its pending maps made layers: a transpose or zero padding
+    /// a select (no rows in the circuit), an affine map a per-element scale
+    /// and offset (a depthwise 1×1 convolution over the elements).
+    fn materialize(&mut self, d: &Dyn) -> Dyn {
+        let mut id = d.id;
         if let Some(p) = &d.perm {
-            for &n in &p.nodes {
-                self.unsupported(
-                    n,
-                    format!(
-                        "Transpose of a tensor is folded only into a following Gemm or MatMul \
-                         (through reshapes); here it is read by {} {:?}",
-                        reader.op_type, reader.name
-                    ),
-                );
-            }
+            let indices = p.source.iter().map(|&j| Some(j)).collect();
+            let op = FloatOp::Select {
+                shape: d.shape.clone(),
+                indices,
+            };
+            id = self.layer(&p.nodes, op, vec![id]);
         }
+        if let Some(a) = &d.affine {
+            id = self.affine_layers(a, &d.shape, id);
+        }
+        if let Some(p) = &d.pad {
+            let op = FloatOp::Select {
+                shape: d.shape.clone(),
+                indices: zero_padding(&p.unpadded, p.pads),
+            };
+            id = self.layer(&[p.node], op, vec![id]);
+        }
+        Dyn {
+            id,
+            shape: d.shape.clone(),
+            affine: None,
+            pad: None,
+            perm: None,
+        }
+    }
+
+    /// A layer made for the graph nodes `nodes` (which report it).
+    fn layer(&mut self, nodes: &[usize], op: FloatOp, inputs: Vec<usize>) -> usize {
+        let id = self.layers.len() + 1;
+        for &n in nodes {
+            self.status(
+                n,
+                Status::Layer {
+                    layer: id - 1,
+                    op: op.name().to_string(),
+                },
+            );
+        }
+        self.layers.push(FloatLayer { inputs, op });
+        id
+    }
+
+    /// An element-wise affine map as layers: the value's `n` elements as
+    /// `n` channels of one pixel, a depthwise 1×1 convolution (weight: the
+    /// scale, bias: the offset), and the shape back.
+    fn affine_layers(&mut self, a: &Affine, shape: &[usize], id: usize) -> usize {
+        let n: usize = shape.iter().product();
+        let flat = self.layer(
+            &a.nodes,
+            FloatOp::Reshape {
+                shape: vec![n, 1, 1],
+            },
+            vec![id],
+        );
+        let name = format!("layer{}", self.layers.len());
+        self.add_weights(&name, vec![n, 1, 1, 1], a.scale.clone(), a.offset());
+        let conv = FloatOp::Conv2d {
+            name,
+            in_channels: n,
+            out_channels: n,
+            kernel: [1, 1],
+            stride: [1, 1],
+            padding: [0, 0],
+            groups: n,
+        };
+        let scaled = self.layer(&a.nodes, conv, vec![flat]);
+        let back = if shape.len() == 1 {
+            FloatOp::Flatten
+        } else {
+            FloatOp::Reshape {
+                shape: shape.to_vec(),
+            }
+        };
+        self.layer(&a.nodes, back, vec![scaled])
     }
 
     fn mark_folded(&mut self, nodes: &[usize], into: &NodeProto, how: &str) {
@@ -664,8 +708,8 @@ pub fn analyse(model: &ModelProto) -> Analysis {
                 None => problems.push(format!("the graph output {name:?} is never computed")),
                 Some(Val::Const(_)) => problems.push(format!("the graph output {name:?} is a constant")),
                 Some(Val::Dyn(d)) => {
-                    let reader = NodeProto { op_type: "the graph output".into(), name: name.clone(), ..NodeProto::default() };
-                    w.plain(&d, &reader);
+                    // Pending maps of the output become its last layers.
+                    let d = w.materialize(&d);
                     if d.id == 0 {
                         problems.push(format!(
                             "the graph output {name:?} is the graph input itself: the model computes \
@@ -840,26 +884,66 @@ impl Walker<'_> {
                     },
                 );
             }
-            "Relu" | "Sigmoid" | "Tanh" => {
+            "Relu" => {
                 let (id, shape) = self.plain(&x, node);
-                let op = match node.op_type.as_str() {
-                    "Relu" => FloatOp::Relu,
-                    "Sigmoid" => FloatOp::Sigmoid,
-                    _ => FloatOp::Tanh,
-                };
-                self.push(index, op, vec![id], &out, shape);
+                self.push(index, FloatOp::Relu, vec![id], &out, shape);
             }
             "Clip" => {
                 let (lo, hi) = opset::clip_bounds(node, self.opset, &|n| self.get_const(n))?;
-                if lo == 0.0 && hi == f32::INFINITY {
-                    let (id, shape) = self.plain(&x, node);
-                    self.push(index, FloatOp::Relu, vec![id], &out, shape);
+                let op = if lo == 0.0 && hi == f32::INFINITY {
+                    FloatOp::Relu
                 } else {
-                    self.keep_shape(&out, &x);
-                    return Err(format!(
-                        "Clip({lo}, {hi}): only Clip(0, ∞) imports (as Relu); no circuit op for other bounds (ReLU6) yet"
-                    ));
-                }
+                    let function =
+                        activation::clip(lo, hi).inspect_err(|_| self.keep_shape(&out, &x))?;
+                    FloatOp::Activation { function }
+                };
+                let (id, shape) = self.plain(&x, node);
+                self.push(index, op, vec![id], &out, shape);
+            }
+            "PRelu" if vals.len() == 2 && first_pos == 0 => {
+                let slope = self.weight(node, 1)?.1;
+                let alpha = match slope.as_slice() {
+                    [a] => *a,
+                    s if s.iter().all(|&a| a == s[0]) => s[0],
+                    _ => {
+                        self.keep_shape(&out, &x);
+                        return Err("PRelu with a slope per channel: no circuit op for it yet (one slope imports)".into());
+                    }
+                };
+                let (id, shape) = self.plain(&x, node);
+                let op = FloatOp::Activation {
+                    function: activation::leaky(alpha),
+                };
+                self.push(index, op, vec![id], &out, shape);
+            }
+            op_type if activation::table_function(node).is_some() => {
+                let function = activation::table_function(node)
+                    .expect("checked")
+                    .inspect_err(|_| self.keep_shape(&out, &x))?;
+                let _ = op_type;
+                let (id, shape) = self.plain(&x, node);
+                self.push(
+                    index,
+                    FloatOp::Activation { function },
+                    vec![id],
+                    &out,
+                    shape,
+                );
+            }
+            "GlobalMaxPool" => {
+                let (id, shape) = self.plain(&x, node);
+                let &[c, h, w] = shape.as_slice() else {
+                    return Err(format!("input shape {shape:?} is not [c, h, w]"));
+                };
+                let op = FloatOp::MaxPool2d {
+                    kernel: [h, w],
+                    stride: Some([h, w]),
+                    padding: [0, 0],
+                };
+                self.push(index, op, vec![id], &out, vec![c, 1, 1]);
+            }
+            "Concat" | "Slice" | "Split" | "Gather" | "Expand" | "Tile" => {
+                self.moves(index, node, &vals)?;
             }
             "Max" if vals.len() == 2 && dyns.len() == 1 => {
                 let c = vals
@@ -980,13 +1064,29 @@ impl Walker<'_> {
                     r.iter()
                         .all(|&n| self.model.graph.node[n].op_type == "Conv")
                 });
-                if mode != "constant" || value != 0.0 || !symmetric {
+                if mode == "constant" && value != 0.0 {
                     return Err(format!(
-                        "Pad (mode {mode}, value {value}, pads {pads:?}): only symmetric zero padding of an image imports, folded into a following Conv"
+                        "Pad with the constant {value}: zkinfer pads with zeros, or in reflect or edge mode"
                     ));
                 }
-                if !readers_are_convs || x.affine.is_some() || x.pad.is_some() || x.perm.is_some() {
-                    return Err("Pad is folded only into a following Conv; no circuit op for padding otherwise yet".into());
+                let foldable = mode == "constant"
+                    && symmetric
+                    && readers_are_convs
+                    && x.affine.is_none()
+                    && x.pad.is_none()
+                    && x.perm.is_none();
+                if !foldable {
+                    // Any other padding is a select: zeros, reflections or
+                    // copies of the edge, cells of the input.
+                    let shape = without_batch(&padded.ok_or("pads")?, "padded shape")?;
+                    let indices = moves::pad(&full, &pads, &mode)?;
+                    let (id, _) = self.plain(&x, node);
+                    let op = FloatOp::Select {
+                        shape: shape.clone(),
+                        indices,
+                    };
+                    self.push(index, op, vec![id], &out, shape);
+                    return Ok(());
                 }
                 let pending = PendingPad {
                     pads: [pads[2] as usize, pads[3] as usize],
@@ -1020,6 +1120,8 @@ impl Walker<'_> {
                     FloatOp::AvgPool2d {
                         kernel: [h, w],
                         stride: Some([h, w]),
+                        padding: [0, 0],
+                        count_include_pad: false,
                     },
                     vec![id],
                     &out,
@@ -1065,9 +1167,11 @@ impl Walker<'_> {
                         "shape {target:?} does not hold the {full:?} input's values"
                     ));
                 }
-                if x.pad.is_some() {
-                    self.plain(&x, node);
-                }
+                let x = if x.pad.is_some() {
+                    self.materialize(&x)
+                } else {
+                    x
+                };
                 // An affine map is per element: it passes through a reshape.
                 let affine = x.affine.clone();
                 // So is a pending transpose: its indices are flat ones.
@@ -1313,10 +1417,35 @@ impl Walker<'_> {
         Ok(())
     }
 
+    /// `Some(id of x)` when `s` is the plain output of a sigmoid layer that
+    /// reads the plain tensor `x` (PyTorch's SiLU: `x * sigmoid(x)`).
+    fn silu_input(&self, x: &Dyn, s: &Dyn) -> Option<usize> {
+        let plain = |d: &Dyn| d.affine.is_none() && d.pad.is_none() && d.perm.is_none();
+        let layer = self.layers.get(s.id.checked_sub(1)?)?;
+        let sigmoid = matches!(
+            layer.op,
+            FloatOp::Activation {
+                function: zkinfer_quant::TableFunction::Sigmoid
+            }
+        );
+        (plain(x) && plain(s) && sigmoid && layer.input_ids(s.id - 1) == [x.id]).then_some(x.id)
+    }
+
     fn arithmetic(&mut self, index: usize, node: &NodeProto, vals: &[Val], out: &str) -> R<()> {
         let op = node.op_type.as_str();
         match vals {
             [Val::Dyn(a), Val::Dyn(b)] => {
+                if op == "Mul" {
+                    if let Some(x) = self.silu_input(a, b).or_else(|| self.silu_input(b, a)) {
+                        // x · sigmoid(x): SiLU, one table.
+                        let shape = a.shape.clone();
+                        let op = FloatOp::Activation {
+                            function: zkinfer_quant::TableFunction::Silu,
+                        };
+                        self.push(index, op, vec![x], out, shape);
+                        return Ok(());
+                    }
+                }
                 if op != "Add" {
                     self.keep_shape(out, a);
                     return Err(format!(
@@ -1357,9 +1486,11 @@ impl Walker<'_> {
     /// A transpose of a tensor: pending, for the linear layer that reads
     /// it (tf2onnx writes one back to NHWC before every flatten).
     fn transpose(&mut self, index: usize, node: &NodeProto, x: Dyn, out: &str) -> R<()> {
-        if x.affine.is_some() || x.pad.is_some() {
-            self.plain(&x, node);
-        }
+        let x = if x.affine.is_some() || x.pad.is_some() {
+            self.materialize(&x)
+        } else {
+            x
+        };
         let full = with_batch(&x.shape);
         let rank = full.len();
         let perm: Vec<usize> = match node.attr("perm") {
@@ -1459,6 +1590,8 @@ impl Walker<'_> {
         let pool = FloatOp::AvgPool2d {
             kernel: [h, w],
             stride: Some([h, w]),
+            padding: [0, 0],
+            count_include_pad: false,
         };
         let id = self.push(index, pool, vec![id], out, vec![c, 1, 1]);
         if !keep {
@@ -1524,9 +1657,11 @@ impl Walker<'_> {
                 "a constant times a tensor (the tensor on the right) is not supported".into(),
             );
         }
-        if x.pad.is_some() {
-            self.plain(x, node);
-        }
+        let x = &if x.pad.is_some() {
+            self.materialize(x)
+        } else {
+            x.clone()
+        };
         let [inp] = x.shape.as_slice() else {
             return Err(format!(
                 "input shape {:?}: a linear layer takes a vector (flatten first)",
@@ -1620,7 +1755,21 @@ impl Walker<'_> {
         if pos != 0 {
             return Err("weights computed at run time are not supported".into());
         }
-        self.refuse_perm(x, node);
+        let x = &if x.perm.is_some() {
+            // A transpose no linear layer absorbs: a select before the conv.
+            let selected = self.materialize(&Dyn {
+                affine: None,
+                pad: None,
+                ..x.clone()
+            });
+            Dyn {
+                affine: x.affine.clone(),
+                pad: x.pad.clone(),
+                ..selected
+            }
+        } else {
+            x.clone()
+        };
         let in_shape = x
             .pad
             .as_ref()
@@ -1636,13 +1785,13 @@ impl Walker<'_> {
         let &[oc, wic, kh, kw] = w_dims.as_slice() else {
             return Err(format!("weight dims {w_dims:?} are not [out, in, kh, kw]"));
         };
-        if int_attr(node, "group", 1) != 1 || wic != ic {
-            self.guess_shape(node, x, &[], out);
-            return Err(format!(
-                "grouped convolution (group = {}): no circuit op for it yet",
-                int_attr(node, "group", 1)
-            ));
-        }
+        let group = int_attr(node, "group", 1);
+        let groups = usize::try_from(group)
+            .ok()
+            .filter(|&g| g >= 1 && oc % g == 0 && wic.checked_mul(g) == Some(ic))
+            .ok_or_else(|| {
+                format!("group = {group} with {ic} input channels and weight dims {w_dims:?}")
+            })?;
         if ints_attr(node, "dilations", &[1, 1])
             .iter()
             .any(|&d| d != 1)
@@ -1670,21 +1819,35 @@ impl Walker<'_> {
         }
         let out_shape = zkinfer_quant::conv2d_output([ic, h, w], oc, [kh, kw], stride, padding)?;
         let mut weight = weight;
-        if let Some(a) = &x.affine {
+        let affine = x.affine.as_ref().filter(|_| groups == 1);
+        let x = &if groups != 1 && x.affine.is_some() {
+            // A grouped conv's weights do not read every channel: the map
+            // becomes a layer of its own.
+            let plain = self.materialize(&Dyn {
+                pad: None,
+                ..x.clone()
+            });
+            Dyn {
+                pad: x.pad.clone(),
+                ..plain
+            }
+        } else {
+            x.clone()
+        };
+        let mut input = x.id;
+        if let Some(a) = affine {
+            let (w0, b0) = (weight.clone(), bias.clone());
             match rewrite::before_conv(&mut weight, &mut bias, a, &in_shape, padding != [0, 0]) {
                 Ok(()) => self.mark_folded(
                     &a.nodes,
                     node,
                     "into the weights and bias of the conv after",
                 ),
-                // The map's nodes are at fault, not the conv: it imports.
-                Err(e) => {
-                    for &n in &a.nodes {
-                        self.unsupported(
-                            n,
-                            format!("cannot be folded into Conv {:?}: {e}", node.name),
-                        );
-                    }
+                // Not exact here (a shift before a padded conv): the map
+                // is a layer of its own before the conv.
+                Err(_) => {
+                    (weight, bias) = (w0, b0);
+                    input = self.affine_layers(a, &in_shape, x.id);
                 }
             }
         }
@@ -1700,8 +1863,64 @@ impl Walker<'_> {
             kernel: [kh, kw],
             stride,
             padding,
+            groups,
         };
-        self.push(index, op, vec![x.id], out, out_shape.to_vec());
+        self.push(index, op, vec![input], out, out_shape.to_vec());
+        Ok(())
+    }
+
+    /// A node that only moves values, as a select: the folder evaluates it
+    /// on index tensors ([`moves`]). For `Concat` every input is data; for
+    /// the others only the first is, and the rest (indices, starts, shapes,
+    /// repeats) must be constants.
+    fn moves(&mut self, index: usize, node: &NodeProto, vals: &[Val]) -> R<()> {
+        let data = if node.op_type == "Concat" {
+            vals.len()
+        } else {
+            1
+        };
+        let ops: Operands = opset::operands(node, &|n| self.get_const(n))?;
+        let mut ids = vec![];
+        let mut inputs: Vec<Option<Const>> = vec![];
+        let mut offset = 0;
+        let mut present = vals.iter();
+        for name in &node.input {
+            if name.is_empty() {
+                inputs.push(None);
+                continue;
+            }
+            let v = present.next().expect("one value per present input");
+            match v {
+                Val::Dyn(d) if inputs.len() < data => {
+                    let (id, shape) = self.plain(d, node);
+                    let full = with_batch(&shape);
+                    let n: usize = shape.iter().product();
+                    self.budget.charge(&full)?;
+                    inputs.push(Some(moves::iota(full, offset)));
+                    offset += n;
+                    ids.push(id);
+                }
+                Val::Const(c) if inputs.len() >= data => inputs.push(Some(c.clone())),
+                Val::Const(_) => {
+                    return Err(format!(
+                        "{} of a tensor and a constant: no circuit op for it yet",
+                        node.op_type
+                    ))
+                }
+                _ => return Err(format!("{} of a tensor by a tensor", node.op_type)),
+            }
+        }
+        let refs: Vec<Option<&Const>> = inputs.iter().map(Option::as_ref).collect();
+        let outputs = fold::eval(node, &refs, &ops, &mut self.budget)?;
+        for (name, c) in node.output.iter().zip(outputs) {
+            let shape = without_batch(&c.dims, "the output shape")?;
+            let indices = moves::sources(&c)?;
+            let op = FloatOp::Select {
+                shape: shape.clone(),
+                indices,
+            };
+            self.push(index, op, ids.clone(), name, shape);
+        }
         Ok(())
     }
 
@@ -1715,13 +1934,16 @@ impl Walker<'_> {
         };
         let kernel = pair(&ints_attr(node, "kernel_shape", &[]), "kernel_shape")?;
         let stride = pair(&ints_attr(node, "strides", &[1, 1]), "strides")?;
-        let pads = pads_of(node)?;
-        if pads != [0; 4] {
+        let [t, l, b, r] = pads_of(node)?;
+        if t != b || l != r {
             self.guess_shape(node, x, &[], out);
             return Err(format!(
-                "padded pooling (pads {pads:?}): no circuit op for it yet"
+                "pads {:?}: zkinfer pools with symmetric padding",
+                [t, l, b, r]
             ));
         }
+        let padding = [t, l];
+        let count_include_pad = int_attr(node, "count_include_pad", 0) != 0;
         if int_attr(node, "ceil_mode", 0) != 0 {
             return Err("ceil_mode = 1 is not supported".into());
         }
@@ -1738,19 +1960,23 @@ impl Walker<'_> {
         {
             return Err("the indices output of MaxPool is read".into());
         }
-        let (id, _) = self.plain(x, node);
-        let [oh, ow] = zkinfer_quant::window_output([h, w], kernel, stride, [0, 0])?;
         let op = if node.op_type == "MaxPool" {
             FloatOp::MaxPool2d {
                 kernel,
                 stride: Some(stride),
+                padding,
             }
         } else {
             FloatOp::AvgPool2d {
                 kernel,
                 stride: Some(stride),
+                padding,
+                count_include_pad,
             }
         };
+        let window = op.pool().expect("a pool");
+        let [_, oh, ow] = zkinfer_quant::pool2d_output(&window, [c, h, w])?;
+        let (id, _) = self.plain(x, node);
         self.push(index, op, vec![id], out, vec![c, oh, ow]);
         Ok(())
     }

@@ -10,7 +10,7 @@ use crate::verify::verify;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
-use zkinfer_circuits::{CircuitPlan, Visibility};
+use zkinfer_circuits::{CircuitPlan, ModelCircuit};
 use zkinfer_quant::QuantizedModel;
 
 type Result<T> = std::result::Result<T, ContractError>;
@@ -69,15 +69,9 @@ impl KeyCache {
         Ok(params)
     }
 
-    fn build(
-        &mut self,
-        store: &dyn ContractStore,
-        model: QuantizedModel,
-        visibility: Visibility,
-        k: u32,
-    ) -> Result<VerifierKey> {
-        let params = self.params(store, k)?;
-        VerifierKey::new(model, visibility, params)
+    fn build(&mut self, store: &dyn ContractStore, circuit: ModelCircuit) -> Result<VerifierKey> {
+        let params = self.params(store, circuit.plan().k)?;
+        VerifierKey::for_circuit(circuit, params)
             .map_err(|e| ContractError::InvalidKey(e.to_string()))
     }
 
@@ -94,13 +88,13 @@ impl KeyCache {
             .map_err(|e| ContractError::Store(e.to_string()))?;
         // The stored k picks the parameters to load: check it against the
         // circuit first, so a corrupted state cannot ask for 2^40 rows.
-        let visibility = model.key.input_visibility;
-        let plan = CircuitPlan::new(&parsed, visibility)
+        let circuit = VerifierKey::plan_circuit(parsed, model.key.input_visibility)
             .map_err(|e| ContractError::Store(e.to_string()))?;
-        if plan.k != model.key.k {
+        let k = circuit.plan().k;
+        if k != model.key.k {
             return Err(ContractError::Store(format!(
-                "model {}: the stored k = {} is not its circuit's k = {}",
-                model.model_id, model.key.k, plan.k
+                "model {}: the stored k = {} is not its circuit's k = {k}",
+                model.model_id, model.key.k
             )));
         }
         let key = match &model.commitments {
@@ -108,11 +102,11 @@ impl KeyCache {
                 let bytes = crate::base64::decode(text).ok_or_else(|| {
                     ContractError::Store(format!("{}: commitments are not base64", model.model_id))
                 })?;
-                let params = self.params(store, plan.k)?;
-                VerifierKey::from_commitments(parsed, visibility, params, &bytes, &model.model_id)
+                let params = self.params(store, k)?;
+                VerifierKey::from_commitments(circuit, params, &bytes, &model.model_id)
                     .map_err(|e| ContractError::Store(e.to_string()))?
             }
-            None => self.build(store, parsed, visibility, plan.k)?,
+            None => self.build(store, circuit)?,
         };
         let key = Arc::new(key);
         self.keys.insert(model.model_id.clone(), key.clone());
@@ -339,8 +333,10 @@ fn register_model(
     }
     let model = QuantizedModel::from_json(&key.model)
         .map_err(|e| ContractError::InvalidKey(e.to_string()))?;
-    let plan = CircuitPlan::new(&model, key.input_visibility)
+    let model_digest = model.digest().to_hex();
+    let circuit = VerifierKey::plan_circuit(model, key.input_visibility)
         .map_err(|e| ContractError::InvalidKey(e.to_string()))?;
+    let plan = circuit.plan().clone();
     if plan.k > MAX_CONTRACT_K {
         return Err(ContractError::InvalidKey(format!(
             "the circuit needs k = {}; this contract verifies up to k = {MAX_CONTRACT_K}",
@@ -357,8 +353,7 @@ fn register_model(
     if key.k != plan.k {
         return Err(mismatch("(not rebuilt)".into()));
     }
-    let model_digest = model.digest().to_hex();
-    let rebuilt = cache.build(store, model, key.input_visibility, plan.k)?;
+    let rebuilt = cache.build(store, circuit)?;
     if rebuilt.vk_digest() != key.vk_digest {
         return Err(mismatch(rebuilt.vk_digest().to_string()));
     }

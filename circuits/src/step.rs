@@ -1,0 +1,269 @@
+//! [`Step`]: the one place that turns a model's nodes into circuit steps.
+//!
+//! A step is one unit of layout — one node, or a rescale fused with the
+//! ReLU that reads it — with everything its chips need as typed parameters
+//! ([`StepKind`]): the plan counts its rows from them, the layout places
+//! them, the bound check reads what they prove. Nothing after [`steps`]
+//! looks at a node's [`Op`] again.
+
+use crate::chips::dot::DotProduct;
+use crate::chips::range::MAX_RANGE_BITS;
+use crate::chips::rescale::Divisor;
+use crate::error::{CircuitError, Result};
+use zkinfer_quant::taps::{conv_taps, pool_windows, Taps};
+use zkinfer_quant::{Op, QuantizedModel, TableActivation, TensorId};
+
+/// One unit of layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The nodes laid out, in order: one, or a rescale and its fused ReLU.
+    /// Node `n` writes tensor `n + 1`.
+    pub nodes: Vec<usize>,
+    /// The tensors the first node reads.
+    pub inputs: Vec<TensorId>,
+    /// `linear`, `rescale+relu`, …: region names and cost reports.
+    pub name: &'static str,
+    /// What the chips compute.
+    pub kind: StepKind,
+}
+
+/// What a step's chips compute, with their parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    /// Dot products with fixed weights (linear, conv, window sums): each
+    /// `(terms, bias)` is `bias + Σ weight · input[index]`.
+    Dot {
+        /// One per output element.
+        products: Vec<Taps>,
+    },
+    /// Window sums, then a rounded division of each by its divisor, the
+    /// quotient proven to fit `bits`.
+    AvgPool {
+        /// One sum per output element.
+        sums: Vec<Taps>,
+        /// One divisor per output element: the window's area, or with
+        /// padding left out, the positions inside the image.
+        divisors: Vec<i64>,
+        /// The output's declared bit width.
+        bits: u32,
+    },
+    /// A rounding shift whose quotient is proven to fit `bits`; with
+    /// `relu`, also the ReLU of the quotient (the second node's output).
+    Rescale {
+        /// Bits shifted out.
+        shift: u32,
+        /// The quotient's declared bit width.
+        bits: u32,
+        /// Whether a ReLU is fused.
+        relu: bool,
+    },
+    /// `max(x, 0)` on inputs of `bits` bits.
+    Relu {
+        /// The input's declared bit width.
+        bits: u32,
+    },
+    /// The maximum of each window by pairwise comparisons of `bits`-bit
+    /// values.
+    MaxPool {
+        /// The input indices of each window.
+        windows: Vec<Vec<usize>>,
+        /// The input's declared bit width.
+        bits: u32,
+    },
+    /// Element-wise sum of two tensors.
+    Add,
+    /// A function through its lookup table.
+    Table {
+        /// The table's tag in the activation table: 1, 2, … in step order.
+        tag: usize,
+        /// The table.
+        table: TableActivation,
+    },
+    /// Flatten or reshape: no rows, the cells are reused.
+    Reshape,
+    /// Values moved: no rows, output element `j` is cell `indices[j]` of
+    /// the inputs laid end to end, or the circuit's constant zero.
+    Select {
+        /// One source per output element.
+        indices: Vec<Option<usize>>,
+    },
+}
+
+impl Step {
+    /// The tensor the step's last node writes: its output.
+    pub fn output(&self) -> TensorId {
+        self.nodes.last().expect("a step has a node") + 1
+    }
+
+    /// The divisor of the step's division row `row`, if it divides.
+    pub fn divisor(&self, row: usize) -> Option<Divisor> {
+        match &self.kind {
+            StepKind::Rescale { shift, .. } => Some(Divisor::Shift(*shift)),
+            StepKind::AvgPool { divisors, .. } => divisors.get(row).map(|&n| Divisor::Window(n)),
+            _ => None,
+        }
+    }
+
+    /// The dot products the step lays out in the dot columns.
+    pub fn dot_products(&self) -> &[Taps] {
+        match &self.kind {
+            StepKind::Dot { products } => products,
+            StepKind::AvgPool { sums, .. } => sums,
+            _ => &[],
+        }
+    }
+}
+
+/// The steps of a model, in order: every node, with rescale + ReLU pairs
+/// fused. Refuses parameters the chips cannot prove (range checks wider
+/// than [`MAX_RANGE_BITS`], division windows the range units cannot bound).
+pub fn steps(model: &QuantizedModel) -> Result<Vec<Step>> {
+    let nodes = model.nodes();
+    let specs = model.specs();
+    let mut steps = vec![];
+    let mut tables = 0;
+    let mut i = 0;
+    while i < nodes.len() {
+        let node = &nodes[i];
+        let input_bits = specs[node.inputs[0]].bits;
+        let check = |what: &str, bits: u32| check_bits(model, i, what, bits);
+        let mut fused = vec![i];
+        let (name, kind) = match &node.op {
+            Op::Linear(_) | Op::Conv2d(_) | Op::SumPool2d(_) => {
+                let products = dot_terms(model, i);
+                (node.op.name(), StepKind::Dot { products })
+            }
+            Op::AvgPool2d(p) => {
+                let sums = dot_terms(model, i);
+                let divisors: Vec<i64> = sums.iter().map(|(t, _)| p.divisor(t.len())).collect();
+                if let Some(n) = divisors
+                    .iter()
+                    .find(|&&n| !Divisor::Window(n).is_supported())
+                {
+                    return Err(unsupported(
+                        model,
+                        i,
+                        format!("a window of {n} cells; the circuit divides by windows of up to 256 cells, or powers of two up to 2^16"),
+                    ));
+                }
+                let bits = specs[i + 1].bits;
+                check("the output bound", bits)?;
+                let kind = StepKind::AvgPool {
+                    sums,
+                    divisors,
+                    bits,
+                };
+                ("avg_pool2d", kind)
+            }
+            Op::Rescale(r) => {
+                check("the remainder", r.shift)?;
+                // Tensor i + 1 is this rescale's output.
+                let relu = nodes
+                    .get(i + 1)
+                    .is_some_and(|n| matches!(n.op, Op::Relu) && n.inputs == [i + 1]);
+                if relu {
+                    check("the ReLU sign check", r.bits - 1)?;
+                    fused.push(i + 1);
+                } else {
+                    check("the output bound", r.bits)?;
+                }
+                let kind = StepKind::Rescale {
+                    shift: r.shift,
+                    bits: r.bits,
+                    relu,
+                };
+                (if relu { "rescale+relu" } else { "rescale" }, kind)
+            }
+            Op::Relu => {
+                check("the ReLU sign check", input_bits - 1)?;
+                ("relu", StepKind::Relu { bits: input_bits })
+            }
+            Op::MaxPool2d(p) => {
+                check("the comparison", input_bits)?;
+                let windows = pool_windows(&specs[node.inputs[0]].shape, p);
+                let kind = StepKind::MaxPool {
+                    windows,
+                    bits: input_bits,
+                };
+                ("max_pool2d", kind)
+            }
+            Op::Add => ("add", StepKind::Add),
+            Op::Table(table) => {
+                tables += 1;
+                let kind = StepKind::Table {
+                    tag: tables,
+                    table: table.clone(),
+                };
+                (node.op.name(), kind)
+            }
+            Op::Flatten | Op::Reshape { .. } => (node.op.name(), StepKind::Reshape),
+            Op::Select(s) => {
+                let kind = StepKind::Select {
+                    indices: s.indices.clone(),
+                };
+                ("select", kind)
+            }
+        };
+        i += fused.len();
+        steps.push(Step {
+            nodes: fused,
+            inputs: node.inputs.clone(),
+            name,
+            kind,
+        });
+    }
+    Ok(steps)
+}
+
+/// The terms of each dot product a node computes: `(weight, input index)`.
+fn dot_terms(model: &QuantizedModel, node: usize) -> Vec<Taps> {
+    let x = &model.specs()[model.nodes()[node].inputs[0]];
+    match &model.nodes()[node].op {
+        Op::Linear(l) => l
+            .weight
+            .data
+            .chunks(l.in_features())
+            .zip(&l.bias)
+            .map(|(row, &b)| (row.iter().copied().zip(0..).collect(), b))
+            .collect(),
+        Op::Conv2d(c) => conv_taps(c, &x.shape),
+        Op::SumPool2d(p) | Op::AvgPool2d(p) => pool_windows(&x.shape, p)
+            .into_iter()
+            .map(|window| (window.into_iter().map(|i| (1, i)).collect(), 0))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// Multiply-accumulates and dot rows of a step's dot products.
+pub(crate) fn dot_cost(products: &[Taps]) -> (usize, usize) {
+    if products.is_empty() {
+        return (0, 0);
+    }
+    let macs = products.iter().map(|(t, _)| t.len()).sum();
+    // One leading row per region gives the first product an `acc_prev`.
+    let rows = 1 + products
+        .iter()
+        .map(|(t, _)| DotProduct::rows(t.len()))
+        .sum::<usize>();
+    (macs, rows)
+}
+
+fn unsupported(model: &QuantizedModel, node: usize, reason: String) -> CircuitError {
+    CircuitError::Unsupported {
+        node,
+        op: model.nodes()[node].op.name(),
+        reason,
+    }
+}
+
+pub(crate) fn check_bits(model: &QuantizedModel, node: usize, what: &str, bits: u32) -> Result<()> {
+    if bits > MAX_RANGE_BITS {
+        return Err(unsupported(
+            model,
+            node,
+            format!("{what} needs a {bits}-bit range check; the circuit checks up to {MAX_RANGE_BITS} bits"),
+        ));
+    }
+    Ok(())
+}

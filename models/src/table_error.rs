@@ -1,0 +1,96 @@
+//! [`TableReport`]: how far each lookup table of a quantized model is from
+//! the function it stands for, over the domain calibration chose.
+//!
+//! A table maps each integer of its domain to a rounded output, so it errs
+//! twice: the output is rounded to its scale, and every real input between
+//! two domain points gets the value of the nearest one. The report measures
+//! both at once: the largest `|f(x) − table(x)|` over the domain points and
+//! the midpoints between them (where the input rounding is worst), in real
+//! units. Outside the domain the model refuses the input: the calibrated
+//! bound is a range check, not a clamp.
+
+use serde::{Deserialize, Serialize};
+use zkinfer_quant::{Op, QuantizedModel, TableFunction};
+
+/// One table's accuracy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableReport {
+    /// The node.
+    pub node: usize,
+    /// The function tabulated.
+    pub function: TableFunction,
+    /// The real inputs the table covers: `[min, max]`.
+    pub domain: [f64; 2],
+    /// Table entries.
+    pub entries: usize,
+    /// The largest distance to the function on the domain (real units).
+    pub max_error: f64,
+}
+
+/// The report of every table of `model`, in node order.
+pub fn table_reports(model: &QuantizedModel) -> Vec<TableReport> {
+    let mut reports = vec![];
+    for (node, n) in model.nodes().iter().enumerate() {
+        let Op::Table(t) = &n.op else { continue };
+        let input = model.specs()[n.inputs[0]].scale;
+        let x = |i: i64| input.dequantize(i);
+        let min = t.domain_min();
+        let mut max_error = 0.0f64;
+        for (i, &q) in (min..).zip(&t.values) {
+            let y = t.output_scale.dequantize(q);
+            // The point itself and the midpoints to its neighbours, which
+            // the input's rounding sends here.
+            for point in [x(i) - 0.5 * x(1), x(i), x(i) + 0.5 * x(1)] {
+                max_error = max_error.max((t.function.eval(point) - y).abs());
+            }
+        }
+        reports.push(TableReport {
+            node,
+            function: t.function,
+            domain: [x(min), x(min + t.values.len() as i64 - 1)],
+            entries: t.values.len(),
+            max_error,
+        });
+    }
+    reports
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zkinfer_quant::{Node, Scale, Shape, TableActivation, TensorSpec};
+
+    fn model(values: Vec<i64>) -> QuantizedModel {
+        let table = TableActivation {
+            function: TableFunction::Clip { min: 0.0, max: 6.0 },
+            input_bits: 4,
+            output_scale: Scale(1),
+            values,
+        };
+        let input = TensorSpec {
+            shape: Shape(vec![2]),
+            scale: Scale(0),
+            bits: 4,
+        };
+        let nodes = vec![Node {
+            inputs: vec![0],
+            op: Op::Table(table),
+        }];
+        QuantizedModel::new("t", input, nodes, None).unwrap()
+    }
+
+    /// Clip(0, 6) on the integers -8..=7 at output scale 1 is exact at the
+    /// points; half a step away from 0.5 … 5.5 it is off by 0.5, and the
+    /// report says so. A wrong entry shows as its own error.
+    #[test]
+    fn measures_points_and_midpoints() {
+        let exact: Vec<i64> = (-8..8).map(|x: i64| 2 * x.clamp(0, 6)).collect();
+        let report = &table_reports(&model(exact.clone()))[0];
+        assert_eq!(report.domain, [-8.0, 7.0]);
+        assert_eq!(report.entries, 16);
+        assert_eq!(report.max_error, 0.5);
+        let mut wrong = exact;
+        wrong[10] += 3; // x = 2: 4 + 3 → 3.5 instead of 2
+        assert_eq!(table_reports(&model(wrong))[0].max_error, 2.0);
+    }
+}

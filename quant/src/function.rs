@@ -1,0 +1,283 @@
+//! [`TableFunction`]: the element-wise functions zkinfer evaluates through a
+//! lookup table, each defined once by its real-valued formula.
+//!
+//! A table activation ([`crate::TableActivation`]) stores `f(x)` for every
+//! integer of a bounded domain, so its integer semantics is the table
+//! itself; the formula here is what calibration fills the table with and
+//! what the float model (in candle) computes. Adding a function is one arm
+//! in each `match` below: nothing else in zkinfer names table functions.
+
+use serde::{Deserialize, Serialize};
+
+/// A function a table activation tabulates. Parameters are finite (the
+/// importers refuse NaN and infinities).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableFunction {
+    /// `1 / (1 + e^-x)`.
+    Sigmoid,
+    /// `tanh x`.
+    Tanh,
+    /// `x · Φ(x) = x/2 · (1 + erf(x/√2))`.
+    Gelu,
+    /// GELU's tanh approximation: `x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+    GeluTanh,
+    /// The error function.
+    Erf,
+    /// `e^x`.
+    Exp,
+    /// `ln(1 + e^x)`.
+    Softplus,
+    /// `x / (1 + |x|)`.
+    Softsign,
+    /// `x · tanh(softplus(x))`.
+    Mish,
+    /// `x` for `x > 0`, else `alpha · (e^x - 1)`.
+    Elu {
+        /// The negative side's scale.
+        alpha: f32,
+    },
+    /// ONNX's `Selu` with its default constants.
+    Selu,
+    /// `max(0, x) + min(0, alpha · (e^(x/alpha) - 1))`.
+    Celu {
+        /// The negative side's scale.
+        alpha: f32,
+    },
+    /// `x` for `x ≥ 0`, else `alpha · x`.
+    LeakyRelu {
+        /// The negative side's slope.
+        alpha: f32,
+    },
+    /// `max(0, min(1, alpha · x + beta))`.
+    HardSigmoid {
+        /// The slope.
+        alpha: f32,
+        /// The offset.
+        beta: f32,
+    },
+    /// `x · max(0, min(1, x/6 + 1/2))`.
+    HardSwish,
+    /// `min(max, max(min, x))`; ReLU6 is `Clip { min: 0, max: 6 }`.
+    Clip {
+        /// The lower bound.
+        min: f32,
+        /// The upper bound.
+        max: f32,
+    },
+    /// SiLU (swish): `x · sigmoid(x)`, as PyTorch exports it (`Mul` of a
+    /// tensor and its own `Sigmoid`).
+    Silu,
+}
+
+impl Eq for TableFunction {}
+
+/// ONNX's `Selu` defaults.
+const SELU_ALPHA: f64 = 1.673_263_192_176_818_8;
+const SELU_GAMMA: f64 = 1.050_701_022_148_132_3;
+
+impl TableFunction {
+    /// One of each function, with typical parameters, in digest-tag order
+    /// (for tests and listings).
+    pub const ALL: &'static [TableFunction] = &[
+        TableFunction::Sigmoid,
+        TableFunction::Tanh,
+        TableFunction::Gelu,
+        TableFunction::GeluTanh,
+        TableFunction::Erf,
+        TableFunction::Exp,
+        TableFunction::Softplus,
+        TableFunction::Softsign,
+        TableFunction::Mish,
+        TableFunction::Elu { alpha: 1.0 },
+        TableFunction::Selu,
+        TableFunction::Celu { alpha: 1.0 },
+        TableFunction::LeakyRelu { alpha: 0.01 },
+        TableFunction::HardSigmoid {
+            alpha: 0.2,
+            beta: 0.5,
+        },
+        TableFunction::HardSwish,
+        TableFunction::Clip { min: 0.0, max: 6.0 },
+        TableFunction::Silu,
+    ];
+
+    /// The name model and architecture files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            TableFunction::Sigmoid => "sigmoid",
+            TableFunction::Tanh => "tanh",
+            TableFunction::Gelu => "gelu",
+            TableFunction::GeluTanh => "gelu_tanh",
+            TableFunction::Erf => "erf",
+            TableFunction::Exp => "exp",
+            TableFunction::Softplus => "softplus",
+            TableFunction::Softsign => "softsign",
+            TableFunction::Mish => "mish",
+            TableFunction::Elu { .. } => "elu",
+            TableFunction::Selu => "selu",
+            TableFunction::Celu { .. } => "celu",
+            TableFunction::LeakyRelu { .. } => "leaky_relu",
+            TableFunction::HardSigmoid { .. } => "hard_sigmoid",
+            TableFunction::HardSwish => "hard_swish",
+            TableFunction::Clip { .. } => "clip",
+            TableFunction::Silu => "silu",
+        }
+    }
+
+    /// The function's value at `x`: its float semantics.
+    pub fn eval(self, x: f64) -> f64 {
+        let softplus = |x: f64| x.max(0.0) + (-x.abs()).exp().ln_1p();
+        match self {
+            TableFunction::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            TableFunction::Tanh => x.tanh(),
+            TableFunction::Gelu => 0.5 * x * (1.0 + libm::erf(x / std::f64::consts::SQRT_2)),
+            TableFunction::GeluTanh => {
+                let c = (2.0 / std::f64::consts::PI).sqrt();
+                0.5 * x * (1.0 + (c * (x + 0.044715 * x * x * x)).tanh())
+            }
+            TableFunction::Erf => libm::erf(x),
+            TableFunction::Exp => x.exp(),
+            TableFunction::Softplus => softplus(x),
+            TableFunction::Softsign => x / (1.0 + x.abs()),
+            TableFunction::Mish => x * softplus(x).tanh(),
+            TableFunction::Elu { alpha } => {
+                if x > 0.0 {
+                    x
+                } else {
+                    alpha as f64 * x.exp_m1()
+                }
+            }
+            TableFunction::Selu => SELU_GAMMA * if x > 0.0 { x } else { SELU_ALPHA * x.exp_m1() },
+            TableFunction::Celu { alpha } => {
+                let a = alpha as f64;
+                x.max(0.0) + (a * (x / a).exp_m1()).min(0.0)
+            }
+            TableFunction::LeakyRelu { alpha } => {
+                if x >= 0.0 {
+                    x
+                } else {
+                    alpha as f64 * x
+                }
+            }
+            TableFunction::HardSigmoid { alpha, beta } => {
+                (alpha as f64 * x + beta as f64).clamp(0.0, 1.0)
+            }
+            TableFunction::HardSwish => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
+            TableFunction::Clip { min, max } => x.clamp(min as f64, max as f64),
+            TableFunction::Silu => x / (1.0 + (-x).exp()),
+        }
+    }
+
+    /// The op tag of a table of this function in the model digest
+    /// ([`crate::ModelDigest`]). Part of the format: never renumber.
+    /// Sigmoid and tanh kept the tags they had as ops of their own;
+    /// functions added later take tags from 64 up, clear of op tags. A
+    /// function's parameters are not encoded: the table's values are.
+    pub fn digest_tag(self) -> u8 {
+        match self {
+            TableFunction::Sigmoid => 11,
+            TableFunction::Tanh => 12,
+            TableFunction::Gelu => 64,
+            TableFunction::GeluTanh => 65,
+            TableFunction::Erf => 66,
+            TableFunction::Exp => 67,
+            TableFunction::Softplus => 68,
+            TableFunction::Softsign => 69,
+            TableFunction::Mish => 70,
+            TableFunction::Elu { .. } => 71,
+            TableFunction::Selu => 72,
+            TableFunction::Celu { .. } => 73,
+            TableFunction::LeakyRelu { .. } => 74,
+            TableFunction::HardSigmoid { .. } => 75,
+            TableFunction::HardSwish => 76,
+            TableFunction::Clip { .. } => 77,
+            TableFunction::Silu => 78,
+        }
+    }
+
+    /// Whether every parameter is finite (and `alpha` of CELU non-zero).
+    pub fn is_valid(self) -> bool {
+        match self {
+            TableFunction::Elu { alpha } | TableFunction::LeakyRelu { alpha } => alpha.is_finite(),
+            TableFunction::Celu { alpha } => alpha.is_finite() && alpha != 0.0,
+            TableFunction::HardSigmoid { alpha, beta } => alpha.is_finite() && beta.is_finite(),
+            TableFunction::Clip { min, max } => min.is_finite() && max.is_finite() && min <= max,
+            _ => true,
+        }
+    }
+}
+
+impl std::fmt::Display for TableFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_and_tags_are_distinct() {
+        let names: HashSet<_> = TableFunction::ALL.iter().map(|f| f.name()).collect();
+        let tags: HashSet<_> = TableFunction::ALL.iter().map(|f| f.digest_tag()).collect();
+        assert_eq!(names.len(), TableFunction::ALL.len());
+        assert_eq!(tags.len(), TableFunction::ALL.len());
+    }
+
+    #[test]
+    fn serde_round_trips_under_the_name() {
+        for &f in TableFunction::ALL {
+            let json = serde_json::to_string(&f).unwrap();
+            assert!(json.contains(&format!("\"{}\"", f.name())), "{json}");
+            assert_eq!(serde_json::from_str::<TableFunction>(&json).unwrap(), f);
+        }
+    }
+
+    /// Spot values from the functions' definitions (computed by hand or
+    /// from published tables), so a typo in a formula cannot pass.
+    #[test]
+    fn spot_values() {
+        let close = |f: TableFunction, x: f64, want: f64| {
+            let got = f.eval(x);
+            assert!((got - want).abs() < 1e-6, "{f}({x}) = {got}, want {want}");
+        };
+        close(TableFunction::Sigmoid, 0.0, 0.5);
+        close(TableFunction::Tanh, 1.0, 0.761_594_155_955_764_9);
+        close(TableFunction::Erf, 1.0, 0.842_700_792_949_714_9);
+        close(TableFunction::Gelu, 1.0, 0.841_344_746_068_542_9);
+        close(TableFunction::GeluTanh, 1.0, 0.841_191_990_607_477_2);
+        close(TableFunction::Exp, 1.0, std::f64::consts::E);
+        close(TableFunction::Softplus, 0.0, std::f64::consts::LN_2);
+        close(TableFunction::Softplus, -40.0, 4.248_354_255_291_589e-18);
+        close(TableFunction::Softsign, 3.0, 0.75);
+        close(TableFunction::Mish, 1.0, 0.865_098_388_702_9);
+        close(
+            TableFunction::Elu { alpha: 1.0 },
+            -1.0,
+            -0.632_120_558_828_557_7,
+        );
+        close(TableFunction::Selu, 1.0, 1.050_701_022_148_132_3);
+        close(TableFunction::Selu, -1.0, -1.111_330_737_812_562_6);
+        close(
+            TableFunction::Celu { alpha: 2.0 },
+            -2.0,
+            -1.264_241_117_657_115_4,
+        );
+        close(TableFunction::LeakyRelu { alpha: 0.1 }, -3.0, -0.3);
+        let hs = TableFunction::HardSigmoid {
+            alpha: 0.2,
+            beta: 0.5,
+        };
+        close(hs, 1.0, 0.7);
+        close(hs, 10.0, 1.0);
+        close(TableFunction::HardSwish, 1.0, 2.0 / 3.0);
+        close(TableFunction::HardSwish, -4.0, 0.0);
+        close(TableFunction::Clip { min: 0.0, max: 6.0 }, 7.5, 6.0);
+        close(TableFunction::Clip { min: 0.0, max: 6.0 }, -1.0, 0.0);
+        close(TableFunction::Silu, 1.0, 0.731_058_578_630_004_9);
+        close(TableFunction::Silu, -2.0, -0.238_405_844_044_234);
+    }
+}
