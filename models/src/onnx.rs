@@ -14,6 +14,7 @@
 //! - [`activation`]: activations that import as lookup tables;
 //! - [`moves`]: ops that only move values (concat, slice, pad, …) as a
 //!   select, their index map computed by the folder;
+//! - [`pwl`]: piecewise-linear activations, exact, from ReLUs and sums;
 //! - [`graph`]: the pass that decides each node, listing every unsupported
 //!   one rather than stopping at the first;
 //! - [`report`]: what `zkinfer inspect --onnx` prints.
@@ -29,6 +30,7 @@ mod import;
 mod moves;
 mod opset;
 mod proto;
+mod pwl;
 mod report;
 mod rewrite;
 

@@ -12,8 +12,9 @@ fn float_attr(node: &NodeProto, name: &str, default: f32) -> f32 {
 }
 
 /// The table function of an activation node, `None` if `op_type` is not a
-/// table activation. `Clip` and `PRelu` read their bounds and slope from
-/// inputs, so the graph pass maps them itself ([`clip`], [`leaky`]).
+/// table activation. The piecewise-linear ones (`LeakyRelu`, `PRelu`,
+/// `Clip`, and `HardSigmoid` with a positive slope) are exact instead
+/// ([`super::pwl`]).
 pub fn table_function(node: &NodeProto) -> Option<R<TableFunction>> {
     let f = match node.op_type.as_str() {
         "Sigmoid" => TableFunction::Sigmoid,
@@ -24,7 +25,6 @@ pub fn table_function(node: &NodeProto) -> Option<R<TableFunction>> {
         "Softsign" => TableFunction::Softsign,
         "Mish" => TableFunction::Mish,
         "HardSwish" => TableFunction::HardSwish,
-        "LeakyRelu" => leaky(float_attr(node, "alpha", 0.01)),
         "Elu" => TableFunction::Elu {
             alpha: float_attr(node, "alpha", 1.0),
         },
@@ -61,21 +61,6 @@ pub fn table_function(node: &NodeProto) -> Option<R<TableFunction>> {
     Some(valid(f))
 }
 
-/// A leaky ReLU of slope `alpha` (also `PRelu` with one slope).
-pub fn leaky(alpha: f32) -> TableFunction {
-    TableFunction::LeakyRelu { alpha }
-}
-
-/// `Clip(min, max)` as a table; an infinite bound becomes the largest f32
-/// (a model file holds finite numbers only).
-pub fn clip(min: f32, max: f32) -> R<TableFunction> {
-    let finite = |v: f32| v.clamp(f32::MIN, f32::MAX);
-    valid(TableFunction::Clip {
-        min: finite(min),
-        max: finite(max),
-    })
-}
-
 fn valid(f: TableFunction) -> R<TableFunction> {
     if f.is_valid() {
         Ok(f)
@@ -109,14 +94,6 @@ mod tests {
     fn attributes_and_defaults() {
         let get = |n: NodeProto| table_function(&n).unwrap().unwrap();
         assert_eq!(
-            get(node("LeakyRelu", vec![])),
-            TableFunction::LeakyRelu { alpha: 0.01 }
-        );
-        assert_eq!(
-            get(node("LeakyRelu", vec![float("alpha", 0.2)])),
-            TableFunction::LeakyRelu { alpha: 0.2 }
-        );
-        assert_eq!(
             get(node("HardSigmoid", vec![float("alpha", 1.0 / 6.0)])),
             TableFunction::HardSigmoid {
                 alpha: 1.0 / 6.0,
@@ -131,13 +108,5 @@ mod tests {
             .unwrap()
             .is_err());
         assert!(table_function(&node("Relu", vec![])).is_none());
-        assert_eq!(
-            clip(0.0, f32::INFINITY).unwrap(),
-            TableFunction::Clip {
-                min: 0.0,
-                max: f32::MAX
-            }
-        );
-        assert!(clip(2.0, 1.0).is_err());
     }
 }

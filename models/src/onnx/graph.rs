@@ -16,6 +16,7 @@ use super::fold::{self, Budget, Const, Operands};
 use super::moves::{self, zero_padding};
 use super::opset;
 use super::proto::{ModelProto, NodeProto};
+use super::pwl;
 use super::report::{Inspection, NodeReport, Status, ValueShape};
 use super::rewrite::{self, Affine};
 use crate::arch::{FloatLayer, FloatOp};
@@ -391,6 +392,60 @@ impl Walker<'_> {
         }
         self.layers.push(FloatLayer { inputs, op });
         id
+    }
+
+    /// A piecewise-linear activation of `x` as layers: ReLUs of shifted
+    /// copies, per-element scales and sums — exact, no lookup table
+    /// ([`pwl`]). Sets `out` to the result.
+    fn pwl_layers(&mut self, index: usize, x: usize, shape: &[usize], p: &pwl::Pwl, out: &str) {
+        let n: usize = shape.iter().product();
+        let affine = |scale: Vec<f32>, shift: Vec<f32>| Affine {
+            pre: vec![0.0; n],
+            scale,
+            shift,
+            nodes: vec![index],
+        };
+        let mut terms = vec![];
+        // A constant with no slope rides on the first hinge's scale (an
+        // all-zero weight has no scale to quantize at).
+        let mut offset = vec![0.0; n];
+        if let Some((a, b)) = &p.linear {
+            if a.iter().all(|&a| a == 0.0) {
+                offset = b.clone();
+            } else {
+                terms.push(self.affine_layers(&affine(a.clone(), b.clone()), shape, x));
+            }
+        }
+        for (c, k) in &p.hinges {
+            let shifted = if k.iter().all(|&k| k == 0.0) {
+                x
+            } else {
+                let minus: Vec<f32> = k.iter().map(|k| -k).collect();
+                self.affine_layers(&affine(vec![1.0; n], minus), shape, x)
+            };
+            let r = self.layer(&[index], FloatOp::Relu, vec![shifted]);
+            let shift = std::mem::replace(&mut offset, vec![0.0; n]);
+            let scaled = if c.iter().all(|&c| c == 1.0) && shift.iter().all(|&s| s == 0.0) {
+                r
+            } else {
+                self.affine_layers(&affine(c.clone(), shift), shape, r)
+            };
+            terms.push(scaled);
+        }
+        let mut sum = terms[0];
+        for &t in &terms[1..] {
+            sum = self.layer(&[index], FloatOp::Add, vec![sum, t]);
+        }
+        self.set(
+            out,
+            Val::Dyn(Dyn {
+                id: sum,
+                shape: shape.to_vec(),
+                affine: None,
+                pad: None,
+                perm: None,
+            }),
+        );
     }
 
     /// An element-wise affine map as layers: the value's `n` elements as
@@ -890,31 +945,41 @@ impl Walker<'_> {
             }
             "Clip" => {
                 let (lo, hi) = opset::clip_bounds(node, self.opset, &|n| self.get_const(n))?;
-                let op = if lo == 0.0 && hi == f32::INFINITY {
-                    FloatOp::Relu
+                let (id, shape) = self.plain(&x, node);
+                if lo == 0.0 && hi == f32::INFINITY {
+                    self.push(index, FloatOp::Relu, vec![id], &out, shape);
                 } else {
-                    let function =
-                        activation::clip(lo, hi).inspect_err(|_| self.keep_shape(&out, &x))?;
-                    FloatOp::Activation { function }
-                };
-                let (id, shape) = self.plain(&x, node);
-                self.push(index, op, vec![id], &out, shape);
+                    let n = shape.iter().product();
+                    let p = pwl::clip(n, lo, hi).inspect_err(|_| self.keep_shape(&out, &x))?;
+                    self.pwl_layers(index, id, &shape, &p, &out);
+                }
             }
-            "PRelu" if vals.len() == 2 && first_pos == 0 => {
-                let slope = self.weight(node, 1)?.1;
-                let alpha = match slope.as_slice() {
-                    [a] => *a,
-                    s if s.iter().all(|&a| a == s[0]) => s[0],
-                    _ => {
-                        self.keep_shape(&out, &x);
-                        return Err("PRelu with a slope per channel: no circuit op for it yet (one slope imports)".into());
-                    }
-                };
+            "PRelu" | "LeakyRelu" => {
                 let (id, shape) = self.plain(&x, node);
-                let op = FloatOp::Activation {
-                    function: activation::leaky(alpha),
+                let slopes = if node.op_type == "LeakyRelu" {
+                    vec![float_attr(node, "alpha", 0.01); shape.iter().product()]
+                } else {
+                    let slope = match vals.get(1) {
+                        Some(Val::Const(c)) => c.clone(),
+                        _ => return Err("PRelu's slope must be a constant".into()),
+                    };
+                    rewrite::per_element(&slope, &shape)?
                 };
-                self.push(index, op, vec![id], &out, shape);
+                if slopes.iter().any(|s| !s.is_finite()) {
+                    return Err(format!("{} slope is not finite", node.op_type));
+                }
+                self.pwl_layers(index, id, &shape, &pwl::leaky(slopes), &out);
+            }
+            "HardSigmoid" if float_attr(node, "alpha", 0.2) > 0.0 => {
+                let (id, shape) = self.plain(&x, node);
+                let n = shape.iter().product();
+                let (alpha, beta) = (
+                    float_attr(node, "alpha", 0.2),
+                    float_attr(node, "beta", 0.5),
+                );
+                let p = pwl::hard_sigmoid(n, alpha, beta)
+                    .ok_or("HardSigmoid's alpha and beta must be finite")?;
+                self.pwl_layers(index, id, &shape, &p, &out);
             }
             op_type if activation::table_function(node).is_some() => {
                 let function = activation::table_function(node)

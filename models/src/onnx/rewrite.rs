@@ -79,7 +79,7 @@ impl Affine {
 
 /// A constant broadcast over a value of `shape` (without batch), which it
 /// must not enlarge: one value per element.
-fn per_element(c: &Const, shape: &[usize]) -> R<Vec<f32>> {
+pub fn per_element(c: &Const, shape: &[usize]) -> R<Vec<f32>> {
     let mut full = vec![1];
     full.extend(shape);
     let dims = broadcast_dims(&full, &c.dims)?;
