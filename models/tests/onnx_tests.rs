@@ -984,3 +984,48 @@ fn a_transpose_folds_only_into_the_linear_layer_after_it() {
     let want: Vec<f32> = order.iter().map(|&j| signed[j].max(0.0)).collect();
     assert_eq!(got, want);
 }
+
+/// PyTorch's SiLU, `x * sigmoid(x)`, is one table of `x`: the sigmoid the
+/// product read is not kept as a layer of its own.
+#[test]
+fn silu_is_one_table() {
+    let w = g::init(
+        "w",
+        &[4, 3],
+        &[],
+        &[
+            0.5, -1.0, 0.25, 2.0, 0.0, -0.5, 1.0, 1.5, -2.0, 0.75, 0.5, -0.25,
+        ],
+    );
+    let bytes = g::model(
+        13,
+        &[
+            g::node("MatMul", &["x", "w"], &["h"], vec![]),
+            g::node("Sigmoid", &["h"], &["s"], vec![]),
+            g::node("Mul", &["h", "s"], &["y"], vec![]),
+        ],
+        &[w],
+        &[1, 4],
+    );
+    assert_eq!(layer_ops(&bytes), ["linear", "silu"]);
+    let inspection = zkinfer_models::onnx::inspect_onnx(&bytes).unwrap();
+    assert!(inspection.imports);
+    let model = import_onnx(&bytes, "t").unwrap().model;
+    let x = [1.0f32, -2.0, 0.5, 3.0];
+    let input = Tensor::from_vec(x.to_vec(), (1, 4), &Device::Cpu).unwrap();
+    let got = model
+        .forward(&input)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    let wv = [
+        0.5f32, -1.0, 0.25, 2.0, 0.0, -0.5, 1.0, 1.5, -2.0, 0.75, 0.5, -0.25,
+    ];
+    for (j, &v) in got.iter().enumerate() {
+        let h: f32 = (0..4).map(|i| x[i] * wv[i * 3 + j]).sum();
+        let want = h / (1.0 + (-h).exp());
+        assert!((v - want).abs() < 1e-5, "{j}: {v} vs {want}");
+    }
+}

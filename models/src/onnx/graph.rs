@@ -787,6 +787,9 @@ pub fn analyse(model: &ModelProto) -> Analysis {
         )),
     }
     let imports = problems.is_empty() && w.reports.iter().all(|r| r.unsupported().is_none());
+    if imports {
+        w.prune_dead_layers();
+    }
     let inspection = Inspection {
         opset: model.opset,
         producer: model.producer_name.clone(),
@@ -811,6 +814,60 @@ pub fn analyse(model: &ModelProto) -> Analysis {
 }
 
 impl Walker<'_> {
+    /// Removes layers whose output nothing reads (a sigmoid whose product
+    /// with its input became one SiLU table): the circuit would prove them
+    /// for nothing. Inputs become explicit ids, renumbered.
+    fn prune_dead_layers(&mut self) {
+        let n = self.layers.len();
+        let mut live = vec![false; n];
+        if let Some(last) = live.last_mut() {
+            *last = true;
+        }
+        for i in (0..n).rev() {
+            if live[i] {
+                for id in self.layers[i].input_ids(i) {
+                    if id > 0 {
+                        live[id - 1] = true;
+                    }
+                }
+            }
+        }
+        if live.iter().all(|&l| l) {
+            return;
+        }
+        // New tensor id of each old one (0, the input, stays 0).
+        let mut renumber = vec![0usize; n + 1];
+        let mut kept = vec![];
+        for (i, layer) in std::mem::take(&mut self.layers).into_iter().enumerate() {
+            if !live[i] {
+                if let FloatOp::Linear { name, .. } | FloatOp::Conv2d { name, .. } = &layer.op {
+                    self.params.remove(&format!("{name}.weight"));
+                    self.params.remove(&format!("{name}.bias"));
+                }
+                continue;
+            }
+            let inputs = layer.input_ids(i).iter().map(|&t| renumber[t]).collect();
+            kept.push(FloatLayer {
+                inputs,
+                op: layer.op,
+            });
+            renumber[i + 1] = kept.len();
+        }
+        self.layers = kept;
+        for report in &mut self.reports {
+            if let Status::Layer { layer, .. } = &mut report.status {
+                match renumber[*layer + 1] {
+                    0 => {
+                        report.status = Status::Dropped {
+                            why: "nothing reads its output (fused into a later op)".into(),
+                        }
+                    }
+                    new => *layer = new - 1,
+                }
+            }
+        }
+    }
+
     /// Decides one node; an `Err` is the reason it is unsupported.
     fn node(&mut self, index: usize, node: &NodeProto) -> R<()> {
         let out = match node.output.first() {
