@@ -127,7 +127,7 @@ const SHAPE_KEEPING: &[&str] = &[
 pub const SUPPORTED: &[&str] = &[
     "Gemm",
     "MatMul (constant 2-D right-hand side)",
-    "Conv (2-D, grouped and depthwise too)",
+    "Conv (1-D and 2-D, grouped and depthwise too)",
     "Relu",
     "Max(x, 0) as Relu",
     "Sigmoid, Tanh, Erf, Exp, Softplus, Softsign, Mish, Elu, Selu, Celu, LeakyRelu, PRelu (one slope), HardSigmoid, HardSwish, Gelu, Clip (as lookup tables)",
@@ -1877,6 +1877,9 @@ impl Walker<'_> {
         if pos != 0 {
             return Err("weights computed at run time are not supported".into());
         }
+        if x.shape.len() == 2 && x.pad.is_none() {
+            return self.conv1d(index, node, x, out);
+        }
         let x = &if x.perm.is_some() {
             // A transpose no linear layer absorbs: a select before the conv.
             let selected = self.materialize(&Dyn {
@@ -1988,6 +1991,79 @@ impl Walker<'_> {
             groups,
         };
         self.push(index, op, vec![input], out, out_shape.to_vec());
+        Ok(())
+    }
+
+    /// A 1-D convolution of a `[c, l]` sequence as a 2-D one of a
+    /// `[c, 1, l]` image with `[1, k]` kernels, between two reshapes (which
+    /// cost nothing).
+    fn conv1d(&mut self, index: usize, node: &NodeProto, x: &Dyn, out: &str) -> R<()> {
+        let (w_dims, weight) = self.weight(node, 1)?;
+        let &[oc, wic, k] = w_dims.as_slice() else {
+            return Err(format!("weight dims {w_dims:?} are not [out, in, k]"));
+        };
+        let ic = x.shape[0];
+        let len = x.shape[1];
+        let group = int_attr(node, "group", 1);
+        let groups = usize::try_from(group)
+            .ok()
+            .filter(|&g| g >= 1 && oc % g == 0 && wic.checked_mul(g) == Some(ic))
+            .ok_or_else(|| {
+                format!("group = {group} with {ic} input channels and weight dims {w_dims:?}")
+            })?;
+        if ints_attr(node, "dilations", &[1]).iter().any(|&d| d != 1) {
+            return Err("dilations other than 1 are not supported".into());
+        }
+        let stride = match ints_attr(node, "strides", &[1]).as_slice() {
+            [s] if *s > 0 => *s as usize,
+            other => return Err(format!("strides {other:?} for a 1-D conv")),
+        };
+        match node.attr("auto_pad").map(|a| a.s.as_slice()) {
+            None | Some(b"NOTSET") | Some(b"") | Some(b"VALID") => {}
+            Some(other) => {
+                return Err(format!(
+                    "auto_pad {} (export with explicit pads)",
+                    String::from_utf8_lossy(other)
+                ))
+            }
+        }
+        let pad = match ints_attr(node, "pads", &[0, 0]).as_slice() {
+            [a, b] if a == b && *a >= 0 => *a as usize,
+            other => return Err(format!("pads {other:?}: zkinfer imports symmetric padding")),
+        };
+        let bias = match node.input.get(2).filter(|n| !n.is_empty()) {
+            Some(_) => self.weight(node, 2)?.1,
+            None => vec![0.0; oc],
+        };
+        if bias.len() != oc {
+            return Err(format!("{} biases for {oc} output channels", bias.len()));
+        }
+        let [_, _, lo] =
+            zkinfer_quant::conv2d_output([ic, 1, len], oc, [1, k], [1, stride], [0, pad])?;
+        let (id, _) = self.plain(x, node);
+        let image = self.layer(
+            &[index],
+            FloatOp::Reshape {
+                shape: vec![ic, 1, len],
+            },
+            vec![id],
+        );
+        let name = format!("layer{}", self.layers.len());
+        self.add_weights(&name, vec![oc, wic, 1, k], weight, bias);
+        let op = FloatOp::Conv2d {
+            name,
+            in_channels: ic,
+            out_channels: oc,
+            kernel: [1, k],
+            stride: [1, stride],
+            padding: [0, pad],
+            groups,
+        };
+        let conv = self.layer(&[index], op, vec![image]);
+        let back = FloatOp::Reshape {
+            shape: vec![oc, lo],
+        };
+        self.push(index, back, vec![conv], out, vec![oc, lo]);
         Ok(())
     }
 
