@@ -1,16 +1,19 @@
 # zkinfer — the commands a new machine needs. Everything comes from
-# Cargo.toml and crates.io; no system packages.
+# Cargo.toml and crates.io; the wasm targets also unpack pinned Debian
+# packages (Rust 1.96 for wasm32, lld, binaryen) into .wasm/, installing
+# nothing into the system.
 
 CARGO ?= cargo
 ZKINFER := target/release/zkinfer
 DEMO := target/demo
 
-.PHONY: build test demo bench models fmt clippy params-pins fuzz
+.PHONY: build test demo bench models fmt clippy params-pins fuzz wasm wasm-test wasm-bless
 
 build:
 	$(CARGO) build --release --locked
 
-# What CI runs (.ci/run): formatting, lints, every test, in release.
+# What CI runs (.ci/run): formatting, lints, every test, in release, then
+# the contract as wasm in the real CosmWasm VM (wasm-test).
 # `cargo fetch` first brings every crate for every target (the dependency
 # tests read the wasm32 tree offline).
 test:
@@ -18,6 +21,23 @@ test:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --locked --workspace
+	$(MAKE) wasm-test
+
+# The CosmWasm contract as a chain runs it (verifier/cosmwasm/wasm/wasm.sh):
+# the pinned Debian toolchain unpacked into .wasm/ (cached), the wasm32
+# build with its own size profile, wasm-opt, cosmwasm-vm 3.0.11's static
+# checks (what cosmwasm-check runs), and the module's size.
+wasm:
+	bash verifier/cosmwasm/wasm/wasm.sh build
+
+# wasm, then the VM scenario (fresh instance per message, wasmd's gas) with
+# every message's gas checked against verifier/cosmwasm/wasm/gas_budgets.json.
+wasm-test:
+	bash verifier/cosmwasm/wasm/wasm.sh test
+
+# Rewrites gas_budgets.json from a run (10 % above what it measures).
+wasm-bless:
+	bash verifier/cosmwasm/wasm/wasm.sh bless
 
 # The fuzz targets of every parser, longer than `make test` runs them:
 # ZKINFER_FUZZ_CASES cases for a target whose default is 10^4 (the

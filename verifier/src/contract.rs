@@ -40,7 +40,7 @@ mod msg;
 mod store;
 
 pub use error::ContractError;
-pub use gas::{verification_gas, GasSchedule, SCHEDULE};
+pub use gas::{verification_gas, GasSchedule, INSTRUCTION_SCHEDULE, SCHEDULE};
 pub use handlers::{execute, execute_json, input_digest, instantiate, query, query_json, KeyCache};
 pub use msg::{
     Attestation, AttestationInfo, Config, Event, ExecuteMsg, InstantiateMsg, ModelInfo, ModelKey,

@@ -5,12 +5,11 @@
 //! and the three entry points. A refused message fails the transaction, so
 //! the state is untouched.
 //!
-//! Build for a chain (the `wasm32-unknown-unknown` target, installed with
-//! `rustup target add wasm32-unknown-unknown`):
-//!
-//! ```text
-//! RUSTFLAGS='-C link-arg=-s' cargo build -p zkinfer-cosmwasm --release --target wasm32-unknown-unknown
-//! ```
+//! Build for a chain with `make wasm` (`wasm/wasm.sh`): Rust 1.96 with a
+//! std rebuilt for the MVP wasm CPU (cosmwasm-vm 3 refuses bulk-memory
+//! instructions), a size profile of its own, `wasm-opt -Oz`, and the VM's
+//! static checks. `make wasm-test` runs the contract in cosmwasm-vm with
+//! its gas checked against `wasm/gas_budgets.json`.
 
 #![deny(missing_docs, unsafe_code)]
 

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# zkinfer-cosmwasm as a chain runs it: the wasm module, checked and tested in
+# the real CosmWasm VM.
+#
+#   wasm.sh build   toolchain (cached), wasm32 build, wasm-opt, the VM's
+#                   static checks (what cosmwasm-check runs), size
+#   wasm.sh test    build, then the scenario in cosmwasm-vm 3.0.11 with gas
+#                   checked against gas_budgets.json
+#   wasm.sh bless   build, then rewrite gas_budgets.json from a run
+#
+# Everything it downloads or builds lives in $ZKINFER_WASM_HOME (default
+# .wasm/ at the repository's root, gitignored): delete it to start cold.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+WASM_HOME=${ZKINFER_WASM_HOME:-$root/.wasm}
+mkdir -p "$WASM_HOME"
+WASM_HOME=$(cd "$WASM_HOME" && pwd)
+# shellcheck source=toolchain.sh
+. "$here/toolchain.sh"
+
+out=$WASM_HOME/out
+module=$out/zkinfer_cosmwasm.wasm
+vm_bin=$WASM_HOME/vm-target/release/zkinfer-wasm-vm
+
+stage() {
+    # A stage's wall time, for the README's cold-build table.
+    local name=$1 t0=$SECONDS
+    shift
+    "$@"
+    echo "wasm: $name took $((SECONDS - t0)) s" >&2
+}
+
+build_contract() {
+    # The size profile of this build alone: opt-level s, fat LTO, one codegen
+    # unit (the workspace's release profile, opt-level 3 without LTO, gives a
+    # module with more function locals than the VM accepts; opt-level z is
+    # 10 % smaller but costs 11 % more gas). Panics abort at once, without
+    # formatting a message (-51 KB): a panic still fails the transaction,
+    # as an `unreachable` trap instead of a message. std is rebuilt for the
+    # MVP wasm CPU: since Rust 1.87 the default one emits bulk-memory
+    # instructions, which cosmwasm-vm 3 refuses. Rust 1.96 no longer passes
+    # --allow-undefined to wasm-ld; the chain's imports need it.
+    (
+        cd "$root"
+        CARGO_TARGET_DIR=$WASM_HOME/target \
+            CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
+            CARGO_PROFILE_RELEASE_LTO=true \
+            CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+            CARGO_PROFILE_RELEASE_INCREMENTAL=false \
+            CARGO_PROFILE_RELEASE_PANIC=immediate-abort \
+            RUSTC_BOOTSTRAP=1 \
+            RUSTFLAGS='-C link-arg=-s -C link-arg=--allow-undefined -C target-cpu=mvp' \
+            nice -n 10 "$WASM_CARGO" build --locked --release -Zpanic-immediate-abort \
+            -Zbuild-std=std,panic_abort --target wasm32-unknown-unknown \
+            -p zkinfer-cosmwasm
+    )
+    mkdir -p "$out"
+    local raw=$WASM_HOME/target/wasm32-unknown-unknown/release/zkinfer_cosmwasm.wasm
+    "$WASM_OPT" --strip-debug -Oz -ocimfs 0 "$raw" -o "$module"
+    echo "wasm: $(stat -c %s "$raw") B from rustc, $(stat -c %s "$module") B after wasm-opt" >&2
+}
+
+build_vm() {
+    # cosmwasm-vm 3.0.11 needs Rust 1.96: the same unpacked toolchain, in the
+    # harness's own cargo project (its own Cargo.lock), without
+    # RUSTC_BOOTSTRAP.
+    (
+        cd "$here/vm"
+        CARGO_TARGET_DIR=$WASM_HOME/vm-target nice -n 10 "$WASM_CARGO" build --locked --release
+    )
+}
+
+check() {
+    # cosmwasm-vm's static checks (exports, imports, capabilities, function
+    # and local limits, no floats or bulk memory) and a compile: the checks
+    # `cosmwasm-check` runs, from the same crate version.
+    "$vm_bin" check "$module"
+    local size gz
+    size=$(stat -c %s "$module")
+    gz=$(gzip -9 -c "$module" | wc -c)
+    echo "wasm: $module: $size B ($((size / 1024)) KiB), $gz B gzipped" >&2
+}
+
+main() {
+    local cmd=${1:-build}
+    stage toolchain wasm_toolchain "$WASM_HOME"
+    stage "contract build" build_contract
+    stage "VM harness build" build_vm
+    stage check check
+    case $cmd in
+    build) ;;
+    test) stage "VM tests" "$vm_bin" run "$module" --fixtures "$here/fixtures" --budgets "$here/gas_budgets.json" ;;
+    bless) "$vm_bin" run "$module" --fixtures "$here/fixtures" --budgets "$here/gas_budgets.json" --bless ;;
+    *)
+        echo "usage: $0 build|test|bless" >&2
+        return 2
+        ;;
+    esac
+}
+
+main "$@"
