@@ -555,6 +555,17 @@ mod g {
 
 use g::A;
 
+/// A float model's output on `input`, flattened.
+fn forward_flat(model: &zkinfer_models::FloatModel, input: &Tensor) -> Vec<f32> {
+    model
+        .forward(input)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap()
+}
+
 fn layer_ops(bytes: &[u8]) -> Vec<String> {
     let imported = import_onnx(bytes, "t").unwrap_or_else(|e| panic!("{e}"));
     imported
@@ -829,13 +840,7 @@ fn affine_rewrites_fold_only_where_exact() {
     // Against the unfolded computation: conv(x · s) with all-0.25 weights.
     let x: Vec<f32> = (0..32).map(|i| i as f32 / 8.0).collect();
     let input = Tensor::from_vec(x.clone(), (1, 2, 4, 4), &Device::Cpu).unwrap();
-    let got = model
-        .forward(&input)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap();
+    let got = forward_flat(&model, &input);
     let at = |c: usize, i: i64, j: i64| {
         if (0..4).contains(&i) && (0..4).contains(&j) {
             x[c * 16 + i as usize * 4 + j as usize]
@@ -866,13 +871,7 @@ fn affine_rewrites_fold_only_where_exact() {
         "the shift is a layer, then the conv"
     );
     let model = import_onnx(&shifted, "t").unwrap().model;
-    let got = model
-        .forward(&input)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap();
+    let got = forward_flat(&model, &input);
     for (k, &v) in got.iter().enumerate() {
         let (i, j) = ((k / 4) as i64, (k % 4) as i64);
         let mut want = 0.0;
@@ -901,13 +900,7 @@ fn affine_rewrites_fold_only_where_exact() {
     );
     assert!(unsupported_of(&after_relu).is_empty());
     let model = import_onnx(&after_relu, "t").unwrap().model;
-    let got = model
-        .forward(&input)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap();
+    let got = forward_flat(&model, &input);
     for (k, &v) in got.iter().enumerate() {
         let s = if k < 16 { 2.0 } else { -1.0 };
         assert_eq!(v, x[k].max(0.0) * s, "{k}");
@@ -939,13 +932,7 @@ fn a_transpose_folds_only_into_the_linear_layer_after_it() {
     let model = import_onnx(&bytes, "t").unwrap().model;
     let x: Vec<f32> = vec![1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0];
     let input = Tensor::from_vec(x.clone(), (1, 2, 1, 3), &Device::Cpu).unwrap();
-    let got = model
-        .forward(&input)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap();
+    let got = forward_flat(&model, &input);
     // The transposed order is (w, c): x[0], x[3], x[1], x[4], x[2], x[5].
     let order = [0, 3, 1, 4, 2, 5];
     let want: f32 = order.iter().enumerate().map(|(i, &j)| w[i] * x[j]).sum();
@@ -974,13 +961,7 @@ fn a_transpose_folds_only_into_the_linear_layer_after_it() {
         .map(|(i, v)| if i % 2 == 0 { *v } else { -v })
         .collect();
     let input = Tensor::from_vec(signed.clone(), (1, 2, 1, 3), &Device::Cpu).unwrap();
-    let got = model
-        .forward(&input)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap();
+    let got = forward_flat(&model, &input);
     let want: Vec<f32> = order.iter().map(|&j| signed[j].max(0.0)).collect();
     assert_eq!(got, want);
 }
@@ -1013,13 +994,7 @@ fn silu_is_one_table() {
     let model = import_onnx(&bytes, "t").unwrap().model;
     let x = [1.0f32, -2.0, 0.5, 3.0];
     let input = Tensor::from_vec(x.to_vec(), (1, 4), &Device::Cpu).unwrap();
-    let got = model
-        .forward(&input)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap();
+    let got = forward_flat(&model, &input);
     let wv = [
         0.5f32, -1.0, 0.25, 2.0, 0.0, -0.5, 1.0, 1.5, -2.0, 0.75, 0.5, -0.25,
     ];

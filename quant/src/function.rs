@@ -7,11 +7,12 @@
 //! what the float model (in candle) computes. Adding a function is one arm
 //! in each `match` below: nothing else in zkinfer names table functions.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// A function a table activation tabulates. Parameters are finite (the
-/// importers refuse NaN and infinities).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// importers refuse NaN and infinities). Files write a function as its
+/// name (`"gelu"`) or, with parameters, `{"elu": {"alpha": 1.0}}`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TableFunction {
     /// `1 / (1 + e^-x)`.
@@ -71,6 +72,84 @@ pub enum TableFunction {
 }
 
 impl Eq for TableFunction {}
+
+/// Read through a JSON value rather than a derived visitor: the verifier
+/// contract parses model files, and a derived enum visitor per variant
+/// costs its wasm module kilobytes.
+impl<'de> Deserialize<'de> for TableFunction {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        TableFunction::from_value(&value).map_err(serde::de::Error::custom)
+    }
+}
+
+impl TableFunction {
+    fn from_value(value: &serde_json::Value) -> Result<Self, String> {
+        let (name, params) = match value {
+            serde_json::Value::String(name) => (name.as_str(), None),
+            serde_json::Value::Object(map) if map.len() == 1 => {
+                let (name, params) = map.iter().next().expect("one entry");
+                (name.as_str(), Some(params))
+            }
+            other => {
+                return Err(format!(
+                    "a table function is a name or {{name: parameters}}, not {other}"
+                ))
+            }
+        };
+        let number = |key: &str| -> Result<f32, String> {
+            params
+                .and_then(|p| p.get(key))
+                .and_then(|v| v.as_f64())
+                .map(|v| v as f32)
+                .ok_or_else(|| format!("the {name} table function needs a number {key:?}"))
+        };
+        let function = match name {
+            "sigmoid" => TableFunction::Sigmoid,
+            "tanh" => TableFunction::Tanh,
+            "gelu" => TableFunction::Gelu,
+            "gelu_tanh" => TableFunction::GeluTanh,
+            "erf" => TableFunction::Erf,
+            "exp" => TableFunction::Exp,
+            "softplus" => TableFunction::Softplus,
+            "softsign" => TableFunction::Softsign,
+            "mish" => TableFunction::Mish,
+            "elu" => TableFunction::Elu {
+                alpha: number("alpha")?,
+            },
+            "selu" => TableFunction::Selu,
+            "celu" => TableFunction::Celu {
+                alpha: number("alpha")?,
+            },
+            "leaky_relu" => TableFunction::LeakyRelu {
+                alpha: number("alpha")?,
+            },
+            "hard_sigmoid" => TableFunction::HardSigmoid {
+                alpha: number("alpha")?,
+                beta: number("beta")?,
+            },
+            "hard_swish" => TableFunction::HardSwish,
+            "clip" => TableFunction::Clip {
+                min: number("min")?,
+                max: number("max")?,
+            },
+            "silu" => TableFunction::Silu,
+            other => return Err(format!("unknown table function {other:?}")),
+        };
+        let parametric = matches!(
+            function,
+            TableFunction::Elu { .. }
+                | TableFunction::Celu { .. }
+                | TableFunction::LeakyRelu { .. }
+                | TableFunction::HardSigmoid { .. }
+                | TableFunction::Clip { .. }
+        );
+        if !parametric && params.is_some() {
+            return Err(format!("the {name} table function takes no parameters"));
+        }
+        Ok(function)
+    }
+}
 
 /// ONNX's `Selu` defaults.
 const SELU_ALPHA: f64 = 1.673_263_192_176_818_8;
@@ -233,6 +312,20 @@ mod tests {
             let json = serde_json::to_string(&f).unwrap();
             assert!(json.contains(&format!("\"{}\"", f.name())), "{json}");
             assert_eq!(serde_json::from_str::<TableFunction>(&json).unwrap(), f);
+        }
+    }
+
+    #[test]
+    fn malformed_functions_are_refused() {
+        for bad in [
+            r#""swish""#,
+            r#"{"elu": {}}"#,
+            r#"{"elu": {"alpha": "1"}}"#,
+            r#"{"gelu": {"alpha": 1.0}}"#,
+            r#"{"elu": {"alpha": 1.0}, "clip": {}}"#,
+            "3",
+        ] {
+            assert!(serde_json::from_str::<TableFunction>(bad).is_err(), "{bad}");
         }
     }
 

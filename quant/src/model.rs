@@ -540,7 +540,10 @@ pub fn conv2d_output(
 
 fn table_spec(t: &TableActivation, x: &TensorSpec) -> std::result::Result<TensorSpec, String> {
     if !t.function.is_valid() {
-        return Err(format!("{:?} has a parameter out of range", t.function));
+        return Err(format!(
+            "the {} table has a parameter out of range",
+            t.function
+        ));
     }
     if !(1..=TableActivation::MAX_INPUT_BITS).contains(&t.input_bits) {
         return Err(format!(

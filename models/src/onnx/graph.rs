@@ -207,6 +207,19 @@ fn pads_of(node: &NodeProto) -> R<[usize; 4]> {
     }
 }
 
+/// A conv's `group` attribute, checked against its `ic` input channels
+/// and weight dims `[oc, ic / group, …]`.
+fn conv_groups(node: &NodeProto, ic: usize, w_dims: &[usize]) -> R<usize> {
+    let group = int_attr(node, "group", 1);
+    let (oc, wic) = (w_dims[0], w_dims[1]);
+    usize::try_from(group)
+        .ok()
+        .filter(|&g| g >= 1 && oc % g == 0 && wic.checked_mul(g) == Some(ic))
+        .ok_or_else(|| {
+            format!("group = {group} with {ic} input channels and weight dims {w_dims:?}")
+        })
+}
+
 fn with_batch(shape: &[usize]) -> Vec<usize> {
     let mut full = vec![1];
     full.extend(shape);
@@ -1907,16 +1920,10 @@ impl Walker<'_> {
             ));
         };
         let (w_dims, weight) = self.weight(node, 1)?;
-        let &[oc, wic, kh, kw] = w_dims.as_slice() else {
+        let &[oc, _, kh, kw] = w_dims.as_slice() else {
             return Err(format!("weight dims {w_dims:?} are not [out, in, kh, kw]"));
         };
-        let group = int_attr(node, "group", 1);
-        let groups = usize::try_from(group)
-            .ok()
-            .filter(|&g| g >= 1 && oc % g == 0 && wic.checked_mul(g) == Some(ic))
-            .ok_or_else(|| {
-                format!("group = {group} with {ic} input channels and weight dims {w_dims:?}")
-            })?;
+        let groups = conv_groups(node, ic, &w_dims)?;
         if ints_attr(node, "dilations", &[1, 1])
             .iter()
             .any(|&d| d != 1)
@@ -1935,13 +1942,7 @@ impl Walker<'_> {
         if let Some(p) = &x.pad {
             padding = [padding[0] + p.pads[0], padding[1] + p.pads[1]];
         }
-        let mut bias = match node.input.get(2).filter(|n| !n.is_empty()) {
-            Some(_) => self.weight(node, 2)?.1,
-            None => vec![0.0; oc],
-        };
-        if bias.len() != oc {
-            return Err(format!("{} biases for {oc} output channels", bias.len()));
-        }
+        let mut bias = self.conv_bias(node, oc)?;
         let out_shape = zkinfer_quant::conv2d_output([ic, h, w], oc, [kh, kw], stride, padding)?;
         let mut weight = weight;
         let affine = x.affine.as_ref().filter(|_| groups == 1);
@@ -1994,6 +1995,18 @@ impl Walker<'_> {
         Ok(())
     }
 
+    /// A conv's bias (input 3), zeros when absent.
+    fn conv_bias(&self, node: &NodeProto, oc: usize) -> R<Vec<f32>> {
+        let bias = match node.input.get(2).filter(|n| !n.is_empty()) {
+            Some(_) => self.weight(node, 2)?.1,
+            None => vec![0.0; oc],
+        };
+        if bias.len() != oc {
+            return Err(format!("{} biases for {oc} output channels", bias.len()));
+        }
+        Ok(bias)
+    }
+
     /// A 1-D convolution of a `[c, l]` sequence as a 2-D one of a
     /// `[c, 1, l]` image with `[1, k]` kernels, between two reshapes (which
     /// cost nothing).
@@ -2004,13 +2017,7 @@ impl Walker<'_> {
         };
         let ic = x.shape[0];
         let len = x.shape[1];
-        let group = int_attr(node, "group", 1);
-        let groups = usize::try_from(group)
-            .ok()
-            .filter(|&g| g >= 1 && oc % g == 0 && wic.checked_mul(g) == Some(ic))
-            .ok_or_else(|| {
-                format!("group = {group} with {ic} input channels and weight dims {w_dims:?}")
-            })?;
+        let groups = conv_groups(node, ic, &w_dims)?;
         if ints_attr(node, "dilations", &[1]).iter().any(|&d| d != 1) {
             return Err("dilations other than 1 are not supported".into());
         }
@@ -2031,13 +2038,7 @@ impl Walker<'_> {
             [a, b] if a == b && *a >= 0 => *a as usize,
             other => return Err(format!("pads {other:?}: zkinfer imports symmetric padding")),
         };
-        let bias = match node.input.get(2).filter(|n| !n.is_empty()) {
-            Some(_) => self.weight(node, 2)?.1,
-            None => vec![0.0; oc],
-        };
-        if bias.len() != oc {
-            return Err(format!("{} biases for {oc} output channels", bias.len()));
-        }
+        let bias = self.conv_bias(node, oc)?;
         let [_, _, lo] =
             zkinfer_quant::conv2d_output([ic, 1, len], oc, [1, k], [1, stride], [0, pad])?;
         let (id, _) = self.plain(x, node);
