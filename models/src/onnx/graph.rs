@@ -49,6 +49,19 @@ struct Dyn {
     perm: Option<Perm>,
 }
 
+impl Dyn {
+    /// A tensor the layers hold as it is: no pending map.
+    fn plain(id: usize, shape: Vec<usize>) -> Self {
+        Dyn {
+            id,
+            shape,
+            affine: None,
+            pad: None,
+            perm: None,
+        }
+    }
+}
+
 /// A `Transpose` waiting for the linear layer that reads it: element `i`
 /// of the transposed view (row-major) is element `source[i]` of the
 /// tensor the layers hold. A permutation of a linear layer's inputs is a
@@ -307,16 +320,7 @@ impl Walker<'_> {
             },
         );
         self.layers.push(FloatLayer { inputs, op });
-        self.set(
-            out,
-            Val::Dyn(Dyn {
-                id,
-                shape,
-                affine: None,
-                pad: None,
-                perm: None,
-            }),
-        );
+        self.set(out, Val::Dyn(Dyn::plain(id, shape)));
         id
     }
 
@@ -382,13 +386,7 @@ impl Walker<'_> {
             };
             id = self.layer(&[p.node], op, vec![id]);
         }
-        Dyn {
-            id,
-            shape: d.shape.clone(),
-            affine: None,
-            pad: None,
-            perm: None,
-        }
+        Dyn::plain(id, d.shape.clone())
     }
 
     /// A layer made for the graph nodes `nodes` (which report it).
@@ -449,16 +447,7 @@ impl Walker<'_> {
         for &t in &terms[1..] {
             sum = self.layer(&[index], FloatOp::Add, vec![sum, t]);
         }
-        self.set(
-            out,
-            Val::Dyn(Dyn {
-                id: sum,
-                shape: shape.to_vec(),
-                affine: None,
-                pad: None,
-                perm: None,
-            }),
-        );
+        self.set(out, Val::Dyn(Dyn::plain(sum, shape.to_vec())));
     }
 
     /// An element-wise affine map as layers: the value's `n` elements as
@@ -697,7 +686,7 @@ pub fn analyse(model: &ModelProto) -> Analysis {
                 } else {
                     w.values.insert(
                         v.name.clone(),
-                        Val::Dyn(Dyn { id: 0, shape: input_shape.clone(), affine: None, pad: None, perm: None }),
+                        Val::Dyn(Dyn::plain(0, input_shape.clone())),
                     );
                     input = Some(ValueShape { name: v.name.clone(), shape: Some(with_batch(&input_shape)), constant: false });
                 }
@@ -1107,16 +1096,7 @@ impl Walker<'_> {
                 let covers = opset::softmax_covers_all(node, self.opset, &with_batch(&x.shape))?;
                 if self.graph_outputs.contains(&resolved) && only_labels && covers {
                     let (id, shape) = self.plain(&x, node);
-                    self.set(
-                        &out,
-                        Val::Dyn(Dyn {
-                            id,
-                            shape,
-                            affine: None,
-                            pad: None,
-                            perm: None,
-                        }),
-                    );
+                    self.set(&out, Val::Dyn(Dyn::plain(id, shape)));
                     self.dropped_softmax = true;
                     self.status(
                         index,
@@ -1735,16 +1715,7 @@ impl Walker<'_> {
                 op: FloatOp::Flatten,
             });
             let flat = self.layers.len();
-            self.set(
-                out,
-                Val::Dyn(Dyn {
-                    id: flat,
-                    shape: vec![c],
-                    affine: None,
-                    pad: None,
-                    perm: None,
-                }),
-            );
+            self.set(out, Val::Dyn(Dyn::plain(flat, vec![c])));
             self.status(
                 index,
                 Status::Layer {
