@@ -33,6 +33,16 @@ fn softmax(row: &[f64]) -> Vec<f64> {
     exp.iter().map(|v| v / sum).collect()
 }
 
+/// Elements of a fixture's input, from its manifest entry.
+fn input_numel(entry: &Value) -> usize {
+    entry["input_shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .product()
+}
+
 /// Sample `i` of a fixture's calibration set (EZKL's layout).
 fn sample(name: &str, i: usize, numel: usize) -> Vec<f64> {
     let all = f64s(&read_json(&repo_path(&path(name, "calibration.json")))["input_data"][0]);
@@ -69,12 +79,7 @@ fn export_and_infer(case: &Case, entry: &Value) -> std::path::PathBuf {
     assert!(agreement >= 0.98, "{name}: argmax agreement {agreement}");
     let softmaxed = entry["softmax_output"].as_bool().unwrap();
     assert_eq!(package["dropped_softmax"], softmaxed, "{name}");
-    let numel: usize = entry["input_shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .product();
+    let numel = input_numel(entry);
     let reference = reference(name);
     // The output range over the whole calibration set.
     let (lo, hi) = reference
@@ -149,12 +154,7 @@ fn two_corpus_fixtures_prove_and_verify() {
     for name in ["cnn_view_flatten_op9", "sklearn_mlp_op13"] {
         let entry = manifest().into_iter().find(|e| e["name"] == name).unwrap();
         let dir = export_and_infer(&case, &entry);
-        let numel: usize = entry["input_shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d.as_u64().unwrap() as usize)
-            .product();
+        let numel = input_numel(&entry);
         let input = case
             .scratch
             .write_input(&format!("{name}-prove.json"), &sample(name, 0, numel));

@@ -734,29 +734,18 @@ pub fn eval(
                 broadcast_index(&y.dims, &dims),
             );
             let cond = c.as_f32();
+            let pick = |i: usize| cond[ic(i)] != 0.0;
             let data = match (&x.data, &y.data) {
                 (Data::I64(a), Data::I64(b)) => Data::I64(
                     (0..n)
-                        .map(|i| {
-                            if cond[ic(i)] != 0.0 {
-                                a[ix(i)]
-                            } else {
-                                b[iy(i)]
-                            }
-                        })
+                        .map(|i| if pick(i) { a[ix(i)] } else { b[iy(i)] })
                         .collect(),
                 ),
                 _ => {
                     let (a, b) = (x.as_f32(), y.as_f32());
                     Data::F32(
                         (0..n)
-                            .map(|i| {
-                                if cond[ic(i)] != 0.0 {
-                                    a[ix(i)]
-                                } else {
-                                    b[iy(i)]
-                                }
-                            })
+                            .map(|i| if pick(i) { a[ix(i)] } else { b[iy(i)] })
                             .collect(),
                     )
                 }
