@@ -13,9 +13,10 @@
 //!
 //! A value is proven so in one of three ways ([`BoundProof`]): a range check
 //! on the cell itself; a lookup that makes it a table entry; or a gate that
-//! combines proven values with integer constants only — a dot product with
-//! fixed weights, a sum, a selection by a proven bit — whose range the
-//! model's spec derives from its inputs'. A step whose gates divide or
+//! combines proven values by integer arithmetic only — a dot product with
+//! fixed weights, a sum, a product of two, a selection by a proven bit —
+//! whose range the model's spec derives from its inputs' (within 53 bits,
+//! so the integer result never wraps). A step whose gates divide or
 //! compare proves its output by a range check, never by the gate alone.
 //!
 //! Each [`Step`] states what it proves of its outputs ([`Step::bounds`]);
@@ -70,7 +71,8 @@ impl Step {
             StepKind::Relu { .. } => vec![Some(Derived)],
             // One of two proven inputs, chosen by a proven bit.
             StepKind::MaxPool { .. } => vec![Some(Derived)],
-            StepKind::Add => vec![Some(Derived)],
+            // Sums and products of two proven inputs.
+            StepKind::Add | StepKind::Mul => vec![Some(Derived)],
             // The lookup makes the output a table entry (and proves the
             // input in the domain).
             StepKind::Table { .. } => vec![Some(Lookup)],

@@ -5,9 +5,10 @@
 //! * [`dot`] — multiply-accumulate rows (linear, conv, window sums);
 //! * [`range`] — range checks by 8-bit limbs, and the shared table;
 //! * [`rescale`] — rounding division (rescale, average pooling);
-//! * [`bound`], [`relu`], [`max`], [`add`], [`table`] — the element ops.
+//! * [`bound`], [`relu`], [`max`], [`arith`] (add, mul), [`table`] — the
+//!   element ops.
 
-pub mod add;
+pub mod arith;
 pub mod bound;
 pub mod dot;
 pub mod max;

@@ -14,7 +14,7 @@
 //! element regions side by side: a model takes `max(dot rows, element rows)`
 //! rows, not their sum.
 
-use crate::chips::add::AddConfig;
+use crate::chips::arith::ArithConfig;
 use crate::chips::bound::BoundConfig;
 use crate::chips::dot::{DotConfig, LANES};
 use crate::chips::max::MaxConfig;
@@ -42,8 +42,8 @@ pub struct ModelConfig {
     pub relu: ReluConfig,
     /// Max of two.
     pub max: MaxConfig,
-    /// Residual add.
-    pub add: AddConfig,
+    /// Residual add, and products of two activations.
+    pub arith: ArithConfig,
     /// Sigmoid, tanh.
     pub table: TableConfig,
     /// Range unit A (remainders), used by `rescale`.
@@ -125,7 +125,7 @@ impl ModelConfig {
             bound,
             relu,
             max: MaxConfig::configure(meta, [e0, e2, e1, e4], unit_b),
-            add: AddConfig::configure(meta, [e0, e2, e1]),
+            arith: ArithConfig::configure(meta, [e0, e2, e1]),
             table: TableConfig::configure(meta, &mut lookup_names, [e0, e1], tag),
             unit_a,
             unit_b,
@@ -133,9 +133,9 @@ impl ModelConfig {
             lookup_names,
             advice_columns,
             fixed_columns,
-            // dot, rescale, bound, relu, max, add; and the complex ones of
-            // the two range units and the table.
-            selectors: 9,
+            // dot, rescale, bound, relu, max, add, mul; and the complex
+            // ones of the two range units and the table.
+            selectors: 10,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! partial sums) is computed by the chips with [`zkinfer_quant::ops`].
 
 use crate::assign::{Assigner, Cell_};
+use crate::chips::arith::ArithConfig;
 use crate::chips::dot::{DotInstructions, DotProduct};
 use crate::chips::rescale::{Divisor, QuotientCheck};
 use crate::config::ModelConfig;
@@ -139,12 +140,17 @@ impl LayoutCtx<'_> {
                 )?;
                 Ok(vec![outputs])
             }
-            StepKind::Add => {
+            StepKind::Add | StepKind::Mul => {
                 let y = &tensors[step.inputs[1]];
+                let op = if matches!(step.kind, StepKind::Mul) {
+                    ArithConfig::mul
+                } else {
+                    ArithConfig::add
+                };
                 let out = self.element_region(layouter, step.name, x.len(), |region, j| {
-                    let a = self.place(region, &x[j], c.add.a, j)?;
-                    let b = self.place(region, &y[j], c.add.b, j)?;
-                    c.add.add(region, self.assigner, j, &a, &b)
+                    let a = self.place(region, &x[j], c.arith.a, j)?;
+                    let b = self.place(region, &y[j], c.arith.b, j)?;
+                    op(&c.arith, region, self.assigner, j, &a, &b)
                 })?;
                 Ok(vec![out])
             }

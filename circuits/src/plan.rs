@@ -127,6 +127,7 @@ impl Step {
             | StepKind::Rescale { .. }
             | StepKind::Relu { .. }
             | StepKind::Add
+            | StepKind::Mul
             | StepKind::Table { .. } => numel,
         };
         LayerCost {

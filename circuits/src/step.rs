@@ -72,6 +72,8 @@ pub enum StepKind {
     },
     /// Element-wise sum of two tensors.
     Add,
+    /// Element-wise product of two tensors.
+    Mul,
     /// A function through its lookup table.
     Table {
         /// The table's tag in the activation table: 1, 2, … in step order.
@@ -188,6 +190,7 @@ pub fn steps(model: &QuantizedModel) -> Result<Vec<Step>> {
                 ("max_pool2d", kind)
             }
             Op::Add => ("add", StepKind::Add),
+            Op::Mul => ("mul", StepKind::Mul),
             Op::Table(table) => {
                 tables += 1;
                 let kind = StepKind::Table {

@@ -197,7 +197,8 @@ fn small(rng: &mut Rng, m: i64) -> i64 {
 /// blocks (conv → rescale with or without a fused ReLU, sum pool →
 /// rescale, a lone ReLU, max pool, average pool of 2×2 or 3×3, a table, a
 /// residual add, padded 3×3 average and max pools, a depthwise conv, a
-/// transpose), then flatten → linear → rescale.
+/// transpose, a product gated by its own ReLU), then flatten → linear →
+/// rescale.
 fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
     let mut nodes: Vec<Node> = vec![];
     let (mut c, mut h) = (2usize, 6usize);
@@ -207,7 +208,7 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
         nodes.len()
     };
     for _ in 0..1 + rng.below(3) {
-        match rng.below(11) {
+        match rng.below(12) {
             0 => {
                 let oc = 1 + rng.below(2);
                 let weight = (0..oc * c * 9).map(|_| small(rng, 3)).collect();
@@ -324,6 +325,16 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
                 });
                 last = push(&mut nodes, &[last], select);
             }
+            11 => {
+                // x · relu(x), rescaled: a product of two activations.
+                let gate = push(&mut nodes, &[last], Op::Relu);
+                last = push(&mut nodes, &[last, gate], Op::Mul);
+                last = push(
+                    &mut nodes,
+                    &[last],
+                    Op::Rescale(Rescale { shift: 6, bits: 12 }),
+                );
+            }
             _ => last = push(&mut nodes, &[last, last], Op::Add),
         }
     }
@@ -395,6 +406,7 @@ fn randomized_forgery_search_finds_nothing() {
         "avg_pool2d",
         "tanh",
         "add",
+        "mul",
         "select",
         "flatten",
     ] {

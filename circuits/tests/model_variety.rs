@@ -283,6 +283,10 @@ fn table_activations() {
         node(&[1], Op::Table(table(TableFunction::Sigmoid))),
         node(&[1], Op::Table(table(TableFunction::Tanh))),
         node(&[2, 3], Op::Add),
+        // A gate: sigmoid(x) times tanh(x), rescaled (a product of two
+        // activations, as GELU and squeeze-excite blocks write it).
+        node(&[2, 3], Op::Mul),
+        node(&[5], rescale(5, 8)),
     ];
     let input = TensorSpec {
         shape: Shape(vec![5]),

@@ -94,6 +94,8 @@ pub enum FloatOp {
     },
     /// Element-wise sum of two tensors.
     Add,
+    /// Element-wise product of two tensors of the same shape.
+    Mul,
     /// An element-wise function, quantized as a lookup table.
     Activation {
         /// The function.
@@ -147,6 +149,7 @@ impl FloatOp {
             FloatOp::Flatten => "flatten",
             FloatOp::Reshape { .. } => "reshape",
             FloatOp::Add => "add",
+            FloatOp::Mul => "mul",
             FloatOp::Select { .. } => "select",
             FloatOp::Activation { function } => function.name(),
         }
@@ -179,7 +182,7 @@ impl FloatOp {
 
     fn arity(&self) -> std::ops::RangeInclusive<usize> {
         match self {
-            FloatOp::Add => 2..=2,
+            FloatOp::Add | FloatOp::Mul => 2..=2,
             FloatOp::Select { .. } => 1..=zkinfer_quant::Select::MAX_INPUTS,
             _ => 1..=1,
         }

@@ -132,6 +132,7 @@ impl Engine {
                 x.reshape(dims)?
             }
             Op::Add => x.add(args[1])?,
+            Op::Mul => x.mul(args[1])?,
             Op::Select(s) => kernels::select(args, s.shape.dims(), &s.indices)?,
             Op::Rescale(r) if r.shift == 0 => x.clone(),
             Op::Rescale(r) => {

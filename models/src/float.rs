@@ -143,6 +143,7 @@ impl FloatModel {
                 x.reshape(dims)?
             }
             FloatOp::Add => x.add(args[1])?,
+            FloatOp::Mul => x.mul(args[1])?,
             FloatOp::Select { shape, indices } => kernels::select(args, shape, indices)?,
             FloatOp::Activation { function } => kernels::activation(x, *function)?,
         })
@@ -259,10 +260,11 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
                 }
                 shape.clone()
             }
-            FloatOp::Add => {
+            FloatOp::Add | FloatOp::Mul => {
                 let y = &shapes[ids[1]];
                 if x != y {
-                    return Err(fail(format!("adds shapes {x:?} and {y:?}")));
+                    let verb = if layer.op == FloatOp::Add { "adds" } else { "multiplies" };
+                    return Err(fail(format!("{verb} shapes {x:?} and {y:?}")));
                 }
                 x.clone()
             }

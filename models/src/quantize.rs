@@ -169,6 +169,12 @@ pub fn quantize(
                 let b = graph.rescale_down(args[1], scale)?;
                 graph.push(Op::Add, &[a, b])?
             }
+            FloatOp::Mul => {
+                // The exact product at scale s_a + s_b, then one rounding
+                // to the calibrated output scale, as after a linear layer.
+                let product = graph.push(Op::Mul, &[args[0], args[1]])?;
+                graph.rescale_to(product, out_scale, out_bits)?
+            }
             FloatOp::Activation { function } => {
                 let domain_scale = Scale(fit_scale(
                     max_abs[layer.input_ids(i)[0]],

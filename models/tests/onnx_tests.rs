@@ -377,7 +377,9 @@ fn every_corpus_fixture_matches_onnxruntime_or_is_refused_as_the_manifest_says()
                 );
                 eprintln!("{name}: candle vs onnxruntime, worst difference {worst:e} (outputs up to {scale})");
                 if !e.imports {
-                    eprintln!("{name} imports now: set \"imports\": true and clear its unsupported ops in the manifest");
+                    failures.push(format!(
+                        "{name} imports now: set \"imports\": true and clear its unsupported ops in the manifest"
+                    ));
                 }
             }
             Err(err) => {

@@ -142,6 +142,7 @@ impl Encoder {
                 self.shape(shape);
             }
             Op::Add => self.bytes(&[9]),
+            Op::Mul => self.bytes(&[18]),
             Op::Rescale(r) => {
                 self.bytes(&[10]);
                 self.u32(r.shift);

@@ -134,6 +134,13 @@ fn apply(op: &Op, args: &[&Tensor], out_shape: Shape) -> Tensor {
             .zip(&args[1].data)
             .map(|(a, b)| a + b)
             .collect(),
+        // The spec bounds the product within MAX_BITS: no overflow.
+        Op::Mul => x
+            .data
+            .iter()
+            .zip(&args[1].data)
+            .map(|(a, b)| a * b)
+            .collect(),
         Op::Rescale(r) => x.data.iter().map(|&v| ops::rescale(v, r.shift)).collect(),
         Op::Table(t) => table(t, x),
         Op::Select(s) => {

@@ -32,6 +32,10 @@ pub enum Op {
     },
     /// Element-wise sum of two tensors of the same shape and scale.
     Add,
+    /// Element-wise product of two tensors of the same shape; output at
+    /// scale `s_a + s_b` (a [`Rescale`] usually follows, as after a
+    /// linear layer).
+    Mul,
     /// Rounding shift to a smaller scale, with a declared output bound.
     Rescale(Rescale),
     /// A function through a lookup table over a bounded domain.
@@ -54,6 +58,7 @@ impl Op {
             Op::Flatten => "flatten",
             Op::Reshape { .. } => "reshape",
             Op::Add => "add",
+            Op::Mul => "mul",
             Op::Rescale(_) => "rescale",
             Op::Table(t) => t.function.name(),
             Op::Select(_) => "select",
@@ -63,7 +68,7 @@ impl Op {
     /// How many input tensors the op reads.
     pub fn arity(&self) -> std::ops::RangeInclusive<usize> {
         match self {
-            Op::Add => 2..=2,
+            Op::Add | Op::Mul => 2..=2,
             Op::Select(_) => 1..=Select::MAX_INPUTS,
             _ => 1..=1,
         }

@@ -292,6 +292,21 @@ fn node_spec(op: &Op, args: &[&TensorSpec]) -> std::result::Result<TensorSpec, S
                 bits: x.bits.max(y.bits) + 1,
             })
         }
+        Op::Mul => {
+            let y = args[1];
+            if x.shape != y.shape {
+                return Err(format!("multiplies shapes {} and {}", x.shape, y.shape));
+            }
+            let scale = sum_scale(x.scale, y.scale)?;
+            // |a| ≤ 2^(bits_a - 1) and |b| ≤ 2^(bits_b - 1); both bits are
+            // at most MAX_BITS, so the u128 product cannot overflow.
+            let max_abs = (1u128 << (x.bits - 1)) * (1u128 << (y.bits - 1));
+            Ok(TensorSpec {
+                shape: x.shape.clone(),
+                scale,
+                bits: ops::bits_for_magnitude(max_abs),
+            })
+        }
         Op::Rescale(r) => {
             if r.shift > 62 {
                 return Err(format!("shift {} is larger than 62", r.shift));

@@ -204,7 +204,7 @@ pub fn broadcast_dims(a: &[usize], b: &[usize]) -> R<Vec<usize>> {
 
 /// For each element of `out`, the index of the element of `dims` it reads
 /// under broadcasting.
-fn broadcast_index(dims: &[usize], out: &[usize]) -> impl Fn(usize) -> usize {
+pub fn broadcast_index(dims: &[usize], out: &[usize]) -> impl Fn(usize) -> usize {
     let pad = out.len() - dims.len();
     let out_strides = strides(out);
     let in_strides = strides(dims);

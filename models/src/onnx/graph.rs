@@ -1561,21 +1561,29 @@ impl Walker<'_> {
                         return Ok(());
                     }
                 }
-                if op != "Add" {
-                    self.keep_shape(out, a);
-                    return Err(format!(
-                        "{op} of two tensors: no circuit op for it yet (only Add)"
-                    ));
-                }
+                let float_op = match op {
+                    "Add" => FloatOp::Add,
+                    "Mul" => FloatOp::Mul,
+                    _ => {
+                        self.keep_shape(out, a);
+                        return Err(format!(
+                            "{op} of two tensors: no circuit op for it yet (Add and Mul have one)"
+                        ));
+                    }
+                };
                 let (ia, sa) = self.plain(a, node);
                 let (ib, sb) = self.plain(b, node);
-                if sa != sb {
-                    self.keep_shape(out, a);
-                    return Err(format!(
-                        "adds shapes {sa:?} and {sb:?}; broadcasting two tensors is not supported"
-                    ));
-                }
-                self.push(index, FloatOp::Add, vec![ia, ib], out, sa);
+                let full = match fold::broadcast_dims(&with_batch(&sa), &with_batch(&sb)) {
+                    Ok(full) => full,
+                    Err(e) => {
+                        self.keep_shape(out, a);
+                        return Err(e);
+                    }
+                };
+                let shape = without_batch(&full, "the broadcast shape")?;
+                let ia = self.broadcast(index, ia, &sa, &full);
+                let ib = self.broadcast(index, ib, &sb, &full);
+                self.push(index, float_op, vec![ia, ib], out, shape);
                 Ok(())
             }
             [Val::Dyn(x), Val::Const(c)] | [Val::Const(c), Val::Dyn(x)] => {
@@ -1596,6 +1604,20 @@ impl Walker<'_> {
             }
             _ => Err(format!("{op} takes two inputs")),
         }
+    }
+
+    /// Tensor `id` of `shape`, broadcast to `full` (batch included) by a
+    /// select when it is smaller: a per-channel gate over an image.
+    fn broadcast(&mut self, index: usize, id: usize, shape: &[usize], full: &[usize]) -> usize {
+        let dims = with_batch(shape);
+        if dims == full {
+            return id;
+        }
+        let op = FloatOp::Select {
+            shape: full[1..].to_vec(),
+            indices: moves::broadcast(&dims, full),
+        };
+        self.layer(&[index], op, vec![id])
     }
 
     /// A transpose of a tensor: pending, for the linear layer that reads

@@ -36,6 +36,13 @@ pub fn sources(c: &Const) -> R<Vec<Option<usize>>> {
     }
 }
 
+/// numpy broadcasting of a value of `dims` to `out` (batch included in
+/// both): the source of every element of the broadcast value.
+pub fn broadcast(dims: &[usize], out: &[usize]) -> Vec<Option<usize>> {
+    let n: usize = out.iter().product();
+    (0..n).map(super::fold::broadcast_index(dims, out)).map(Some).collect()
+}
+
 /// `Pad` of a value of `full` dims (batch included) by ONNX's `pads`
 /// (`[begin…, end…]`, non-negative) in mode `constant` (zeros), `reflect`
 /// or `edge`: the source of every element of the padded value.
@@ -134,6 +141,22 @@ mod tests {
         // A 1×1×2 image padded by one row and no column.
         let s = zero_padding(&[1, 1, 2], [1, 0]);
         assert_eq!(s, [None, None, Some(0), Some(1), None, None]);
+    }
+
+    #[test]
+    fn broadcasts_a_channel_gate_over_an_image() {
+        // A [1, 2, 1, 1] gate over a [1, 2, 2, 3] image.
+        let b = broadcast(&[1, 2, 1, 1], &[1, 2, 2, 3]);
+        let expected: Vec<Option<usize>> = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]
+            .into_iter()
+            .map(Some)
+            .collect();
+        assert_eq!(b, expected);
+        // A row vector broadcast over rows, with a missing leading axis.
+        assert_eq!(
+            broadcast(&[3], &[2, 3]),
+            [0, 1, 2, 0, 1, 2].map(Some).to_vec()
+        );
     }
 
     #[test]
