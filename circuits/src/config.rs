@@ -7,7 +7,8 @@
 //! ```text
 //! dot rows      | x_0 … x_11 | acc |              fixed: w_0 … w_11, bias, chain
 //! element rows  | e0 e1 e2 e3 e4 | unit A limbs | unit B: v + limbs |
-//!                                       fixed: half, div, k, tag, unit coefficients
+//!                                       fixed: half, div (arith's m), k, tag,
+//!                                              unit coefficients
 //! ```
 //!
 //! The groups share no column, so the floor planner lays dot regions and
@@ -125,7 +126,7 @@ impl ModelConfig {
             bound,
             relu,
             max: MaxConfig::configure(meta, [e0, e2, e1, e4], unit_b),
-            arith: ArithConfig::configure(meta, [e0, e2, e1]),
+            arith: ArithConfig::configure(meta, [e0, e2, e1], div),
             table: TableConfig::configure(meta, &mut lookup_names, [e0, e1], tag),
             unit_a,
             unit_b,
@@ -133,9 +134,9 @@ impl ModelConfig {
             lookup_names,
             advice_columns,
             fixed_columns,
-            // dot, rescale, bound, relu, max, add, mul; and the complex
-            // ones of the two range units and the table.
-            selectors: 10,
+            // dot, rescale, bound, relu, max, arith; and the complex ones of
+            // the two range units and the table.
+            selectors: 9,
         }
     }
 }

@@ -263,7 +263,11 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
             FloatOp::Add | FloatOp::Mul => {
                 let y = &shapes[ids[1]];
                 if x != y {
-                    let verb = if layer.op == FloatOp::Add { "adds" } else { "multiplies" };
+                    let verb = if layer.op == FloatOp::Add {
+                        "adds"
+                    } else {
+                        "multiplies"
+                    };
                     return Err(fail(format!("{verb} shapes {x:?} and {y:?}")));
                 }
                 x.clone()

@@ -11,9 +11,12 @@
 //!   BatchNormalization into a neighbouring Gemm/MatMul/Conv, zero Pad into
 //!   a Conv's padding, a Transpose into the next linear layer's weight
 //!   columns, `Clip(0, ∞)` and `Max(x, 0)` as Relu);
+//! - [`conv_transpose`]: `ConvTranspose` as zero insertion (a select) and
+//!   a conv with flipped kernels;
 //! - [`activation`]: activations that import as lookup tables;
 //! - [`moves`]: ops that only move values (concat, slice, pad, …) as a
 //!   select, their index map computed by the folder;
+//! - [`resize`]: `Resize`/`Upsample` in nearest mode, a value move;
 //! - [`pwl`]: piecewise-linear activations, exact, from ReLUs and sums;
 //! - [`graph`]: the pass that decides each node, listing every unsupported
 //!   one rather than stopping at the first;
@@ -24,6 +27,7 @@
 //! `ArgMax → ArrayFeatureExtractor → Cast`).
 
 mod activation;
+mod conv_transpose;
 mod fold;
 mod graph;
 mod import;
@@ -32,6 +36,7 @@ mod opset;
 mod proto;
 mod pwl;
 mod report;
+mod resize;
 mod rewrite;
 
 pub use fold::{FOLD_BUDGET, MAX_FOLDED_ELEMENTS};

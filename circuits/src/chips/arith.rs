@@ -1,6 +1,13 @@
 //! [`ArithConfig`]: `c = a + b` (residual connections) and `c = a · b`
-//! (products of two activations: gates, GELU and SiLU written out), on
-//! the same three columns with a selector each.
+//! (products of two activations: gates, GELU and SiLU written out), one
+//! gate on three columns, the operation chosen per row by a fixed `m`.
+//!
+//! One selector for both keeps the verifier's work where it was before
+//! products existed: a second selector measured +3 % of a submission's
+//! contract gas (another fixed commitment to open). `m` shares its fixed
+//! column with the rescale gate's divisor; the two gates are never on the
+//! same row, and an arith region assigns `m` on every row it uses, so the
+//! floor planner keeps other regions off those cells.
 //!
 //! Neither gate checks a range: the output is determined by two proven
 //! integers, so it is an integer too, of magnitude at most the sum or the
@@ -9,12 +16,13 @@
 //! range-checks the quotient it writes.
 
 use crate::assign::{Assigner, Cell_};
+use crate::field::fe;
 use halo2_proofs::circuit::{Region, Value};
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Selector};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector};
 use halo2_proofs::poly::Rotation;
 use pasta_curves::Fp;
 
-/// The add and mul gates.
+/// The arith gate.
 #[derive(Clone, Copy, Debug)]
 pub struct ArithConfig {
     /// First operand.
@@ -22,34 +30,33 @@ pub struct ArithConfig {
     /// Second operand.
     pub b: Column<Advice>,
     c: Column<Advice>,
-    q_add: Selector,
-    q_mul: Selector,
+    /// 0: add, 1: multiply.
+    m: Column<Fixed>,
+    q: Selector,
 }
 
 impl ArithConfig {
-    /// Creates the gates `add` and `mul`.
-    pub fn configure(meta: &mut ConstraintSystem<Fp>, [a, b, c]: [Column<Advice>; 3]) -> Self {
-        let q_add = meta.selector();
-        // | a | b | c | q_add |      c = a + b
-        meta.create_gate("add", |m| {
-            let q = m.query_selector(q_add);
-            let [a, b, c] = [a, b, c].map(|col| m.query_advice(col, Rotation::cur()));
-            vec![("c = a + b", q * (c - (a + b)))]
+    /// Creates the gate `arith`.
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fp>,
+        [a, b, c]: [Column<Advice>; 3],
+        m: Column<Fixed>,
+    ) -> Self {
+        let q = meta.selector();
+        // | a | b | c | m | q_arith |      c = a + b   (m = 0)
+        //                                 c = a · b   (m = 1)
+        //   c = a + b + m·(a·b − a − b)
+        meta.create_gate("arith", |meta| {
+            let q = meta.query_selector(q);
+            let [a, b, c] = [a, b, c].map(|col| meta.query_advice(col, Rotation::cur()));
+            let m = meta.query_fixed(m);
+            let sum = a.clone() + b.clone();
+            vec![(
+                "c = a + b or a · b",
+                q * (c - sum.clone() - m * (a * b - sum)),
+            )]
         });
-        let q_mul = meta.selector();
-        // | a | b | c | q_mul |      c = a · b
-        meta.create_gate("mul", |m| {
-            let q = m.query_selector(q_mul);
-            let [a, b, c] = [a, b, c].map(|col| m.query_advice(col, Rotation::cur()));
-            vec![("c = a · b", q * (c - a * b))]
-        });
-        ArithConfig {
-            a,
-            b,
-            c,
-            q_add,
-            q_mul,
-        }
+        ArithConfig { a, b, c, m, q }
     }
 
     /// The sum of the values placed at `(a, offset)` and `(b, offset)`.
@@ -61,9 +68,8 @@ impl ArithConfig {
         a: &Cell_,
         b: &Cell_,
     ) -> Result<Cell_, Error> {
-        self.q_add.enable(region, offset)?;
-        let c: Value<Fp> = a.value().copied() + b.value().copied();
-        assigner.advice(region, "c", self.c, offset, c)
+        let c = a.value().copied() + b.value().copied();
+        self.row(region, assigner, offset, 0, c)
     }
 
     /// The product of the values placed at `(a, offset)` and `(b, offset)`.
@@ -75,8 +81,20 @@ impl ArithConfig {
         a: &Cell_,
         b: &Cell_,
     ) -> Result<Cell_, Error> {
-        self.q_mul.enable(region, offset)?;
-        let c: Value<Fp> = a.value().copied() * b.value().copied();
+        let c = a.value().copied() * b.value().copied();
+        self.row(region, assigner, offset, 1, c)
+    }
+
+    fn row(
+        &self,
+        region: &mut Region<'_, Fp>,
+        assigner: &Assigner,
+        offset: usize,
+        m: i64,
+        c: Value<Fp>,
+    ) -> Result<Cell_, Error> {
+        self.q.enable(region, offset)?;
+        region.assign_fixed(|| "m", self.m, offset, || Value::known(fe(m)))?;
         assigner.advice(region, "c", self.c, offset, c)
     }
 }
@@ -86,14 +104,17 @@ mod tests {
     use super::*;
     use crate::assign::Edit;
     use crate::chips::testing::{failures, run_edited};
-    use crate::field::fe;
 
     /// Runs one add (`mul = false`) or mul row on `a` and `b`.
     fn arith(mul: bool, a: i64, b: i64, edits: &[(&str, Edit)]) -> Vec<String> {
         failures(run_edited(vec![], edits, move |c, region, asg| {
             let x = asg.advice(region, "a", c.arith.a, 0, Value::known(fe(a)))?;
             let y = asg.advice(region, "b", c.arith.b, 0, Value::known(fe(b)))?;
-            let op = if mul { ArithConfig::mul } else { ArithConfig::add };
+            let op = if mul {
+                ArithConfig::mul
+            } else {
+                ArithConfig::add
+            };
             op(&c.arith, region, asg, 0, &x, &y).map(|_| ())
         }))
     }
@@ -108,7 +129,15 @@ mod tests {
     fn rejects_a_wrong_sum() {
         assert_eq!(
             arith(false, 3, -5, &[("c", Edit::Add(fe(1)))]),
-            vec!["gate add: c = a + b"]
+            vec!["gate arith: c = a + b or a · b"]
+        );
+    }
+
+    #[test]
+    fn rejects_a_product_on_an_add_row() {
+        assert_eq!(
+            arith(false, 3, -5, &[("c", Edit::Set(fe(-15)))]),
+            vec!["gate arith: c = a + b or a · b"]
         );
     }
 
@@ -123,12 +152,12 @@ mod tests {
     fn rejects_a_wrong_product_and_a_sum_in_its_place() {
         assert_eq!(
             arith(true, 3, -5, &[("c", Edit::Add(fe(1)))]),
-            vec!["gate mul: c = a · b"]
+            vec!["gate arith: c = a + b or a · b"]
         );
-        // The sum is what the neighbouring gate would accept.
+        // The sum, which the same gate accepts on an add row.
         assert_eq!(
             arith(true, 3, -5, &[("c", Edit::Set(fe(-2)))]),
-            vec!["gate mul: c = a · b"]
+            vec!["gate arith: c = a + b or a · b"]
         );
     }
 }

@@ -338,6 +338,8 @@ pub const FOLDED_OPS: &[&str] = &[
     "ConstantOfShape",
     "Expand",
     "Tile",
+    "Resize",
+    "Upsample",
     "Slice",
     "Range",
     "Reshape",
@@ -386,6 +388,8 @@ pub struct Operands {
     pub steps: Vec<i64>,
     /// Split sizes (empty: equal parts).
     pub split: Vec<i64>,
+    /// Resize and Upsample scales or sizes.
+    pub resize: super::resize::Resize,
 }
 
 fn int_attr(node: &NodeProto, name: &str, default: i64) -> i64 {
@@ -569,6 +573,12 @@ pub fn eval(
                 return Err("ConstantOfShape's value must hold one element".into());
             }
             one(value.map_data(dims, |_| 0, n))
+        }
+        "Resize" | "Upsample" => {
+            let x = arg(0)?;
+            let (dims, picks) = super::resize::sources(node, &ops.resize, &x.dims)?;
+            let n = budget.charge(&dims)?;
+            one(x.map_data(dims, |i| picks[i], n))
         }
         "Expand" => {
             let x = arg(0)?;

@@ -12,6 +12,7 @@
 //! report lists everything a model needs.
 
 use super::activation;
+use super::conv_transpose;
 use super::fold::{self, Budget, Const, Operands};
 use super::moves::{self, zero_padding};
 use super::opset;
@@ -1066,7 +1067,7 @@ impl Walker<'_> {
                 };
                 self.push(index, op, vec![id], &out, vec![c, 1, 1]);
             }
-            "Concat" | "Slice" | "Split" | "Gather" | "Expand" | "Tile" => {
+            "Concat" | "Slice" | "Split" | "Gather" | "Expand" | "Tile" | "Resize" | "Upsample" => {
                 self.moves(index, node, &vals)?;
             }
             "Max" if vals.len() == 2 && dyns.len() == 1 => {
@@ -1117,6 +1118,7 @@ impl Walker<'_> {
             "ReduceMean" => self.reduce_mean(index, node, &x, &out)?,
             "Gemm" | "MatMul" => self.linear(index, node, &x, first_pos, &out)?,
             "Conv" => self.conv(index, node, &x, first_pos, &out)?,
+            "ConvTranspose" => self.conv_transpose(index, node, &x, first_pos, &out)?,
             "Add" | "Sub" | "Mul" | "Div" => self.arithmetic(index, node, &vals, &out)?,
             "BatchNormalization" => {
                 if first_pos != 0 || dyns.len() != 1 {
@@ -1334,6 +1336,7 @@ impl Walker<'_> {
             "Gemm"
                 | "MatMul"
                 | "Conv"
+                | "ConvTranspose"
                 | "Relu"
                 | "Sigmoid"
                 | "Tanh"
@@ -1985,6 +1988,72 @@ impl Walker<'_> {
             groups,
         };
         self.push(index, op, vec![input], out, out_shape.to_vec());
+        Ok(())
+    }
+
+    /// `ConvTranspose` of a `[c, h, w]` image: a select that spreads the
+    /// image out, then a conv ([`conv_transpose`]).
+    fn conv_transpose(
+        &mut self,
+        index: usize,
+        node: &NodeProto,
+        x: &Dyn,
+        pos: usize,
+        out: &str,
+    ) -> R<()> {
+        if pos != 0 {
+            return Err("weights computed at run time are not supported".into());
+        }
+        let &[ic, h, w] = x.shape.as_slice() else {
+            self.keep_unknown(out);
+            return Err(format!(
+                "input shape {:?} is not [n, c, h, w]: zkinfer imports 2-D ConvTranspose",
+                with_batch(&x.shape)
+            ));
+        };
+        if ints_attr(node, "dilations", &[1, 1])
+            .iter()
+            .any(|&d| d != 1)
+        {
+            return Err("dilations other than 1 are not supported".into());
+        }
+        if node.attr("output_shape").is_some() {
+            return Err(
+                "output_shape is not supported (export with pads and output_padding)".into(),
+            );
+        }
+        let (w_dims, weight) = self.weight(node, 1)?;
+        let attributes = conv_transpose::Attributes {
+            stride: pair(&ints_attr(node, "strides", &[1, 1]), "strides")?,
+            pads: pads_of(node)?,
+            output_padding: pair(
+                &ints_attr(node, "output_padding", &[0, 0]),
+                "output_padding",
+            )?,
+            groups: usize::try_from(int_attr(node, "group", 1))
+                .map_err(|_| "a negative group".to_string())?,
+        };
+        let plan = conv_transpose::plan([ic, h, w], &w_dims, &weight, &attributes)?;
+        let [oc, icg, kh, kw] = plan.weight_dims;
+        let bias = self.conv_bias(node, oc)?;
+        let (id, _) = self.plain(x, node);
+        let spread = FloatOp::Select {
+            shape: plan.spread.to_vec(),
+            indices: plan.indices,
+        };
+        let spread = self.layer(&[index], spread, vec![id]);
+        let name = format!("layer{}", self.layers.len());
+        self.add_weights(&name, plan.weight_dims.to_vec(), plan.weight, bias);
+        let op = FloatOp::Conv2d {
+            name,
+            in_channels: icg * attributes.groups,
+            out_channels: oc,
+            kernel: [kh, kw],
+            stride: [1, 1],
+            padding: [0, 0],
+            groups: attributes.groups,
+        };
+        self.push(index, op, vec![spread], out, plan.out.to_vec());
         Ok(())
     }
 

@@ -40,7 +40,10 @@ pub fn sources(c: &Const) -> R<Vec<Option<usize>>> {
 /// both): the source of every element of the broadcast value.
 pub fn broadcast(dims: &[usize], out: &[usize]) -> Vec<Option<usize>> {
     let n: usize = out.iter().product();
-    (0..n).map(super::fold::broadcast_index(dims, out)).map(Some).collect()
+    (0..n)
+        .map(super::fold::broadcast_index(dims, out))
+        .map(Some)
+        .collect()
 }
 
 /// `Pad` of a value of `full` dims (batch included) by ONNX's `pads`

@@ -2,7 +2,7 @@
 //! moved from attributes to inputs (`Pad` < 11, `Clip` < 11, `Squeeze` /
 //! `Unsqueeze` / `ReduceSum` < 13, the other reductions < 18, `Slice` < 10,
 //! `Split` < 13 and `num_outputs` at 18, `Dropout`'s ratio < 12,
-//! `Upsample`/`Resize` scales), `Softmax`'s axis semantics (coerce-to-2-D
+//! `Upsample`'s scales < 9, `Resize`'s inputs at 10 and from 11), `Softmax`'s axis semantics (coerce-to-2-D
 //! before 13, one axis from 13), and `BatchNormalization`'s old `spatial`
 //! attribute.
 //!
@@ -81,6 +81,34 @@ pub fn operands<'a>(node: &NodeProto, get: &dyn Fn(&str) -> Option<&'a Const>) -
                     .map(|a| a.ints.clone())
                     .unwrap_or_default(),
             };
+        }
+        "Upsample" => {
+            // Opset 7–8: an attribute; 9: an input.
+            o.resize.scales = match const_input(node, 1, get)? {
+                Some(c) => c.as_f32(),
+                None => node
+                    .attr("scales")
+                    .map(|a| a.floats.clone())
+                    .unwrap_or_default(),
+            };
+        }
+        "Resize" => {
+            // Opset 10: X, scales. From 11: X, roi, scales, sizes — one of
+            // the last two given (an empty scales tensor stands for none).
+            let (scales, sizes) = if node.input.len() == 2 {
+                (1, None)
+            } else {
+                (2, Some(3))
+            };
+            o.resize.scales = const_input(node, scales, get)?
+                .map(Const::as_f32)
+                .unwrap_or_default();
+            if let Some(i) = sizes {
+                o.resize.sizes = ints_of(const_input(node, i, get)?)?.unwrap_or_default();
+            }
+            if !o.resize.sizes.is_empty() {
+                o.resize.scales.clear();
+            }
         }
         _ => {}
     }
