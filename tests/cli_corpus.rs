@@ -1,8 +1,8 @@
 //! The corpus of real exports (`models/fixtures/onnx/corpus/`), end to
 //! end: every fixture the manifest says imports is exported with `zkinfer
-//! export`, and `zkinfer infer` on its calibration inputs lands within 1 %
-//! of the output range of onnxruntime's outputs; two of them are also
-//! proved and verified. `inspect --onnx` lists what every fixture imports
+//! export`, `zkinfer infer` on its calibration inputs lands within 1 %
+//! of the output range of onnxruntime's outputs, and a proof of its first
+//! input verifies. `inspect --onnx` lists what every fixture imports
 //! as, and the unsupported ones exactly as the manifest records.
 //!
 //! One parameter cache serves every export here (they run one after the
@@ -135,42 +135,41 @@ fn export_and_infer(case: &Case, entry: &Value) -> std::path::PathBuf {
     dir
 }
 
+/// Every fixture the manifest says imports: exported, its inference
+/// checked against onnxruntime ([`export_and_infer`]), then proved and
+/// verified on its first calibration input — the verified output the
+/// inferred one, and its class onnxruntime's.
 #[test]
-fn every_importable_corpus_fixture_exports_and_infers_like_onnxruntime() {
+fn every_importable_corpus_fixture_exports_proves_and_verifies() {
     let case = Case::new();
-    let mut exported = 0;
+    let mut proved = 0;
     for entry in manifest().iter().filter(|e| e["imports"] == true) {
-        export_and_infer(&case, entry);
-        exported += 1;
-    }
-    assert!(exported >= 12, "{exported} fixtures exported");
-}
-
-/// Proving is the expensive part: two corpus models, from two exporters,
-/// one with PyTorch's shape-computed flatten and one from skl2onnx.
-#[test]
-fn two_corpus_fixtures_prove_and_verify() {
-    let case = Case::new();
-    for name in ["cnn_view_flatten_op9", "sklearn_mlp_op13"] {
-        let entry = manifest().into_iter().find(|e| e["name"] == name).unwrap();
-        let dir = export_and_infer(&case, &entry);
-        let numel = input_numel(&entry);
-        let input = case
-            .scratch
-            .write_input(&format!("{name}-prove.json"), &sample(name, 0, numel));
+        let name = entry["name"].as_str().unwrap();
+        let dir = export_and_infer(&case, entry);
+        let input = case.scratch.write_input(
+            &format!("{name}-prove.json"),
+            &sample(name, 0, input_numel(entry)),
+        );
+        let inferred = zkinfer([
+            "infer",
+            "--model",
+            arg(&dir),
+            "--input",
+            arg(&input),
+            "--json",
+        ])
+        .json();
         let proof = case.join(&format!("{name}.proof.json"));
-        let proved = case
-            .run(&[
-                "prove",
-                "--model",
-                arg(&dir),
-                "--input",
-                arg(&input),
-                "--out",
-                arg(&proof),
-                "--json",
-            ])
-            .json();
+        case.run(&[
+            "prove",
+            "--model",
+            arg(&dir),
+            "--input",
+            arg(&input),
+            "--out",
+            arg(&proof),
+            "--json",
+        ]);
         let verified = case
             .run(&[
                 "verify",
@@ -182,16 +181,23 @@ fn two_corpus_fixtures_prove_and_verify() {
             ])
             .json();
         assert_eq!(verified["verified"], true, "{name}: {verified}");
-        assert_eq!(verified["outputs_int"], proved["outputs_int"], "{name}");
-        // The proven class is onnxruntime's.
+        assert_eq!(verified["outputs_int"], inferred["outputs_int"], "{name}");
+        // The proven class is onnxruntime's, where onnxruntime's top two
+        // outputs are further apart than the 1 % the export may move them
+        // (an autoencoder's pixels may tie).
         let want = &reference(name)[0];
-        let best = |v: &[f64]| (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b });
-        assert_eq!(
-            verified["class"],
-            best(want),
-            "{name}: {verified} vs {want:?}"
-        );
+        let best = (0..want.len()).fold(0, |b, i| if want[i] > want[b] { i } else { b });
+        let second = (0..want.len())
+            .filter(|&i| i != best)
+            .map(|i| want[i])
+            .fold(f64::MIN, f64::max);
+        let range = want[best] - want.iter().copied().fold(f64::MAX, f64::min);
+        if want[best] - second > 0.02 * range {
+            assert_eq!(verified["class"], best, "{name}: {verified} vs {want:?}");
+        }
+        proved += 1;
     }
+    assert!(proved >= 39, "{proved} fixtures proved");
 }
 
 /// `inspect --onnx` on every fixture: exit 0 whether or not it imports,
