@@ -200,6 +200,68 @@ fn every_importable_corpus_fixture_exports_proves_and_verifies() {
     assert!(proved >= 39, "{proved} fixtures proved");
 }
 
+/// A graph with two inputs and two outputs (`multi_io_op13`): EZKL's
+/// `input_data` with one array per input feeds export, infer and prove;
+/// the verified output is both outputs, flattened, in graph order, within
+/// 1 % of onnxruntime's.
+#[test]
+fn a_graph_with_two_inputs_and_two_outputs_exports_proves_and_verifies() {
+    let case = Case::new();
+    let fixture = |ext: &str| format!("models/fixtures/onnx/multi_io_op13.{ext}");
+    let dir = case.join("multi_io");
+    case.run(&[
+        "export",
+        "--onnx",
+        &fixture("onnx"),
+        "--calibration",
+        &fixture("calibration.json"),
+        "--out",
+        arg(&dir),
+    ]);
+    // Sample 0 as EZKL writes it: the image, then the features.
+    let calibration = read_json(&repo_path(&fixture("calibration.json")));
+    let image = &f64s(&calibration["input_data"][0])[..64];
+    let features = &f64s(&calibration["input_data"][1])[..4];
+    let input = case.scratch.write_json(
+        "multi-io-input.json",
+        &serde_json::json!({ "input_data": [image, features] }),
+    );
+    let proof = case.join("multi-io.proof.json");
+    let proved = case
+        .run(&[
+            "prove",
+            "--model",
+            arg(&dir),
+            "--input",
+            arg(&input),
+            "--out",
+            arg(&proof),
+            "--json",
+        ])
+        .json();
+    let verified = case
+        .run(&[
+            "verify",
+            "--model",
+            arg(&dir),
+            "--proof",
+            arg(&proof),
+            "--json",
+        ])
+        .json();
+    assert_eq!(verified["verified"], true, "{verified}");
+    assert_eq!(verified["outputs_int"], proved["outputs_int"]);
+    let reference = read_json(&repo_path(&fixture("reference.json")));
+    let want = f64s(&reference["outputs"][0]);
+    let got = f64s(&proved["outputs"]);
+    assert_eq!(got.len(), 10 + 2);
+    let range = want.iter().copied().fold(f64::MIN, f64::max)
+        - want.iter().copied().fold(f64::MAX, f64::min);
+    for (a, b) in got.iter().zip(&want) {
+        assert!((a - b).abs() <= 0.01 * range, "{got:?} vs {want:?}");
+    }
+}
+
 /// `inspect --onnx` on every fixture: exit 0 whether or not it imports,
 /// `imports` as the manifest says, and the unsupported op types exactly the
 /// manifest's list.

@@ -5,9 +5,11 @@
 //! * zkinfer's `{"input": [...]}` — one sample; the array may be nested (a
 //!   `1×8×8` image) and is flattened row-major;
 //! * zkinfer's `{"inputs": [[...], ...]}` — several samples;
-//! * EZKL's `{"input_data": [[...]]}` — one flat array per model input (so
-//!   exactly one for zkinfer's single-input models); a calibration file may
-//!   concatenate several samples in that array.
+//! * EZKL's `{"input_data": [[...], ...]}` — one flat array per graph
+//!   input; a calibration file may concatenate several samples in each. A
+//!   model imported from a graph with several inputs takes them as one
+//!   vector, their concatenation in graph order: sample `j` is the `j`-th
+//!   slice of every array, laid end to end.
 //!
 //! JSON has no NaN or infinity; files written by Python's `json` module may
 //! still contain `NaN` or `Infinity`, which get an error of their own.
@@ -93,20 +95,43 @@ pub fn parse_samples(text: &str, numel: usize) -> std::result::Result<Vec<Vec<f6
         let per_input = v
             .as_array()
             .ok_or("\"input_data\" must be an array with one array per model input")?;
-        if per_input.len() != 1 {
+        let arrays = per_input
+            .iter()
+            .enumerate()
+            .map(|(i, a)| flatten(a, &format!("input_data[{i}]")))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let total: usize = arrays.iter().map(Vec::len).sum();
+        if numel == 0 || total == 0 || total % numel != 0 {
             return Err(format!(
-                "\"input_data\" has {} arrays; zkinfer models have one input",
-                per_input.len()
+                "\"input_data\" has {total} values in {} arrays, not a positive multiple of the \
+                 model's {numel}",
+                arrays.len()
             ));
         }
-        let flat = flatten(&per_input[0], "input_data[0]")?;
-        if numel == 0 || flat.len() % numel != 0 || flat.is_empty() {
+        // Every array holds the same number of samples.
+        let samples = total / numel;
+        if let Some((i, a)) = arrays
+            .iter()
+            .enumerate()
+            .find(|(_, a)| a.len() % samples != 0)
+        {
             return Err(format!(
-                "\"input_data[0]\" has {} values, not a positive multiple of the model's {numel}",
-                flat.len()
+                "\"input_data[{i}]\" has {} values, which do not split into the {samples} samples \
+                 the arrays hold together ({total} values for a {numel}-value input)",
+                a.len()
             ));
         }
-        flat.chunks(numel).map(<[f64]>::to_vec).collect()
+        (0..samples)
+            .map(|j| {
+                arrays
+                    .iter()
+                    .flat_map(|a| {
+                        let n = a.len() / samples;
+                        a[j * n..(j + 1) * n].iter().copied()
+                    })
+                    .collect()
+            })
+            .collect()
     } else {
         return Err("expected a field \"input\", \"inputs\" or \"input_data\"".into());
     };
@@ -204,6 +229,11 @@ mod tests {
             parse_samples(r#"{"input_data": [[1, 2, 3, 4]]}"#, 2).unwrap(),
             vec![vec![1.0, 2.0], vec![3.0, 4.0]]
         );
+        // Two graph inputs (2 and 1 values), two samples each.
+        assert_eq!(
+            parse_samples(r#"{"input_data": [[1, 2, 3, 4], [5, 6]]}"#, 3).unwrap(),
+            vec![vec![1.0, 2.0, 5.0], vec![3.0, 4.0, 6.0]]
+        );
     }
 
     #[test]
@@ -215,7 +245,8 @@ mod tests {
         assert!(err(r#"{"input": [1, "a"]}"#, 2).contains("input[1] is \"a\""));
         assert!(err(r#"{"input": [1, 2, 3]}"#, 2).contains("sample 0 has 3 values"));
         assert!(err(r#"{"input_data": [[1, 2, 3]]}"#, 2).contains("not a positive multiple"));
-        assert!(err(r#"{"input_data": [[1], [2]]}"#, 1).contains("one input"));
+        assert!(err(r#"{"input_data": [[1], [2]]}"#, 3).contains("not a positive multiple"));
+        assert!(err(r#"{"input_data": [[1, 2, 3], [4]]}"#, 2).contains("input_data[0]"));
         assert!(err(r#"{"inputs": []}"#, 2).contains("no samples"));
         assert!(err(r#"{"other": 1}"#, 2).contains("expected a field"));
         assert!(err(r#"{"input": [1, 2"#, 2).contains("malformed JSON"));

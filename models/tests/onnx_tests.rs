@@ -1006,3 +1006,39 @@ fn silu_is_one_table() {
         assert!((v - want).abs() < 1e-5, "{j}: {v} vs {want}");
     }
 }
+
+/// Two graph inputs and two graph outputs (`multi_io_op13`, made by
+/// `corpus/make_corpus.py multi_io`): the inputs are fed as one vector,
+/// their concatenation in graph order, and the outputs proven as one, their
+/// flattened concatenation — which matches onnxruntime's, sample by sample.
+#[test]
+fn several_inputs_and_outputs_are_one_vector_each_in_graph_order() {
+    let bytes = std::fs::read(fixture("multi_io_op13.onnx")).unwrap();
+    let inspection = zkinfer_models::onnx::inspect_onnx(&bytes).unwrap();
+    assert!(inspection.imports, "{}", inspection.refusal());
+    let names: Vec<&str> = inspection.inputs.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["image", "features"]);
+    assert_eq!(inspection.outputs, ["logits", "aux"]);
+    let model = import_onnx(&bytes, "multi_io").unwrap().model;
+    assert_eq!(model.arch().input_shape, vec![64 + 4]);
+    let text = std::fs::read_to_string(fixture("multi_io_op13.calibration.json")).unwrap();
+    let samples = zkinfer_models::input::parse_samples(&text, 68).unwrap();
+    let reference = read_json("multi_io_op13.reference.json");
+    let reference = reference["outputs"].as_array().unwrap();
+    assert_eq!(samples.len(), reference.len());
+    for (sample, want) in samples.iter().zip(reference) {
+        let x = sample.iter().map(|&v| v as f32).collect::<Vec<_>>();
+        let x = Tensor::from_vec(x, (1, 68), &Device::Cpu).unwrap();
+        let got = forward_flat(&model, &x);
+        let want: Vec<f32> = want
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        assert_eq!(got.len(), 12);
+        for (a, b) in got.iter().zip(&want) {
+            assert!((a - b).abs() <= 1e-5, "{got:?} vs {want:?}");
+        }
+    }
+}

@@ -66,7 +66,7 @@ fn print(path: &Path, i: &Inspection) {
         },
         i.opset.map_or("none".into(), |o| o.to_string())
     );
-    if let Some(input) = &i.input {
+    for input in &i.inputs {
         outln!(
             "input    {} {}",
             report::printable(&input.name),
@@ -76,8 +76,14 @@ fn print(path: &Path, i: &Inspection) {
                 .map_or("?".into(), |s| format!("{s:?}"))
         );
     }
-    if let Some(output) = &i.output {
+    if i.inputs.len() > 1 {
+        outln!("         (fed as one vector: the inputs flattened, in this order)");
+    }
+    for output in &i.outputs {
         outln!("output   {}", report::printable(output));
+    }
+    if i.outputs.len() > 1 {
+        outln!("         (proven as one vector: the outputs flattened, in this order)");
     }
     let rows: Vec<Vec<String>> = i
         .nodes

@@ -664,20 +664,22 @@ pub fn analyse(model: &ModelProto) -> Analysis {
             Err(e) => problems.push(format!("initializer {:?}: {e}", t.name)),
         }
     }
-    // The one graph input that is not an initializer; batch dimension 1.
-    let inputs: Vec<_> = graph
+    // The graph inputs that are not initializers; batch dimension 1. One
+    // is the model's input; several are fed as one vector, their
+    // concatenation in graph order, each cut out of it by a select.
+    let graph_inputs: Vec<_> = graph
         .input
         .iter()
         .filter(|v| !w.values.contains_key(&v.name))
         .collect();
-    let mut input = None;
-    let mut input_shape = vec![];
-    match inputs.as_slice() {
-        [v] => match v.shape.split_first() {
+    let mut inputs = vec![];
+    let mut shapes = vec![];
+    for v in &graph_inputs {
+        match v.shape.split_first() {
             // A symbolic, 0, -1 or 1 batch dimension: the proof is of one sample.
             Some((batch, rest)) if batch.is_none_or(|b| b <= 1) && rest.iter().all(|d| matches!(d, Some(n) if *n > 0)) => {
-                input_shape = rest.iter().map(|d| d.unwrap_or(1) as usize).collect();
-                if crate::arch::numel(&input_shape).is_none() {
+                let shape: Vec<usize> = rest.iter().map(|d| d.unwrap_or(1) as usize).collect();
+                if crate::arch::numel(&shape).is_none() {
                     problems.push(format!(
                         "input {:?} has shape {:?}: more than {} elements",
                         v.name,
@@ -685,19 +687,49 @@ pub fn analyse(model: &ModelProto) -> Analysis {
                         zkinfer_quant::MAX_ELEMENTS
                     ));
                 } else {
-                    w.values.insert(
-                        v.name.clone(),
-                        Val::Dyn(Dyn::plain(0, input_shape.clone())),
-                    );
-                    input = Some(ValueShape { name: v.name.clone(), shape: Some(with_batch(&input_shape)), constant: false });
+                    inputs.push(ValueShape { name: v.name.clone(), shape: Some(with_batch(&shape)), constant: false });
+                    shapes.push((v.name.clone(), shape));
                 }
             }
             _ => problems.push(format!(
                 "input {:?} has shape {:?}: zkinfer imports a batch dimension (1 or symbolic) followed by fixed dimensions",
                 v.name, v.shape
             )),
-        },
-        other => problems.push(format!("the graph has {} inputs; zkinfer imports models with one", other.len())),
+        }
+    }
+    let mut input_shape = vec![];
+    match shapes.as_slice() {
+        [] if graph_inputs.is_empty() => problems.push("the graph has no input".into()),
+        [] => {}
+        [(name, shape)] => {
+            input_shape = shape.clone();
+            w.values
+                .insert(name.clone(), Val::Dyn(Dyn::plain(0, shape.clone())));
+        }
+        several => {
+            let sizes: Vec<usize> = several.iter().map(|(_, s)| s.iter().product()).collect();
+            match crate::arch::numel(&[sizes.iter().sum()]) {
+                None => problems.push(format!(
+                    "the inputs hold {} elements together: more than {}",
+                    sizes.iter().sum::<usize>(),
+                    zkinfer_quant::MAX_ELEMENTS
+                )),
+                Some(total) => {
+                    input_shape = vec![total];
+                    let mut offset = 0;
+                    for ((name, shape), n) in several.iter().zip(sizes) {
+                        let op = FloatOp::Select {
+                            shape: shape.clone(),
+                            indices: (offset..offset + n).map(Some).collect(),
+                        };
+                        let id = w.layer(&[], op, vec![0]);
+                        w.values
+                            .insert(name.clone(), Val::Dyn(Dyn::plain(id, shape.clone())));
+                        offset += n;
+                    }
+                }
+            }
+        }
     }
     for (index, node) in graph.node.iter().enumerate() {
         w.reports.push(NodeReport {
@@ -749,45 +781,58 @@ pub fn analyse(model: &ModelProto) -> Analysis {
             .map(|n| w.shape_report(n))
             .collect();
     }
-    // The outputs: derived labels are dropped; one tensor is proven.
-    // Messages name the outputs as the file does, before aliases.
+    // The outputs: derived labels are dropped; the rest are proven. Several
+    // are proven as one vector, their flattened concatenation in graph
+    // order (a select, no rows). Messages name the outputs as the file
+    // does, before aliases.
     let proven: Vec<(String, String)> = graph
         .output
         .iter()
         .map(|o| (o.name.clone(), w.resolve(&o.name).to_string()))
         .filter(|(_, r)| !matches!(w.values.get(r), Some(Val::Label)))
         .collect();
-    let mut output = None;
-    match proven.as_slice() {
-        [] => problems.push("the graph has no output zkinfer can prove".into()),
-        [(name, resolved)] => {
-            output = Some(name.clone());
-            match w.values.get(resolved).cloned() {
-                None => problems.push(format!("the graph output {name:?} is never computed")),
-                Some(Val::Const(_)) => problems.push(format!("the graph output {name:?} is a constant")),
-                Some(Val::Dyn(d)) => {
-                    // Pending maps of the output become its last layers.
-                    let d = w.materialize(&d);
-                    if d.id == 0 {
-                        problems.push(format!(
-                            "the graph output {name:?} is the graph input itself: the model computes \
-                             nothing to prove; export a model with at least one layer"
-                        ));
-                    } else if d.id != w.layers.len() && w.reports.iter().all(|r| r.unsupported().is_none()) {
-                        problems.push(format!(
-                            "the graph output {name:?} is computed before the last layer: zkinfer proves \
-                             one output, the end of a chain of layers; remove the nodes after it"
-                        ));
-                    }
-                }
-                Some(_) => {}
+    let outputs: Vec<String> = proven.iter().map(|(name, _)| name.clone()).collect();
+    let mut computed = vec![];
+    for (name, resolved) in &proven {
+        match w.values.get(resolved).cloned() {
+            None => problems.push(format!("the graph output {name:?} is never computed")),
+            Some(Val::Const(_)) => {
+                problems.push(format!("the graph output {name:?} is a constant"))
+            }
+            // Pending maps of an output become its last layers.
+            Some(Val::Dyn(d)) => computed.push((name.clone(), w.materialize(&d))),
+            Some(_) => {}
+        }
+    }
+    let supported = w.reports.iter().all(|r| r.unsupported().is_none());
+    match computed.as_slice() {
+        _ if proven.is_empty() => problems.push("the graph has no output zkinfer can prove".into()),
+        [(name, d)] if proven.len() == 1 => {
+            if d.id == 0 {
+                problems.push(format!(
+                    "the graph output {name:?} is the graph input itself: the model computes \
+                     nothing to prove; export a model with at least one layer"
+                ));
+            } else if d.id != w.layers.len() && supported {
+                problems.push(format!(
+                    "the graph output {name:?} is computed before the last layer: zkinfer proves \
+                     the outputs and nothing after them; remove the nodes after it"
+                ));
             }
         }
-        several => problems.push(format!(
-            "the graph has {} outputs ({:?}); zkinfer proves one (class labels derived by ArgMax are dropped)",
-            several.len(),
-            several.iter().map(|(n, _)| n).collect::<Vec<_>>()
-        )),
+        several if several.len() == proven.len() && supported => {
+            let total: usize = several
+                .iter()
+                .map(|(_, d)| d.shape.iter().product::<usize>())
+                .sum();
+            let op = FloatOp::Select {
+                shape: vec![total],
+                indices: (0..total).map(Some).collect(),
+            };
+            let ids = several.iter().map(|(_, d)| d.id).collect();
+            w.layer(&[], op, ids);
+        }
+        _ => {}
     }
     let imports = problems.is_empty() && w.reports.iter().all(|r| r.unsupported().is_none());
     if imports {
@@ -796,8 +841,8 @@ pub fn analyse(model: &ModelProto) -> Analysis {
     let inspection = Inspection {
         opset: model.opset,
         producer: model.producer_name.clone(),
-        input,
-        output,
+        inputs,
+        outputs,
         problems,
         nodes: w.reports,
         layers: if imports {

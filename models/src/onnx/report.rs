@@ -105,10 +105,12 @@ pub struct Inspection {
     pub opset: Option<i64>,
     /// The exporter, as the file names it.
     pub producer: String,
-    /// The graph input zkinfer feeds, with its shape (batch 1).
-    pub input: Option<ValueShape>,
-    /// The graph output zkinfer proves.
-    pub output: Option<String>,
+    /// The graph inputs zkinfer feeds, with their shapes (batch 1); several
+    /// are fed as one vector, their concatenation in this order.
+    pub inputs: Vec<ValueShape>,
+    /// The graph outputs zkinfer proves; several are proven as one vector,
+    /// their flattened concatenation in this order.
+    pub outputs: Vec<String>,
     /// Problems of the whole model (opset, inputs, outputs).
     pub problems: Vec<String>,
     /// Every node, in graph order.
