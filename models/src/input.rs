@@ -101,7 +101,7 @@ pub fn parse_samples(text: &str, numel: usize) -> std::result::Result<Vec<Vec<f6
             .map(|(i, a)| flatten(a, &format!("input_data[{i}]")))
             .collect::<std::result::Result<Vec<_>, _>>()?;
         let total: usize = arrays.iter().map(Vec::len).sum();
-        if numel == 0 || total == 0 || total % numel != 0 {
+        if numel == 0 || total == 0 || !total.is_multiple_of(numel) {
             return Err(format!(
                 "\"input_data\" has {total} values in {} arrays, not a positive multiple of the \
                  model's {numel}",
@@ -113,7 +113,7 @@ pub fn parse_samples(text: &str, numel: usize) -> std::result::Result<Vec<Vec<f6
         if let Some((i, a)) = arrays
             .iter()
             .enumerate()
-            .find(|(_, a)| a.len() % samples != 0)
+            .find(|(_, a)| !a.len().is_multiple_of(samples))
         {
             return Err(format!(
                 "\"input_data[{i}]\" has {} values, which do not split into the {samples} samples \
