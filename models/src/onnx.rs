@@ -16,6 +16,7 @@
 //! - [`activation`]: activations that import as lookup tables;
 //! - [`moves`]: ops that only move values (concat, slice, pad, …) as a
 //!   select, their index map computed by the folder;
+//! - [`reduce`]: reductions over any axes, as row-wise windows;
 //! - [`resize`]: `Resize`/`Upsample` in nearest mode, a value move;
 //! - [`pwl`]: piecewise-linear activations, exact, from ReLUs and sums;
 //! - [`graph`]: the pass that decides each node, listing every unsupported
@@ -35,6 +36,7 @@ mod moves;
 mod opset;
 mod proto;
 mod pwl;
+mod reduce;
 mod report;
 mod resize;
 mod rewrite;

@@ -128,6 +128,24 @@ fn an_unsupported_op_names_the_node_and_what_is_supported() {
     assert!(err.contains("(Sin, opset 13)"), "{err}");
     assert!(err.contains("supported: Gemm, MatMul"), "{err}");
     assert_eq!(err.lines().count(), 1);
+    // Every unsupported node at once, not just the first.
+    let two = g::model(
+        13,
+        &[
+            g::node("Sin", &["x"], &["s"], vec![]),
+            g::node("Cos", &["s"], &["y"], vec![]),
+        ],
+        &[],
+        &[1, 4],
+    );
+    let err = onnx_error(&two);
+    for part in [
+        "2 nodes cannot be imported",
+        "(Sin, opset 13)",
+        "(Cos, opset 13)",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
 }
 
 #[test]

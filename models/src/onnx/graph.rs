@@ -18,6 +18,7 @@ use super::moves::{self, zero_padding};
 use super::opset;
 use super::proto::{ModelProto, NodeProto};
 use super::pwl;
+use super::reduce;
 use super::report::{Inspection, NodeReport, Status, ValueShape};
 use super::rewrite::{self, Affine};
 use crate::arch::{FloatLayer, FloatOp};
@@ -142,24 +143,27 @@ pub const SUPPORTED: &[&str] = &[
     "Gemm",
     "MatMul (constant 2-D right-hand side)",
     "Conv (1-D and 2-D, grouped and depthwise too)",
+    "ConvTranspose (2-D)",
     "Relu",
     "Max(x, 0) as Relu",
     "Sigmoid, Tanh, Erf, Exp, Softplus, Softsign, Mish, Elu, Selu, Celu, LeakyRelu, PRelu (one slope), HardSigmoid, HardSwish, Gelu, Clip (as lookup tables)",
     "x * Sigmoid(x) as SiLU",
     "MaxPool / AveragePool (symmetric padding up to half the kernel)",
-    "GlobalAveragePool (and ReduceMean over H and W), GlobalMaxPool",
-    "Concat, Slice, Split, Gather (constant indices), Expand, Tile, Transpose, Pad (zero, reflect, edge)",
+    "GlobalAveragePool, GlobalMaxPool",
+    "ReduceMean, ReduceSum, ReduceMax, ReduceMin (any axes)",
+    "Concat, Slice, Split, Gather (constant indices), Expand, Tile, Transpose, Pad (zero, reflect, edge), Resize / Upsample (nearest)",
     "Flatten",
     "Reshape",
     "Squeeze",
     "Unsqueeze",
-    "Add of two tensors",
+    "Add and Mul of two tensors (broadcast)",
     "Add/Sub/Mul/Div by a constant, BatchNormalization and ai.onnx.ml Scaler (folded into a neighbouring Gemm/MatMul/Conv, else a per-element layer)",
     "Identity",
     "Dropout",
     "Cast to float",
     "Softmax/LogSoftmax as the output",
     "constant subgraphs (Shape, Gather, Concat, …)",
+    "several graph inputs and outputs (each fed and proven as one vector)",
 ];
 
 struct Walker<'m> {
@@ -182,6 +186,20 @@ struct Walker<'m> {
 
 fn int_attr(node: &NodeProto, name: &str, default: i64) -> i64 {
     node.attr(name).and_then(|a| a.i).unwrap_or(default)
+}
+
+/// Why an op type has no import, with what it would take where that is
+/// known.
+fn not_yet(op: &str) -> String {
+    match op {
+        "InstanceNormalization" | "LayerNormalization" | "GroupNormalization" => format!(
+            "{op}: no circuit op for it yet (it divides by a standard deviation computed from \
+             the input itself: a mean, a variance and an inverse square root per instance, \
+             which zkinfer does not prove yet; a BatchNormalization, whose statistics are \
+             constants, imports)"
+        ),
+        _ => format!("{op}: no circuit op for it yet"),
+    }
 }
 
 fn ints_attr(node: &NodeProto, name: &str, default: &[i64]) -> Vec<i64> {
@@ -966,7 +984,7 @@ impl Walker<'_> {
                 self.set(o, Val::Unknown);
             }
             if !self.importable_op(&node.op_type) {
-                return Err(format!("{}: no circuit op for it yet", node.op_type));
+                return Err(not_yet(&node.op_type));
             }
             self.status(index, Status::Unchecked);
             return Ok(());
@@ -1160,7 +1178,9 @@ impl Walker<'_> {
                 }
             }
             "Transpose" => self.transpose(index, node, x, &out)?,
-            "ReduceMean" => self.reduce_mean(index, node, &x, &out)?,
+            "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" => {
+                self.reduce(index, node, &x, &out)?
+            }
             "Gemm" | "MatMul" => self.linear(index, node, &x, first_pos, &out)?,
             "Conv" => self.conv(index, node, &x, first_pos, &out)?,
             "ConvTranspose" => self.conv_transpose(index, node, &x, first_pos, &out)?,
@@ -1369,7 +1389,7 @@ impl Walker<'_> {
             }
             other => {
                 self.guess_shape(node, &x, &vals, &out);
-                return Err(format!("{other}: no circuit op for it yet"));
+                return Err(not_yet(other));
             }
         }
         Ok(())
@@ -1403,6 +1423,9 @@ impl Walker<'_> {
                 | "Cast"
                 | "Transpose"
                 | "ReduceMean"
+                | "ReduceSum"
+                | "ReduceMax"
+                | "ReduceMin"
                 | "Softmax"
                 | "LogSoftmax"
                 | "Clip"
@@ -1752,47 +1775,110 @@ impl Walker<'_> {
     /// `x.mean([2, 3])`) is a global average pool; with `keepdims = 0` it
     /// is followed by a flatten. Axes: an attribute before opset 18, an
     /// input from 18.
-    fn reduce_mean(&mut self, index: usize, node: &NodeProto, x: &Dyn, out: &str) -> R<()> {
+    /// `ReduceMean`, `ReduceSum`, `ReduceMax` or `ReduceMin` over any axes
+    /// ([`reduce`]); the mean or maximum over both spatial axes of an image
+    /// is one global pool.
+    fn reduce(&mut self, index: usize, node: &NodeProto, x: &Dyn, out: &str) -> R<()> {
+        let op = node.op_type.as_str();
         let full = with_batch(&x.shape);
-        let axes = opset::axes(node, 1, &|n| self.get_const(n))?;
-        let mut axes: Vec<usize> = match axes {
+        let axes: Vec<usize> = match opset::axes(node, 1, &|n| self.get_const(n))? {
             Some(a) if !a.is_empty() => a
                 .iter()
                 .map(|&a| fold::axis(a, full.len()))
                 .collect::<R<_>>()?,
+            // Opset 18: no axes and noop_with_empty_axes = 1 is the identity.
+            _ if int_attr(node, "noop_with_empty_axes", 0) != 0 => {
+                self.set(out, Val::Dyn(x.clone()));
+                return Ok(());
+            }
             _ => (0..full.len()).collect(),
         };
-        axes.sort_unstable();
         let keep = int_attr(node, "keepdims", 1) != 0;
-        let (&[c, h, w], [2, 3]) = (x.shape.as_slice(), axes.as_slice()) else {
-            self.keep_unknown(out);
-            return Err(format!(
-                "ReduceMean over axes {axes:?} of {full:?}: only the mean over both spatial axes of an image \
-                 (a global average pool) imports"
-            ));
+        let plan = match reduce::plan(&x.shape, &axes, keep) {
+            Ok(plan) => plan,
+            Err(e) => {
+                self.keep_unknown(out);
+                return Err(e);
+            }
         };
-        let (id, _) = self.plain(x, node);
-        let pool = FloatOp::AvgPool2d {
-            kernel: [h, w],
-            stride: Some([h, w]),
-            padding: [0, 0],
-            count_include_pad: false,
+        let (mut id, _) = self.plain(x, node);
+        let mut sorted = axes.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let global_pool = sorted == [2, 3] && x.shape.len() == 3 && op != "ReduceSum";
+        let negate = |n: usize| Affine {
+            pre: vec![0.0; n],
+            scale: vec![-1.0; n],
+            shift: vec![0.0; n],
+            nodes: vec![index],
         };
-        let id = self.push(index, pool, vec![id], out, vec![c, 1, 1]);
-        if !keep {
-            self.layers.push(FloatLayer {
-                inputs: vec![id],
-                op: FloatOp::Flatten,
-            });
-            let flat = self.layers.len();
-            self.set(out, Val::Dyn(Dyn::plain(flat, vec![c])));
-            self.status(
-                index,
-                Status::Layer {
-                    layer: id - 1,
-                    op: "avg_pool2d + flatten".into(),
+        if op == "ReduceMin" {
+            id = self.affine_layers(&negate(x.shape.iter().product()), &x.shape, id);
+        }
+        let (h, w) = if global_pool {
+            (x.shape[1], x.shape[2])
+        } else {
+            let rows = [plan.kept, 1, plan.reduced].to_vec();
+            let order = match plan.select {
+                Some(indices) => FloatOp::Select {
+                    shape: rows,
+                    indices,
                 },
-            );
+                None => FloatOp::Reshape { shape: rows },
+            };
+            id = self.layer(&[index], order, vec![id]);
+            (1, plan.reduced)
+        };
+        let window = match op {
+            "ReduceMean" => FloatOp::AvgPool2d {
+                kernel: [h, w],
+                stride: Some([h, w]),
+                padding: [0, 0],
+                count_include_pad: false,
+            },
+            "ReduceMax" | "ReduceMin" => FloatOp::MaxPool2d {
+                kernel: [h, w],
+                stride: Some([h, w]),
+                padding: [0, 0],
+            },
+            _ => {
+                // An exact sum: a depthwise conv whose weights are all 1.
+                let name = format!("layer{}", self.layers.len());
+                let k = plan.kept;
+                self.add_weights(&name, vec![k, 1, 1, w], vec![1.0; k * w], vec![0.0; k]);
+                FloatOp::Conv2d {
+                    name,
+                    in_channels: k,
+                    out_channels: k,
+                    kernel: [1, w],
+                    stride: [1, 1],
+                    padding: [0, 0],
+                    groups: k,
+                }
+            }
+        };
+        let pooled = vec![plan.kept, 1, 1];
+        let id = if plan.out_shape == pooled {
+            self.push(index, window, vec![id], out, pooled)
+        } else {
+            let id = self.layer(&[index], window, vec![id]);
+            // One value per sample is a rank-0 tensor to the graph, one
+            // element to the layers.
+            let shape = if plan.out_shape.is_empty() {
+                vec![1]
+            } else {
+                plan.out_shape.clone()
+            };
+            let reshaped = FloatOp::Reshape { shape };
+            self.push(index, reshaped, vec![id], out, plan.out_shape.clone())
+        };
+        if op == "ReduceMin" {
+            // The maximum of -x, negated: pending, for the next layer.
+            let d = Dyn {
+                affine: Some(negate(plan.kept)),
+                ..Dyn::plain(id, plan.out_shape)
+            };
+            self.set(out, Val::Dyn(d));
         }
         Ok(())
     }
