@@ -302,8 +302,10 @@ fn table_activations() {
 #[test]
 fn every_table_function_proves() {
     for &function in TableFunction::ALL {
+        // Filled as calibration fills tables (undefined inputs read the
+        // smallest step's value).
         let values: Vec<i64> = (-16..16)
-            .map(|x| (function.eval(x as f64 / 4.0) * 16.0).round() as i64)
+            .map(|x| (function.eval(function.floor(x as f64 / 4.0, 0.25)) * 16.0).round() as i64)
             .collect();
         let table = TableActivation {
             function,

@@ -315,8 +315,10 @@ fn build_table(
     o: &QuantizeOptions,
 ) -> Result<TableActivation> {
     let min = -(1i64 << (input_bits - 1));
+    let step = domain_scale.dequantize(1);
+    // Inputs where the formula is undefined read the smallest step's value.
     let domain: Vec<f64> = (0..1i64 << input_bits)
-        .map(|i| domain_scale.dequantize(min + i))
+        .map(|i| function.floor(domain_scale.dequantize(min + i), step))
         .collect();
     // Outputs within ±1 (sigmoid, tanh, erf, …) keep two bits of headroom
     // below the activation width; larger ones give up one bit of scale per

@@ -1025,6 +1025,36 @@ fn silu_is_one_table() {
     }
 }
 
+/// Sub and Mul of two tensors, one broadcast: `(x - relu(x)) · g` with a
+/// per-row gate `g` of shape [2, 1] over a [2, 3] tensor.
+#[test]
+fn sub_and_mul_of_two_tensors_broadcast() {
+    let w = g::init("w", &[3, 1], &[], &[0.5, -1.0, 2.0]);
+    let bytes = g::model(
+        13,
+        &[
+            g::node("Relu", &["x"], &["r"], vec![]),
+            g::node("Sub", &["x", "r"], &["d"], vec![]),
+            g::node("MatMul", &["x", "w"], &["gate"], vec![]),
+            g::node("Mul", &["d", "gate"], &["y"], vec![]),
+        ],
+        &[w],
+        &[1, 2, 3],
+    );
+    let inspection = zkinfer_models::onnx::inspect_onnx(&bytes).unwrap();
+    assert!(inspection.imports, "{}", inspection.refusal());
+    let model = import_onnx(&bytes, "t").unwrap().model;
+    let x = [1.0f32, -2.0, 0.5, -3.0, 4.0, -0.25];
+    let input = Tensor::from_vec(x.to_vec(), (1, 2, 3), &Device::Cpu).unwrap();
+    let got = forward_flat(&model, &input);
+    for (j, &v) in got.iter().enumerate() {
+        let row = &x[j / 3 * 3..j / 3 * 3 + 3];
+        let gate = row[0] * 0.5 - row[1] + row[2] * 2.0;
+        let want = x[j].min(0.0) * gate;
+        assert!((v - want).abs() < 1e-5, "{j}: {v} vs {want}");
+    }
+}
+
 /// Two graph inputs and two graph outputs (`multi_io_op13`, made by
 /// `corpus/make_corpus.py multi_io`): the inputs are fed as one vector,
 /// their concatenation in graph order, and the outputs proven as one, their

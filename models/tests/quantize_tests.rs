@@ -154,3 +154,50 @@ fn training_is_deterministic_for_a_seed() {
     assert_eq!(a, weights(7));
     assert_ne!(a, weights(8));
 }
+
+/// Log, square root and reciprocal tables: the formula is undefined on
+/// part of the table's domain (`ln` at `x ≤ 0`, `1/x` at 0), which reads
+/// the smallest positive step's value instead; on the calibrated inputs
+/// (positive) the table is the formula, rounded.
+#[test]
+fn log_sqrt_and_reciprocal_tables_cover_their_whole_domain() {
+    use zkinfer_quant::{Op, TableFunction};
+    for function in [
+        TableFunction::Log,
+        TableFunction::Sqrt,
+        TableFunction::Reciprocal,
+    ] {
+        let arch = Architecture::new(
+            "f",
+            vec![4],
+            vec![FloatLayer::new(FloatOp::Activation { function })],
+        );
+        let model = FloatModel::new(arch, HashMap::new()).unwrap();
+        let samples = vec![vec![0.25, 0.5, 1.0, 2.0], vec![3.0, 0.75, 1.5, 2.5]];
+        let q = quantize(&model, &samples, &QuantizeOptions::default()).unwrap();
+        let table = q
+            .nodes()
+            .iter()
+            .find_map(|n| match &n.op {
+                Op::Table(t) => Some(t.clone()),
+                _ => None,
+            })
+            .expect("a table");
+        let out_scale = table.output_scale.factor();
+        let (lo, hi) = (
+            table.domain_min(),
+            table.domain_min() + table.values.len() as i64 - 1,
+        );
+        let in_scale = q.specs()[q.nodes().len() - 1].scale.factor();
+        for v in lo..=hi {
+            let x = v as f64 / in_scale;
+            let read = function.floor(x, 1.0 / in_scale);
+            let want = (function.eval(read) * out_scale).round() as i64;
+            assert_eq!(table.lookup(v).unwrap(), want, "{function}({x})");
+        }
+        // The undefined inputs read the smallest step's value.
+        if function != TableFunction::Sqrt {
+            assert_eq!(table.lookup(0), table.lookup(1), "{function}");
+        }
+    }
+}

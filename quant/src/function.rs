@@ -69,6 +69,12 @@ pub enum TableFunction {
     /// SiLU (swish): `x · sigmoid(x)`, as PyTorch exports it (`Mul` of a
     /// tensor and its own `Sigmoid`).
     Silu,
+    /// `ln x`, for `x > 0` ([`TableFunction::floor`]).
+    Log,
+    /// `√x`, for `x ≥ 0`; 0 below.
+    Sqrt,
+    /// `1 / x`, for `x ≠ 0` ([`TableFunction::floor`] at 0).
+    Reciprocal,
 }
 
 impl Eq for TableFunction {}
@@ -134,6 +140,9 @@ impl TableFunction {
                 max: number("max")?,
             },
             "silu" => TableFunction::Silu,
+            "log" => TableFunction::Log,
+            "sqrt" => TableFunction::Sqrt,
+            "reciprocal" => TableFunction::Reciprocal,
             other => return Err(format!("unknown table function {other:?}")),
         };
         let parametric = matches!(
@@ -179,6 +188,9 @@ impl TableFunction {
         TableFunction::HardSwish,
         TableFunction::Clip { min: 0.0, max: 6.0 },
         TableFunction::Silu,
+        TableFunction::Log,
+        TableFunction::Sqrt,
+        TableFunction::Reciprocal,
     ];
 
     /// The name model and architecture files use.
@@ -201,6 +213,9 @@ impl TableFunction {
             TableFunction::HardSwish => "hard_swish",
             TableFunction::Clip { .. } => "clip",
             TableFunction::Silu => "silu",
+            TableFunction::Log => "log",
+            TableFunction::Sqrt => "sqrt",
+            TableFunction::Reciprocal => "reciprocal",
         }
     }
 
@@ -245,6 +260,24 @@ impl TableFunction {
             TableFunction::HardSwish => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
             TableFunction::Clip { min, max } => x.clamp(min as f64, max as f64),
             TableFunction::Silu => x / (1.0 + (-x).exp()),
+            TableFunction::Log => x.ln(),
+            TableFunction::Sqrt => x.max(0.0).sqrt(),
+            TableFunction::Reciprocal => x.recip(),
+        }
+    }
+
+    /// For a function undefined at some inputs (`ln` at `x ≤ 0`, `1/x` at
+    /// 0): the input a table reads instead, given the domain's step (its
+    /// smallest positive value). A table must hold a value for every
+    /// integer of its domain; these give the one at the smallest positive
+    /// input, which is what the nearest defined input rounds to. The float
+    /// model computes the formula itself (and calibration refuses a
+    /// non-finite value), so only inputs calibration never saw read these.
+    pub fn floor(self, x: f64, step: f64) -> f64 {
+        match self {
+            TableFunction::Log if x <= 0.0 => step,
+            TableFunction::Reciprocal if x == 0.0 => step,
+            _ => x,
         }
     }
 
@@ -272,6 +305,9 @@ impl TableFunction {
             TableFunction::HardSwish => 76,
             TableFunction::Clip { .. } => 77,
             TableFunction::Silu => 78,
+            TableFunction::Log => 79,
+            TableFunction::Sqrt => 80,
+            TableFunction::Reciprocal => 81,
         }
     }
 
@@ -372,5 +408,17 @@ mod tests {
         close(TableFunction::Clip { min: 0.0, max: 6.0 }, -1.0, 0.0);
         close(TableFunction::Silu, 1.0, 0.731_058_578_630_004_9);
         close(TableFunction::Silu, -2.0, -0.238_405_844_044_234);
+        close(TableFunction::Log, std::f64::consts::E, 1.0);
+        close(TableFunction::Log, 0.5, -std::f64::consts::LN_2);
+        close(TableFunction::Sqrt, 2.25, 1.5);
+        close(TableFunction::Sqrt, -1.0, 0.0);
+        close(TableFunction::Reciprocal, -4.0, -0.25);
+        // Where a formula is undefined, a table reads the smallest step.
+        let step = 1.0 / 32.0;
+        assert_eq!(TableFunction::Log.floor(-3.0, step), step);
+        assert_eq!(TableFunction::Log.floor(0.0, step), step);
+        assert_eq!(TableFunction::Reciprocal.floor(0.0, step), step);
+        assert_eq!(TableFunction::Reciprocal.floor(-3.0, step), -3.0);
+        assert_eq!(TableFunction::Sqrt.floor(-3.0, step), -3.0);
     }
 }

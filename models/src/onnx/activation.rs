@@ -25,6 +25,9 @@ pub fn table_function(node: &NodeProto) -> Option<R<TableFunction>> {
         "Softsign" => TableFunction::Softsign,
         "Mish" => TableFunction::Mish,
         "HardSwish" => TableFunction::HardSwish,
+        "Log" => TableFunction::Log,
+        "Sqrt" => TableFunction::Sqrt,
+        "Reciprocal" => TableFunction::Reciprocal,
         "Elu" => TableFunction::Elu {
             alpha: float_attr(node, "alpha", 1.0),
         },

@@ -141,12 +141,12 @@ const SHAPE_KEEPING: &[&str] = &[
 /// What zkinfer imports, for messages.
 pub const SUPPORTED: &[&str] = &[
     "Gemm",
-    "MatMul (constant 2-D right-hand side)",
+    "MatMul (a constant 2-D right-hand side; each row of a higher-rank left-hand side)",
     "Conv (1-D and 2-D, grouped and depthwise too)",
     "ConvTranspose (2-D)",
     "Relu",
     "Max(x, 0) as Relu",
-    "Sigmoid, Tanh, Erf, Exp, Softplus, Softsign, Mish, Elu, Selu, Celu, LeakyRelu, PRelu (one slope), HardSigmoid, HardSwish, Gelu, Clip (as lookup tables)",
+    "Sigmoid, Tanh, Erf, Exp, Softplus, Softsign, Mish, Elu, Selu, Celu, LeakyRelu, PRelu (one slope), HardSigmoid, HardSwish, Gelu, Clip, Log, Sqrt, Reciprocal (as lookup tables)",
     "x * Sigmoid(x) as SiLU",
     "MaxPool / AveragePool (symmetric padding up to half the kernel)",
     "GlobalAveragePool, GlobalMaxPool",
@@ -156,7 +156,7 @@ pub const SUPPORTED: &[&str] = &[
     "Reshape",
     "Squeeze",
     "Unsqueeze",
-    "Add and Mul of two tensors (broadcast)",
+    "Add, Sub and Mul of two tensors (broadcast)",
     "Add/Sub/Mul/Div by a constant, BatchNormalization and ai.onnx.ml Scaler (folded into a neighbouring Gemm/MatMul/Conv, else a per-element layer)",
     "Identity",
     "Dropout",
@@ -1433,6 +1433,11 @@ impl Walker<'_> {
                 | "Shape"
                 | "ArgMax"
         ) || fold::FOLDED_OPS.contains(&op)
+            || activation::table_function(&NodeProto {
+                op_type: op.to_string(),
+                ..NodeProto::default()
+            })
+            .is_some()
     }
 
     fn keep_shape(&mut self, out: &str, x: &Dyn) {
@@ -1633,17 +1638,17 @@ impl Walker<'_> {
                     }
                 }
                 let float_op = match op {
-                    "Add" => FloatOp::Add,
+                    "Add" | "Sub" => FloatOp::Add,
                     "Mul" => FloatOp::Mul,
                     _ => {
                         self.keep_shape(out, a);
                         return Err(format!(
-                            "{op} of two tensors: no circuit op for it yet (Add and Mul have one)"
+                            "{op} of two tensors: no circuit op for it yet (Add, Sub and Mul have one)"
                         ));
                     }
                 };
                 let (ia, sa) = self.plain(a, node);
-                let (ib, sb) = self.plain(b, node);
+                let (mut ib, sb) = self.plain(b, node);
                 let full = match fold::broadcast_dims(&with_batch(&sa), &with_batch(&sb)) {
                     Ok(full) => full,
                     Err(e) => {
@@ -1651,6 +1656,11 @@ impl Walker<'_> {
                         return Err(e);
                     }
                 };
+                if op == "Sub" {
+                    // a - b = a + (-1)·b: the negation is a per-element layer.
+                    let negation = Affine::negation(sb.iter().product(), index);
+                    ib = self.affine_layers(&negation, &sb, ib);
+                }
                 let shape = without_batch(&full, "the broadcast shape")?;
                 let ia = self.broadcast(index, ia, &sa, &full);
                 let ib = self.broadcast(index, ib, &sb, &full);
@@ -1806,12 +1816,7 @@ impl Walker<'_> {
         sorted.sort_unstable();
         sorted.dedup();
         let global_pool = sorted == [2, 3] && x.shape.len() == 3 && op != "ReduceSum";
-        let negate = |n: usize| Affine {
-            pre: vec![0.0; n],
-            scale: vec![-1.0; n],
-            shift: vec![0.0; n],
-            nodes: vec![index],
-        };
+        let negate = |n: usize| Affine::negation(n, index);
         if op == "ReduceMin" {
             id = self.affine_layers(&negate(x.shape.iter().product()), &x.shape, id);
         }
@@ -1924,9 +1929,12 @@ impl Walker<'_> {
         } else {
             x.clone()
         };
+        if x.shape.len() > 1 && node.op_type == "MatMul" {
+            return self.matmul_rows(index, node, x, out);
+        }
         let [inp] = x.shape.as_slice() else {
             return Err(format!(
-                "input shape {:?}: a linear layer takes a vector (flatten first)",
+                "input shape {:?}: Gemm takes a vector (flatten first)",
                 with_batch(&x.shape)
             ));
         };
@@ -2010,6 +2018,54 @@ impl Walker<'_> {
             out,
             vec![out_f],
         );
+        Ok(())
+    }
+
+    /// `MatMul` of a `[…, r, k]` tensor by a constant `[k, m]`: the same
+    /// linear map on each of its rows, as one 1×1 conv over a `[k, rows, 1]`
+    /// image (the rows moved there by a select, and back after: no rows in
+    /// the circuit).
+    fn matmul_rows(&mut self, index: usize, node: &NodeProto, x: &Dyn, out: &str) -> R<()> {
+        let (w_dims, w) = self.weight(node, 1)?;
+        let (&k, lead) = x.shape.split_last().expect("rank 2 or more");
+        let &[wk, m] = w_dims.as_slice() else {
+            return Err(format!(
+                "weight dims {w_dims:?}: zkinfer multiplies by a constant 2-D right-hand side"
+            ));
+        };
+        if wk != k {
+            return Err(format!("weight {w_dims:?} does not take rows of {k}"));
+        }
+        let rows: usize = lead.iter().product();
+        let (id, _) = self.plain(x, node);
+        let to_channels = FloatOp::Select {
+            shape: vec![k, rows, 1],
+            indices: (0..k * rows)
+                .map(|j| Some(j % rows * k + j / rows))
+                .collect(),
+        };
+        let id = self.layer(&[index], to_channels, vec![id]);
+        // Conv weight [m, k, 1, 1] = Wᵀ.
+        let weight = (0..m * k).map(|i| w[i % k * m + i / k]).collect();
+        let name = format!("layer{}", self.layers.len());
+        self.add_weights(&name, vec![m, k, 1, 1], weight, vec![0.0; m]);
+        let conv = FloatOp::Conv2d {
+            name,
+            in_channels: k,
+            out_channels: m,
+            kernel: [1, 1],
+            stride: [1, 1],
+            padding: [0, 0],
+            groups: 1,
+        };
+        let id = self.layer(&[index], conv, vec![id]);
+        let mut shape = lead.to_vec();
+        shape.push(m);
+        let back = FloatOp::Select {
+            shape: shape.clone(),
+            indices: (0..rows * m).map(|j| Some(j % m * rows + j / m)).collect(),
+        };
+        self.push(index, back, vec![id], out, shape);
         Ok(())
     }
 

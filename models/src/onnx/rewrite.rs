@@ -40,6 +40,16 @@ pub struct Affine {
 }
 
 impl Affine {
+    /// `-x` on `n` elements, made for graph node `node`.
+    pub fn negation(n: usize, node: usize) -> Affine {
+        Affine {
+            pre: vec![0.0; n],
+            scale: vec![-1.0; n],
+            shift: vec![0.0; n],
+            nodes: vec![node],
+        }
+    }
+
     /// The offset of the same map written `scale · x + offset`.
     pub fn offset(&self) -> Vec<f32> {
         self.pre
