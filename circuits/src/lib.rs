@@ -4,7 +4,7 @@
 //! * [`chips`] — row-level chips: [`chips::dot`] (multiply-accumulate rows
 //!   with weights in fixed columns), [`chips::range`] (8-bit limb range
 //!   checks), [`chips::rescale`], [`chips::relu`], [`chips::max`],
-//!   [`chips::add`], [`chips::table`], [`chips::bound`].
+//!   [`chips::arith`] (add and mul), [`chips::table`], [`chips::bound`].
 //! * [`ModelConfig`] — the one column layout every model uses.
 //! * [`step`] — the one place a model's nodes become circuit [`Step`]s,
 //!   with typed parameters.
