@@ -12,6 +12,7 @@ mod common;
 
 use common::{arg, f64s, read_json, repo_path, zkinfer, Case};
 use serde_json::Value;
+use std::path::Path;
 
 const CORPUS: &str = "models/fixtures/onnx/corpus";
 /// Calibration samples run through `infer` per fixture.
@@ -135,6 +136,33 @@ fn export_and_infer(case: &Case, entry: &Value) -> std::path::PathBuf {
     dir
 }
 
+/// `prove` then `verify` of `input` on the package `dir`: their JSON
+/// reports, the proof checked to verify.
+fn prove_and_verify(case: &Case, dir: &Path, input: &Path, name: &str) -> (Value, Value) {
+    let proof = case.join(&format!("{name}.proof.json"));
+    let run = |args: &[&str]| case.run(args).json();
+    let proved = run(&[
+        "prove",
+        "--model",
+        arg(dir),
+        "--input",
+        arg(input),
+        "--out",
+        arg(&proof),
+        "--json",
+    ]);
+    let verified = run(&[
+        "verify",
+        "--model",
+        arg(dir),
+        "--proof",
+        arg(&proof),
+        "--json",
+    ]);
+    assert_eq!(verified["verified"], true, "{name}: {verified}");
+    (proved, verified)
+}
+
 /// Every fixture the manifest says imports: exported, its inference
 /// checked against onnxruntime ([`export_and_infer`]), then proved and
 /// verified on its first calibration input — the verified output the
@@ -159,28 +187,7 @@ fn every_importable_corpus_fixture_exports_proves_and_verifies() {
             "--json",
         ])
         .json();
-        let proof = case.join(&format!("{name}.proof.json"));
-        case.run(&[
-            "prove",
-            "--model",
-            arg(&dir),
-            "--input",
-            arg(&input),
-            "--out",
-            arg(&proof),
-            "--json",
-        ]);
-        let verified = case
-            .run(&[
-                "verify",
-                "--model",
-                arg(&dir),
-                "--proof",
-                arg(&proof),
-                "--json",
-            ])
-            .json();
-        assert_eq!(verified["verified"], true, "{name}: {verified}");
+        let (_, verified) = prove_and_verify(&case, &dir, &input, name);
         assert_eq!(verified["outputs_int"], inferred["outputs_int"], "{name}");
         // The proven class is onnxruntime's, where onnxruntime's top two
         // outputs are further apart than the 1 % the export may move them
@@ -226,30 +233,7 @@ fn a_graph_with_two_inputs_and_two_outputs_exports_proves_and_verifies() {
         "multi-io-input.json",
         &serde_json::json!({ "input_data": [image, features] }),
     );
-    let proof = case.join("multi-io.proof.json");
-    let proved = case
-        .run(&[
-            "prove",
-            "--model",
-            arg(&dir),
-            "--input",
-            arg(&input),
-            "--out",
-            arg(&proof),
-            "--json",
-        ])
-        .json();
-    let verified = case
-        .run(&[
-            "verify",
-            "--model",
-            arg(&dir),
-            "--proof",
-            arg(&proof),
-            "--json",
-        ])
-        .json();
-    assert_eq!(verified["verified"], true, "{verified}");
+    let (proved, verified) = prove_and_verify(&case, &dir, &input, "multi-io");
     assert_eq!(verified["outputs_int"], proved["outputs_int"]);
     let reference = read_json(&repo_path(&fixture("reference.json")));
     let want = f64s(&reference["outputs"][0]);

@@ -17,6 +17,15 @@ fn read_json(name: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
 }
 
+/// A JSON array of numbers, as f32.
+fn f32s(v: &serde_json::Value) -> Vec<f32> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect()
+}
+
 fn softmax(row: &[f32]) -> Vec<f32> {
     let max = row.iter().copied().fold(f32::MIN, f32::max);
     let exp: Vec<f32> = row.iter().map(|v| (v - max).exp()).collect();
@@ -36,18 +45,7 @@ fn every_fixture_matches_its_reference_outputs() {
         let imported = import_onnx(&bytes, name).unwrap();
         assert_eq!(imported.dropped_softmax, softmaxed, "{name}");
         let model = imported.model;
-        let calibration = read_json(&format!("{name}.calibration.json"));
-        let flat: Vec<f32> = calibration["input_data"][0]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap() as f32)
-            .collect();
-        let numel: usize = model.arch().input_shape.iter().product();
-        let n = flat.len() / numel;
-        let mut dims = vec![n];
-        dims.extend(&model.arch().input_shape);
-        let x = Tensor::from_vec(flat, dims, &Device::Cpu).unwrap();
+        let (x, n) = calibration_batch(name, &model.arch().input_shape);
         let ours = model
             .forward(&x)
             .unwrap()
@@ -317,12 +315,7 @@ fn manifest() -> Vec<Entry> {
 /// The calibration inputs of a fixture, as a batch.
 fn calibration_batch(name: &str, input_shape: &[usize]) -> (Tensor, usize) {
     let calibration = read_json(&format!("{name}.calibration.json"));
-    let flat: Vec<f32> = calibration["input_data"][0]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap() as f32)
-        .collect();
+    let flat = f32s(&calibration["input_data"][0]);
     let numel: usize = input_shape.iter().product();
     let n = flat.len() / numel;
     let mut dims = vec![n];
@@ -374,12 +367,7 @@ fn every_corpus_fixture_matches_onnxruntime_or_is_refused_as_the_manifest_says()
                     } else {
                         row.clone()
                     };
-                    let want: Vec<f32> = want
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|v| v.as_f64().unwrap() as f32)
-                        .collect();
+                    let want = f32s(want);
                     assert_eq!(row.len(), want.len(), "{name}");
                     for (a, b) in row.iter().zip(&want) {
                         worst = worst.max((a - b).abs());
@@ -1078,12 +1066,7 @@ fn several_inputs_and_outputs_are_one_vector_each_in_graph_order() {
         let x = sample.iter().map(|&v| v as f32).collect::<Vec<_>>();
         let x = Tensor::from_vec(x, (1, 68), &Device::Cpu).unwrap();
         let got = forward_flat(&model, &x);
-        let want: Vec<f32> = want
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap() as f32)
-            .collect();
+        let want = f32s(want);
         assert_eq!(got.len(), 12);
         for (a, b) in got.iter().zip(&want) {
             assert!((a - b).abs() <= 1e-5, "{got:?} vs {want:?}");
