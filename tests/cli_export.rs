@@ -555,17 +555,18 @@ fn write_calibration(case: &Case, name: &str, samples: &[Vec<f64>]) -> PathBuf {
 
 #[test]
 fn unsupported_op_is_named_with_what_is_supported() {
-    // A layer norm divides by a statistic of its input: no circuit op yet.
+    // Sin and Cos have no circuit op: both are named, in one message.
     let case = Case::new();
-    let onnx = fixture("corpus/layer_norm_op17.onnx");
+    let onnx = fixture("refused.onnx");
     export_fails(
         &case,
         &onnx,
-        &fixture("corpus/layer_norm_op17.calibration.json"),
+        &fixture("mlp.calibration.json"),
         &[
             &onnx,
-            "(LayerNormalization, opset 17)",
-            "inverse square root",
+            "2 nodes cannot be imported",
+            "\"/Sin\" (Sin, opset 13)",
+            "\"/Cos\" (Cos, opset 13)",
             "Gemm",
             "Conv",
         ],

@@ -115,9 +115,9 @@ fn onnx_error(bytes: &[u8]) -> String {
 
 #[test]
 fn an_unsupported_op_names_the_node_and_what_is_supported() {
-    // unsupported.onnx was written when LeakyRelu had no circuit op: it is
+    // leaky_relu.onnx was written when LeakyRelu had no circuit op: it is
     // exact now, α·x + (1 − α)·relu(x), from a ReLU, scales and a sum.
-    let bytes = std::fs::read(fixture("unsupported.onnx")).unwrap();
+    let bytes = std::fs::read(fixture("leaky_relu.onnx")).unwrap();
     let model = import_onnx(&bytes, "leaky").unwrap().model;
     let ops: Vec<&str> = model.arch().layers.iter().map(|l| l.op.name()).collect();
     assert!(ops.contains(&"relu") && ops.contains(&"add"), "{ops:?}");

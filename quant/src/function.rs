@@ -75,6 +75,12 @@ pub enum TableFunction {
     Sqrt,
     /// `1 / x`, for `x ≠ 0` ([`TableFunction::floor`] at 0).
     Reciprocal,
+    /// `1 / √(x + epsilon)`, for `x + epsilon > 0`: a normalisation's
+    /// inverse standard deviation, from its variance.
+    Rsqrt {
+        /// Added to the variance.
+        epsilon: f32,
+    },
 }
 
 impl Eq for TableFunction {}
@@ -143,6 +149,9 @@ impl TableFunction {
             "log" => TableFunction::Log,
             "sqrt" => TableFunction::Sqrt,
             "reciprocal" => TableFunction::Reciprocal,
+            "rsqrt" => TableFunction::Rsqrt {
+                epsilon: number("epsilon")?,
+            },
             other => return Err(format!("unknown table function {other:?}")),
         };
         let parametric = matches!(
@@ -152,6 +161,7 @@ impl TableFunction {
                 | TableFunction::LeakyRelu { .. }
                 | TableFunction::HardSigmoid { .. }
                 | TableFunction::Clip { .. }
+                | TableFunction::Rsqrt { .. }
         );
         if !parametric && params.is_some() {
             return Err(format!("the {name} table function takes no parameters"));
@@ -191,6 +201,7 @@ impl TableFunction {
         TableFunction::Log,
         TableFunction::Sqrt,
         TableFunction::Reciprocal,
+        TableFunction::Rsqrt { epsilon: 1e-5 },
     ];
 
     /// The name model and architecture files use.
@@ -216,6 +227,7 @@ impl TableFunction {
             TableFunction::Log => "log",
             TableFunction::Sqrt => "sqrt",
             TableFunction::Reciprocal => "reciprocal",
+            TableFunction::Rsqrt { .. } => "rsqrt",
         }
     }
 
@@ -263,11 +275,12 @@ impl TableFunction {
             TableFunction::Log => x.ln(),
             TableFunction::Sqrt => x.max(0.0).sqrt(),
             TableFunction::Reciprocal => x.recip(),
+            TableFunction::Rsqrt { epsilon } => (x + epsilon as f64).sqrt().recip(),
         }
     }
 
     /// For a function undefined at some inputs (`ln` at `x ≤ 0`, `1/x` at
-    /// 0): the input a table reads instead, given the domain's step (its
+    /// 0, `1/√(x + ε)` at `x ≤ -ε`): the input a table reads instead, given the domain's step (its
     /// smallest positive value). A table must hold a value for every
     /// integer of its domain; these give the one at the smallest positive
     /// input, which is what the nearest defined input rounds to. The float
@@ -277,6 +290,7 @@ impl TableFunction {
         match self {
             TableFunction::Log if x <= 0.0 => step,
             TableFunction::Reciprocal if x == 0.0 => step,
+            TableFunction::Rsqrt { epsilon } if x + epsilon as f64 <= 0.0 => step,
             _ => x,
         }
     }
@@ -308,6 +322,7 @@ impl TableFunction {
             TableFunction::Log => 79,
             TableFunction::Sqrt => 80,
             TableFunction::Reciprocal => 81,
+            TableFunction::Rsqrt { .. } => 82,
         }
     }
 
@@ -318,6 +333,7 @@ impl TableFunction {
             TableFunction::Celu { alpha } => alpha.is_finite() && alpha != 0.0,
             TableFunction::HardSigmoid { alpha, beta } => alpha.is_finite() && beta.is_finite(),
             TableFunction::Clip { min, max } => min.is_finite() && max.is_finite() && min <= max,
+            TableFunction::Rsqrt { epsilon } => epsilon.is_finite() && epsilon >= 0.0,
             _ => true,
         }
     }
@@ -413,6 +429,7 @@ mod tests {
         close(TableFunction::Sqrt, 2.25, 1.5);
         close(TableFunction::Sqrt, -1.0, 0.0);
         close(TableFunction::Reciprocal, -4.0, -0.25);
+        close(TableFunction::Rsqrt { epsilon: 0.25 }, 3.75, 0.5);
         // Where a formula is undefined, a table reads the smallest step.
         let step = 1.0 / 32.0;
         assert_eq!(TableFunction::Log.floor(-3.0, step), step);

@@ -24,7 +24,12 @@ use zkinfer_verifier::{IpaParams, ProofBundle, Visibility};
 
 const MODEL: &str = include_str!("../../models/bundled/digits-mlp/model.json");
 const BUNDLE: &str = include_str!("fixtures/digits-mlp.proof.json");
-const VK_DIGEST: &str = "58593272166e2d6646af00f3e5119eab11e3b44b3df7a9d314f4f726c1b9e25f";
+
+/// The key digest the prover wrote into the fixture; registration rebuilds
+/// the key from the model and refuses it unless the digests agree.
+fn vk_digest() -> String {
+    bundle().vk_digest
+}
 
 /// A key cache that derives only k = 9 (the digits models'), once, and
 /// records every k asked for.
@@ -41,7 +46,7 @@ fn model_key() -> ModelKey {
     ModelKey {
         model: MODEL.to_string(),
         input_visibility: Visibility::Public,
-        vk_digest: VK_DIGEST.to_string(),
+        vk_digest: vk_digest(),
         k: 9,
     }
 }
@@ -70,7 +75,7 @@ fn registered(cache: &mut KeyCache) -> MemoryStore {
 
 fn submit_msg() -> ExecuteMsg {
     ExecuteMsg::SubmitInference {
-        model_id: VK_DIGEST.into(),
+        model_id: vk_digest(),
         proof_bundle: Box::new(bundle()),
     }
 }
@@ -118,11 +123,12 @@ fn fuzzed_messages_never_panic_and_refusals_change_nothing() {
             verifier_key: model_key(),
         }),
         to_value(&ExecuteMsg::RetireModel {
-            model_id: VK_DIGEST.into(),
+            model_id: vk_digest(),
             reason: "unsound".into(),
         }),
     ];
-    seeds.extend(queries(VK_DIGEST, &input_digest).iter().map(to_value));
+    seeds.extend(queries(&vk_digest(), &input_digest).iter().map(to_value));
+    let digest = vk_digest();
     let skipped = std::cell::Cell::new(0);
     let cache = std::cell::RefCell::new(cache);
     let report = run(
@@ -137,7 +143,7 @@ fn fuzzed_messages_never_panic_and_refusals_change_nothing() {
             if let Ok(ExecuteMsg::RegisterModel { verifier_key, .. }) =
                 serde_json::from_slice::<ExecuteMsg>(msg)
             {
-                if verifier_key.vk_digest != VK_DIGEST
+                if verifier_key.vk_digest != digest
                     && QuantizedModel::from_json(&verifier_key.model).is_ok()
                 {
                     skipped.set(skipped.get() + 1);
@@ -171,12 +177,13 @@ fn fuzzed_states_never_panic() {
         &mut cache,
         "admin",
         ExecuteMsg::RetireModel {
-            model_id: VK_DIGEST.into(),
+            model_id: vk_digest(),
             reason: "unsound".into(),
         },
     )
     .unwrap();
     let seeds = [to_value(&live), to_value(&retired)];
+    let digest = vk_digest();
     let cache = std::cell::RefCell::new(cache);
     let report = run(
         "contract state",
@@ -187,7 +194,7 @@ fn fuzzed_states_never_panic() {
             let Ok(state) = serde_json::from_slice::<MemoryStore>(bytes) else {
                 return false;
             };
-            for q in queries(VK_DIGEST, &input_digest) {
+            for q in queries(&digest, &input_digest) {
                 let _ = query(&state, q);
             }
             let mut cache = cache.borrow_mut();
@@ -196,7 +203,7 @@ fn fuzzed_states_never_panic() {
                 (
                     "admin",
                     ExecuteMsg::RetireModel {
-                        model_id: VK_DIGEST.into(),
+                        model_id: vk_digest(),
                         reason: "unsound".into(),
                     },
                 ),
@@ -227,7 +234,8 @@ fn a_stored_k_of_40_is_refused_before_deriving_parameters() {
     let mut cache = cache(Arc::new(Mutex::new(vec![])));
     let store = registered(&mut cache);
     let mut state = to_value(&store);
-    state["models"][VK_DIGEST]["key"]["k"] = 40.into();
+    let digest = vk_digest();
+    state["models"][&digest]["key"]["k"] = 40.into();
     let mut corrupted: MemoryStore = serde_json::from_value(state).unwrap();
     // A fresh cache, as a new `zkinfer contract submit` process has; its
     // parameter source panics on any k but 9.
@@ -235,6 +243,6 @@ fn a_stored_k_of_40_is_refused_before_deriving_parameters() {
     let err = execute(&mut corrupted, &mut fresh, "bob", submit_msg()).unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!("store: model {VK_DIGEST}: the stored k = 40 is not its circuit's k = 9")
+        format!("store: model {digest}: the stored k = 40 is not its circuit's k = 9")
     );
 }

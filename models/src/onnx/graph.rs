@@ -151,6 +151,7 @@ pub const SUPPORTED: &[&str] = &[
     "MaxPool / AveragePool (symmetric padding up to half the kernel)",
     "GlobalAveragePool, GlobalMaxPool",
     "ReduceMean, ReduceSum, ReduceMax, ReduceMin (any axes)",
+    "InstanceNormalization, LayerNormalization (an inverse square root table)",
     "Concat, Slice, Split, Gather (constant indices), Expand, Tile, Transpose, Pad (zero, reflect, edge), Resize / Upsample (nearest)",
     "Flatten",
     "Reshape",
@@ -192,7 +193,7 @@ fn int_attr(node: &NodeProto, name: &str, default: i64) -> i64 {
 /// known.
 fn not_yet(op: &str) -> String {
     match op {
-        "InstanceNormalization" | "LayerNormalization" | "GroupNormalization" => format!(
+        "GroupNormalization" => format!(
             "{op}: no circuit op for it yet (it divides by a standard deviation computed from \
              the input itself: a mean, a variance and an inverse square root per instance, \
              which zkinfer does not prove yet; a BatchNormalization, whose statistics are \
@@ -1181,6 +1182,9 @@ impl Walker<'_> {
             "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" => {
                 self.reduce(index, node, &x, &out)?
             }
+            "InstanceNormalization" | "LayerNormalization" => {
+                self.normalization(index, node, &x, &out)?
+            }
             "Gemm" | "MatMul" => self.linear(index, node, &x, first_pos, &out)?,
             "Conv" => self.conv(index, node, &x, first_pos, &out)?,
             "ConvTranspose" => self.conv_transpose(index, node, &x, first_pos, &out)?,
@@ -1426,6 +1430,8 @@ impl Walker<'_> {
                 | "ReduceSum"
                 | "ReduceMax"
                 | "ReduceMin"
+                | "InstanceNormalization"
+                | "LayerNormalization"
                 | "Softmax"
                 | "LogSoftmax"
                 | "Clip"
@@ -1804,30 +1810,63 @@ impl Walker<'_> {
             _ => (0..full.len()).collect(),
         };
         let keep = int_attr(node, "keepdims", 1) != 0;
-        let plan = match reduce::plan(&x.shape, &axes, keep) {
-            Ok(plan) => plan,
+        let (id, _) = self.plain(x, node);
+        let (id, plan) = match self.reduce_layers(index, id, &x.shape, &axes, op, keep) {
+            Ok(reduced) => reduced,
             Err(e) => {
                 self.keep_unknown(out);
                 return Err(e);
             }
         };
-        let (mut id, _) = self.plain(x, node);
-        let mut sorted = axes.clone();
+        let id = self.reshape_reduced(index, id, &plan);
+        self.set(out, Val::Dyn(Dyn::plain(id, plan.out_shape.clone())));
+        self.status(
+            index,
+            Status::Layer {
+                layer: id - 1,
+                op: self.layers[id - 1].op.name().to_string(),
+            },
+        );
+        if op == "ReduceMin" {
+            // The maximum of -x, negated: pending, for the next layer.
+            let d = Dyn {
+                affine: Some(Affine::negation(plan.kept, index)),
+                ..Dyn::plain(id, plan.out_shape)
+            };
+            self.set(out, Val::Dyn(d));
+        }
+        Ok(())
+    }
+
+    /// Layers reducing tensor `id` of `shape` over `axes` (batch included)
+    /// by `op` (`ReduceMean`, `ReduceSum`, `ReduceMax`, `ReduceMin`, the last
+    /// before its final negation): the id of the `[kept, 1, 1]` result.
+    fn reduce_layers(
+        &mut self,
+        index: usize,
+        mut id: usize,
+        shape: &[usize],
+        axes: &[usize],
+        op: &str,
+        keep: bool,
+    ) -> R<(usize, reduce::Plan)> {
+        let plan = reduce::plan(shape, axes, keep)?;
+        let mut sorted = axes.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
-        let global_pool = sorted == [2, 3] && x.shape.len() == 3 && op != "ReduceSum";
-        let negate = |n: usize| Affine::negation(n, index);
+        let global_pool = sorted == [2, 3] && shape.len() == 3 && op != "ReduceSum";
         if op == "ReduceMin" {
-            id = self.affine_layers(&negate(x.shape.iter().product()), &x.shape, id);
+            let negation = Affine::negation(shape.iter().product(), index);
+            id = self.affine_layers(&negation, shape, id);
         }
         let (h, w) = if global_pool {
-            (x.shape[1], x.shape[2])
+            (shape[1], shape[2])
         } else {
             let rows = [plan.kept, 1, plan.reduced].to_vec();
-            let order = match plan.select {
+            let order = match &plan.select {
                 Some(indices) => FloatOp::Select {
                     shape: rows,
-                    indices,
+                    indices: indices.clone(),
                 },
                 None => FloatOp::Reshape { shape: rows },
             };
@@ -1862,29 +1901,108 @@ impl Walker<'_> {
                 }
             }
         };
-        let pooled = vec![plan.kept, 1, 1];
-        let id = if plan.out_shape == pooled {
-            self.push(index, window, vec![id], out, pooled)
-        } else {
-            let id = self.layer(&[index], window, vec![id]);
-            // One value per sample is a rank-0 tensor to the graph, one
-            // element to the layers.
-            let shape = if plan.out_shape.is_empty() {
-                vec![1]
-            } else {
-                plan.out_shape.clone()
-            };
-            let reshaped = FloatOp::Reshape { shape };
-            self.push(index, reshaped, vec![id], out, plan.out_shape.clone())
-        };
-        if op == "ReduceMin" {
-            // The maximum of -x, negated: pending, for the next layer.
-            let d = Dyn {
-                affine: Some(negate(plan.kept)),
-                ..Dyn::plain(id, plan.out_shape)
-            };
-            self.set(out, Val::Dyn(d));
+        Ok((self.layer(&[index], window, vec![id]), plan))
+    }
+
+    /// The `[kept, 1, 1]` result of [`Self::reduce_layers`] in the
+    /// reduction's output shape (a reshape when they differ).
+    fn reshape_reduced(&mut self, index: usize, id: usize, plan: &reduce::Plan) -> usize {
+        if plan.out_shape == [plan.kept, 1, 1] {
+            return id;
         }
+        // One value per sample is a rank-0 tensor to the graph, one element
+        // to the layers.
+        let shape = if plan.out_shape.is_empty() {
+            vec![1]
+        } else {
+            plan.out_shape.clone()
+        };
+        self.layer(&[index], FloatOp::Reshape { shape }, vec![id])
+    }
+
+    /// `InstanceNormalization` (over the spatial axes of each channel) and
+    /// `LayerNormalization` (over the axes from `axis` on), written out:
+    /// `d = x - mean(x)`, `y = d · rsqrt(mean(d·d) + ε)` — means as
+    /// reductions, the broadcasts as selects, the products proved, the
+    /// inverse square root a table over the variances calibration sees —
+    /// and the per-element scale and bias pending, for the next layer.
+    fn normalization(&mut self, index: usize, node: &NodeProto, x: &Dyn, out: &str) -> R<()> {
+        if node.output.iter().skip(1).any(|o| !o.is_empty()) {
+            return Err("the mean and inverse standard deviation outputs are not supported".into());
+        }
+        let instance = node.op_type == "InstanceNormalization";
+        let shape = x.shape.clone();
+        let full = with_batch(&shape);
+        let rank = full.len();
+        let first = if instance {
+            2
+        } else {
+            fold::axis(int_attr(node, "axis", -1), rank)?
+        };
+        if first == 0 || first >= rank {
+            return Err(format!("normalises axes {first}.. of {full:?}"));
+        }
+        let axes: Vec<usize> = (first..rank).collect();
+        let epsilon = float_attr(node, "epsilon", 1e-5);
+        let n: usize = shape.iter().product();
+        // The scale and bias, one per element.
+        let per_element = |i: usize, default: f32| -> R<Vec<f32>> {
+            let (dims, values) = match node.input.get(i).filter(|n| !n.is_empty()) {
+                None => return Ok(vec![default; n]),
+                Some(_) => self.weight(node, i)?,
+            };
+            // Instance norm: one per channel (axis 1); layer norm: the
+            // normalised dims, broadcast from the right.
+            let aligned = if instance {
+                let mut d = vec![1, values.len()];
+                d.resize(rank, 1);
+                d
+            } else {
+                dims.clone()
+            };
+            match fold::broadcast_dims(&aligned, &full) {
+                Ok(b) if b == full && values.len() == aligned.iter().product::<usize>() => Ok((0
+                    ..n)
+                    .map(fold::broadcast_index(&aligned, &full))
+                    .map(|j| values[j])
+                    .collect()),
+                _ => Err(format!(
+                    "input {} of dims {dims:?} for a tensor of {full:?}",
+                    i + 1
+                )),
+            }
+        };
+        let scale = per_element(1, 1.0)?;
+        let shift = per_element(2, 0.0)?;
+        let (id, _) = self.plain(x, node);
+        let mean = |w: &mut Self, id: usize| -> R<(usize, Vec<usize>)> {
+            let (m, plan) = w.reduce_layers(index, id, &shape, &axes, "ReduceMean", true)?;
+            Ok((w.reshape_reduced(index, m, &plan), plan.out_shape))
+        };
+        let (m, mshape) = mean(self, id)?;
+        let negation = Affine::negation(mshape.iter().product(), index);
+        let m = self.affine_layers(&negation, &mshape, m);
+        let m = self.broadcast(index, m, &mshape, &full);
+        let d = self.layer(&[index], FloatOp::Add, vec![id, m]);
+        let square = self.layer(&[index], FloatOp::Mul, vec![d, d]);
+        let (variance, _) = mean(self, square)?;
+        let function = zkinfer_quant::TableFunction::Rsqrt { epsilon };
+        let r = self.layer(&[index], FloatOp::Activation { function }, vec![variance]);
+        let r = self.broadcast(index, r, &mshape, &full);
+        let y = self.push(index, FloatOp::Mul, vec![d, r], out, shape.clone());
+        let affine = Affine {
+            pre: vec![0.0; n],
+            scale,
+            shift,
+            nodes: vec![index],
+        };
+        self.set(
+            out,
+            Val::Dyn(Dyn {
+                affine: Some(affine),
+                ..Dyn::plain(y, shape)
+            }),
+        );
         Ok(())
     }
 
