@@ -212,7 +212,7 @@ fn feeds_only_a_table(model: &FloatModel, i: usize) -> bool {
 }
 
 fn check_options(o: &QuantizeOptions) -> Result<()> {
-    let ok = (2..=16).contains(&o.weight_bits)
+    let ok = (2..=24).contains(&o.weight_bits)
         && (2..=32).contains(&o.activation_bits)
         && o.headroom_bits < o.activation_bits - 1
         && (2..=TableActivation::MAX_INPUT_BITS).contains(&o.table_bits)
@@ -221,7 +221,7 @@ fn check_options(o: &QuantizeOptions) -> Result<()> {
         Ok(())
     } else {
         Err(ModelError::Calibration(format!(
-            "unusable bit budget: {} weight bits (2 to 16), {} activation bits (2 to 32), \
+            "unusable bit budget: {} weight bits (2 to 24), {} activation bits (2 to 32), \
              {} table bits (2 to {}), {} headroom bits (fewer than activation bits - 1 \
              and table bits - 1); change the option that is out of range",
             o.weight_bits,

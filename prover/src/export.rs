@@ -44,7 +44,12 @@ pub const MIN_AGREEMENT: f64 = 0.98;
 /// bits). Weights live in fixed columns, so wider weights cost no rows;
 /// wider activations cost nothing either until a range check passes 16
 /// bits. A wider table domain doubles the table's rows: those budgets are
-/// tried only for models with sigmoid or tanh.
+/// tried only for models with sigmoid or tanh. The 16- and 20-bit weights
+/// are for weight matrices whose columns differ by orders of magnitude (a
+/// StandardScaler folded into the layer after it): one scale per tensor
+/// then needs the extra bits to keep the small columns' precision; a
+/// budget whose rescale would shift by more than the circuit's 16 bits is
+/// refused and skipped.
 pub const BUDGETS: &[(u32, u32, u32)] = &[
     (8, 8, 8),
     (8, 10, 8),
@@ -53,6 +58,8 @@ pub const BUDGETS: &[(u32, u32, u32)] = &[
     (12, 12, 8),
     (12, 14, 8),
     (12, 16, 8),
+    (16, 16, 8),
+    (20, 16, 8),
     (8, 10, 9),
     (10, 12, 9),
 ];
