@@ -1043,6 +1043,52 @@ fn sub_and_mul_of_two_tensors_broadcast() {
     }
 }
 
+/// `MatMul` of a `[2, 3, 4]` tensor by constants of rank 1, 2 and 3 (one
+/// matrix per batch index, or one broadcast), against numpy's semantics
+/// computed by hand.
+#[test]
+fn matmul_by_constants_of_any_rank() {
+    let x: Vec<f32> = (0..24).map(|i| (i as f32 * 0.37).sin()).collect();
+    let input = Tensor::from_vec(x.clone(), (1, 2, 3, 4), &Device::Cpu).unwrap();
+    for w_dims in [vec![4i64], vec![4, 5], vec![2, 4, 5], vec![1, 4, 2]] {
+        let n = w_dims.iter().product::<i64>() as usize;
+        let w: Vec<f32> = (0..n).map(|i| (i as f32 * 0.61).cos()).collect();
+        let bytes = g::model(
+            13,
+            &[g::node("MatMul", &["x", "w"], &["y"], vec![])],
+            &[g::init("w", &w_dims, &[], &w)],
+            &[1, 2, 3, 4],
+        );
+        let model = import_onnx(&bytes, "t")
+            .unwrap_or_else(|e| panic!("{w_dims:?}: {e}"))
+            .model;
+        let got = forward_flat(&model, &input);
+        let m = if w_dims.len() == 1 {
+            1
+        } else {
+            w_dims[w_dims.len() - 1] as usize
+        };
+        let batched = w_dims.len() == 3 && w_dims[0] == 2;
+        let mut want = vec![];
+        for b in 0..2 {
+            for r in 0..3 {
+                for o in 0..m {
+                    let matrix = if batched { b * 4 * m } else { 0 };
+                    want.push(
+                        (0..4)
+                            .map(|c| x[(b * 3 + r) * 4 + c] * w[matrix + c * m + o])
+                            .sum::<f32>(),
+                    );
+                }
+            }
+        }
+        assert_eq!(got.len(), want.len(), "{w_dims:?}");
+        for (a, b) in got.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-5, "{w_dims:?}: {got:?} vs {want:?}");
+        }
+    }
+}
+
 /// Two graph inputs and two graph outputs (`multi_io_op13`, made by
 /// `corpus/make_corpus.py multi_io`): the inputs are fed as one vector,
 /// their concatenation in graph order, and the outputs proven as one, their

@@ -141,7 +141,7 @@ const SHAPE_KEEPING: &[&str] = &[
 /// What zkinfer imports, for messages.
 pub const SUPPORTED: &[&str] = &[
     "Gemm",
-    "MatMul (a constant 2-D right-hand side; each row of a higher-rank left-hand side)",
+    "MatMul (a constant right-hand side of any rank)",
     "Conv (1-D and 2-D, grouped and depthwise too)",
     "ConvTranspose (2-D)",
     "Relu",
@@ -1173,7 +1173,9 @@ impl Walker<'_> {
                 } else {
                     self.keep_shape(&out, &x);
                     return Err(format!(
-                        "{} is supported only as the model's output, over all of it (zkinfer proves the logits)",
+                        "{} is supported only as the model's output, over all of it (zkinfer proves \
+                         the logits; a softmax inside a model, as attention has, needs its \
+                         exponential and division proved: not yet)",
                         node.op_type
                     ));
                 }
@@ -2139,49 +2141,91 @@ impl Walker<'_> {
         Ok(())
     }
 
-    /// `MatMul` of a `[…, r, k]` tensor by a constant `[k, m]`: the same
-    /// linear map on each of its rows, as one 1×1 conv over a `[k, rows, 1]`
-    /// image (the rows moved there by a select, and back after: no rows in
-    /// the circuit).
+    /// `MatMul` of a `[…, r, k]` tensor by a constant of any rank: `[k]`
+    /// (a dot product per row), `[k, m]` (the same map on every row), or
+    /// `[…, k, m]` (one matrix per batch index, numpy-broadcast over the
+    /// tensor's batch dims). As one 1×1 conv, grouped by batch index, over
+    /// a `[batch · k, rows, 1]` image: the rows are moved there by a select,
+    /// and back after (no rows in the circuit).
     fn matmul_rows(&mut self, index: usize, node: &NodeProto, x: &Dyn, out: &str) -> R<()> {
         let (w_dims, w) = self.weight(node, 1)?;
         let (&k, lead) = x.shape.split_last().expect("rank 2 or more");
-        let &[wk, m] = w_dims.as_slice() else {
-            return Err(format!(
-                "weight dims {w_dims:?}: zkinfer multiplies by a constant 2-D right-hand side"
-            ));
+        // W as [batch…, k, m]; a vector is one column, dropped after.
+        let vector = w_dims.len() == 1;
+        let w_dims = if vector { vec![w_dims[0], 1] } else { w_dims };
+        let (w_batch, [wk, m]) = w_dims.split_at(w_dims.len() - 2) else {
+            unreachable!("two trailing dims")
         };
+        let (wk, m) = (*wk, *m);
         if wk != k {
             return Err(format!("weight {w_dims:?} does not take rows of {k}"));
         }
-        let rows: usize = lead.iter().product();
+        // Batched weights pair with the tensor's batch dims; one matrix
+        // serves every row.
+        let (x_batch, rows) = if w_batch.is_empty() {
+            (vec![], lead.iter().product::<usize>())
+        } else {
+            let (&r, b) = lead.split_last().expect("rank 2 or more");
+            (b.to_vec(), r)
+        };
+        if fold::broadcast_dims(&x_batch, w_batch).ok().as_deref() != Some(&x_batch[..]) {
+            return Err(format!(
+                "weight {w_dims:?} for a tensor of {:?}: its batch dims must broadcast to the tensor's",
+                with_batch(&x.shape)
+            ));
+        }
+        let batches: usize = x_batch.iter().product();
+        let source = fold::broadcast_index(w_batch, &x_batch);
         let (id, _) = self.plain(x, node);
+        // Channel b·k + c, row y holds x[b, y, c].
         let to_channels = FloatOp::Select {
-            shape: vec![k, rows, 1],
-            indices: (0..k * rows)
-                .map(|j| Some(j % rows * k + j / rows))
+            shape: vec![batches * k, rows, 1],
+            indices: (0..batches * k * rows)
+                .map(|j| {
+                    let (bc, y) = (j / rows, j % rows);
+                    Some((bc / k * rows + y) * k + bc % k)
+                })
                 .collect(),
         };
         let id = self.layer(&[index], to_channels, vec![id]);
-        // Conv weight [m, k, 1, 1] = Wᵀ.
-        let weight = (0..m * k).map(|i| w[i % k * m + i / k]).collect();
+        // Conv weight [batches · m, k, 1, 1]: output channel b·m + o reads
+        // column o of matrix b.
+        let weight = (0..batches * m * k)
+            .map(|i| {
+                let (bo, c) = (i / k, i % k);
+                w[(source(bo / m) * k + c) * m + bo % m]
+            })
+            .collect();
         let name = format!("layer{}", self.layers.len());
-        self.add_weights(&name, vec![m, k, 1, 1], weight, vec![0.0; m]);
+        self.add_weights(
+            &name,
+            vec![batches * m, k, 1, 1],
+            weight,
+            vec![0.0; batches * m],
+        );
         let conv = FloatOp::Conv2d {
             name,
-            in_channels: k,
-            out_channels: m,
+            in_channels: batches * k,
+            out_channels: batches * m,
             kernel: [1, 1],
             stride: [1, 1],
             padding: [0, 0],
-            groups: 1,
+            groups: batches,
         };
         let id = self.layer(&[index], conv, vec![id]);
         let mut shape = lead.to_vec();
-        shape.push(m);
+        if !vector {
+            shape.push(m);
+        }
+        // Element (b, y, o) is output channel b·m + o, row y.
         let back = FloatOp::Select {
             shape: shape.clone(),
-            indices: (0..rows * m).map(|j| Some(j % m * rows + j / m)).collect(),
+            indices: (0..batches * rows * m)
+                .map(|j| {
+                    let (b, y, o) = (j / (rows * m), j / m % rows, j % m);
+                    Some((b * m + o) * rows + y)
+                })
+                .collect(),
         };
         self.push(index, back, vec![id], out, shape);
         Ok(())
