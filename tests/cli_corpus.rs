@@ -94,15 +94,7 @@ fn export_and_infer(case: &Case, entry: &Value) -> std::path::PathBuf {
         let input = case
             .scratch
             .write_input(&format!("{name}-{i}.json"), &sample(name, i, numel));
-        let out = zkinfer([
-            "infer",
-            "--model",
-            arg(&dir),
-            "--input",
-            arg(&input),
-            "--json",
-        ])
-        .json();
+        let out = infer(&dir, &input);
         let mut got = f64s(&out["outputs"]);
         if softmaxed {
             got = softmax(&got);
@@ -134,6 +126,19 @@ fn export_and_infer(case: &Case, entry: &Value) -> std::path::PathBuf {
         100.0 * worst_seen / (hi - lo)
     );
     dir
+}
+
+/// `zkinfer infer --json` of `input` on the package `dir`.
+fn infer(dir: &Path, input: &Path) -> Value {
+    zkinfer([
+        "infer",
+        "--model",
+        arg(dir),
+        "--input",
+        arg(input),
+        "--json",
+    ])
+    .json()
 }
 
 /// `prove` then `verify` of `input` on the package `dir`: their JSON
@@ -178,15 +183,7 @@ fn every_importable_corpus_fixture_exports_proves_and_verifies() {
             &format!("{name}-prove.json"),
             &sample(name, 0, input_numel(entry)),
         );
-        let inferred = zkinfer([
-            "infer",
-            "--model",
-            arg(&dir),
-            "--input",
-            arg(&input),
-            "--json",
-        ])
-        .json();
+        let inferred = infer(&dir, &input);
         let (_, verified) = prove_and_verify(&case, &dir, &input, name);
         assert_eq!(verified["outputs_int"], inferred["outputs_int"], "{name}");
         // The proven class is onnxruntime's, where onnxruntime's top two
