@@ -133,6 +133,32 @@ mod tests {
         );
     }
 
+    /// The forger's consistent choice: a product one divisor off, with the
+    /// rescale after it (which reads the product through a copy) computed
+    /// from the forged value — every other gate holds, the arith gate
+    /// alone refuses.
+    #[test]
+    fn rejects_a_forged_product_the_rescale_after_it_agrees_with() {
+        use crate::chips::rescale::{Divisor, QuotientCheck};
+        let run = |edits: &[(&str, Edit)]| {
+            failures(run_edited(vec![], edits, move |c, region, asg| {
+                let x = asg.advice(region, "a", c.arith.a, 0, Value::known(fe(-7)))?;
+                let y = asg.advice(region, "b", c.arith.b, 0, Value::known(fe(45)))?;
+                let product = c.arith.mul(region, asg, 0, &x, &y)?;
+                let placed = asg.copy(region, "x", &product, c.rescale.x, 1)?;
+                let check = QuotientCheck::Bound(12);
+                c.rescale
+                    .divide(region, asg, 1, &placed, Divisor::Shift(4), check)
+                    .map(|_| ())
+            }))
+        };
+        assert!(run(&[]).is_empty());
+        assert_eq!(
+            run(&[("c", Edit::Add(fe(16)))]),
+            vec!["gate arith: c = a + b or a · b"]
+        );
+    }
+
     #[test]
     fn rejects_a_product_on_an_add_row() {
         assert_eq!(
