@@ -133,6 +133,27 @@ mod tests {
         }
     }
 
+    /// The uncompressed form a contract keeps reads back to the same
+    /// parameters (the same compressed bytes, so the same pinned digest);
+    /// a coordinate moved off the curve, a truncated copy and a
+    /// non-canonical coordinate are refused.
+    #[test]
+    fn uncompressed_parameters_round_trip_and_damage_is_refused() {
+        let params = IpaParams::new(4);
+        let mut bytes = vec![];
+        params.write_uncompressed(&mut bytes).unwrap();
+        assert_eq!(bytes.len(), 4 + (2 * 16 + 2) * 64);
+        let read = IpaParams::read_uncompressed(&mut &bytes[..]).unwrap();
+        assert_eq!(params_bytes(&read), params_bytes(&params));
+        let mut off_curve = bytes.clone();
+        off_curve[4 + 32] ^= 1; // the first point's y
+        assert!(IpaParams::read_uncompressed(&mut &off_curve[..]).is_err());
+        assert!(IpaParams::read_uncompressed(&mut &bytes[..bytes.len() - 1]).is_err());
+        let mut too_big = bytes.clone();
+        too_big[4..36].fill(0xff); // x ≥ p
+        assert!(IpaParams::read_uncompressed(&mut &too_big[..]).is_err());
+    }
+
     /// Every k the plan may choose has a pin (64 hex digits), and no two
     /// pins are alike.
     #[test]

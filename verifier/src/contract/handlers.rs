@@ -126,13 +126,22 @@ fn uploaded_bytes(store: &dyn ContractStore, k: u32, chunks: u32) -> Result<Vec<
     Ok(bytes)
 }
 
+/// The chunk index under which a completed upload keeps its parameters
+/// uncompressed ([`IpaParams::write_uncompressed`]). Uploaded chunks count
+/// from 0 and stay far below it (an upload holds at most 2^(k+6) + 1024
+/// bytes).
+pub const DECODED_PARAMS: u32 = u32::MAX;
+
 /// Parameters completed by an upload: their digest was checked then; here
-/// they are only decoded.
+/// they are only decoded — from the uncompressed copy the upload kept (no
+/// square roots), or from the uploaded chunks in a state from before it.
 fn stored_params(store: &dyn ContractStore, upload: ParamsUpload) -> Result<IpaParams> {
-    let bytes = uploaded_bytes(store, upload.k, upload.chunks)?;
-    let params = IpaParams::read(&mut &bytes[..]).map_err(|e| {
-        ContractError::Store(format!("stored parameters for k = {}: {e}", upload.k))
-    })?;
+    let decoded = store.params_chunk(upload.k, DECODED_PARAMS)?;
+    let params = match decoded {
+        Some(bytes) => IpaParams::read_uncompressed(&mut &bytes[..]),
+        None => IpaParams::read(&mut &uploaded_bytes(store, upload.k, upload.chunks)?[..]),
+    }
+    .map_err(|e| ContractError::Store(format!("stored parameters for k = {}: {e}", upload.k)))?;
     if params.k() != upload.k {
         return Err(ContractError::Store(format!(
             "stored parameters for k = {} are for k = {}",
@@ -273,7 +282,14 @@ fn upload_params(
     if last {
         let mut whole = uploaded_bytes(store, k, chunks)?;
         whole.extend_from_slice(&bytes);
-        crate::params::read_params(k, &whole)?;
+        let params = crate::params::read_params(k, &whole)?;
+        // Checked once; kept with every point uncompressed, so that no
+        // submission pays for the square roots of decompressing them.
+        let mut decoded = vec![];
+        params
+            .write_uncompressed(&mut decoded)
+            .map_err(|e| ContractError::Store(format!("parameters for k = {k}: {e}")))?;
+        store.put_params_chunk(k, DECODED_PARAMS, &decoded)?;
     }
     store.put_params_chunk(k, chunks, &bytes)?;
     let upload = ParamsUpload {

@@ -202,6 +202,61 @@ impl<C: CurveAffine> Params<C> {
         Ok(())
     }
 
+    /// Writes params with every point uncompressed: `k`, then `x` and `y`
+    /// of each point as field encodings. (zkinfer's addition: reading this
+    /// form costs no square roots, which a contract pays for in gas.)
+    pub fn write_uncompressed<W: io::Write>(&self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(&self.k.to_le_bytes())?;
+        let points = self.g.iter().chain(&self.g_lagrange).chain([&self.w, &self.u]);
+        for point in points {
+            let coordinates: pasta_curves::arithmetic::Coordinates<C> =
+                Option::from(point.coordinates()).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidData, "the identity has no coordinates")
+            })?;
+            writer.write_all(coordinates.x().to_repr().as_ref())?;
+            writer.write_all(coordinates.y().to_repr().as_ref())?;
+        }
+        Ok(())
+    }
+
+    /// Reads params written by [`Params::write_uncompressed`]. Each point is
+    /// checked to be on the curve (and each coordinate canonical); nothing
+    /// else about the params is.
+    pub fn read_uncompressed<R: io::Read>(reader: &mut R) -> io::Result<Self> {
+        let mut k = [0u8; 4];
+        reader.read_exact(&mut k[..])?;
+        let k = u32::from_le_bytes(k);
+        if k > 32 {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "k is above 32"));
+        }
+        let n: u64 = 1 << k;
+        let mut read_point = || -> io::Result<C> {
+            let mut coordinate = || -> io::Result<C::Base> {
+                let mut repr = <C::Base as PrimeField>::Repr::default();
+                reader.read_exact(repr.as_mut())?;
+                Option::from(C::Base::from_repr(repr)).ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::InvalidData, "a coordinate is not canonical")
+                })
+            };
+            let (x, y) = (coordinate()?, coordinate()?);
+            Option::from(C::from_xy(x, y)).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidData, "a point is not on the curve")
+            })
+        };
+        let g: Vec<C> = (0..n).map(|_| read_point()).collect::<Result<_, _>>()?;
+        let g_lagrange: Vec<C> = (0..n).map(|_| read_point()).collect::<Result<_, _>>()?;
+        let w = read_point()?;
+        let u = read_point()?;
+        Ok(Params {
+            k,
+            n,
+            g,
+            g_lagrange,
+            w,
+            u,
+        })
+    }
+
     /// Reads params from a buffer.
     pub fn read<R: io::Read>(reader: &mut R) -> io::Result<Self> {
         let mut k = [0u8; 4];
