@@ -2,9 +2,9 @@
 //! (products of two activations: gates, GELU and SiLU written out), one
 //! gate on three columns, the operation chosen per row by a fixed `m`.
 //!
-//! One selector for both keeps the verifier's work where it was before
-//! products existed: a second selector measured +3 % of a submission's
-//! contract gas (another fixed commitment to open). `m` shares its fixed
+//! One selector for both: halo2 packs selectors into fixed columns, and a
+//! second one, measured, cost the contract no gas but 488 bytes of module
+//! (which sits just under wasmd's upload limit). `m` shares its fixed
 //! column with the rescale gate's divisor; the two gates are never on the
 //! same row, and an arith region assigns `m` on every row it uses, so the
 //! floor planner keeps other regions off those cells.
