@@ -39,13 +39,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// The model input, quantized, with a warning for values outside what
-/// calibration saw.
+/// calibration saw. `model_arg` is the `--model` given: a package folder
+/// says how many graph inputs the model concatenates.
 fn read_input(
     model: &zkinfer_quant::QuantizedModel,
+    model_arg: &str,
     path: &std::path::Path,
 ) -> anyhow::Result<zkinfer_quant::Tensor> {
     use crate::failure::AtFileExt;
-    let values = zkinfer_models::input::read_single(path, model.input().shape.numel())?;
+    let parts = input_parts(model_arg)?.unwrap_or_else(|| vec![model.input().shape.numel()]);
+    let values = zkinfer_models::input::read_single(path, &parts)?;
     let x = model.quantize_input(&values).at_file(path)?;
     if let Some(cal) = model.calibration() {
         // Calibration ran in f32 and recorded its range as f32 values: a
@@ -69,10 +72,22 @@ fn read_input(
     Ok(x)
 }
 
-/// Reads calibration samples (as f32, what calibration computes in), and
-/// warns on stderr about a set too small or constant to calibrate on.
-fn read_calibration(path: &std::path::Path, numel: usize) -> anyhow::Result<Vec<Vec<f32>>> {
-    let samples = zkinfer_models::input::read_samples(path, numel)?;
+/// The values of each graph input of a package folder's model, when its
+/// graph had several (`None`: one input, or not a package).
+fn input_parts(model_arg: &str) -> anyhow::Result<Option<Vec<usize>>> {
+    use zkinfer_prover::export::{Package, PACKAGE_FILE};
+    let dir = std::path::Path::new(model_arg);
+    if !dir.join(PACKAGE_FILE).exists() {
+        return Ok(None);
+    }
+    Ok(Package::read(dir)?.input_parts())
+}
+
+/// Reads calibration samples (as f32, what calibration computes in), for
+/// graph inputs of `parts` values each, and warns on stderr about a set
+/// too small or constant to calibrate on.
+fn read_calibration(path: &std::path::Path, parts: &[usize]) -> anyhow::Result<Vec<Vec<f32>>> {
+    let samples = zkinfer_models::input::read_samples_of(path, parts)?;
     for warning in zkinfer_models::input::calibration_warnings(&samples) {
         eprintln!("warning: {}: {warning}", path.display());
     }

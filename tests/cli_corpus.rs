@@ -230,6 +230,16 @@ fn a_graph_with_two_inputs_and_two_outputs_exports_proves_and_verifies() {
         "multi-io-input.json",
         &serde_json::json!({ "input_data": [image, features] }),
     );
+    let package = read_json(&dir.join("package.json"));
+    assert_eq!(package["inputs"][0]["name"], "image");
+    assert_eq!(package["inputs"][1]["shape"], serde_json::json!([4]));
+    // A one-input model refuses two arrays rather than mixing them.
+    let two = case.scratch.write_json(
+        "two-arrays.json",
+        &serde_json::json!({ "input_data": [image, image] }),
+    );
+    zkinfer(["infer", "--model", "digits-mlp", "--input", arg(&two)])
+        .assert_error(&["input_data", "the model has 1 input"]);
     let (proved, verified) = prove_and_verify(&case, &dir, &input, "multi-io");
     assert_eq!(verified["outputs_int"], proved["outputs_int"]);
     let reference = read_json(&repo_path(&fixture("reference.json")));

@@ -22,13 +22,20 @@ use std::path::Path;
 /// values. `numel` splits EZKL's concatenated `input_data` into samples and
 /// checks every sample's length.
 pub fn read_samples(path: &Path, numel: usize) -> Result<Vec<Vec<f64>>> {
-    let text = crate::read_text(path)?;
-    parse_samples(&text, numel).map_err(|e| ModelError::Data(format!("{}: {e}", path.display())))
+    read_samples_of(path, &[numel])
 }
 
-/// Reads exactly one sample.
-pub fn read_single(path: &Path, numel: usize) -> Result<Vec<f64>> {
-    let mut samples = read_samples(path, numel)?;
+/// [`read_samples`] for a model fed by several graph inputs of `parts`
+/// values each (in graph order): EZKL's `input_data` then holds one array
+/// per input.
+pub fn read_samples_of(path: &Path, parts: &[usize]) -> Result<Vec<Vec<f64>>> {
+    let text = crate::read_text(path)?;
+    parse_samples_of(&text, parts).map_err(|e| ModelError::Data(format!("{}: {e}", path.display())))
+}
+
+/// Reads exactly one sample, for graph inputs of `parts` values each.
+pub fn read_single(path: &Path, parts: &[usize]) -> Result<Vec<f64>> {
+    let mut samples = read_samples_of(path, parts)?;
     if samples.len() != 1 {
         return Err(ModelError::Data(format!(
             "{}: holds {} samples, this command takes one",
@@ -71,6 +78,12 @@ pub fn calibration_warnings(samples: &[Vec<f64>]) -> Vec<String> {
 
 /// [`read_samples`] on text.
 pub fn parse_samples(text: &str, numel: usize) -> std::result::Result<Vec<Vec<f64>>, String> {
+    parse_samples_of(text, &[numel])
+}
+
+/// [`read_samples_of`] on text.
+pub fn parse_samples_of(text: &str, parts: &[usize]) -> std::result::Result<Vec<Vec<f64>>, String> {
+    let numel: usize = parts.iter().sum();
     let value: Value = serde_json::from_str(text).map_err(|e| {
         if let Some(word) = ["NaN", "Infinity"].iter().find(|w| text.contains(*w)) {
             format!("contains {word}: inputs must be finite numbers ({e})")
@@ -95,40 +108,44 @@ pub fn parse_samples(text: &str, numel: usize) -> std::result::Result<Vec<Vec<f6
         let per_input = v
             .as_array()
             .ok_or("\"input_data\" must be an array with one array per model input")?;
+        if per_input.len() != parts.len() {
+            return Err(format!(
+                "\"input_data\" has {} arrays; the model has {} input{} (one array each, \
+                 several samples concatenated in an array)",
+                per_input.len(),
+                parts.len(),
+                if parts.len() == 1 { "" } else { "s" }
+            ));
+        }
         let arrays = per_input
             .iter()
             .enumerate()
             .map(|(i, a)| flatten(a, &format!("input_data[{i}]")))
             .collect::<std::result::Result<Vec<_>, _>>()?;
-        let total: usize = arrays.iter().map(Vec::len).sum();
-        if numel == 0 || total == 0 || !total.is_multiple_of(numel) {
-            return Err(format!(
-                "\"input_data\" has {total} values in {} arrays, not a positive multiple of the \
-                 model's {numel}",
-                arrays.len()
-            ));
+        // Every array holds the same number of samples of its input.
+        let mut samples = None;
+        for (i, (a, &n)) in arrays.iter().zip(parts).enumerate() {
+            if n == 0 || a.is_empty() || !a.len().is_multiple_of(n) {
+                return Err(format!(
+                    "\"input_data[{i}]\" has {} values, not a positive multiple of the input's {n}",
+                    a.len()
+                ));
+            }
+            let count = a.len() / n;
+            if samples.is_some_and(|s| s != count) {
+                return Err(format!(
+                    "\"input_data[{i}]\" holds {count} samples, the arrays before it {}",
+                    samples.unwrap_or_default()
+                ));
+            }
+            samples = Some(count);
         }
-        // Every array holds the same number of samples.
-        let samples = total / numel;
-        if let Some((i, a)) = arrays
-            .iter()
-            .enumerate()
-            .find(|(_, a)| !a.len().is_multiple_of(samples))
-        {
-            return Err(format!(
-                "\"input_data[{i}]\" has {} values, which do not split into the {samples} samples \
-                 the arrays hold together ({total} values for a {numel}-value input)",
-                a.len()
-            ));
-        }
-        (0..samples)
+        (0..samples.unwrap_or_default())
             .map(|j| {
                 arrays
                     .iter()
-                    .flat_map(|a| {
-                        let n = a.len() / samples;
-                        a[j * n..(j + 1) * n].iter().copied()
-                    })
+                    .zip(parts)
+                    .flat_map(|(a, &n)| a[j * n..(j + 1) * n].iter().copied())
                     .collect()
             })
             .collect()
@@ -231,7 +248,7 @@ mod tests {
         );
         // Two graph inputs (2 and 1 values), two samples each.
         assert_eq!(
-            parse_samples(r#"{"input_data": [[1, 2, 3, 4], [5, 6]]}"#, 3).unwrap(),
+            parse_samples_of(r#"{"input_data": [[1, 2, 3, 4], [5, 6]]}"#, &[2, 1]).unwrap(),
             vec![vec![1.0, 2.0, 5.0], vec![3.0, 4.0, 6.0]]
         );
     }
@@ -245,8 +262,11 @@ mod tests {
         assert!(err(r#"{"input": [1, "a"]}"#, 2).contains("input[1] is \"a\""));
         assert!(err(r#"{"input": [1, 2, 3]}"#, 2).contains("sample 0 has 3 values"));
         assert!(err(r#"{"input_data": [[1, 2, 3]]}"#, 2).contains("not a positive multiple"));
-        assert!(err(r#"{"input_data": [[1], [2]]}"#, 3).contains("not a positive multiple"));
-        assert!(err(r#"{"input_data": [[1, 2, 3], [4]]}"#, 2).contains("input_data[0]"));
+        // Samples given as arrays of a one-input model: refused, not mixed.
+        assert!(err(r#"{"input_data": [[1, 2], [3, 4]]}"#, 2).contains("the model has 1 input"));
+        let parts = |t: &str, p: &[usize]| parse_samples_of(t, p).unwrap_err();
+        assert!(parts(r#"{"input_data": [[1, 2, 3], [4]]}"#, &[2, 1]).contains("input_data[0]"));
+        assert!(parts(r#"{"input_data": [[1, 2], [3, 4]]}"#, &[2, 1]).contains("holds 2 samples"));
         assert!(err(r#"{"inputs": []}"#, 2).contains("no samples"));
         assert!(err(r#"{"other": 1}"#, 2).contains("expected a field"));
         assert!(err(r#"{"input": [1, 2"#, 2).contains("malformed JSON"));

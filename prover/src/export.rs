@@ -249,6 +249,16 @@ impl Estimates {
     }
 }
 
+/// One input of a graph with several: its name and shape (no batch
+/// dimension).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphInput {
+    /// The graph's name for it.
+    pub name: String,
+    /// Its shape.
+    pub shape: Vec<usize>,
+}
+
 /// `package.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Package {
@@ -286,6 +296,11 @@ pub struct Package {
     /// function (packages from before tables were reported have none).
     #[serde(default)]
     pub tables: Vec<TableReport>,
+    /// The graph's inputs, when it has several: the model reads them as
+    /// one vector, concatenated in this order, and EZKL's `input_data`
+    /// holds one array for each (empty for a graph with one input).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<GraphInput>,
     /// Every budget tried.
     pub candidates: Vec<Candidate>,
     /// The circuit plan.
@@ -295,6 +310,17 @@ pub struct Package {
 }
 
 impl Package {
+    /// The values each graph input takes, in order: one part, the whole
+    /// input, for a graph with one.
+    pub fn input_parts(&self) -> Option<Vec<usize>> {
+        (!self.inputs.is_empty()).then(|| {
+            self.inputs
+                .iter()
+                .map(|i| i.shape.iter().product())
+                .collect()
+        })
+    }
+
     /// Reads `DIR/package.json`, checking its format.
     pub fn read(dir: &Path) -> Result<Self> {
         let path = dir.join(PACKAGE_FILE);

@@ -44,6 +44,7 @@ fn package() -> Package {
             entries: 256,
             max_error: 0.0078,
         }],
+        inputs: vec![],
         candidates: vec![Candidate {
             weight_bits: 8,
             activation_bits: 12,

@@ -208,7 +208,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
                         (None, Some(input), Some(model)) => {
                             let loaded = zkinfer_models::load_quantized_model(&model)
                                 .with_context(|| format!("loading model {model:?}"))?;
-                            let x = super::read_input(&loaded.quantized, &input)?;
+                            let x = super::read_input(&loaded.quantized, &model, &input)?;
                             input_digest(&x.data)
                         }
                         _ => bail!("give --input-digest, or --input with --model"),

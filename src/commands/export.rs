@@ -11,7 +11,7 @@ use std::path::Path;
 use zkinfer_circuits::Visibility;
 use zkinfer_models::{files, onnx::import_onnx};
 use zkinfer_prover::export::{
-    self, calibrate, Estimates, Package, KEY_FILE, PACKAGE_FILE, PACKAGE_FORMAT,
+    self, calibrate, Estimates, GraphInput, Package, KEY_FILE, PACKAGE_FILE, PACKAGE_FORMAT,
 };
 use zkinfer_prover::write_atomically;
 use zkinfer_verifier::contract::ModelKey;
@@ -51,8 +51,23 @@ pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
     })
     .at_file(&args.onnx)?;
     let float = imported.model;
-    let numel: usize = float.arch().input_shape.iter().product();
-    let samples = super::read_calibration(&args.calibration, numel)?;
+    // A graph with several inputs is fed them concatenated.
+    let inputs: Vec<GraphInput> = match imported.inspection.inputs.as_slice() {
+        [_] => vec![],
+        several => several
+            .iter()
+            .map(|v| GraphInput {
+                name: v.name.clone(),
+                shape: v.shape.as_ref().map_or(vec![], |s| s[1..].to_vec()),
+            })
+            .collect(),
+    };
+    let parts: Vec<usize> = if inputs.is_empty() {
+        vec![float.arch().input_shape.iter().product()]
+    } else {
+        inputs.iter().map(|i| i.shape.iter().product()).collect()
+    };
+    let samples = super::read_calibration(&args.calibration, &parts)?;
     let target = match args.target {
         Target::Resources => export::Target::Resources,
         Target::Accuracy => export::Target::Accuracy,
@@ -102,6 +117,7 @@ pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
         table_bits: chosen.table_bits,
         calibration: calibrated.comparison.clone(),
         tables: zkinfer_models::table_reports(&calibrated.model),
+        inputs,
         candidates: calibrated.candidates.clone(),
         estimates: Estimates::of(&calibrated.plan),
         plan: calibrated.plan.clone(),

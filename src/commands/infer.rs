@@ -22,7 +22,7 @@ pub fn run(args: &InferArgs, json: bool) -> anyhow::Result<()> {
     let model = load_quantized_model(&args.model)
         .with_context(|| format!("loading model {:?}", args.model))?;
     let q = &model.quantized;
-    let x = super::read_input(q, &args.input)?;
+    let x = super::read_input(q, &args.model, &args.input)?;
     let trace = Engine::default()
         .run(q, &x)
         .with_context(|| format!("running {} on {}", model.source, args.input.display()))?;

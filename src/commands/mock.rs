@@ -30,7 +30,7 @@ pub fn run(args: &MockArgs, json: bool) -> anyhow::Result<ExitCode> {
     let model = load_quantized_model(&args.model)
         .with_context(|| format!("loading model {:?}", args.model))?;
     let q = Arc::new(model.quantized);
-    let x = super::read_input(&q, &args.input)?;
+    let x = super::read_input(&q, &args.model, &args.input)?;
     let trace = Engine::default()
         .run(&q, &x)
         .with_context(|| format!("running {} on {}", model.source, args.input.display()))?;

@@ -100,7 +100,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
     let inputs = args
         .input
         .iter()
-        .map(|path| super::read_input(&q, path))
+        .map(|path| super::read_input(&q, &args.model, path))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let visibility = super::visibility(&args.model, args.private_input)?;
     let circuit = VerifierKey::plan_circuit(q.clone(), visibility)

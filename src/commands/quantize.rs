@@ -40,7 +40,7 @@ pub fn run(args: &QuantizeArgs, json: bool) -> anyhow::Result<()> {
     outputs::refuse_foreign_file(&args.out, "zkinfer/model@", "a zkinfer model", args.force)?;
     let float = FloatModel::load(&args.arch, &args.weights)?;
     let numel: usize = float.arch().input_shape.iter().product();
-    let samples = super::read_calibration(&args.calibration, numel)?;
+    let samples = super::read_calibration(&args.calibration, &[numel])?;
     let options = QuantizeOptions {
         weight_bits: args.weight_bits,
         activation_bits: args.activation_bits,
