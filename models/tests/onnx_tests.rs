@@ -1104,7 +1104,7 @@ fn several_inputs_and_outputs_are_one_vector_each_in_graph_order() {
     let model = import_onnx(&bytes, "multi_io").unwrap().model;
     assert_eq!(model.arch().input_shape, vec![64 + 4]);
     let text = std::fs::read_to_string(fixture("multi_io_op13.calibration.json")).unwrap();
-    let samples = zkinfer_models::input::parse_samples(&text, 68).unwrap();
+    let samples = zkinfer_models::input::parse_samples_of(&text, &[64, 4]).unwrap();
     let reference = read_json("multi_io_op13.reference.json");
     let reference = reference["outputs"].as_array().unwrap();
     assert_eq!(samples.len(), reference.len());
