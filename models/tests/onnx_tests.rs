@@ -166,7 +166,8 @@ fn truncated_and_malformed_files_are_refused() {
 
 /// A minimal protobuf writer for hand-made hostile ONNX files.
 mod pb {
-    fn varint(mut v: u64, out: &mut Vec<u8>) {
+    /// A varint.
+    pub fn varint(mut v: u64, out: &mut Vec<u8>) {
         while v >= 0x80 {
             out.push(v as u8 | 0x80);
             v >>= 7;
@@ -187,10 +188,10 @@ mod pb {
         varint(value, out);
     }
 
-    /// `ValueInfoProto` of a float tensor `[1, n]`.
-    pub fn value_info(name: &str, n: u64) -> Vec<u8> {
+    /// `ValueInfoProto` of a float tensor of `dims`.
+    pub fn value_info(name: &str, dims: &[u64]) -> Vec<u8> {
         let mut shape = vec![];
-        for d in [1, n] {
+        for &d in dims {
             let mut dim = vec![];
             int(1, d, &mut dim);
             bytes(1, &dim, &mut shape);
@@ -220,8 +221,8 @@ mod pb {
         bytes(4, op_type.as_bytes(), &mut node);
         let mut graph = vec![];
         bytes(1, &node, &mut graph);
-        bytes(11, &value_info("x", 4), &mut graph);
-        bytes(12, &value_info("y", 4), &mut graph);
+        bytes(11, &value_info("x", &[1, 4]), &mut graph);
+        bytes(12, &value_info("y", &[1, 4]), &mut graph);
         let mut opset = vec![];
         int(2, 13, &mut opset);
         let mut model = vec![];
@@ -429,24 +430,7 @@ fn every_corpus_fixture_matches_onnxruntime_or_is_refused_as_the_manifest_says()
 /// A protobuf writer for small graphs at any opset, with every attribute
 /// kind the importer reads.
 mod g {
-    fn varint(mut v: u64, out: &mut Vec<u8>) {
-        while v >= 0x80 {
-            out.push(v as u8 | 0x80);
-            v >>= 7;
-        }
-        out.push(v as u8);
-    }
-
-    fn bytes(field: u64, value: &[u8], out: &mut Vec<u8>) {
-        varint(field << 3 | 2, out);
-        varint(value.len() as u64, out);
-        out.extend_from_slice(value);
-    }
-
-    fn int(field: u64, value: u64, out: &mut Vec<u8>) {
-        varint(field << 3, out);
-        varint(value, out);
-    }
+    use super::pb::{bytes, int, value_info, varint};
 
     /// An attribute.
     pub enum A {
@@ -520,24 +504,6 @@ mod g {
         bytes(8, name.as_bytes(), &mut t);
         bytes(9, &raw, &mut t);
         t
-    }
-
-    fn value_info(name: &str, dims: &[u64]) -> Vec<u8> {
-        let mut shape = vec![];
-        for &d in dims {
-            let mut dim = vec![];
-            int(1, d, &mut dim);
-            bytes(1, &dim, &mut shape);
-        }
-        let mut tensor = vec![];
-        int(1, 1, &mut tensor);
-        bytes(2, &shape, &mut tensor);
-        let mut ty = vec![];
-        bytes(1, &tensor, &mut ty);
-        let mut v = vec![];
-        bytes(1, name.as_bytes(), &mut v);
-        bytes(2, &ty, &mut v);
-        v
     }
 
     /// A model at `opset` reading `x` of `dims` and writing `y`.
