@@ -64,7 +64,7 @@ fn measure(name: &str) {
         let t = Instant::now();
         verify(prover.verifier_key(), &proved.bundle).unwrap();
         check.push(ms(t));
-        bytes = proved.bundle.proof.len() / 2;
+        bytes = proved.bundle.proof_bytes().unwrap().len();
     }
     let key: &VerifierKey = prover.verifier_key();
     // A verifier's key: rebuilt in full, or from the stored commitments.

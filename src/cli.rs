@@ -245,7 +245,7 @@ pub struct ProveArgs {
     /// Repeat it to prove several inputs with one key generation.
     #[arg(long, required = true)]
     pub input: Vec<PathBuf>,
-    /// Where to write the proof bundle (zkinfer/proof@1 JSON); with several
+    /// Where to write the proof bundle (zkinfer/proof@2 JSON); with several
     /// inputs, a folder that gets `<input name>.proof.json` for each.
     #[arg(long)]
     pub out: PathBuf,

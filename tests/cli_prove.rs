@@ -185,7 +185,7 @@ fn prove_writes_a_bundle_and_caches_the_parameters() {
     // The bundle file holds the same claim, with the input as public
     // integers at the model's input scale.
     let bundle = read_json(&proof);
-    assert_eq!(bundle["format"], "zkinfer/proof@1", "{bundle}");
+    assert_eq!(bundle["format"], "zkinfer/proof@2", "{bundle}");
     assert_eq!(bundle["model_digest"], out["model_digest"]);
     assert_eq!(bundle["vk_digest"], out["vk_digest"]);
     assert_eq!(bundle["k"], K);
@@ -202,13 +202,10 @@ fn prove_writes_a_bundle_and_caches_the_parameters() {
     // Pixels are multiples of 1/16: quantizing them is exact.
     let expected: Vec<i64> = pixels.iter().map(|&x| (x * unit) as i64).collect();
     assert_eq!(i64s(&input["values"]), expected);
-    let hex = bundle["proof"].as_str().unwrap();
-    assert!(
-        hex.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')),
-        "the proof is not lower-case hex"
-    );
-    assert_eq!(out["proof_bytes"], hex.len() / 2);
-    assert!(hex.len() > 2000, "a short proof: {} hex digits", hex.len());
+    let text = bundle["proof"].as_str().unwrap();
+    let bytes = zkinfer_verifier::base64::decode(text).expect("the proof is canonical base64");
+    assert_eq!(out["proof_bytes"], bytes.len());
+    assert!(bytes.len() > 1000, "a short proof: {} bytes", bytes.len());
 
     // The parameters were generated once, into the cache given.
     assert_eq!(dir_entries(&case.params()), [PARAMS_FILE]);
@@ -485,10 +482,10 @@ fn unreadable_bundles_are_errors() {
         &[arg(&truncated), "malformed"],
     );
 
-    let mut v2 = mlp_bundle().clone();
-    v2["format"] = json!("zkinfer/proof@2");
-    let v2 = case.write_bundle("v2.json", &v2);
-    assert_error(&case.verify(MLP, &v2, &[]), &[arg(&v2), "zkinfer/proof@2"]);
+    let mut v3 = mlp_bundle().clone();
+    v3["format"] = json!("zkinfer/proof@3");
+    let v3 = case.write_bundle("v3.json", &v3);
+    assert_error(&case.verify(MLP, &v3, &[]), &[arg(&v3), "zkinfer/proof@3"]);
 
     let missing = case.join("no-such-proof.json");
     assert_error(&case.verify(MLP, &missing, &["--json"]), &[arg(&missing)]);

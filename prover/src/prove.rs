@@ -9,9 +9,7 @@ use std::sync::Arc;
 use zkinfer_circuits::{public_values, Fp, ModelCircuit, Visibility};
 use zkinfer_models::Engine;
 use zkinfer_quant::{QuantizedModel, Tensor, Trace};
-use zkinfer_verifier::{
-    encode_hex, IpaParams, ProofBundle, PublicTensor, VerifierKey, PROOF_FORMAT,
-};
+use zkinfer_verifier::{IpaParams, ProofBundle, PublicTensor, VerifierKey, PROOF_FORMAT};
 
 /// The zkinfer version written into bundles.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -102,7 +100,7 @@ impl Prover {
             input: (visibility == Visibility::Public)
                 .then(|| tensor(self.model.input(), trace.input())),
             output: tensor(self.model.output(), trace.output()),
-            proof: encode_hex(&proof),
+            proof: zkinfer_verifier::base64::encode(&proof),
         };
         Ok(Proved { bundle, trace })
     }

@@ -8,7 +8,7 @@ use zkinfer_models::bundled::BundledModel;
 use zkinfer_models::dataset::{digits, Split};
 use zkinfer_prover::Prover;
 use zkinfer_verifier::contract::*;
-use zkinfer_verifier::{IpaParams, ProofBundle, Visibility};
+use zkinfer_verifier::{base64, IpaParams, ProofBundle, Visibility};
 
 struct Fixture {
     mlp_key: ModelKey,
@@ -40,12 +40,8 @@ fn fixture() -> &'static Fixture {
                         .bundle
                 })
                 .collect();
-            let key = ModelKey {
-                model: model.to_json(),
-                input_visibility: Visibility::Public,
-                vk_digest: prover.verifier_key().vk_digest().to_string(),
-                k: 9,
-            };
+            let key = ModelKey::of(prover.verifier_key());
+            assert_eq!(key.k, 9);
             (key, bundles)
         };
         let (mlp_key, mlp) = make("digits-mlp", &[0, 1, 2, 0]);
@@ -279,12 +275,54 @@ fn registration_is_checked() {
         refused(&mut store, &mut cache, "admin", register(wrong_k)),
         ContractError::KeyMismatch { .. }
     ));
+    // The claimed commitments are checked against the declared circuit:
+    // a public key's are not the private circuit's, another model's are
+    // not this one's.
     let mut private = f.cnn_key.clone();
     private.input_visibility = Visibility::Private;
-    assert!(matches!(
-        refused(&mut store, &mut cache, "admin", register(private)),
-        ContractError::KeyMismatch { .. }
-    ));
+    let err = refused(&mut store, &mut cache, "admin", register(private));
+    assert!(
+        matches!(&err, ContractError::InvalidKey(m) if m.contains("commitments")),
+        "{err}"
+    );
+    let mut foreign = f.cnn_key.clone();
+    foreign.commitments = f.mlp_key.commitments.clone();
+    let err = refused(&mut store, &mut cache, "admin", register(foreign));
+    assert!(
+        matches!(&err, ContractError::InvalidKey(m) if m.contains("commitments")),
+        "{err}"
+    );
+    let mut swapped = f.cnn_key.clone();
+    let mut bytes = base64::decode(swapped.commitments.as_deref().unwrap()).unwrap();
+    bytes.copy_within(40..72, 8);
+    swapped.commitments = Some(base64::encode(&bytes));
+    let err = refused(&mut store, &mut cache, "admin", register(swapped));
+    assert!(
+        matches!(&err, ContractError::InvalidKey(m) if m.contains("not those of the model")),
+        "{err}"
+    );
+    // Commitments missing, not base64, or too many to decode.
+    let mut missing = f.cnn_key.clone();
+    missing.commitments = None;
+    let err = refused(&mut store, &mut cache, "admin", register(missing));
+    assert!(
+        matches!(&err, ContractError::InvalidMessage(m) if m.contains("commitments is missing")),
+        "{err}"
+    );
+    let mut garbled = f.cnn_key.clone();
+    garbled.commitments = Some("!!".into());
+    let err = refused(&mut store, &mut cache, "admin", register(garbled));
+    assert!(
+        matches!(&err, ContractError::InvalidMessage(m) if m.contains("base64")),
+        "{err}"
+    );
+    let mut many = f.cnn_key.clone();
+    many.commitments = Some(base64::encode(&vec![0; 8 + 32 * (MAX_KEY_COMMITMENTS + 1)]));
+    let err = refused(&mut store, &mut cache, "admin", register(many));
+    assert!(
+        matches!(&err, ContractError::InvalidMessage(m) if m.contains("more than")),
+        "{err}"
+    );
     let mut huge = f.cnn_key.clone();
     huge.model = " ".repeat(MAX_MODEL_BYTES + 1);
     assert!(matches!(
@@ -668,7 +706,7 @@ fn a_contract_reads_uploaded_parameters_and_derives_none() {
     let upload = |data: &[u8], k: u32, chunk: u32, last: bool| ExecuteMsg::UploadParams {
         k,
         chunk,
-        data: zkinfer_verifier::base64::encode(data),
+        data: base64::encode(data),
         last,
     };
     // Refused: another k's bytes (too many of them for k = 8, and not its
@@ -712,7 +750,7 @@ fn a_contract_reads_uploaded_parameters_and_derives_none() {
     // contract instance) rebuilds the key from them.
     let mut state: serde_json::Value = serde_json::to_value(&store).unwrap();
     let id = &fixture().mlp_key.vk_digest;
-    let commitments = state["models"][id]["commitments"]
+    let commitments = state["models"][id]["key"]["commitments"]
         .as_str()
         .unwrap()
         .to_string();
@@ -725,11 +763,26 @@ fn a_contract_reads_uploaded_parameters_and_derives_none() {
     )
     .unwrap();
     assert!(recorded.attestation.is_some());
+    // So does a state that kept them where registrations before
+    // `verifier_key.commitments` did, beside the key.
+    let mut legacy = state.clone();
+    let model = legacy["models"][id].as_object_mut().unwrap();
+    let kept = model["key"].as_object_mut().unwrap().remove("commitments");
+    model.insert("commitments".into(), kept.unwrap());
+    let mut legacy: MemoryStore = serde_json::from_value(legacy).unwrap();
+    let recorded = execute(
+        &mut legacy,
+        &mut KeyCache::default(),
+        "user",
+        submit(&fixture().mlp[0]),
+    )
+    .unwrap();
+    assert!(recorded.attestation.is_some());
 
     // Damaged commitments rebuild another key: refused, never trusted.
-    let mut bytes = zkinfer_verifier::base64::decode(&commitments).unwrap();
+    let mut bytes = base64::decode(&commitments).unwrap();
     bytes.copy_within(40..72, 8);
-    state["models"][id]["commitments"] = zkinfer_verifier::base64::encode(&bytes).into();
+    state["models"][id]["key"]["commitments"] = base64::encode(&bytes).into();
     let mut damaged: MemoryStore = serde_json::from_value(state).unwrap();
     let err = refused(
         &mut damaged,

@@ -16,7 +16,7 @@ use zkinfer_circuits::{Edit, Fp, LoggedCell, ModelConfig, StepKind};
 use zkinfer_prover::export::{calibrate, Target};
 use zkinfer_prover::Prover;
 use zkinfer_quant::Op;
-use zkinfer_verifier::{encode_hex, verify, IpaParams, VerifierKey, VerifyError, Visibility};
+use zkinfer_verifier::{verify, IpaParams, VerifierKey, VerifyError, Visibility};
 
 /// A nonzero `e ∈ {0, 1}^n` with `W·e ≡ 0 (mod 2)`, by Gaussian
 /// elimination over GF(2) (rows as bit masks; `n ≤ 64`).
@@ -182,7 +182,7 @@ fn wave_one_forgery_of_cnn_bn_pool_is_rejected_by_the_real_verifier() {
         .expect("the prover runs on it");
     let mut bundle = honest.bundle.clone();
     bundle.output.values = forged_output;
-    bundle.proof = encode_hex(&proof);
+    bundle.proof = zkinfer_verifier::base64::encode(&proof);
     assert_eq!(
         verify(key, &bundle),
         Err(VerifyError::Rejected),

@@ -2,12 +2,16 @@
 //! verified output equals the engine's, and every kind of tampering is
 //! rejected with the right error.
 
+use pasta_curves::group::{Curve, Group};
+use pasta_curves::vesta;
 use std::sync::OnceLock;
 use zkinfer_models::bundled::{BundledModel, BUNDLED};
 use zkinfer_models::dataset::{digits, Split};
 use zkinfer_models::Engine;
 use zkinfer_prover::{bundle_json, Prover};
-use zkinfer_quant::{QuantizedModel, Tensor};
+use zkinfer_quant::{Op, QuantizedModel, Tensor};
+use zkinfer_verifier::base64;
+use zkinfer_verifier::commitments::KeyCommitments;
 use zkinfer_verifier::{
     verify, verify_batch, IpaParams, ProofBundle, VerifierKey, VerifyError, Visibility,
 };
@@ -116,7 +120,7 @@ fn a_flipped_proof_byte_is_rejected() {
         let mut flipped = bytes.clone();
         flipped[position] ^= 0x01;
         let forged = ProofBundle {
-            proof: zkinfer_verifier::encode_hex(&flipped),
+            proof: base64::encode(&flipped),
             ..bundle.clone()
         };
         assert_eq!(
@@ -126,22 +130,28 @@ fn a_flipped_proof_byte_is_rejected() {
         );
     }
     // One proof, one encoding: a cut proof or extra bytes are malformed.
-    let short = ProofBundle {
-        proof: bundle.proof[..bundle.proof.len() - 64].to_string(),
-        ..bundle.clone()
-    };
-    assert!(matches!(
-        verify(&key, &short),
-        Err(VerifyError::Malformed(_))
-    ));
+    for cut in [1, 32, bytes.len() / 2] {
+        let short = ProofBundle {
+            proof: base64::encode(&bytes[..bytes.len() - cut]),
+            ..bundle.clone()
+        };
+        let err = verify(&key, &short).unwrap_err();
+        assert!(
+            matches!(&err, VerifyError::Malformed(m) if m.contains("ends early")),
+            "{cut} bytes cut: {err}"
+        );
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
     let long = ProofBundle {
-        proof: format!("{}00", bundle.proof),
+        proof: base64::encode(&longer),
         ..bundle.clone()
     };
-    assert!(matches!(
-        verify(&key, &long),
-        Err(VerifyError::Malformed(_))
-    ));
+    let err = verify(&key, &long).unwrap_err();
+    assert!(
+        matches!(&err, VerifyError::Malformed(m) if m.contains("1 bytes after its end")),
+        "{err}"
+    );
     assert!(matches!(
         verify_batch(&key, &[long]),
         Err(VerifyError::InBatch { index: 0, .. })
@@ -188,19 +198,56 @@ fn truncated_or_malformed_bundles_are_malformed() {
             "cut at {cut}"
         );
     }
-    let other = text.replace("zkinfer/proof@1", "zkinfer/proof@2");
+    let other = text.replace("zkinfer/proof@2", "zkinfer/proof@3");
     let err = ProofBundle::from_json(&other).unwrap_err();
     assert!(
-        matches!(&err, VerifyError::Malformed(m) if m.contains("proof@2")),
+        matches!(&err, VerifyError::Malformed(m) if m.contains("proof@3")),
         "{err}"
     );
-    let mut bad_hex = bundle.clone();
-    bad_hex.proof.replace_range(0..2, "zz");
     let (_, key) = valid();
-    assert!(matches!(
-        verify(&key, &bad_hex),
-        Err(VerifyError::Malformed(_))
-    ));
+    // Not base64, or base64 that is not the one encoding of its bytes.
+    for damaged in ["!!", "="] {
+        let mut bad = bundle.clone();
+        bad.proof.replace_range(0..damaged.len(), damaged);
+        let err = verify(&key, &bad).unwrap_err();
+        assert!(
+            matches!(&err, VerifyError::Malformed(m) if m.contains("base64")),
+            "{damaged:?}: {err}"
+        );
+    }
+    let mut unpadded = bundle.clone();
+    unpadded.proof = unpadded.proof.trim_end_matches('=').to_string();
+    if unpadded.proof != bundle.proof {
+        assert!(matches!(
+            verify(&key, &unpadded),
+            Err(VerifyError::Malformed(_))
+        ));
+    }
+}
+
+/// A bundle of the first format (`zkinfer/proof@1`, the proof in hex) is
+/// read as the same bundle; its hex must be hex.
+#[test]
+fn first_format_bundles_are_still_read() {
+    let (bundle, key) = valid();
+    let hex: String = bundle
+        .proof_bytes()
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut old: serde_json::Value = serde_json::from_str(&bundle_json(&bundle)).unwrap();
+    old["format"] = "zkinfer/proof@1".into();
+    old["proof"] = hex.clone().into();
+    let read = ProofBundle::from_json(&old.to_string()).unwrap();
+    assert_eq!(read, bundle);
+    assert!(verify(&key, &read).is_ok());
+    old["proof"] = format!("zz{}", &hex[2..]).into();
+    let err = ProofBundle::from_json(&old.to_string()).unwrap_err();
+    assert!(
+        matches!(&err, VerifyError::Malformed(m) if m.contains("not hex")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -309,4 +356,100 @@ fn a_key_rebuilt_from_its_commitments_is_the_same_key() {
     let cnn = prover("digits-cnn", Visibility::Public);
     let err = rebuild(&cnn.verifier_key().commitments(), key.vk_digest()).unwrap_err();
     assert!(err.to_string().contains("commitments"), "{err}");
+}
+
+/// digits-mlp with one weight of its first layer one larger: the same
+/// architecture, another model.
+fn mlp_with_one_weight_changed() -> QuantizedModel {
+    let model = mlp_model();
+    let mut nodes = model.nodes().to_vec();
+    match &mut nodes[0].op {
+        Op::Linear(linear) => linear.weight.data[0] += 1,
+        other => panic!("digits-mlp starts with {other:?}"),
+    }
+    QuantizedModel::new(model.name(), model.input().clone(), nodes, None).unwrap()
+}
+
+/// What a contract does at registration: the registrar's claimed
+/// commitments are checked against the model's circuit all at once. The
+/// key's own commitments pass; any other claim — another point, two
+/// points whose sum is unchanged, the consistent key of a model one weight
+/// away — is refused.
+#[test]
+fn checked_commitments_are_accepted_only_for_their_own_model() {
+    let (bundle, key) = valid();
+    let check = |model: QuantizedModel, bytes: &[u8]| {
+        let circuit = VerifierKey::plan_circuit(model, Visibility::Public).unwrap();
+        VerifierKey::from_checked_commitments(circuit, params(9), bytes)
+    };
+    let claimed = KeyCommitments::from_bytes(&key.commitments()).unwrap();
+    let checked = check(mlp_model(), &key.commitments()).unwrap();
+    assert_eq!(checked.vk_digest(), key.vk_digest());
+    assert!(verify(&checked, &bundle).is_ok());
+
+    let refused = |forged: &KeyCommitments, what: &str| {
+        let err = check(mlp_model(), &forged.to_bytes()).unwrap_err();
+        assert!(
+            err.to_string().contains("not those of the model's circuit"),
+            "{what}: {err}"
+        );
+    };
+    // One fixed commitment replaced by another column's.
+    let mut forged = claimed.clone();
+    forged.fixed[0] = forged.fixed[1];
+    refused(&forged, "a fixed column's commitment replaced");
+    // Two permutation commitments swapped.
+    let mut forged = claimed.clone();
+    forged.permutation.swap(0, 1);
+    refused(&forged, "two permutation commitments swapped");
+    // G added to one commitment and taken from another: the plain sum of
+    // the claim is unchanged, a random combination is not.
+    let g = vesta::Point::generator();
+    let mut forged = claimed.clone();
+    forged.fixed[0] = (vesta::Point::from(forged.fixed[0]) + g).to_affine();
+    forged.permutation[0] = (vesta::Point::from(forged.permutation[0]) - g).to_affine();
+    refused(&forged, "a sum-preserving forgery");
+
+    // A consistent forgery: the true key of a model one weight away,
+    // claimed for digits-mlp, and digits-mlp's key claimed for it.
+    let other = mlp_with_one_weight_changed();
+    let other_key = VerifierKey::new(other.clone(), Visibility::Public, params(9)).unwrap();
+    assert_ne!(other_key.vk_digest(), key.vk_digest());
+    refused(
+        &KeyCommitments::from_bytes(&other_key.commitments()).unwrap(),
+        "the key of a model one weight away",
+    );
+    let err = check(other, &key.commitments()).unwrap_err();
+    assert!(err.to_string().contains("not those"), "{err}");
+
+    // Counts that do not fit the circuit.
+    let mut short = claimed.clone();
+    short.permutation.pop();
+    let err = check(mlp_model(), &short.to_bytes()).unwrap_err();
+    assert!(err.to_string().contains("do not fit"), "{err}");
+}
+
+/// The commitments' byte form round-trips, and refuses bytes that are not
+/// points or do not match their counts.
+#[test]
+fn key_commitments_round_trip_and_refuse_damage() {
+    let (_, key) = valid();
+    let bytes = key.commitments();
+    let parsed = KeyCommitments::from_bytes(&bytes).unwrap();
+    assert_eq!(parsed.to_bytes(), bytes);
+    assert_eq!(
+        bytes.len(),
+        8 + 32 * (parsed.fixed.len() + parsed.permutation.len())
+    );
+    let mut miscounted = bytes.clone();
+    miscounted[4] += 1;
+    assert!(KeyCommitments::from_bytes(&miscounted).is_err());
+    assert!(KeyCommitments::from_bytes(&bytes[..7]).is_err());
+    // Some x has no y on the curve: a damaged encoding is refused.
+    let refused = (0u8..=255).any(|b| {
+        let mut damaged = bytes.clone();
+        damaged[8] = b;
+        KeyCommitments::from_bytes(&damaged).is_err()
+    });
+    assert!(refused);
 }

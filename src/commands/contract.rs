@@ -109,12 +109,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             })?;
             let msg = ExecuteMsg::RegisterModel {
                 name: name.unwrap_or_else(|| q.name().to_string()),
-                verifier_key: ModelKey {
-                    model: q.to_json(),
-                    input_visibility: visibility,
-                    vk_digest: key.vk_digest().to_string(),
-                    k,
-                },
+                verifier_key: ModelKey::of(&key),
             };
             let response = match Phase::run("registering (the key is rebuilt and checked)", || {
                 execute(&mut store, &mut cache, &sender, msg)

@@ -122,12 +122,7 @@ pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
         estimates: Estimates::of(&calibrated.plan),
         plan: calibrated.plan.clone(),
     };
-    let key_file = ModelKey {
-        model: calibrated.model.to_json(),
-        input_visibility: visibility,
-        vk_digest: key.vk_digest().to_string(),
-        k: calibrated.plan.k,
-    };
+    let key_file = ModelKey::of(&key);
     write_package(&args.out, &float, &calibrated.model, &key_file, &package)?;
     if json {
         return report::json(&package);

@@ -144,7 +144,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             outputs: claim.output.iter().map(|&v| scale.dequantize(v)).collect(),
             outputs_int: claim.output,
             scale: scale.0,
-            proof_bytes: proved.bundle.proof.len() / 2,
+            proof_bytes: proved.bundle.proof_bytes()?.len(),
             timings_ms: Timings {
                 params: params_ms,
                 keygen: keygen_ms,

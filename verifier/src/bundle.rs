@@ -1,15 +1,22 @@
-//! [`ProofBundle`]: the proof file (`"format": "zkinfer/proof@1"`), JSON.
+//! [`ProofBundle`]: the proof file (`"format": "zkinfer/proof@2"`), JSON.
 //!
 //! The verifier reads only what it checks: digests, `k`, the public
-//! integers with their scales, and the proof bytes (hex). The prover adds
-//! human conveniences (decoded floats, the class), which readers ignore.
+//! integers with their scales, and the proof bytes (base64, as CosmWasm's
+//! `Binary`: a third shorter than hex). The prover adds human conveniences
+//! (decoded floats, the class), which readers ignore. Files of the first
+//! format, `zkinfer/proof@1`, with the proof in hex, are still read
+//! ([`ProofBundle::from_json`] upgrades them); a contract message carries
+//! the current format only.
 
 use crate::error::{Result, VerifyError};
 use serde::{Deserialize, Serialize};
 use zkinfer_circuits::Visibility;
 
 /// The `format` field of proof bundles.
-pub const PROOF_FORMAT: &str = "zkinfer/proof@1";
+pub const PROOF_FORMAT: &str = "zkinfer/proof@2";
+
+/// The first format: the same fields, the proof in hex.
+const PROOF_FORMAT_HEX: &str = "zkinfer/proof@1";
 
 /// A public tensor: integers and their power-of-two scale (`q / 2^scale`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,37 +50,44 @@ pub struct ProofBundle {
     pub input: Option<PublicTensor>,
     /// The output.
     pub output: PublicTensor,
-    /// The proof bytes, hex.
+    /// The proof bytes, standard base64 with padding ([`crate::base64`]).
     pub proof: String,
 }
 
 impl ProofBundle {
-    /// Parses a bundle, checking its format first.
+    /// Parses a bundle, checking its format first. A `zkinfer/proof@1`
+    /// bundle (hex proof) is read as the same bundle in the current format.
     pub fn from_json(text: &str) -> Result<Self> {
         let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| VerifyError::Malformed(format!("not JSON ({e})")))?;
         let format = value.get("format").and_then(|f| f.as_str()).unwrap_or("");
-        if format != PROOF_FORMAT {
+        if format != PROOF_FORMAT && format != PROOF_FORMAT_HEX {
             return Err(VerifyError::Malformed(format!(
-                "format {format:?}; this zkinfer reads {PROOF_FORMAT:?}"
+                "format {format:?}; this zkinfer reads {PROOF_FORMAT:?} \
+                 (and {PROOF_FORMAT_HEX:?})"
             )));
         }
-        serde_json::from_value(value).map_err(|e| VerifyError::Malformed(e.to_string()))
+        let hex = format == PROOF_FORMAT_HEX;
+        let mut bundle: ProofBundle =
+            serde_json::from_value(value).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+        if hex {
+            let bytes = decode_hex(&bundle.proof)
+                .ok_or_else(|| VerifyError::Malformed("the proof is not hex".into()))?;
+            bundle.format = PROOF_FORMAT.to_string();
+            bundle.proof = crate::base64::encode(&bytes);
+        }
+        Ok(bundle)
     }
 
     /// The proof bytes.
     pub fn proof_bytes(&self) -> Result<Vec<u8>> {
-        decode_hex(&self.proof).ok_or_else(|| VerifyError::Malformed("the proof is not hex".into()))
+        crate::base64::decode(&self.proof)
+            .ok_or_else(|| VerifyError::Malformed("the proof is not canonical base64".into()))
     }
 }
 
-/// Lower-case hex.
-pub fn encode_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Parses hex (either case); `None` on odd length or another character.
-pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
     }

@@ -45,6 +45,6 @@ pub use handlers::{execute, execute_json, input_digest, instantiate, query, quer
 pub use msg::{
     Attestation, AttestationInfo, Config, Event, ExecuteMsg, InstantiateMsg, ModelInfo, ModelKey,
     ModelSummary, ParamsUpload, QueryMsg, QueryResponse, RegisteredModel, Response, Retirement,
-    MAX_MODEL_BYTES, MAX_PAGE, MAX_PARAMS_CHUNK, MAX_REASON_LEN,
+    MAX_KEY_COMMITMENTS, MAX_MODEL_BYTES, MAX_PAGE, MAX_PARAMS_CHUNK, MAX_REASON_LEN,
 };
 pub use store::{ContractStore, MemoryStore};

@@ -1,11 +1,13 @@
 //! [`VerifierKey`]: a model's verifying key, rebuilt deterministically from
 //! its public description (halo2_proofs 0.4 cannot serialize keys).
 
+use crate::commitments::{self, KeyCommitments};
 use crate::error::{Result, VerifyError};
 use halo2_proofs::dev::CircuitCost;
-use halo2_proofs::plonk::{keygen_vk, keygen_vk_from_commitments, VerifyingKey};
+use halo2_proofs::plonk::{
+    keygen_vk, keygen_vk_from_commitments, keygen_vk_with_columns, VerifyingKey,
+};
 use halo2_proofs::poly::commitment::Params;
-use pasta_curves::group::GroupEncoding;
 use pasta_curves::vesta;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -24,7 +26,6 @@ pub struct VerifierKey {
     vk: VerifyingKey<vesta::Affine>,
     vk_digest: String,
     model_digest: String,
-    proof_bytes: usize,
 }
 
 impl VerifierKey {
@@ -47,7 +48,7 @@ impl VerifierKey {
         Self::check_k(&circuit, &params)?;
         let model_digest = circuit.model().digest().to_hex();
         let vk = keygen_vk(&params, &circuit).map_err(|e| VerifyError::Key(e.to_string()))?;
-        Self::from_parts(circuit, params, vk, model_digest)
+        Ok(Self::from_parts(circuit, params, vk, model_digest))
     }
 
     /// The key rebuilt from the commitments of an earlier [`Self::new`]
@@ -63,14 +64,14 @@ impl VerifierKey {
     ) -> Result<Self> {
         let model_digest = circuit.model().digest().to_hex();
         Self::check_k(&circuit, &params)?;
-        let (fixed, permutation) = decode_commitments(commitments)?;
+        let KeyCommitments { fixed, permutation } = KeyCommitments::from_bytes(commitments)?;
         let vk =
             keygen_vk_from_commitments(&params, &circuit, fixed, permutation).map_err(|e| {
                 VerifyError::Key(format!(
                     "the stored commitments do not fit the circuit ({e})"
                 ))
             })?;
-        let key = Self::from_parts(circuit, params, vk, model_digest)?;
+        let key = Self::from_parts(circuit, params, vk, model_digest);
         if key.vk_digest != expected_vk_digest {
             return Err(VerifyError::Key(format!(
                 "the stored commitments rebuild key {}, not {expected_vk_digest}",
@@ -80,21 +81,51 @@ impl VerifierKey {
         Ok(key)
     }
 
-    /// The fixed and permutation commitments of the key, for
-    /// [`Self::from_commitments`]: two little-endian `u32` counts, then
-    /// every point compressed (32 bytes each).
-    pub fn commitments(&self) -> Vec<u8> {
-        let (fixed, permutation) = (
-            self.vk.fixed_commitments(),
-            self.vk.permutation_commitments(),
-        );
-        let mut bytes = Vec::with_capacity(8 + 32 * (fixed.len() + permutation.len()));
-        bytes.extend_from_slice(&(fixed.len() as u32).to_le_bytes());
-        bytes.extend_from_slice(&(permutation.len() as u32).to_le_bytes());
-        for point in fixed.iter().chain(permutation) {
-            bytes.extend_from_slice(point.to_bytes().as_ref());
+    /// The key of a circuit from commitments a registrar claims
+    /// ([`Self::commitments`] of a key it built): the circuit is
+    /// synthesized, and the claim is checked against its columns all at
+    /// once ([`commitments::check`]) — one commitment's work instead of one
+    /// per column. What a contract does at registration.
+    pub fn from_checked_commitments(
+        circuit: ModelCircuit,
+        params: IpaParams,
+        commitments: &[u8],
+    ) -> Result<Self> {
+        let model_digest = circuit.model().digest().to_hex();
+        Self::check_k(&circuit, &params)?;
+        let claimed = KeyCommitments::from_bytes(commitments)?;
+        let (vk, columns) = keygen_vk_with_columns(
+            &params,
+            &circuit,
+            claimed.fixed.clone(),
+            claimed.permutation.clone(),
+        )
+        .map_err(|e| {
+            VerifyError::Key(format!(
+                "the commitments do not fit the circuit: {} fixed and {} permutation columns \
+                 claimed ({e})",
+                claimed.fixed.len(),
+                claimed.permutation.len()
+            ))
+        })?;
+        let binding = format!("{model_digest} {}", circuit.plan().input_visibility.name());
+        if !commitments::check(&params, &columns, &claimed, binding.as_bytes()) {
+            return Err(VerifyError::Key(
+                "the commitments are not those of the model's circuit".into(),
+            ));
         }
-        bytes
+        Ok(Self::from_parts(circuit, params, vk, model_digest))
+    }
+
+    /// The fixed and permutation commitments of the key, for
+    /// [`Self::from_commitments`] and [`Self::from_checked_commitments`]
+    /// ([`KeyCommitments::to_bytes`]).
+    pub fn commitments(&self) -> Vec<u8> {
+        KeyCommitments {
+            fixed: self.vk.fixed_commitments().to_vec(),
+            permutation: self.vk.permutation_commitments().to_vec(),
+        }
+        .to_bytes()
     }
 
     fn check_k(circuit: &ModelCircuit, params: &IpaParams) -> Result<()> {
@@ -113,21 +144,15 @@ impl VerifierKey {
         params: IpaParams,
         vk: VerifyingKey<vesta::Affine>,
         model_digest: String,
-    ) -> Result<Self> {
+    ) -> Self {
         let vk_digest = vk_digest(&vk);
-        // Every proof of a circuit has the same size: halo2's cost model
-        // counts its commitments and evaluations.
-        let proof_bytes = CircuitCost::<vesta::Point, ModelCircuit>::measure(params.k(), &circuit)
-            .proof_size(1)
-            .into();
-        Ok(VerifierKey {
+        VerifierKey {
             circuit,
             params,
             vk,
             vk_digest,
             model_digest,
-            proof_bytes,
-        })
+        }
     }
 
     /// The `k` a model's circuit needs.
@@ -162,39 +187,15 @@ impl VerifierKey {
         &self.model_digest
     }
 
-    /// The size of every proof of this circuit, in bytes.
+    /// The size of every proof of this circuit, in bytes: halo2's cost
+    /// model counts its commitments and evaluations, laying the circuit
+    /// out once more. (Verification needs no such count: it refuses a
+    /// proof that its transcript does not read to the end.)
     pub fn proof_bytes(&self) -> usize {
-        self.proof_bytes
+        CircuitCost::<vesta::Point, ModelCircuit>::measure(self.params.k(), &self.circuit)
+            .proof_size(1)
+            .into()
     }
-}
-
-/// The fixed and permutation commitments of [`VerifierKey::commitments`].
-#[allow(clippy::type_complexity)]
-fn decode_commitments(bytes: &[u8]) -> Result<(Vec<vesta::Affine>, Vec<vesta::Affine>)> {
-    let malformed = |what: &str| VerifyError::Key(format!("stored commitments: {what}"));
-    let count = |at: usize| -> Result<usize> {
-        let word = bytes
-            .get(at..at + 4)
-            .ok_or_else(|| malformed("truncated"))?;
-        Ok(u32::from_le_bytes(word.try_into().expect("4 bytes")) as usize)
-    };
-    let (fixed, permutation) = (count(0)?, count(4)?);
-    let points = &bytes[8..];
-    if fixed
-        .checked_add(permutation)
-        .and_then(|n| n.checked_mul(32))
-        != Some(points.len())
-    {
-        return Err(malformed("the counts do not match the length"));
-    }
-    let mut decoded = points.chunks(32).map(|chunk| {
-        let mut repr = <vesta::Affine as GroupEncoding>::Repr::default();
-        repr.as_mut().copy_from_slice(chunk);
-        Option::from(vesta::Affine::from_bytes(&repr)).ok_or_else(|| malformed("not a curve point"))
-    });
-    let fixed = decoded.by_ref().take(fixed).collect::<Result<Vec<_>>>()?;
-    let permutation = decoded.collect::<Result<Vec<_>>>()?;
-    Ok((fixed, permutation))
 }
 
 /// SHA-256 of `format!("{:?}", vk.pinned())`: the domain, the fixed and

@@ -3,7 +3,7 @@
 //!
 //! * [`VerifierKey`] — a model's verifying key, rebuilt from the model's
 //!   public description (halo2 cannot serialize keys), named by its digest.
-//! * [`ProofBundle`] — the proof file (`zkinfer/proof@1`).
+//! * [`ProofBundle`] — the proof file (`zkinfer/proof@2`).
 //! * [`verify`] / [`verify_batch`] → [`VerifiedClaim`], or a
 //!   [`VerifyError`] that tells a malformed bundle from a bundle for another
 //!   model, a public-input mismatch and a rejected proof.
@@ -15,13 +15,14 @@
 
 pub mod base64;
 mod bundle;
+pub mod commitments;
 pub mod contract;
 mod error;
 mod key;
 pub mod params;
 mod verify;
 
-pub use bundle::{decode_hex, encode_hex, ProofBundle, PublicTensor, PROOF_FORMAT};
+pub use bundle::{ProofBundle, PublicTensor, PROOF_FORMAT};
 pub use error::{Result, VerifyError};
 pub use key::{vk_digest, IpaParams, VerifierKey};
 #[cfg(feature = "batch")]

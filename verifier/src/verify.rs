@@ -79,13 +79,6 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
     };
     let output = check_tensor("output", &bundle.output, model.output())?;
     let proof = bundle.proof_bytes()?;
-    if proof.len() != key.proof_bytes() {
-        return Err(VerifyError::Malformed(format!(
-            "the proof is {} bytes; proofs of this circuit are {}",
-            proof.len(),
-            key.proof_bytes()
-        )));
-    }
     let instances: Vec<Fp> = input
         .iter()
         .flatten()
@@ -150,16 +143,55 @@ fn argmax(values: &[i64]) -> usize {
 pub fn verify(key: &VerifierKey, bundle: &ProofBundle) -> Result<VerifiedClaim> {
     let (instances, proof, claim) = prepare(key, bundle)?;
     let strategy = SingleVerifier::new(key.params());
-    let mut transcript = Blake2bRead::<_, vesta::Affine, Challenge255<_>>::init(&proof[..]);
-    verify_proof(
+    let mut reader = ProofReader {
+        unread: &proof,
+        ran_out: false,
+    };
+    let mut transcript = Blake2bRead::<_, vesta::Affine, Challenge255<_>>::init(&mut reader);
+    let verdict = verify_proof(
         key.params(),
         key.vk(),
         strategy,
         &[&[&instances[..]]],
         &mut transcript,
-    )
-    .map_err(|_| VerifyError::Rejected)?;
+    );
+    // halo2 reads a proof's elements and stops: a proof must be exactly
+    // as long as its transcript, one byte string per proof (the contract
+    // keys replays of private-input proofs by their digest).
+    if reader.ran_out {
+        return Err(VerifyError::Malformed(format!(
+            "the proof ends early ({} bytes is too short for this circuit)",
+            proof.len()
+        )));
+    }
+    verdict.map_err(|_| VerifyError::Rejected)?;
+    if !reader.unread.is_empty() {
+        return Err(trailing(reader.unread.len()));
+    }
     Ok(claim)
+}
+
+/// The proof's bytes as the transcript reads them, noting whether it
+/// asked for more than there is.
+struct ProofReader<'a> {
+    unread: &'a [u8],
+    ran_out: bool,
+}
+
+impl std::io::Read for ProofReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.unread.len());
+        self.ran_out |= n < buf.len();
+        buf[..n].copy_from_slice(&self.unread[..n]);
+        self.unread = &self.unread[n..];
+        Ok(n)
+    }
+}
+
+fn trailing(bytes: usize) -> VerifyError {
+    VerifyError::Malformed(format!(
+        "the proof has {bytes} bytes after its end (a proof of this circuit is shorter)"
+    ))
 }
 
 /// Verifies many bundles of one model at about the cost of one. When the
@@ -169,12 +201,17 @@ pub fn verify_batch(key: &VerifierKey, bundles: &[ProofBundle]) -> Result<Vec<Ve
     use halo2_proofs::plonk::BatchVerifier;
     let mut batch = BatchVerifier::new();
     let mut claims = vec![];
+    // The batch does not see where a proof ends: check the length first.
+    let proof_bytes = key.proof_bytes();
     for (index, bundle) in bundles.iter().enumerate() {
-        let (instances, proof, claim) =
-            prepare(key, bundle).map_err(|error| VerifyError::InBatch {
-                index,
-                error: Box::new(error),
-            })?;
+        let in_batch = |error| VerifyError::InBatch {
+            index,
+            error: Box::new(error),
+        };
+        let (instances, proof, claim) = prepare(key, bundle).map_err(in_batch)?;
+        if proof.len() > proof_bytes {
+            return Err(in_batch(trailing(proof.len() - proof_bytes)));
+        }
         batch.add_proof(vec![vec![instances]], proof);
         claims.push(claim);
     }

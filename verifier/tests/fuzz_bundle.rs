@@ -1,7 +1,7 @@
-//! Fuzzing proof bundles (`zkinfer/proof@1`): mutations of a real proof of
+//! Fuzzing proof bundles (`zkinfer/proof@2`): mutations of a real proof of
 //! digits-mlp (`tests/fixtures/digits-mlp.proof.json`) — extreme values in
 //! every field, changed public integers and scales, changed or cut proof
-//! hex, text-level damage — parsed and verified against the model's key.
+//! base64, text-level damage — parsed and verified against the model's key.
 //! Every case must be refused with an error, or verify *the same claim* as
 //! the original: a mutation that changes what is proven and still verifies
 //! would be a forgery. Zero panics.
@@ -45,15 +45,16 @@ fn check(key: &VerifierKey, original: &VerifiedClaim, bytes: &[u8]) -> bool {
     }
 }
 
-/// Mostly structure-aware mutations; one case in eight flips one hex digit
-/// of the proof, which only halo2's verifier can reject.
+/// Mostly structure-aware mutations; one case in eight changes one base64
+/// character of the proof (to another digit, padding, or none), which
+/// mostly only halo2's verifier can reject.
 fn mutate(rng: &mut Rng, seed: &Value) -> Vec<u8> {
     if rng.one_in(8) {
         let mut doc = seed.clone();
         let proof = doc["proof"].as_str().unwrap().to_string();
         let mut chars: Vec<char> = proof.chars().collect();
         let i = rng.below(chars.len());
-        chars[i] = *rng.pick(&['0', '7', 'f', 'F', 'g', ' ']);
+        chars[i] = *rng.pick(&['A', '7', 'f', '+', '/', '=', '-', ' ']);
         doc["proof"] = chars.into_iter().collect::<String>().into();
         return serde_json::to_vec(&doc).unwrap();
     }

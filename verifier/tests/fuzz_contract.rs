@@ -16,11 +16,11 @@
 //! Zero panics; every refused message leaves the state unchanged.
 
 use serde_json::Value;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use zkinfer_fuzz::{cases, mutate_json_text, run, show_bytes};
 use zkinfer_quant::QuantizedModel;
 use zkinfer_verifier::contract::*;
-use zkinfer_verifier::{IpaParams, ProofBundle, Visibility};
+use zkinfer_verifier::{IpaParams, ProofBundle, VerifierKey, Visibility};
 
 const MODEL: &str = include_str!("../../models/bundled/digits-mlp/model.json");
 const BUNDLE: &str = include_str!("fixtures/digits-mlp.proof.json");
@@ -42,13 +42,17 @@ fn cache(asked: Arc<Mutex<Vec<u32>>>) -> KeyCache {
     })
 }
 
+/// digits-mlp's key description, its key built once.
 fn model_key() -> ModelKey {
-    ModelKey {
-        model: MODEL.to_string(),
-        input_visibility: Visibility::Public,
-        vk_digest: vk_digest(),
-        k: 9,
-    }
+    static KEY: OnceLock<ModelKey> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let model = QuantizedModel::from_json(MODEL).unwrap();
+        let key = VerifierKey::new(model, Visibility::Public, IpaParams::new(9)).unwrap();
+        let described = ModelKey::of(&key);
+        assert_eq!(described.vk_digest, vk_digest());
+        described
+    })
+    .clone()
 }
 
 fn bundle() -> ProofBundle {

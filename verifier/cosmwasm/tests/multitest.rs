@@ -42,12 +42,7 @@ fn fixture() -> &'static Fixture {
                         .bundle
                 })
                 .collect();
-            let key = ModelKey {
-                model: model.to_json(),
-                input_visibility: Visibility::Public,
-                vk_digest: prover.verifier_key().vk_digest().to_string(),
-                k: prover.verifier_key().circuit().plan().k,
-            };
+            let key = ModelKey::of(prover.verifier_key());
             (key, proofs)
         };
         let (mlp, proofs) = prove("digits-mlp", &[4, 5, 4]);

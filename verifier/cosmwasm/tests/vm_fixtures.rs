@@ -66,12 +66,7 @@ fn json(msg: &ExecuteMsg) -> Vec<u8> {
 fn register_msg(name: &str, prover: &Prover) -> ExecuteMsg {
     ExecuteMsg::RegisterModel {
         name: name.into(),
-        verifier_key: ModelKey {
-            model: prover.verifier_key().circuit().model().to_json(),
-            input_visibility: Visibility::Public,
-            vk_digest: prover.verifier_key().vk_digest().to_string(),
-            k: prover.verifier_key().circuit().plan().k,
-        },
+        verifier_key: ModelKey::of(prover.verifier_key()),
     }
 }
 

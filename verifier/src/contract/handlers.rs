@@ -97,7 +97,12 @@ impl KeyCache {
                 model.model_id, model.key.k
             )));
         }
-        let key = match &model.commitments {
+        let key = match model
+            .key
+            .commitments
+            .as_ref()
+            .or(model.commitments.as_ref())
+        {
             Some(text) => {
                 let bytes = crate::base64::decode(text).ok_or_else(|| {
                     ContractError::Store(format!("{}: commitments are not base64", model.model_id))
@@ -369,7 +374,24 @@ fn register_model(
     if key.k != plan.k {
         return Err(mismatch("(not rebuilt)".into()));
     }
-    let rebuilt = cache.build(store, circuit)?;
+    let commitments = key.commitments.as_deref().ok_or_else(|| {
+        ContractError::InvalidMessage(
+            "verifier_key.commitments is missing: zkinfer export writes it to \
+             verifier_key.json"
+                .into(),
+        )
+    })?;
+    let commitments = crate::base64::decode(commitments).ok_or_else(|| {
+        ContractError::InvalidMessage("verifier_key.commitments is not canonical base64".into())
+    })?;
+    if commitments.len() > 8 + 32 * MAX_KEY_COMMITMENTS {
+        return Err(ContractError::InvalidMessage(format!(
+            "verifier_key.commitments holds more than {MAX_KEY_COMMITMENTS} points"
+        )));
+    }
+    let params = cache.params(store, plan.k)?;
+    let rebuilt = VerifierKey::from_checked_commitments(circuit, params, &commitments)
+        .map_err(|e| ContractError::InvalidKey(e.to_string()))?;
     if rebuilt.vk_digest() != key.vk_digest {
         return Err(mismatch(rebuilt.vk_digest().to_string()));
     }
@@ -378,7 +400,7 @@ fn register_model(
         name: name.clone(),
         key,
         model_digest: model_digest.clone(),
-        commitments: Some(crate::base64::encode(&rebuilt.commitments())),
+        commitments: None,
     };
     store.put_model(&registered)?;
     cache

@@ -1,6 +1,7 @@
 //! Messages, responses and the records the contract keeps.
 
 use crate::bundle::ProofBundle;
+use crate::key::VerifierKey;
 use serde::{Deserialize, Serialize};
 use zkinfer_circuits::Visibility;
 
@@ -10,6 +11,9 @@ pub const MAX_MODEL_BYTES: usize = 512 * 1024;
 pub const MAX_PAGE: u32 = 100;
 /// The longest reason `retire_model` accepts, in bytes.
 pub const MAX_REASON_LEN: usize = 256;
+/// The most commitments a [`ModelKey`] may claim (a circuit has a few
+/// dozen columns): bounds the points decoded before the circuit is built.
+pub const MAX_KEY_COMMITMENTS: usize = 256;
 /// The most parameter bytes one `upload_params` message carries.
 pub const MAX_PARAMS_CHUNK: usize = 256 * 1024;
 
@@ -21,8 +25,8 @@ pub struct InstantiateMsg {
     pub admin: String,
 }
 
-/// A model's public description: what the contract needs to rebuild its
-/// verifying key.
+/// A model's public description and its verifying key's commitments: what
+/// the contract needs to rebuild the key and check it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelKey {
@@ -34,6 +38,27 @@ pub struct ModelKey {
     pub vk_digest: String,
     /// The declared k.
     pub k: u32,
+    /// The key's fixed and permutation commitments, base64
+    /// ([`VerifierKey::commitments`]): `register_model` checks them against
+    /// the model's circuit all at once instead of computing each. Required
+    /// to register; absent from models stored before registrations carried
+    /// them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitments: Option<String>,
+}
+
+impl ModelKey {
+    /// The description of a key built by zkinfer: what `zkinfer export`
+    /// writes to `verifier_key.json`.
+    pub fn of(key: &VerifierKey) -> Self {
+        ModelKey {
+            model: key.circuit().model().to_json(),
+            input_visibility: key.circuit().plan().input_visibility,
+            vk_digest: key.vk_digest().to_string(),
+            k: key.circuit().plan().k,
+            commitments: Some(crate::base64::encode(&key.commitments())),
+        }
+    }
 }
 
 /// State-changing messages.
@@ -151,11 +176,9 @@ pub struct RegisteredModel {
     pub key: ModelKey,
     /// The model digest.
     pub model_digest: String,
-    /// The verifying key's commitments, base64
-    /// ([`crate::VerifierKey::commitments`]), computed when the model was
-    /// registered: verification rebuilds the key from them without
-    /// committing anything. Absent for models registered before they were
-    /// kept (their keys are rebuilt in full).
+    /// The verifying key's commitments, base64, as states from before
+    /// [`ModelKey::commitments`] kept them; `None` in newer states, whose
+    /// key holds them. A model with neither has its key rebuilt in full.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commitments: Option<String>,
 }

@@ -266,6 +266,63 @@ where
     C::Scalar: FromUniformBytes<64>,
     ConcreteCircuit: Circuit<C::Scalar>,
 {
+    let (domain, cs, assembly) = synthesize_for_vk(params, circuit)?;
+    let (cs, _) = cs.compress_selectors(assembly.selectors);
+    vk_from_commitments(domain, cs, fixed_commitments, permutation_commitments)
+}
+
+/// zkinfer patch: [`keygen_vk_from_commitments`], also returning what each
+/// commitment must commit to — the Lagrange-basis values of the fixed
+/// columns (selectors compressed into them, in the key's order), then of
+/// the permutation columns — each committed by [`keygen_vk`] with
+/// `Blind::default()`. The caller checks the commitments against these
+/// values (for example all at once, with a random linear combination)
+/// before trusting the key: cheaper than committing every column.
+#[allow(clippy::type_complexity)]
+pub fn keygen_vk_with_columns<C, ConcreteCircuit>(
+    params: &Params<C>,
+    circuit: &ConcreteCircuit,
+    fixed_commitments: Vec<C>,
+    permutation_commitments: Vec<C>,
+) -> Result<(VerifyingKey<C>, Vec<Polynomial<C::Scalar, LagrangeCoeff>>), Error>
+where
+    C: CurveAffine,
+    C::Scalar: FromUniformBytes<64>,
+    ConcreteCircuit: Circuit<C::Scalar>,
+{
+    let (domain, cs, assembly) = synthesize_for_vk(params, circuit)?;
+    let mut columns = batch_invert_assigned(assembly.fixed);
+    let (cs, selector_polys) = cs.compress_selectors(assembly.selectors);
+    columns.extend(
+        selector_polys
+            .into_iter()
+            .map(|poly| domain.lagrange_from_vec(poly)),
+    );
+    columns.extend(
+        assembly
+            .permutation
+            .build_polys(params, &domain, &cs.permutation),
+    );
+    let vk = vk_from_commitments(domain, cs, fixed_commitments, permutation_commitments)?;
+    Ok((vk, columns))
+}
+
+/// zkinfer patch: `keygen_vk`'s synthesis, before selector compression.
+fn synthesize_for_vk<C, ConcreteCircuit>(
+    params: &Params<C>,
+    circuit: &ConcreteCircuit,
+) -> Result<
+    (
+        EvaluationDomain<C::Scalar>,
+        ConstraintSystem<C::Scalar>,
+        Assembly<C::Scalar>,
+    ),
+    Error,
+>
+where
+    C: CurveAffine,
+    ConcreteCircuit: Circuit<C::Scalar>,
+{
     let (domain, cs, config) = create_domain::<C, ConcreteCircuit>(params);
 
     if (params.n as usize) < cs.minimum_rows() {
@@ -287,8 +344,20 @@ where
         config,
         cs.constants.clone(),
     )?;
+    Ok((domain, cs, assembly))
+}
 
-    let (cs, _) = cs.compress_selectors(assembly.selectors);
+/// zkinfer patch: the key of given commitments, their counts checked.
+fn vk_from_commitments<C>(
+    domain: EvaluationDomain<C::Scalar>,
+    cs: ConstraintSystem<C::Scalar>,
+    fixed_commitments: Vec<C>,
+    permutation_commitments: Vec<C>,
+) -> Result<VerifyingKey<C>, Error>
+where
+    C: CurveAffine,
+    C::Scalar: FromUniformBytes<64>,
+{
     if fixed_commitments.len() != cs.num_fixed_columns
         || permutation_commitments.len() != cs.permutation.get_columns().len()
     {

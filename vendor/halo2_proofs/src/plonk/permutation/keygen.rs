@@ -7,7 +7,7 @@ use crate::{
     plonk::{Any, Column, Error},
     poly::{
         commitment::{Blind, Params},
-        EvaluationDomain,
+        EvaluationDomain, LagrangeCoeff, Polynomial,
     },
 };
 
@@ -103,6 +103,28 @@ impl Assembly {
         domain: &EvaluationDomain<C::Scalar>,
         p: &Argument,
     ) -> VerifyingKey<C> {
+        // Pre-compute commitments for the URS.
+        let commitments = self
+            .build_polys(params, domain, p)
+            .iter()
+            .map(|permutation_poly| {
+                // Compute commitment to permutation polynomial
+                params
+                    .commit_lagrange(permutation_poly, Blind::default())
+                    .to_affine_vartime()
+            })
+            .collect();
+        VerifyingKey { commitments }
+    }
+
+    /// zkinfer patch: the permutation polynomials [`Self::build_vk`]
+    /// commits to, in the Lagrange basis (split out of `build_vk`).
+    pub(crate) fn build_polys<C: CurveAffine>(
+        &self,
+        params: &Params<C>,
+        domain: &EvaluationDomain<C::Scalar>,
+        p: &Argument,
+    ) -> Vec<Polynomial<C::Scalar, LagrangeCoeff>> {
         // Compute [omega^0, omega^1, ..., omega^{params.n - 1}]
         let mut omega_powers = Vec::with_capacity(params.n as usize);
         {
@@ -129,25 +151,18 @@ impl Assembly {
             }
         }
 
-        // Pre-compute commitments for the URS.
-        let mut commitments = Vec::with_capacity(p.columns.len());
-        for i in 0..p.columns.len() {
-            // Computes the permutation polynomial based on the permutation
-            // description in the assembly.
-            let mut permutation_poly = domain.empty_lagrange();
-            for (j, p) in permutation_poly.iter_mut().enumerate() {
-                let (permuted_i, permuted_j) = self.mapping[i][j];
-                *p = deltaomega[permuted_i][permuted_j];
-            }
-
-            // Compute commitment to permutation polynomial
-            commitments.push(
-                params
-                    .commit_lagrange(&permutation_poly, Blind::default())
-                    .to_affine_vartime(),
-            );
-        }
-        VerifyingKey { commitments }
+        (0..p.columns.len())
+            .map(|i| {
+                // Computes the permutation polynomial based on the permutation
+                // description in the assembly.
+                let mut permutation_poly = domain.empty_lagrange();
+                for (j, p) in permutation_poly.iter_mut().enumerate() {
+                    let (permuted_i, permuted_j) = self.mapping[i][j];
+                    *p = deltaomega[permuted_i][permuted_j];
+                }
+                permutation_poly
+            })
+            .collect()
     }
 
     pub(crate) fn build_pk<C: CurveAffine>(

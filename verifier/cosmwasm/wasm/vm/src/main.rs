@@ -446,20 +446,30 @@ fn upload_messages(k: u64, bytes: &[u8], n: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// A submission with one hex digit of its proof changed (the bundle carries
-/// the proof as text; the digit stays a valid digit).
-fn tamper_proof(msg: &Value) -> Value {
-    let mut forged = msg.clone();
-    let proof = forged["submit_inference"]["proof_bundle"]["proof"]
+/// A submission's proof bytes (base64 in the bundle).
+fn proof_of(msg: &Value) -> Vec<u8> {
+    let text = msg["submit_inference"]["proof_bundle"]["proof"]
         .as_str()
-        .expect("a bundle's proof is text")
-        .to_string();
-    let mut chars: Vec<char> = proof.chars().collect();
-    let i = chars.len() / 2;
-    chars[i] = if chars[i] == '0' { '1' } else { '0' };
-    forged["submit_inference"]["proof_bundle"]["proof"] =
-        Value::String(chars.into_iter().collect());
-    forged
+        .expect("a bundle's proof is text");
+    Binary::from_base64(text)
+        .expect("a bundle's proof is base64")
+        .to_vec()
+}
+
+/// A submission with other proof bytes.
+fn with_proof(msg: &Value, proof: &[u8]) -> Value {
+    let mut changed = msg.clone();
+    changed["submit_inference"]["proof_bundle"]["proof"] =
+        Value::String(Binary::from(proof).to_base64());
+    changed
+}
+
+/// A submission with one bit of its proof flipped.
+fn tamper_proof(msg: &Value) -> Value {
+    let mut proof = proof_of(msg);
+    let i = proof.len() / 2;
+    proof[i] ^= 1;
+    with_proof(msg, &proof)
 }
 
 fn run(module: &Path, fixtures: &Path, budgets_path: &Path, bless: bool) -> Result<()> {
@@ -753,16 +763,24 @@ fn scenario(c: &mut Chain, fixtures: &Path) -> Result<()> {
         &to_vec(&no_proof),
         "missing field `proof`",
     )?;
-    let mut short = forge.clone();
-    short["submit_inference"]["proof_bundle"]["proof"] = Value::String("00".repeat(50));
+    let proof = proof_of(&forge);
+    let short = with_proof(&forge, &proof[..proof.len() - 32]);
     c.refuse(
         "refused: truncated proof",
         &user,
         &to_vec(&short),
-        "proofs of this circuit are",
+        "the proof ends early",
+    )?;
+    let mut longer = proof.clone();
+    longer.push(0);
+    c.refuse(
+        "refused: proof with a byte appended",
+        &user,
+        &to_vec(&with_proof(&forge, &longer)),
+        "1 bytes after its end",
     )?;
     let mut garbled = forge.clone();
-    garbled["submit_inference"]["proof_bundle"]["proof"] = Value::String("zz".repeat(50));
+    garbled["submit_inference"]["proof_bundle"]["proof"] = Value::String("!!".repeat(50));
     c.refuse(
         "refused: proof not decodable",
         &user,
