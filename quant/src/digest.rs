@@ -35,31 +35,53 @@ impl QuantizedModel {
     /// The digest that names this model's semantics.
     pub fn digest(&self) -> ModelDigest {
         let mut e = Encoder(Sha256::new());
-        e.bytes(crate::format::MODEL_FORMAT.as_bytes());
-        e.bytes(&[0]);
-        e.spec(self.input());
-        e.len(self.nodes().len());
-        for node in self.nodes() {
-            e.len(node.inputs.len());
-            for &id in &node.inputs {
-                e.len(id);
-            }
-            e.op(&node.op);
-        }
+        e.model(self);
         ModelDigest(e.0.finalize().into())
     }
 }
 
-struct Encoder(Sha256);
+/// Where an encoding goes: a hash, or bytes ([`crate::bytes`]).
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
 
-impl Encoder {
-    fn bytes(&mut self, b: &[u8]) {
-        self.0.update(b);
+impl Sink for Sha256 {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
     }
-    fn len(&mut self, n: usize) {
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// The canonical encoding, written to a [`Sink`].
+pub(crate) struct Encoder<S>(pub(crate) S);
+
+impl<S: Sink> Encoder<S> {
+    /// The whole canonical encoding of a model.
+    pub(crate) fn model(&mut self, model: &QuantizedModel) {
+        self.bytes(crate::format::MODEL_FORMAT.as_bytes());
+        self.bytes(&[0]);
+        self.spec(model.input());
+        self.len(model.nodes().len());
+        for node in model.nodes() {
+            self.len(node.inputs.len());
+            for &id in &node.inputs {
+                self.len(id);
+            }
+            self.op(&node.op);
+        }
+    }
+    pub(crate) fn bytes(&mut self, b: &[u8]) {
+        self.0.put(b);
+    }
+    pub(crate) fn len(&mut self, n: usize) {
         self.bytes(&(n as u64).to_le_bytes());
     }
-    fn u32(&mut self, v: u32) {
+    pub(crate) fn u32(&mut self, v: u32) {
         self.bytes(&v.to_le_bytes());
     }
     fn scale(&mut self, s: Scale) {

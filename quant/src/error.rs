@@ -82,6 +82,16 @@ pub enum QuantError {
         scale: String,
     },
 
+    /// A model's bytes ([`crate::QuantizedModel::from_bytes`]) do not
+    /// decode.
+    #[error("model bytes, at byte {at}: {reason}")]
+    Bytes {
+        /// Where decoding stopped.
+        at: usize,
+        /// What was expected there.
+        reason: String,
+    },
+
     /// A model file has another format or version.
     #[error("unsupported format {found:?}: this zkinfer reads {expected:?}")]
     Format {

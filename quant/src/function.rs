@@ -326,6 +326,39 @@ impl TableFunction {
         }
     }
 
+    /// The parameters, in declaration order (none for most functions).
+    pub fn params(self) -> Vec<f32> {
+        match self {
+            TableFunction::Elu { alpha }
+            | TableFunction::Celu { alpha }
+            | TableFunction::LeakyRelu { alpha } => vec![alpha],
+            TableFunction::HardSigmoid { alpha, beta } => vec![alpha, beta],
+            TableFunction::Clip { min, max } => vec![min, max],
+            TableFunction::Rsqrt { epsilon } => vec![epsilon],
+            _ => vec![],
+        }
+    }
+
+    /// The function of a [`Self::digest_tag`] with these
+    /// [`Self::params`]; `None` for an unknown tag or the wrong number of
+    /// parameters.
+    pub fn from_tag(tag: u8, params: &[f32]) -> Option<Self> {
+        let function = *Self::ALL.iter().find(|f| f.digest_tag() == tag)?;
+        let function = match (function, params) {
+            (TableFunction::Elu { .. }, &[alpha]) => TableFunction::Elu { alpha },
+            (TableFunction::Celu { .. }, &[alpha]) => TableFunction::Celu { alpha },
+            (TableFunction::LeakyRelu { .. }, &[alpha]) => TableFunction::LeakyRelu { alpha },
+            (TableFunction::HardSigmoid { .. }, &[alpha, beta]) => {
+                TableFunction::HardSigmoid { alpha, beta }
+            }
+            (TableFunction::Clip { .. }, &[min, max]) => TableFunction::Clip { min, max },
+            (TableFunction::Rsqrt { .. }, &[epsilon]) => TableFunction::Rsqrt { epsilon },
+            (other, []) if other.params().is_empty() => other,
+            _ => return None,
+        };
+        Some(function)
+    }
+
     /// Whether every parameter is finite (and `alpha` of CELU non-zero).
     pub fn is_valid(self) -> bool {
         match self {

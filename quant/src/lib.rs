@@ -11,7 +11,8 @@
 //! * [`ops`] — the rounding and bound rules, written down once.
 //! * [`QuantizedModel::forward`] — the reference forward pass returning a
 //!   [`Trace`] of every intermediate tensor: the definition of the semantics.
-//! * [`format`] — the versioned model file (`zkinfer/model@1`).
+//! * [`format`] — the versioned model file (`zkinfer/model@1`), and
+//!   [`QuantizedModel::to_bytes`], the compact binary form a contract stores.
 //!
 //! ```
 //! use zkinfer_quant::{Linear, Node, Op, QuantizedModel, Rescale, Scale, Shape, Tensor, TensorSpec};
@@ -36,6 +37,7 @@
 
 #![deny(missing_docs, unsafe_code)]
 
+mod bytes;
 mod digest;
 mod error;
 pub mod format;

@@ -8,7 +8,10 @@
 //! Regression tests for what the fuzzers and the issue found come first.
 
 use serde_json::Value;
-use zkinfer_fuzz::{cases, extreme_field_cases, mutate_json_text, run, show_bytes, Rng};
+use sha2::{Digest, Sha256};
+use zkinfer_fuzz::{
+    cases, extreme_field_cases, mutate_bytes, mutate_json_text, run, show_bytes, Rng,
+};
 use zkinfer_quant::ops::MAX_BITS;
 use zkinfer_quant::{
     Conv2d, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale, Select, Shape,
@@ -283,7 +286,37 @@ fn check_valid(model: &QuantizedModel) {
     }
     let again = QuantizedModel::from_json(&model.to_json()).expect("a valid model round-trips");
     assert_eq!(&again, model);
+    check_bytes(model);
     let _ = model.tensor_label(model.nodes().len());
+}
+
+/// A model's bytes decode to a model with the same digest, name, table
+/// functions and bytes, and the digest is SHA-256 of the bytes before the
+/// labels (the name, then each table's parameters).
+fn check_bytes(model: &QuantizedModel) {
+    let bytes = model.to_bytes();
+    let decoded = QuantizedModel::from_bytes(&bytes).expect("a valid model's bytes decode");
+    assert_eq!(decoded.digest(), model.digest());
+    assert_eq!(decoded.name(), model.name());
+    assert_eq!(decoded.to_bytes(), bytes);
+    let functions = |m: &QuantizedModel| -> Vec<TableFunction> {
+        m.nodes()
+            .iter()
+            .filter_map(|n| match &n.op {
+                Op::Table(t) => Some(t.function),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(functions(&decoded), functions(model));
+    let labels = 8
+        + model.name().len()
+        + functions(model)
+            .iter()
+            .map(|f| 8 + 4 * f.params().len())
+            .sum::<usize>();
+    let canonical = &bytes[..bytes.len() - labels];
+    assert_eq!(Sha256::digest(canonical)[..], model.digest().0[..]);
 }
 
 /// Parses a model file; when only the digest is wrong (the mutation changed
@@ -339,6 +372,106 @@ fn extreme_values_in_every_field_are_refused_or_valid() {
         assert!(report.accepted > 0, "no extreme value was accepted at all");
     }
     assert!(total > 1_000, "{total} cases");
+}
+
+/// Decodes model bytes; a model that decodes must be valid.
+fn decode_and_check(bytes: &[u8]) -> bool {
+    match QuantizedModel::from_bytes(bytes) {
+        Ok(model) => {
+            check_valid(&model);
+            true
+        }
+        Err(e) => {
+            let message = e.to_string();
+            assert!(!message.is_empty());
+            false
+        }
+    }
+}
+
+#[test]
+fn fuzzed_model_bytes_never_panic() {
+    let models: Vec<Vec<u8>> = [MLP, CNN]
+        .iter()
+        .map(|t| QuantizedModel::from_json(t).unwrap())
+        .chain([zoo(), every_table_function()])
+        .map(|m| m.to_bytes())
+        .collect();
+    let donors: Vec<&[u8]> = models.iter().map(|m| &m[..]).collect();
+    for bytes in &models {
+        assert!(decode_and_check(bytes));
+        // Every strict prefix is refused.
+        for cut in (0..bytes.len()).step_by(97) {
+            assert!(!decode_and_check(&bytes[..cut]), "cut at {cut}");
+        }
+    }
+    let report = run(
+        "model bytes",
+        0x5eed_0003,
+        cases(10_000),
+        |rng, i| mutate_bytes(rng, &models[i % models.len()], &donors),
+        |bytes| decode_and_check(bytes),
+        |bytes| show_bytes(bytes),
+    );
+    // Mutations of weights and labels keep models valid.
+    assert!(report.accepted > 0, "{report:?}");
+}
+
+/// A table of every function, parameters included.
+fn every_table_function() -> QuantizedModel {
+    let nodes = TableFunction::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, &function)| {
+            node(
+                &[i],
+                Op::Table(TableActivation {
+                    function,
+                    input_bits: 8,
+                    output_scale: Scale(4),
+                    values: (0..256).map(|v| (v % 17) - 8).collect(),
+                }),
+            )
+        })
+        .collect();
+    let input = TensorSpec {
+        shape: Shape(vec![3]),
+        scale: Scale(4),
+        bits: 8,
+    };
+    QuantizedModel::new("every table", input, nodes, None).unwrap()
+}
+
+#[test]
+fn model_bytes_name_what_is_wrong() {
+    let model = every_table_function();
+    check_valid(&model);
+    let bytes = model.to_bytes();
+    let err = |b: &[u8]| QuantizedModel::from_bytes(b).unwrap_err().to_string();
+    assert!(err(b"zkinfer/model@2\0").contains("not the bytes of a zkinfer/model@1 model"));
+    let short = err(&bytes[..bytes.len() - 1]);
+    assert!(
+        short.contains("the bytes end early") || short.contains("does not fit the bytes left"),
+        "{short}"
+    );
+    assert!(err(&bytes[..20]).contains("the bytes end early"));
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(err(&longer).contains("bytes after the model"));
+    // The first node's op tag: after the domain tag (16 bytes), the input
+    // spec (rank and one dimension, 16; scale and bits, 8), the node count
+    // (8) and the node's inputs (their count and one id, 16).
+    let op_at = 16 + 24 + 8 + 16;
+    let mut unknown = bytes.clone();
+    unknown[op_at] = 200;
+    assert_eq!(
+        err(&unknown),
+        format!("model bytes, at byte {op_at}: unknown op tag 200")
+    );
+    // A list longer than the bytes left is refused before allocating.
+    let mut huge = bytes.clone();
+    huge[16..24].copy_from_slice(&u64::MAX.to_le_bytes());
+    assert!(err(&huge).contains("does not fit"), "{}", err(&huge));
 }
 
 #[test]

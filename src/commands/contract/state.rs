@@ -107,16 +107,21 @@ impl StateDir {
         self.dir.join(STATE_FILE)
     }
 
-    /// Reads the state.
+    /// Reads the state (models registered with their model file's JSON
+    /// text, as before registrations carried the model's bytes, are read
+    /// as their bytes).
     pub fn load(&self) -> anyhow::Result<MemoryStore> {
         let path = self.file();
         let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
-        serde_json::from_str(&text).with_context(|| {
+        let not_a_state = || {
             format!(
                 "{}: not a zkinfer contract state (malformed JSON or an unknown layout)",
                 path.display()
             )
-        })
+        };
+        let mut state: serde_json::Value = serde_json::from_str(&text).with_context(not_a_state)?;
+        models_as_bytes(&mut state).with_context(|| format!("{}", path.display()))?;
+        serde_json::from_value(state).with_context(not_a_state)
     }
 
     /// Refuses when `dir` no longer names the folder this opened.
@@ -177,6 +182,24 @@ fn require_state(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Registered models whose `key.model` is a model file's JSON text (states
+/// written before registrations carried the model's bytes) get the bytes.
+fn models_as_bytes(state: &mut serde_json::Value) -> anyhow::Result<()> {
+    let models = state.get_mut("models").and_then(|m| m.as_object_mut());
+    for (id, model) in models.into_iter().flatten() {
+        let Some(text) = model.pointer_mut("/key/model") else {
+            continue;
+        };
+        let Some(json) = text.as_str().filter(|t| t.trim_start().starts_with('{')) else {
+            continue;
+        };
+        let parsed = zkinfer_quant::QuantizedModel::from_json(json)
+            .with_context(|| format!("registered model {id}"))?;
+        *text = zkinfer_verifier::base64::encode(&parsed.to_bytes()).into();
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +245,31 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, [LOCK_FILE, STATE_FILE]);
+    }
+
+    /// A state from before registrations carried the model's bytes has the
+    /// model file's text: it is read as the bytes of the same model.
+    #[test]
+    fn models_registered_as_json_text_read_as_their_bytes() {
+        let model = zkinfer_models::bundled::BundledModel::find("digits-mlp")
+            .unwrap()
+            .quantized()
+            .unwrap();
+        let bytes = zkinfer_verifier::base64::encode(&model.to_bytes());
+        let mut state = serde_json::json!({
+            "models": {
+                "old": { "key": { "model": model.to_json() } },
+                "new": { "key": { "model": bytes.clone() } },
+            }
+        });
+        models_as_bytes(&mut state).unwrap();
+        assert_eq!(state["models"]["old"]["key"]["model"], bytes);
+        assert_eq!(state["models"]["new"]["key"]["model"], bytes);
+        let mut damaged = serde_json::json!({
+            "models": { "old": { "key": { "model": "{\"format\": \"zkinfer/model@1\"}" } } }
+        });
+        let err = format!("{:#}", models_as_bytes(&mut damaged).unwrap_err());
+        assert!(err.contains("registered model old"), "{err}");
     }
 
     #[test]

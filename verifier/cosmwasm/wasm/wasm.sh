@@ -52,7 +52,7 @@ build_contract() {
     (
         cd "$root"
         CARGO_TARGET_DIR=$WASM_HOME/target \
-            CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
+            CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
             CARGO_PROFILE_RELEASE_LTO=true \
             CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
             CARGO_PROFILE_RELEASE_INCREMENTAL=false \

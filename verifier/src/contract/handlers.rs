@@ -11,7 +11,6 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
 use zkinfer_circuits::{CircuitPlan, ModelCircuit};
-use zkinfer_quant::QuantizedModel;
 
 type Result<T> = std::result::Result<T, ContractError>;
 
@@ -84,8 +83,7 @@ impl KeyCache {
         if let Some(key) = self.keys.get(&model.model_id) {
             return Ok(key.clone());
         }
-        let parsed = QuantizedModel::from_json(&model.key.model)
-            .map_err(|e| ContractError::Store(e.to_string()))?;
+        let parsed = model.key.quantized().map_err(ContractError::Store)?;
         // The stored k picks the parameters to load: check it against the
         // circuit first, so a corrupted state cannot ask for 2^40 rows.
         let circuit = VerifierKey::plan_circuit(parsed, model.key.input_visibility)
@@ -352,8 +350,7 @@ fn register_model(
             None => ContractError::DuplicateModel(key.vk_digest),
         });
     }
-    let model = QuantizedModel::from_json(&key.model)
-        .map_err(|e| ContractError::InvalidKey(e.to_string()))?;
+    let model = key.quantized().map_err(ContractError::InvalidKey)?;
     let model_digest = model.digest().to_hex();
     let circuit = VerifierKey::plan_circuit(model, key.input_visibility)
         .map_err(|e| ContractError::InvalidKey(e.to_string()))?;
@@ -581,8 +578,7 @@ pub fn query(store: &dyn ContractStore, msg: QueryMsg) -> Result<QueryResponse> 
                 .model(&model_id)?
                 .ok_or(ContractError::UnknownModel(model_id))?;
             let retired = store.retirement(&m.model_id)?;
-            let parsed = QuantizedModel::from_json(&m.key.model)
-                .map_err(|e| ContractError::Store(e.to_string()))?;
+            let parsed = m.key.quantized().map_err(ContractError::Store)?;
             let plan = CircuitPlan::new(&parsed, m.key.input_visibility)
                 .map_err(|e| ContractError::Store(e.to_string()))?;
             Ok(QueryResponse::Model(ModelInfo {

@@ -4,6 +4,7 @@ use crate::bundle::ProofBundle;
 use crate::key::VerifierKey;
 use serde::{Deserialize, Serialize};
 use zkinfer_circuits::Visibility;
+use zkinfer_quant::QuantizedModel;
 
 /// The largest model description `register_model` accepts.
 pub const MAX_MODEL_BYTES: usize = 512 * 1024;
@@ -30,7 +31,10 @@ pub struct InstantiateMsg {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelKey {
-    /// The quantized model file (`zkinfer/model@1` JSON text).
+    /// The quantized model's bytes, base64
+    /// ([`zkinfer_quant::QuantizedModel::to_bytes`]: its canonical
+    /// encoding, whose SHA-256 is the model digest, then its name and table
+    /// parameters).
     pub model: String,
     /// Whether proofs carry the input.
     pub input_visibility: Visibility,
@@ -52,12 +56,19 @@ impl ModelKey {
     /// writes to `verifier_key.json`.
     pub fn of(key: &VerifierKey) -> Self {
         ModelKey {
-            model: key.circuit().model().to_json(),
+            model: crate::base64::encode(&key.circuit().model().to_bytes()),
             input_visibility: key.circuit().plan().input_visibility,
             vk_digest: key.vk_digest().to_string(),
             k: key.circuit().plan().k,
             commitments: Some(crate::base64::encode(&key.commitments())),
         }
+    }
+
+    /// The model its bytes describe, validated.
+    pub fn quantized(&self) -> Result<QuantizedModel, String> {
+        let bytes = crate::base64::decode(&self.model)
+            .ok_or("verifier_key.model is not canonical base64 (the model's bytes)")?;
+        QuantizedModel::from_bytes(&bytes).map_err(|e| e.to_string())
     }
 }
 
