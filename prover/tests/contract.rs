@@ -778,6 +778,33 @@ fn a_contract_reads_uploaded_parameters_and_derives_none() {
     )
     .unwrap();
     assert!(recorded.attestation.is_some());
+    // A state from before registrations kept commitments at all: a native
+    // cache rebuilds the key in full; a contract's cache cannot, and says so.
+    let mut oldest = state.clone();
+    oldest["models"][id]["key"]
+        .as_object_mut()
+        .unwrap()
+        .remove("commitments");
+    let oldest: MemoryStore = serde_json::from_value(oldest).unwrap();
+    let err = refused(
+        &mut oldest.clone(),
+        &mut KeyCache::default(),
+        "user",
+        submit(&fixture().mlp[0]),
+    );
+    assert!(
+        err.to_string()
+            .contains("stored without its key's commitments"),
+        "{err}"
+    );
+    let recorded = execute(
+        &mut oldest.clone(),
+        &mut self::cache(),
+        "user",
+        submit(&fixture().mlp[0]),
+    )
+    .unwrap();
+    assert!(recorded.attestation.is_some());
 
     // Damaged commitments rebuild another key: refused, never trusted.
     let mut bytes = base64::decode(&commitments).unwrap();

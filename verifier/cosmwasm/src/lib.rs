@@ -1,8 +1,8 @@
 //! `zkinfer-cosmwasm`: the zkinfer model registry as a CosmWasm contract.
 //!
 //! The logic is `zkinfer_verifier::contract`'s, unchanged: this crate gives
-//! it a [`store::CwStore`] over the contract's storage (cw-storage-plus maps)
-//! and the three entry points. A refused message fails the transaction, so
+//! it a [`store::CwStore`] over the contract's storage (keys laid out as
+//! cw-storage-plus lays them out, [`keys`]) and the three entry points. A refused message fails the transaction, so
 //! the state is untouched.
 //!
 //! Build for a chain with `make wasm` (`wasm/wasm.sh`): Rust 1.96 with a
@@ -13,6 +13,7 @@
 
 #![deny(missing_docs, unsafe_code)]
 
+pub mod keys;
 pub mod store;
 
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, StdError, StdResult};

@@ -1,32 +1,73 @@
-//! [`CwStore`]: `zkinfer_verifier::contract::ContractStore` on cw-storage-plus
-//! maps in the contract's storage.
+//! [`CwStore`]: `zkinfer_verifier::contract::ContractStore` in the
+//! contract's storage, with cw-storage-plus's key layout ([`crate::keys`]).
 
-use cosmwasm_std::{Order, StdError, Storage};
-use cw_storage_plus::{Bound, Item, Map};
+use crate::keys::{map_key, map_prefix, pair_key, pair_prefix};
+use cosmwasm_std::{from_json, to_json_vec, Order, Storage};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use zkinfer_verifier::contract::{
     Attestation, Config, ContractError, ContractStore, ParamsUpload, RegisteredModel, Retirement,
 };
 
-const CONFIG: Item<Config> = Item::new("config");
-const MODELS: Map<&str, RegisteredModel> = Map::new("models");
-const NEXT_SEQ: Item<u64> = Item::new("next_seq");
-const ATTESTATIONS: Map<u64, Attestation> = Map::new("attestations");
-const BY_INPUT: Map<(&str, &str), u64> = Map::new("by_input");
-const BY_PROOF: Map<&str, u64> = Map::new("by_proof");
-const BY_MODEL: Map<(&str, u64), ()> = Map::new("by_model");
-/// Retired models; a key of its own, so contracts instantiated before
+/// Items (one value under their name) and maps (values keyed under their
+/// namespace, [`crate::keys`]). Values are JSON.
+const CONFIG: &str = "config";
+const NEXT_SEQ: &str = "next_seq";
+const MODELS: &str = "models";
+const ATTESTATIONS: &str = "attestations";
+/// (model id, input digest) → sequence number.
+const BY_INPUT: &str = "by_input";
+/// Proof digest → sequence number.
+const BY_PROOF: &str = "by_proof";
+/// (model id, sequence number) → `null`: a model's attestations in order.
+const BY_MODEL: &str = "by_model";
+/// Retired models; a namespace of its own, so contracts instantiated before
 /// retirement existed read as having none.
-const RETIRED: Map<&str, Retirement> = Map::new("retired");
+const RETIRED: &str = "retired";
 /// IPA parameters uploaded by the admin: their state per `k`, and their
-/// chunks under `(k, index)`. Chunks are stored as raw bytes (the map only
-/// derives their keys): JSON would triple a megabyte of points.
-const PARAMS: Map<u32, ParamsUpload> = Map::new("params");
-const PARAMS_CHUNKS: Map<(u32, u32), ()> = Map::new("params_chunks");
+/// chunks under `(k, index)`. Chunks are stored as raw bytes: JSON would
+/// triple a megabyte of points.
+const PARAMS: &str = "params";
+const PARAMS_CHUNKS: &str = "params_chunks";
 
 type Result<T> = std::result::Result<T, ContractError>;
 
-fn store_err(e: StdError) -> ContractError {
-    ContractError::Store(e.to_string())
+fn load<T: DeserializeOwned>(storage: &dyn Storage, key: &[u8]) -> Result<Option<T>> {
+    storage
+        .get(key)
+        .map(|bytes| from_json(&bytes).map_err(|e| ContractError::Store(e.to_string())))
+        .transpose()
+}
+
+fn save<T: Serialize>(storage: &mut dyn Storage, key: &[u8], value: &T) -> Result<()> {
+    let bytes = to_json_vec(value).map_err(|e| ContractError::Store(e.to_string()))?;
+    storage.set(key, &bytes);
+    Ok(())
+}
+
+/// Every (key, value) whose key starts with `prefix`, in key order; with
+/// `after`, only those after `prefix ++ after`.
+fn scan<'a>(
+    storage: &'a dyn Storage,
+    prefix: &[u8],
+    after: Option<&[u8]>,
+) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> + 'a {
+    let start = match after {
+        // The smallest key greater than prefix ++ after.
+        Some(after) => [prefix, after, &[0]].concat(),
+        None => prefix.to_vec(),
+    };
+    let prefix = prefix.to_vec();
+    storage
+        .range(Some(&start), None, Order::Ascending)
+        .take_while(move |(key, _)| key.starts_with(&prefix))
+}
+
+fn u64_of(bytes: &[u8]) -> Result<u64> {
+    bytes
+        .try_into()
+        .map(u64::from_be_bytes)
+        .map_err(|_| ContractError::Store("a sequence number key is not 8 bytes".into()))
 }
 
 /// Reads, shared by the mutable and the read-only store.
@@ -38,33 +79,34 @@ struct Reader<'a>(&'a dyn Storage);
 
 impl Reader<'_> {
     fn config(&self) -> Result<Option<Config>> {
-        CONFIG.may_load(self.0).map_err(store_err)
+        load(self.0, CONFIG.as_bytes())
     }
     fn model(&self, id: &str) -> Result<Option<RegisteredModel>> {
-        MODELS.may_load(self.0, id).map_err(store_err)
+        load(self.0, &map_key(MODELS, id))
     }
     fn model_ids(&self) -> Result<Vec<String>> {
-        MODELS
-            .keys(self.0, None, None, Order::Ascending)
-            .collect::<std::result::Result<_, _>>()
-            .map_err(store_err)
+        let prefix = map_prefix(MODELS);
+        scan(self.0, &prefix, None)
+            .map(|(key, _)| {
+                String::from_utf8(key[prefix.len()..].to_vec())
+                    .map_err(|_| ContractError::Store("a model id is not UTF-8".into()))
+            })
+            .collect()
     }
     fn retirement(&self, id: &str) -> Result<Option<Retirement>> {
-        RETIRED.may_load(self.0, id).map_err(store_err)
+        load(self.0, &map_key(RETIRED, id))
     }
     fn next_seq(&self) -> Result<u64> {
-        Ok(NEXT_SEQ.may_load(self.0).map_err(store_err)?.unwrap_or(0))
+        Ok(load(self.0, NEXT_SEQ.as_bytes())?.unwrap_or(0))
     }
     fn attestation(&self, seq: u64) -> Result<Option<Attestation>> {
-        ATTESTATIONS.may_load(self.0, seq).map_err(store_err)
+        load(self.0, &map_key(ATTESTATIONS, seq))
     }
     fn output_of(&self, model_id: &str, input_digest: &str) -> Result<Option<u64>> {
-        BY_INPUT
-            .may_load(self.0, (model_id, input_digest))
-            .map_err(store_err)
+        load(self.0, &pair_key(BY_INPUT, model_id, input_digest))
     }
     fn proof_seen(&self, proof_digest: &str) -> Result<Option<u64>> {
-        BY_PROOF.may_load(self.0, proof_digest).map_err(store_err)
+        load(self.0, &map_key(BY_PROOF, proof_digest))
     }
     fn attestations_of(
         &self,
@@ -72,33 +114,30 @@ impl Reader<'_> {
         start_after: Option<u64>,
         limit: usize,
     ) -> Result<Vec<Attestation>> {
-        let seqs: Vec<u64> = BY_MODEL
-            .prefix(model_id)
-            .keys(
-                self.0,
-                start_after.map(Bound::exclusive),
-                None,
-                Order::Ascending,
-            )
+        let prefix = pair_prefix(BY_MODEL, model_id);
+        let after = start_after.map(u64::to_be_bytes);
+        let seqs: Vec<u64> = scan(self.0, &prefix, after.as_ref().map(|a| &a[..]))
             .take(limit)
-            .collect::<std::result::Result<_, _>>()
-            .map_err(store_err)?;
+            .map(|(key, _)| u64_of(&key[prefix.len()..]))
+            .collect::<Result<_>>()?;
         seqs.into_iter()
-            .map(|s| ATTESTATIONS.load(self.0, s).map_err(store_err))
+            .map(|seq| {
+                self.attestation(seq)?.ok_or_else(|| {
+                    ContractError::Store(format!("attestation {seq} is indexed but missing"))
+                })
+            })
             .collect()
     }
     fn params_upload(&self, k: u32) -> Result<Option<ParamsUpload>> {
-        PARAMS.may_load(self.0, k).map_err(store_err)
+        load(self.0, &map_key(PARAMS, k))
     }
     fn params_uploads(&self) -> Result<Vec<ParamsUpload>> {
-        PARAMS
-            .range(self.0, None, None, Order::Ascending)
-            .map(|r| r.map(|(_, u)| u))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(store_err)
+        scan(self.0, &map_prefix(PARAMS), None)
+            .map(|(_, value)| from_json(&value).map_err(|e| ContractError::Store(e.to_string())))
+            .collect()
     }
     fn params_chunk(&self, k: u32, index: u32) -> Result<Option<Vec<u8>>> {
-        Ok(self.0.get(&PARAMS_CHUNKS.key((k, index))))
+        Ok(self.0.get(&pair_key(PARAMS_CHUNKS, k, index)))
     }
 }
 
@@ -176,17 +215,17 @@ impl ContractStore for CwStore<'_> {
     reads!();
 
     fn set_config(&mut self, config: &Config) -> Result<()> {
-        CONFIG.save(self.storage, config).map_err(store_err)
+        save(self.storage, CONFIG.as_bytes(), config)
     }
     fn put_model(&mut self, model: &RegisteredModel) -> Result<()> {
-        MODELS
-            .save(self.storage, &model.model_id, model)
-            .map_err(store_err)
+        save(
+            self.storage,
+            &map_key(MODELS, model.model_id.as_str()),
+            model,
+        )
     }
     fn put_retirement(&mut self, model_id: &str, retirement: &Retirement) -> Result<()> {
-        RETIRED
-            .save(self.storage, model_id, retirement)
-            .map_err(store_err)
+        save(self.storage, &map_key(RETIRED, model_id), retirement)
     }
     fn put_attestation(&mut self, a: &Attestation) -> Result<()> {
         if a.seq != self.next_seq()? {
@@ -195,27 +234,26 @@ impl ContractStore for CwStore<'_> {
                 a.seq
             )));
         }
-        ATTESTATIONS
-            .save(self.storage, a.seq, a)
-            .map_err(store_err)?;
-        BY_INPUT
-            .save(self.storage, (&a.model_id, &a.input_digest), &a.seq)
-            .map_err(store_err)?;
-        BY_PROOF
-            .save(self.storage, &a.proof_digest, &a.seq)
-            .map_err(store_err)?;
-        BY_MODEL
-            .save(self.storage, (&a.model_id, a.seq), &())
-            .map_err(store_err)?;
-        NEXT_SEQ.save(self.storage, &(a.seq + 1)).map_err(store_err)
+        let model = a.model_id.as_str();
+        save(self.storage, &map_key(ATTESTATIONS, a.seq), a)?;
+        save(
+            self.storage,
+            &pair_key(BY_INPUT, model, a.input_digest.as_str()),
+            &a.seq,
+        )?;
+        save(
+            self.storage,
+            &map_key(BY_PROOF, a.proof_digest.as_str()),
+            &a.seq,
+        )?;
+        save(self.storage, &pair_key(BY_MODEL, model, a.seq), &())?;
+        save(self.storage, NEXT_SEQ.as_bytes(), &(a.seq + 1))
     }
     fn put_params_upload(&mut self, upload: &ParamsUpload) -> Result<()> {
-        PARAMS
-            .save(self.storage, upload.k, upload)
-            .map_err(store_err)
+        save(self.storage, &map_key(PARAMS, upload.k), upload)
     }
     fn put_params_chunk(&mut self, k: u32, index: u32, bytes: &[u8]) -> Result<()> {
-        self.storage.set(&PARAMS_CHUNKS.key((k, index)), bytes);
+        self.storage.set(&pair_key(PARAMS_CHUNKS, k, index), bytes);
         Ok(())
     }
 }

@@ -41,20 +41,20 @@ pub struct GasSchedule {
 ///
 /// Calibrated in cosmwasm-vm 3.0.11 (`make wasm-test`) on the bundled
 /// models at k = 9, with the parameters read from the uncompressed copy an
-/// upload keeps: a submission costs 1.76 M (digits-mlp) to 1.89 M
-/// (digits-cnn) SDK gas, a registration 2.85 M to 3.04 M. The schedule
-/// charges 3 % above the larger of each (1.94 M and 3.13 M at k = 9), so it
+/// upload keeps: a submission costs 1.67 M (digits-mlp) to 1.80 M
+/// (digits-cnn) SDK gas, a registration 2.41 M to 2.60 M. The schedule
+/// charges 3 % above the larger of each (1.86 M and 2.68 M at k = 9), so it
 /// never undercharges a bundled model (`make wasm-test` checks it stays
 /// within [measured, measured × 1.25]), and splits it between the fixed and
 /// the per-row part as the native fit of verification does (40 % per row at
 /// k = 9): a registration, too, is dominated by one commitment over `2^k`
 /// points.
 pub const SCHEDULE: GasSchedule = GasSchedule {
-    base: 1_165_000,
-    per_row: 1_517,
+    base: 1_116_000,
+    per_row: 1_452,
     per_instance: 5,
-    keygen_base: 1_878_000,
-    keygen_per_row: 2_445,
+    keygen_base: 1_608_000,
+    keygen_per_row: 2_094,
 };
 
 /// The native model, in thousands of instructions (`make bench`, callgrind,

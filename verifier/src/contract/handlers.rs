@@ -8,7 +8,6 @@ use crate::contract::store::ContractStore;
 use crate::key::{IpaParams, VerifierKey};
 use crate::verify::verify;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::Arc;
 use zkinfer_circuits::{CircuitPlan, ModelCircuit};
 
@@ -26,52 +25,53 @@ pub const MAX_NAME_LEN: usize = 128;
 /// storage has none — from a checked disk cache ([`KeyCache::with_params`]).
 /// A contract never derives parameters itself: that was 70 % of a
 /// submission's cost.
+///
+/// A process meets one or two models and one `k`: the caches are short
+/// lists (a hash map's code costs the wasm module kilobytes).
+#[derive(Default)]
 pub struct KeyCache {
-    keys: HashMap<String, Arc<VerifierKey>>,
-    params: HashMap<u32, IpaParams>,
-    derive: Option<Box<dyn Fn(u32) -> IpaParams + Send + Sync>>,
+    keys: Vec<(String, Arc<VerifierKey>)>,
+    params: Vec<(u32, IpaParams)>,
+    native: Option<Native>,
 }
 
-impl Default for KeyCache {
-    /// Parameters only from the contract's storage.
-    fn default() -> Self {
-        KeyCache {
-            keys: HashMap::new(),
-            params: HashMap::new(),
-            derive: None,
-        }
-    }
+/// What only a native cache does: derive parameters, and rebuild in full
+/// the keys of models registered before registrations kept commitments.
+/// Function values, so that a contract, which never makes a native cache,
+/// carries neither in its module.
+struct Native {
+    derive: Box<dyn Fn(u32) -> IpaParams + Send + Sync>,
+    rebuild: fn(ModelCircuit, IpaParams) -> crate::Result<VerifierKey>,
 }
 
 impl KeyCache {
     /// A cache that obtains parameters the storage lacks from `derive`
     /// (for example, a checked disk cache); they must be `Params::new(k)`'s.
+    /// It also rebuilds in full the keys of models stored without their
+    /// commitments (states written before registrations kept them).
     pub fn with_params(derive: impl Fn(u32) -> IpaParams + Send + Sync + 'static) -> Self {
         KeyCache {
-            derive: Some(Box::new(derive)),
+            native: Some(Native {
+                derive: Box::new(derive),
+                rebuild: VerifierKey::for_circuit,
+            }),
             ..KeyCache::default()
         }
     }
 
     fn params(&mut self, store: &dyn ContractStore, k: u32) -> Result<IpaParams> {
-        if let Some(params) = self.params.get(&k) {
+        if let Some((_, params)) = self.params.iter().find(|(at, _)| *at == k) {
             return Ok(params.clone());
         }
         let params = match store.params_upload(k)? {
             Some(upload) if upload.complete => stored_params(store, upload)?,
-            _ => match &self.derive {
-                Some(derive) => derive(k),
+            _ => match &self.native {
+                Some(native) => (native.derive)(k),
                 None => return Err(ContractError::NoParams(k)),
             },
         };
-        self.params.insert(k, params.clone());
+        self.params.push((k, params.clone()));
         Ok(params)
-    }
-
-    fn build(&mut self, store: &dyn ContractStore, circuit: ModelCircuit) -> Result<VerifierKey> {
-        let params = self.params(store, circuit.plan().k)?;
-        VerifierKey::for_circuit(circuit, params)
-            .map_err(|e| ContractError::InvalidKey(e.to_string()))
     }
 
     /// The key of a registered model, rebuilt on first use.
@@ -80,7 +80,7 @@ impl KeyCache {
         store: &dyn ContractStore,
         model: &RegisteredModel,
     ) -> Result<Arc<VerifierKey>> {
-        if let Some(key) = self.keys.get(&model.model_id) {
+        if let Some((_, key)) = self.keys.iter().find(|(id, _)| *id == model.model_id) {
             return Ok(key.clone());
         }
         let parsed = model.key.quantized().map_err(ContractError::Store)?;
@@ -109,10 +109,21 @@ impl KeyCache {
                 VerifierKey::from_commitments(circuit, params, &bytes, &model.model_id)
                     .map_err(|e| ContractError::Store(e.to_string()))?
             }
-            None => self.build(store, circuit)?,
+            None => {
+                let params = self.params(store, k)?;
+                let rebuild = self.native.as_ref().map(|n| n.rebuild).ok_or_else(|| {
+                    ContractError::Store(format!(
+                        "model {} was stored without its key's commitments (registered by \
+                         an older zkinfer); this contract verifies only keys it can rebuild \
+                         from them",
+                        model.model_id
+                    ))
+                })?;
+                rebuild(circuit, params).map_err(|e| ContractError::Store(e.to_string()))?
+            }
         };
         let key = Arc::new(key);
-        self.keys.insert(model.model_id.clone(), key.clone());
+        self.keys.push((model.model_id.clone(), key.clone()));
         Ok(key)
     }
 }
@@ -402,7 +413,7 @@ fn register_model(
     store.put_model(&registered)?;
     cache
         .keys
-        .insert(registered.model_id.clone(), Arc::new(rebuilt));
+        .push((registered.model_id.clone(), Arc::new(rebuilt)));
     Ok(Response {
         events: vec![Event {
             kind: "zkinfer_register".into(),
