@@ -1,8 +1,12 @@
 //! `make bench`: what proving and verifying the bundled models costs on this
-//! machine. Prints a table (and `target/bench.json`); asserts nothing.
+//! machine, then the scale models (`benches/models/`: LeNet-5, a
+//! 90k-parameter MLP and a 3-layer conv+fc net, exported from PyTorch
+//! through `zkinfer export`). Prints tables (and `target/bench.json`);
+//! asserts nothing.
 //!
-//! Each model runs in a child process of its own (`prove <model>`), so that
-//! its peak memory (VmHWM) is its own. Timings are medians.
+//! Each model runs in a child process of its own (`prove <model>`,
+//! `prove-package <folder> <report>`), so that its peak memory (VmHWM) is
+//! its own. Timings are medians.
 
 use std::process::Command;
 use std::time::Instant;
@@ -95,6 +99,173 @@ fn measure(name: &str) {
             "peak_mb": peak_mb(), "vk_digest": key.vk_digest(),
         })
     );
+}
+
+/// Runs of each scale model (LeNet-5 proves in tens of seconds today).
+const SCALE_RUNS: usize = 3;
+
+/// The scale models, in `benches/models/`.
+const SCALE_MODELS: [&str; 3] = ["convfc3", "mlp90k", "lenet5"];
+
+/// A package exported from a scale model, in this process: prints a JSON
+/// line of measurements, proving its first held-out input.
+fn measure_package(dir: &str, report: &str) {
+    use zkinfer_circuits::Visibility;
+    use zkinfer_prover::{ParamsCache, Prover};
+    use zkinfer_verifier::{verify, VerifierKey};
+
+    let model = zkinfer_models::load_quantized_model(dir).unwrap().quantized;
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let x: Vec<f64> = report["held_out_inputs"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let x = model.quantize_input(&x).unwrap();
+    let k = VerifierKey::k_for(&model, Visibility::Public).unwrap();
+    let cache = ParamsCache::new(ParamsCache::default_dir());
+    cache.load(k).unwrap();
+    let t = Instant::now();
+    let (params, _) = cache.load(k).unwrap();
+    let params_ms = ms(t);
+    let t = Instant::now();
+    let prover = Prover::new(dir, model.clone(), Visibility::Public, params).unwrap();
+    let keygen_ms = ms(t);
+    let (mut prove, mut check, mut bytes) = (vec![], vec![], 0);
+    for _ in 0..SCALE_RUNS {
+        let t = Instant::now();
+        let proved = prover.prove(&x).unwrap();
+        prove.push(ms(t));
+        let t = Instant::now();
+        verify(prover.verifier_key(), &proved.bundle).unwrap();
+        check.push(ms(t));
+        bytes = proved.bundle.proof_bytes().unwrap().len();
+    }
+    let plan = prover.verifier_key().circuit().plan();
+    println!(
+        "{}",
+        serde_json::json!({
+            "k": plan.k, "rows": plan.rows, "advice": plan.advice_columns,
+            "lookups": plan.lookups, "macs": plan.macs(),
+            "parameters": report["parameters"], "float_accuracy": report["float_test_accuracy"],
+            "params_ms": params_ms, "keygen_ms": keygen_ms,
+            "prove_ms": median(prove), "verify_ms": median(check), "proof_bytes": bytes,
+            "peak_mb": peak_mb(),
+        })
+    );
+}
+
+/// The scale models: export each, measure its proving in a child process,
+/// and time the whole `zkinfer prove` process.
+fn scale_models(exe: &std::path::Path, cli: &str, dir: &std::path::Path) -> Vec<serde_json::Value> {
+    let mut rows = vec![];
+    for name in SCALE_MODELS {
+        let onnx = format!("benches/models/{name}.onnx");
+        let calibration = format!("benches/models/{name}.calibration.json");
+        let report = format!("benches/models/{name}.report.json");
+        let package = dir.join(name);
+        let t = Instant::now();
+        let out = Command::new(cli)
+            .args([
+                "export",
+                "--onnx",
+                &onnx,
+                "--calibration",
+                &calibration,
+                "--out",
+            ])
+            .arg(&package)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let export_ms = ms(t);
+        let out = Command::new(exe)
+            .args(["prove-package", package.to_str().unwrap(), &report])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        // The whole process, on the same input, parameters cached.
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let input = dir.join(format!("{name}.input.json"));
+        let data = serde_json::json!({ "input_data": [report["held_out_inputs"][0]] });
+        std::fs::write(&input, data.to_string()).unwrap();
+        let proof = dir.join(format!("{name}.proof.json"));
+        let mut whole = vec![];
+        for _ in 0..SCALE_RUNS {
+            let t = Instant::now();
+            let status = Command::new(cli)
+                .args(["prove", "--model"])
+                .arg(&package)
+                .arg("--input")
+                .arg(&input)
+                .arg("--out")
+                .arg(&proof)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success());
+            whole.push(ms(t));
+        }
+        m["model"] = name.into();
+        m["export_ms"] = export_ms.into();
+        m["zkinfer_prove_process_ms"] = median(whole).into();
+        rows.push(m);
+    }
+    println!(
+        "\nscale models (benches/models/, exported from PyTorch by zkinfer export; medians of \
+         {SCALE_RUNS}, parameters cached, keys generated in every process)\n"
+    );
+    println!(
+        "{:<8} {:>7} {:>7} {:>2} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}",
+        "model",
+        "params",
+        "MACs",
+        "k",
+        "rows",
+        "export",
+        "keygen",
+        "prove",
+        "verify",
+        "proof",
+        "process",
+        "peak"
+    );
+    for m in &rows {
+        println!(
+            "{:<8} {:>7} {:>7} {:>2} {:>6} {:>6.1} s {:>6.1} s {:>6.1} s {:>5.0} ms {:>6} B {:>7.1} s {:>5.0} MB",
+            m["model"].as_str().unwrap(),
+            m["parameters"].as_u64().unwrap(),
+            m["macs"].as_u64().unwrap(),
+            m["k"].as_u64().unwrap(),
+            m["rows"].as_u64().unwrap(),
+            m["export_ms"].as_f64().unwrap() / 1e3,
+            m["keygen_ms"].as_f64().unwrap() / 1e3,
+            m["prove_ms"].as_f64().unwrap() / 1e3,
+            m["verify_ms"].as_f64().unwrap(),
+            m["proof_bytes"].as_u64().unwrap(),
+            m["zkinfer_prove_process_ms"].as_f64().unwrap() / 1e3,
+            m["peak_mb"].as_f64().unwrap(),
+        );
+    }
+    println!(
+        "\nreference (EZKL 23.0.5, ordinary calibrated flow, this machine kind): LeNet-5 150 s at \
+         k = 20, 9.6 GiB peak; an MLP of 90.9k parameters 125 s at k = 19, 8.3 GiB. Targets \
+         (issue 12): LeNet-5 process ≤ 8 s with keys cached, create_proof ≤ 5 s, ≤ 1 GiB, verify \
+         ≤ 100 ms; the 90k MLP process ≤ 8 s, ≤ 1 GiB"
+    );
+    rows
 }
 
 /// A model with one wide hidden layer: `64 → hidden → 10`, sized so that
@@ -281,6 +452,9 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "prove") {
         return measure(&args[i + 1]);
     }
+    if let Some(i) = args.iter().position(|a| a == "prove-package") {
+        return measure_package(&args[i + 1], &args[i + 2]);
+    }
     if let Some(i) = args
         .iter()
         .position(|a| a == "verify-file" || a == "key-file")
@@ -372,9 +546,11 @@ fn main() {
         );
     }
     println!("\nreference (EZKL 23.0.5, same architectures, this machine kind): prove 4.1 s / 3.9 s at k = 15, verify 34–37 ms, 3,072-byte proofs, 340 MB peak");
+    let scale = scale_models(&exe, cli, &dir);
     std::fs::write(
         "target/bench.json",
-        serde_json::to_string_pretty(&rows).unwrap(),
+        serde_json::to_string_pretty(&serde_json::json!({ "digits": rows, "scale": scale }))
+            .unwrap(),
     )
     .unwrap();
     gas_calibration(&exe, &dir);
