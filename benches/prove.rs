@@ -144,11 +144,12 @@ fn measure_package(dir: &str, report: &str) {
         bytes = proved.bundle.proof_bytes().unwrap().len();
     }
     let plan = prover.verifier_key().circuit().plan();
+    let estimates = zkinfer_prover::export::Estimates::of(plan);
     println!(
         "{}",
         serde_json::json!({
             "k": plan.k, "rows": plan.rows, "advice": plan.advice_columns,
-            "lookups": plan.lookups, "macs": plan.macs(),
+            "lookups": plan.lookups, "macs": plan.macs(), "estimates": estimates,
             "parameters": report["parameters"], "float_accuracy": report["float_test_accuracy"],
             "params_ms": params_ms, "keygen_ms": keygen_ms,
             "prove_ms": median(prove), "verify_ms": median(check), "proof_bytes": bytes,
@@ -257,6 +258,31 @@ fn scale_models(exe: &std::path::Path, cli: &str, dir: &std::path::Path) -> Vec<
             m["proof_bytes"].as_u64().unwrap(),
             m["zkinfer_prove_process_ms"].as_f64().unwrap() / 1e3,
             m["peak_mb"].as_f64().unwrap(),
+        );
+    }
+    println!("\nthe cost model (zkinfer_prover::export::Estimates) against the measurements:");
+    for m in &rows {
+        let e = &m["estimates"];
+        let ratio = |estimate: f64, measured: f64| 100.0 * (estimate / measured - 1.0);
+        println!(
+            "{:<8} keygen {:+5.0} %, prove {:+5.0} %, verify {:+5.0} %, peak memory {:+5.0} %",
+            m["model"].as_str().unwrap(),
+            ratio(
+                e["keygen_seconds"].as_f64().unwrap() * 1e3,
+                m["keygen_ms"].as_f64().unwrap()
+            ),
+            ratio(
+                e["prove_seconds"].as_f64().unwrap() * 1e3,
+                m["prove_ms"].as_f64().unwrap()
+            ),
+            ratio(
+                e["verify_ms"].as_f64().unwrap(),
+                m["verify_ms"].as_f64().unwrap()
+            ),
+            ratio(
+                e["peak_memory_mb"].as_f64().unwrap(),
+                m["peak_mb"].as_f64().unwrap()
+            ),
         );
     }
     println!(

@@ -859,6 +859,10 @@ fn progress_prints_one_line_per_slow_phase_off_a_terminal() {
     );
     assert!(lines[2].starts_with("proving digits-mlp on"), "{run:#?}");
     assert!(lines.iter().all(|l| l.ends_with("...")), "{run:#?}");
+    // Keys and proof say how long the cost model expects them to take.
+    for line in &lines[1..] {
+        assert!(line.contains("(k = 9, about 0."), "{run:#?}");
+    }
 
     let run = zkinfer_with_env(
         ["verify", "--model", MLP, "--proof", arg(&out)],

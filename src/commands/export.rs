@@ -237,8 +237,11 @@ fn print_report(p: &Package) {
         p.proof_bytes
     );
     outln!(
-        "estimate prove {:.2} s, peak memory {:.0} MB, verify {:.0} ms (2-core machine, keys ready)",
-        p.estimates.prove_seconds, p.estimates.peak_memory_mb, p.estimates.verify_ms
+        "estimate keygen {:.2} s, prove {:.2} s, peak memory {:.0} MB, verify {:.0} ms (2-core machine)",
+        p.estimates.keygen_seconds,
+        p.estimates.prove_seconds,
+        p.estimates.peak_memory_mb,
+        p.estimates.verify_ms
     );
     outln!(
         "accuracy on {} calibration samples: argmax agreement {:.2} %, output error max {:.4}, mean {:.4} ({}-bit weights, {}-bit activations)",

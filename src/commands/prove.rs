@@ -10,6 +10,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
 use zkinfer_models::load_quantized_model;
+use zkinfer_prover::export::Estimates;
 use zkinfer_prover::{bundle_json, write_atomically, Prover};
 use zkinfer_verifier::{verify, VerifierKey};
 
@@ -114,16 +115,25 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
     let params_ms = ms(t);
     let t = Instant::now();
     let name = report::printable(&model.source);
-    let prover = Phase::run(format!("generating the keys of {name} (k = {k})"), || {
-        Prover::for_circuit(&model.source, circuit, params)
-    })?;
+    let estimates = Estimates::of(circuit.plan());
+    let prover = Phase::run(
+        format!(
+            "generating the keys of {name} (k = {k}, {})",
+            Estimates::about(estimates.keygen_seconds)
+        ),
+        || Prover::for_circuit(&model.source, circuit, params),
+    )?;
     let keygen_ms = ms(t);
     let scale = q.output().scale;
     let mut outs = vec![];
     for ((x, input), path) in inputs.iter().zip(&args.input).zip(&paths) {
         let t = Instant::now();
         let proved = Phase::run(
-            format!("proving {name} on {} (k = {k})", input.display()),
+            format!(
+                "proving {name} on {} (k = {k}, {})",
+                input.display(),
+                Estimates::about(estimates.prove_seconds)
+            ),
             || prover.prove(x),
         )
         .with_context(|| format!("proving {} on {}", model.source, input.display()))?;
