@@ -207,27 +207,93 @@ fn prove_writes_a_bundle_and_caches_the_parameters() {
     assert_eq!(out["proof_bytes"], bytes.len());
     assert!(bytes.len() > 1000, "a short proof: {} bytes", bytes.len());
 
-    // The parameters were generated once, into the cache given.
-    assert_eq!(dir_entries(&case.params()), [PARAMS_FILE]);
+    // The parameters were generated once, into the cache given, and the
+    // verifying key's commitments cached beside them.
+    let vk = vk_file(MLP, "public");
+    assert_eq!(dir_entries(&case.params()), [PARAMS_FILE, &vk]);
+    assert_eq!(out["verifying_key"], "built", "{out}");
     let file = case.params().join(PARAMS_FILE);
     let before = file_identity(&file);
+    let vk_before = file_identity(&case.params().join(&vk));
 
-    // A second prove (text mode) reads them back instead of writing again.
+    // A second prove reads both back instead of writing again.
     let again = case.join("again.proof.json");
-    let run = case.prove(MLP, DIGIT_7, &again, &[]);
-    run.assert_success();
+    let run = case.prove(MLP, DIGIT_7, &again, &["--json"]);
     assert_eq!(run.stderr, "", "warnings on a clean prove: {run:#?}");
-    assert!(run.stdout.contains("class 7"), "{}", run.stdout);
-    assert!(run.stdout.contains(arg(&again)), "{}", run.stdout);
-    assert_eq!(dir_entries(&case.params()), [PARAMS_FILE]);
+    assert_eq!(run.json()["verifying_key"], "cached", "{run:#?}");
+    assert_eq!(dir_entries(&case.params()), [PARAMS_FILE, &vk]);
     assert_eq!(
         file_identity(&file),
         before,
         "the parameters were rewritten"
     );
+    assert_eq!(file_identity(&case.params().join(&vk)), vk_before);
     let second = read_json(&again);
     assert_eq!(second["vk_digest"], bundle["vk_digest"]);
     assert_eq!(second["output"], bundle["output"]);
+    // Text mode says the same, in fewer words.
+    let text = case.join("text.proof.json");
+    let run = case.prove(MLP, DIGIT_7, &text, &[]);
+    run.assert_success();
+    assert!(run.stdout.contains("class 7"), "{}", run.stdout);
+    assert!(run.stdout.contains(arg(&text)), "{}", run.stdout);
+}
+
+/// The verifying-key cache file of a model and input visibility.
+fn vk_file(model: &str, visibility: &str) -> String {
+    let digest = digest(model);
+    format!("vk-{}-{visibility}.json", digest.as_str().unwrap())
+}
+
+/// A cached verifying key that does not rebuild the key it names — damaged,
+/// or from a circuit that changed — is refused with a warning naming it,
+/// rebuilt and rewritten; the proof is the same.
+#[test]
+fn a_damaged_cached_verifying_key_is_rebuilt_never_trusted() {
+    let case = Case::new();
+    let first = case.join("first.proof.json");
+    let built = case.prove(MLP, DIGIT_7, &first, &["--json"]).json();
+    let path = case.params().join(vk_file(MLP, "public"));
+    let good = std::fs::read_to_string(&path).unwrap();
+    let cached: Value = serde_json::from_str(&good).unwrap();
+    let commitments = zkinfer_verifier::base64::decode(cached["commitments"].as_str().unwrap())
+        .expect("base64 commitments");
+
+    // Two commitments swapped: valid points, another key.
+    let mut swapped = commitments.clone();
+    swapped.copy_within(40..72, 8);
+    let mut damaged = cached.clone();
+    damaged["commitments"] = zkinfer_verifier::base64::encode(&swapped).into();
+    let cases = [
+        (
+            "two commitments swapped",
+            damaged.to_string(),
+            "rebuild key",
+        ),
+        ("not JSON", "{".to_string(), "not a cached key"),
+        (
+            "truncated",
+            good[..good.len() / 2].to_string(),
+            "not a cached key",
+        ),
+    ];
+    for (what, text, why) in cases {
+        std::fs::write(&path, text).unwrap();
+        let proof = case.join("again.proof.json");
+        let run = case.prove(MLP, DIGIT_7, &proof, &["--json"]);
+        let out = run.json();
+        assert_eq!(out["verifying_key"], "built", "{what}: {out}");
+        assert_eq!(out["vk_digest"], built["vk_digest"], "{what}");
+        assert!(
+            run.stderr
+                .contains("cached verifying key refused and rebuilt")
+                && run.stderr.contains(arg(&path))
+                && run.stderr.contains(why),
+            "{what}: {run:#?}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), good, "{what}");
+        case.verify(MLP, &proof, &[]).assert_success();
+    }
 }
 
 /// What changes when a file is written again: its size, modification time
@@ -331,7 +397,10 @@ fn a_private_input_stays_out_of_the_bundle_and_still_verifies() {
         &env,
     )
     .json();
-    assert_eq!(dir_entries(&params), [PARAMS_FILE]);
+    assert_eq!(
+        dir_entries(&params),
+        [PARAMS_FILE, &vk_file(MLP, "private")]
+    );
     assert!(!case.params().exists());
 
     let bundle = read_json(&proof);
@@ -542,9 +611,14 @@ fn prove_into_a_missing_folder_is_an_error_and_leaves_nothing_behind() {
     let out = folder.join("orphan.proof.json");
     assert_error(&case.prove(MLP, DIGIT_7, &out, &[]), &[arg(&out)]);
     assert!(!folder.exists());
-    // Only the parameter cache, and no temporary file in any existing parent.
+    // Only the parameter cache (and the verifying key's, made before the
+    // proof could not be written), and no temporary file in any existing
+    // parent.
     assert_eq!(dir_entries(case.path()), ["params"]);
-    assert_eq!(dir_entries(&case.params()), [PARAMS_FILE]);
+    assert_eq!(
+        dir_entries(&case.params()),
+        [PARAMS_FILE, &vk_file(MLP, "public")]
+    );
     let system_temp = case.path().parent().unwrap();
     let leftovers: Vec<String> = dir_entries(system_temp)
         .into_iter()

@@ -1,6 +1,7 @@
 //! `zkinfer-prover`: proves a quantized model's inference.
 //!
 //! * [`ParamsCache`] — IPA parameters per `k`, derived locally, cached.
+//! * [`VkCache`] — verifying keys beside them, as checked commitments.
 //! * [`Prover`] — keys for one model; [`Prover::prove`] runs the candle
 //!   engine and proves its trace, returning a [`Proved`] bundle.
 //! * [`bundle_json`], [`write_atomically`] — the proof file.
@@ -13,8 +14,10 @@ mod error;
 pub mod export;
 mod params;
 mod prove;
+mod vk_cache;
 
 pub use artifact::{bundle_json, write_atomically};
 pub use error::{ProverError, Result};
 pub use params::{ParamsCache, ParamsSource, PARAMS_DIR_ENV};
 pub use prove::{Proved, Prover, VERSION};
+pub use vk_cache::{VkCache, VkSource};

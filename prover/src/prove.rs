@@ -1,6 +1,7 @@
 //! [`Prover`]: keys for one model, and proofs of its inferences.
 
 use crate::error::{ProverError, Result};
+use crate::vk_cache::{VkCache, VkSource};
 use halo2_proofs::plonk::{create_proof, keygen_pk, ProvingKey};
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
 use pasta_curves::vesta;
@@ -46,8 +47,25 @@ impl Prover {
     /// Generates the keys of a circuit ([`VerifierKey::plan_circuit`]);
     /// `params` must be for its plan's `k`.
     pub fn for_circuit(name: &str, circuit: ModelCircuit, params: IpaParams) -> Result<Self> {
-        let model = Arc::new(circuit.model().clone());
         let key = VerifierKey::for_circuit(circuit, params)?;
+        Self::with_key(name, key)
+    }
+
+    /// [`Self::for_circuit`], the verifying key from `cache` when it holds
+    /// it (checked), else built and cached; the proving key is generated.
+    pub fn for_circuit_cached(
+        name: &str,
+        circuit: ModelCircuit,
+        params: IpaParams,
+        cache: &VkCache,
+    ) -> Result<(Self, VkSource)> {
+        let (key, source) = cache.key(circuit, params)?;
+        Ok((Self::with_key(name, key)?, source))
+    }
+
+    /// Generates the proving key of a verifying key's circuit.
+    fn with_key(name: &str, key: VerifierKey) -> Result<Self> {
+        let model = Arc::new(key.circuit().model().clone());
         let pk = keygen_pk(key.params(), key.vk().clone(), key.circuit()).map_err(|e| {
             ProverError::Halo2 {
                 stage: "proving key",

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 use zkinfer_models::load_quantized_model;
 use zkinfer_prover::export::Estimates;
-use zkinfer_prover::{bundle_json, write_atomically, Prover};
+use zkinfer_prover::{bundle_json, write_atomically, Prover, VkCache, VkSource};
 use zkinfer_verifier::{verify, VerifierKey};
 
 #[derive(Serialize)]
@@ -26,6 +26,8 @@ struct ProveOutput {
     outputs_int: Vec<i64>,
     scale: i32,
     proof_bytes: usize,
+    /// `cached` when the verifying key came from the cache, else `built`.
+    verifying_key: &'static str,
     timings_ms: Timings,
 }
 
@@ -111,18 +113,32 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
     check_outputs(args, &paths)?;
 
     let t = Instant::now();
-    let params = super::load_params(&super::params_cache(&args.params), k)?;
+    let params_cache = super::params_cache(&args.params);
+    let params = super::load_params(&params_cache, k)?;
     let params_ms = ms(t);
     let t = Instant::now();
     let name = report::printable(&model.source);
     let estimates = Estimates::of(circuit.plan());
-    let prover = Phase::run(
+    // Verifying keys are cached beside the parameters, as their checked
+    // commitments (VkCache); the proving key is generated in every process.
+    let vk_cache = VkCache::new(params_cache.dir());
+    let (prover, vk_source) = Phase::run(
         format!(
             "generating the keys of {name} (k = {k}, {})",
             Estimates::about(estimates.keygen_seconds)
         ),
-        || Prover::for_circuit(&model.source, circuit, params),
+        || Prover::for_circuit_cached(&model.source, circuit, params, &vk_cache),
     )?;
+    match &vk_source {
+        VkSource::Repaired(why) => {
+            eprintln!("warning: cached verifying key refused and rebuilt — {why}")
+        }
+        VkSource::BuiltNotCached(why) => eprintln!(
+            "warning: could not cache the verifying key in {}: {why}",
+            params_cache.dir().display()
+        ),
+        VkSource::Cached | VkSource::Built => {}
+    }
     let keygen_ms = ms(t);
     let scale = q.output().scale;
     let mut outs = vec![];
@@ -155,6 +171,11 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             outputs_int: claim.output,
             scale: scale.0,
             proof_bytes: proved.bundle.proof_bytes()?.len(),
+            verifying_key: if vk_source == VkSource::Cached {
+                "cached"
+            } else {
+                "built"
+            },
             timings_ms: Timings {
                 params: params_ms,
                 keygen: keygen_ms,

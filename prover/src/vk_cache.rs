@@ -1,0 +1,120 @@
+//! [`VkCache`]: verifying keys that outlive a process, as their commitments.
+//!
+//! Building a verifying key commits every fixed and permutation column: at
+//! k = 16 (LeNet-5) that is 5.7 s of a 10 s keygen, where recovering the
+//! key from its commitments takes 0.17 s. The cache keeps, per model and
+//! input visibility, the key's digest and commitments (1.7 KB) in a file
+//! beside the parameters (`vk-<model digest>-<visibility>.json`), written
+//! atomically.
+//!
+//! A cached key is never trusted: it is rebuilt from the commitments and
+//! the circuit zkinfer lays out today, and used only if its pinned digest
+//! (which covers the commitments and the constraint system) is the one
+//! stored with them. A damaged file, or one written by a zkinfer whose
+//! circuit differed, fails that check: the key is built in full and the
+//! file rewritten.
+
+use crate::artifact::write_atomically;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use zkinfer_circuits::ModelCircuit;
+use zkinfer_verifier::{base64, IpaParams, VerifierKey};
+
+/// The `format` field of cached keys.
+const VK_FORMAT: &str = "zkinfer/vk-commitments@1";
+
+/// Where a verifying key came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VkSource {
+    /// Recovered from the cache's commitments.
+    Cached,
+    /// Built in full and written to the cache.
+    Built,
+    /// Built in full: the cached file could not be used (why, naming it),
+    /// and was rewritten.
+    Repaired(String),
+    /// Built in full; writing it to the cache failed (why).
+    BuiltNotCached(String),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CachedVk {
+    format: String,
+    vk_digest: String,
+    commitments: String,
+}
+
+/// A folder of cached verifying keys (the parameters' folder, usually).
+#[derive(Clone, Debug)]
+pub struct VkCache {
+    dir: PathBuf,
+}
+
+impl VkCache {
+    /// A cache in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        VkCache { dir: dir.into() }
+    }
+
+    /// The file for a circuit.
+    pub fn path(&self, circuit: &ModelCircuit) -> PathBuf {
+        self.dir.join(format!(
+            "vk-{}-{}.json",
+            circuit.model().digest().to_hex(),
+            circuit.plan().input_visibility.name()
+        ))
+    }
+
+    /// The circuit's verifying key: from the cache when a file there
+    /// rebuilds exactly the key it names, else built and cached.
+    pub fn key(
+        &self,
+        circuit: ModelCircuit,
+        params: IpaParams,
+    ) -> crate::Result<(VerifierKey, VkSource)> {
+        let path = self.path(&circuit);
+        let problem = match std::fs::read_to_string(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => Some(format!("{}: {e}", path.display())),
+            Ok(text) => match cached(&text, circuit.clone(), params.clone()) {
+                Ok(key) => return Ok((key, VkSource::Cached)),
+                Err(why) => Some(format!("{}: {why}", path.display())),
+            },
+        };
+        let key = VerifierKey::for_circuit(circuit, params)?;
+        let source = match (self.store(&path, &key), problem) {
+            (Err(e), _) => VkSource::BuiltNotCached(e.to_string()),
+            (Ok(()), Some(why)) => VkSource::Repaired(why),
+            (Ok(()), None) => VkSource::Built,
+        };
+        Ok((key, source))
+    }
+
+    fn store(&self, path: &Path, key: &VerifierKey) -> crate::Result<()> {
+        std::fs::create_dir_all(&self.dir).map_err(|source| crate::ProverError::Io {
+            path: self.dir.clone(),
+            source,
+        })?;
+        let file = CachedVk {
+            format: VK_FORMAT.to_string(),
+            vk_digest: key.vk_digest().to_string(),
+            commitments: base64::encode(&key.commitments()),
+        };
+        let text = serde_json::to_string_pretty(&file).expect("a cached key serializes");
+        write_atomically(path, text.as_bytes())
+    }
+}
+
+/// The key a cache file names, if it rebuilds exactly that key.
+fn cached(text: &str, circuit: ModelCircuit, params: IpaParams) -> Result<VerifierKey, String> {
+    let file: CachedVk =
+        serde_json::from_str(text).map_err(|e| format!("not a cached key ({e})"))?;
+    if file.format != VK_FORMAT {
+        return Err(format!("format {:?}, not {VK_FORMAT:?}", file.format));
+    }
+    let commitments =
+        base64::decode(&file.commitments).ok_or("its commitments are not canonical base64")?;
+    VerifierKey::from_commitments(circuit, params, &commitments, &file.vk_digest)
+        .map_err(|e| e.to_string())
+}
