@@ -101,6 +101,30 @@ fn measure(name: &str) {
     );
 }
 
+/// The median wall time of `runs` whole `zkinfer prove` processes.
+fn prove_process_ms(
+    cli: &str,
+    model: &std::ffi::OsStr,
+    input: &std::ffi::OsStr,
+    out: &std::path::Path,
+    runs: usize,
+) -> f64 {
+    let times = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            let status = Command::new(cli)
+                .args(["prove".as_ref(), "--model".as_ref(), model])
+                .args(["--input".as_ref(), input, "--out".as_ref(), out.as_os_str()])
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success());
+            ms(t)
+        })
+        .collect();
+    median(times)
+}
+
 /// Runs of each scale model (LeNet-5 proves in tens of seconds today).
 const SCALE_RUNS: usize = 3;
 
@@ -219,25 +243,16 @@ fn scale_models(exe: &std::path::Path, cli: &str, dir: &std::path::Path) -> Vec<
         let data = serde_json::json!({ "input_data": [report["held_out_inputs"][0]] });
         std::fs::write(&input, data.to_string()).unwrap();
         let proof = dir.join(format!("{name}.proof.json"));
-        let mut whole = vec![];
-        for _ in 0..SCALE_RUNS {
-            let t = Instant::now();
-            let status = Command::new(cli)
-                .args(["prove", "--model"])
-                .arg(&package)
-                .arg("--input")
-                .arg(&input)
-                .arg("--out")
-                .arg(&proof)
-                .stdout(std::process::Stdio::null())
-                .status()
-                .unwrap();
-            assert!(status.success());
-            whole.push(ms(t));
-        }
+        let whole = prove_process_ms(
+            cli,
+            package.as_os_str(),
+            input.as_os_str(),
+            &proof,
+            SCALE_RUNS,
+        );
         m["model"] = name.into();
         m["export_ms"] = export_ms.into();
-        m["zkinfer_prove_process_ms"] = median(whole).into();
+        m["zkinfer_prove_process_ms"] = whole.into();
         rows.push(m);
     }
     println!(
@@ -532,26 +547,14 @@ fn main() {
         let mut m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         // The whole `zkinfer prove` process, parameters cached.
         let proof = dir.join(format!("{name}.proof.json"));
-        let mut whole = vec![];
-        for _ in 0..RUNS {
-            let t = Instant::now();
-            let status = Command::new(cli)
-                .args([
-                    "prove",
-                    "--model",
-                    name,
-                    "--input",
-                    "examples/inputs/digit-7.json",
-                    "--out",
-                ])
-                .arg(&proof)
-                .stdout(std::process::Stdio::null())
-                .status()
-                .unwrap();
-            assert!(status.success());
-            whole.push(ms(t));
-        }
-        m["zkinfer_prove_process_ms"] = median(whole).into();
+        let whole = prove_process_ms(
+            cli,
+            name.as_ref(),
+            "examples/inputs/digit-7.json".as_ref(),
+            &proof,
+            RUNS,
+        );
+        m["zkinfer_prove_process_ms"] = whole.into();
         rows.push(m);
     }
     println!(
