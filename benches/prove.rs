@@ -154,9 +154,12 @@ fn measure_package(dir: &str, report: &str) {
     let t = Instant::now();
     let (params, _) = cache.load(k).unwrap();
     let params_ms = ms(t);
+    // Peak memory (VmHWM, the highest so far) after each phase.
+    let peak_after_params = peak_mb();
     let t = Instant::now();
     let prover = Prover::new(dir, model.clone(), Visibility::Public, params).unwrap();
     let keygen_ms = ms(t);
+    let peak_after_keygen = peak_mb();
     // Of the keygen, the verifying key's part (committing every column), and
     // what recovering it from stored commitments costs instead.
     let key = prover.verifier_key();
@@ -190,6 +193,7 @@ fn measure_package(dir: &str, report: &str) {
             "k": plan.k, "rows": plan.rows, "advice": plan.advice_columns,
             "lookups": plan.lookups, "macs": plan.macs(), "estimates": estimates,
             "parameters": report["parameters"], "float_accuracy": report["float_test_accuracy"],
+            "peak_after_params_mb": peak_after_params, "peak_after_keygen_mb": peak_after_keygen,
             "params_ms": params_ms, "keygen_ms": keygen_ms, "vk_ms": vk_ms,
             "vk_from_commitments_ms": vk_from_commitments_ms,
             "prove_ms": median(prove), "verify_ms": median(check), "proof_bytes": bytes,
@@ -303,6 +307,16 @@ fn scale_models(exe: &std::path::Path, cli: &str, dir: &std::path::Path) -> Vec<
             vk / 1e3,
             (keygen - vk) / 1e3,
             m["vk_from_commitments_ms"].as_f64().unwrap() / 1e3,
+        );
+    }
+    println!("\npeak memory after each phase (VmHWM: the highest so far)");
+    for m in &rows {
+        println!(
+            "{:<8} parameters {:>5.0} MB, keys {:>5.0} MB, proofs {:>5.0} MB",
+            m["model"].as_str().unwrap(),
+            m["peak_after_params_mb"].as_f64().unwrap(),
+            m["peak_after_keygen_mb"].as_f64().unwrap(),
+            m["peak_mb"].as_f64().unwrap(),
         );
     }
     println!("\nthe cost model (zkinfer_prover::export::Estimates) against the measurements:");

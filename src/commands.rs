@@ -132,7 +132,10 @@ fn load_params(
         format!("reading IPA parameters for k = {k}")
     } else {
         format!(
-            "generating IPA parameters for k = {k} (once; cached in {})",
+            "generating IPA parameters for k = {k} (once, {}; cached in {})",
+            zkinfer_prover::export::Estimates::about(
+                zkinfer_prover::export::Estimates::params_seconds(k)
+            ),
             cache.dir().display()
         )
     };

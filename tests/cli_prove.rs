@@ -933,7 +933,9 @@ fn progress_prints_one_line_per_slow_phase_off_a_terminal() {
     );
     assert!(lines[2].starts_with("proving digits-mlp on"), "{run:#?}");
     assert!(lines.iter().all(|l| l.ends_with("...")), "{run:#?}");
-    // Keys and proof say how long the cost model expects them to take.
+    // Parameters, keys and proof say how long the cost model expects them
+    // to take.
+    assert!(lines[0].contains("(once, about 0.2 s;"), "{run:#?}");
     for line in &lines[1..] {
         assert!(line.contains("(k = 9, about 0."), "{run:#?}");
     }

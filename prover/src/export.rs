@@ -258,6 +258,13 @@ impl Estimates {
         }
     }
 
+    /// Seconds to derive the IPA parameters for `k` (`Params::new`: one
+    /// hash to the curve per generator, 2^k of them): 0.2 s at k = 9, about
+    /// a minute at k = 17, measured.
+    pub fn params_seconds(k: u32) -> f64 {
+        0.45e-3 * 2f64.powi(k as i32)
+    }
+
     /// A duration for people: `about 19 s`, `about 0.7 s`.
     pub fn about(seconds: f64) -> String {
         if seconds >= 10.0 {
