@@ -12,7 +12,11 @@
 //! (which covers the commitments and the constraint system) is the one
 //! stored with them. A damaged file, or one written by a zkinfer whose
 //! circuit differed, fails that check: the key is built in full and the
-//! file rewritten.
+//! file rewritten. The check guards against damage and stale files, not
+//! against someone who can write the cache: a file made consistent on
+//! purpose gives this prover a wrong key, whose proofs every verifier
+//! (rebuilding the key from the model) refuses — as a replaced binary
+//! could.
 
 use crate::artifact::write_atomically;
 use serde::{Deserialize, Serialize};
