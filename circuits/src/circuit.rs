@@ -11,6 +11,7 @@ use crate::error::{CircuitError, Result};
 use crate::field::fe;
 use crate::layers::LayoutCtx;
 use crate::plan::{CircuitPlan, Visibility};
+use crate::profile::Profile;
 use crate::step::{Step, StepKind};
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
@@ -29,9 +30,19 @@ pub struct ModelCircuit {
 }
 
 impl ModelCircuit {
-    /// The circuit of a model, without a witness (for key generation).
+    /// The circuit of a model in the compact profile, without a witness
+    /// (for key generation).
     pub fn new(model: Arc<QuantizedModel>, visibility: Visibility) -> Result<Self> {
-        let (plan, steps) = CircuitPlan::with_steps(&model, visibility)?;
+        Self::with_profile(model, visibility, Profile::Compact)
+    }
+
+    /// The circuit of a model in a layout profile, without a witness.
+    pub fn with_profile(
+        model: Arc<QuantizedModel>,
+        visibility: Visibility,
+        profile: Profile,
+    ) -> Result<Self> {
+        let (plan, steps) = CircuitPlan::with_steps(&model, visibility, profile)?;
         Ok(ModelCircuit {
             steps: Arc::new(steps),
             model,
@@ -97,6 +108,11 @@ impl ModelCircuit {
         self.assigner.public()
     }
 
+    /// The layout profile.
+    pub fn profile(&self) -> Profile {
+        self.plan.profile
+    }
+
     /// The plan: k, rows, costs.
     pub fn plan(&self) -> &CircuitPlan {
         &self.plan
@@ -148,8 +164,14 @@ impl Circuit<Fp> for ModelCircuit {
         }
     }
 
+    /// The compact profile's columns (halo2 asks the type; the patched
+    /// halo2 zkinfer uses asks the instance, [`Circuit::configure_for`]).
     fn configure(meta: &mut ConstraintSystem<Fp>) -> ModelConfig {
-        ModelConfig::configure(meta)
+        ModelConfig::configure(meta, Profile::Compact)
+    }
+
+    fn configure_for(&self, meta: &mut ConstraintSystem<Fp>) -> ModelConfig {
+        ModelConfig::configure(meta, self.plan.profile)
     }
 
     fn synthesize(
@@ -157,6 +179,11 @@ impl Circuit<Fp> for ModelCircuit {
         config: ModelConfig,
         mut layouter: impl Layouter<Fp>,
     ) -> Result<(), Error> {
+        // A configuration of another profile (a caller that configured the
+        // type, not this instance) would lay the model out wrongly.
+        if config.profile != self.plan.profile {
+            return Err(Error::Synthesis);
+        }
         self.assigner.reset();
         config.range_table.load(&mut layouter)?;
         let tables: Vec<&TableActivation> = self

@@ -1,11 +1,14 @@
-//! [`ModelConfig`]: the one column layout every model circuit uses.
+//! [`ModelConfig`]: the columns, gates and lookups of a model circuit in
+//! one layout profile ([`Profile`]).
 //!
-//! `Circuit::configure` cannot see the model, so every model gets the same
-//! columns, gates and lookups; a model chooses rows, fixed values (its
-//! weights), table contents and `k`. Two groups of columns:
+//! Every model of a profile gets the same columns, gates and lookups; a
+//! model chooses rows, fixed values (its weights), table contents and `k`.
+//! Two groups of columns (`I × O` is the profile's dot matrix, 12 × 1 for
+//! the compact profile):
 //!
 //! ```text
-//! dot rows      | x_0 … x_11 | acc |              fixed: w_0 … w_11, bias, chain
+//! dot rows      | x_0 … x_I-1 | acc_0 … acc_O-1 |
+//!                                 fixed: w (O × I), bias_0 … bias_O-1, chain
 //! element rows  | e0 e1 e2 e3 e4 | unit A limbs | unit B: v + limbs |
 //!                                       fixed: half, div (arith's m), k, tag,
 //!                                              unit coefficients
@@ -17,12 +20,13 @@
 
 use crate::chips::arith::ArithConfig;
 use crate::chips::bound::BoundConfig;
-use crate::chips::dot::{DotConfig, LANES};
+use crate::chips::dot::DotConfig;
 use crate::chips::max::MaxConfig;
 use crate::chips::range::{RangeTable, RangeUnitConfig};
 use crate::chips::relu::ReluConfig;
 use crate::chips::rescale::RescaleConfig;
 use crate::chips::table::TableConfig;
+use crate::profile::Profile;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Instance};
 use pasta_curves::Fp;
 
@@ -31,6 +35,8 @@ use pasta_curves::Fp;
 pub struct ModelConfig {
     /// Public inputs (when the input is public), then the outputs.
     pub instance: Column<Instance>,
+    /// The profile these columns lay out.
+    pub profile: Profile,
     /// Where the zero cell and input cells live.
     pub(crate) acc: Column<Advice>,
     /// Multiply-accumulate rows.
@@ -64,8 +70,19 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
-    /// Allocates the columns and creates every gate and lookup.
-    pub fn configure(meta: &mut ConstraintSystem<Fp>) -> Self {
+    /// A profile's configuration on its own: for naming failures and
+    /// counting columns.
+    pub fn of(profile: Profile) -> Self {
+        Self::configure(&mut ConstraintSystem::default(), profile)
+    }
+
+    /// Allocates a profile's columns and creates every gate and lookup.
+    ///
+    /// The compact profile allocates exactly the columns, gates and lookups
+    /// zkinfer has always used, in the same order: its verifying keys do
+    /// not depend on the other profiles existing.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>, profile: Profile) -> Self {
+        let layout = profile.layout();
         let instance = meta.instance_column();
         meta.enable_equality(instance);
         let mut advice_columns = 0;
@@ -77,8 +94,10 @@ impl ModelConfig {
             }
             c
         };
-        let x = [(); LANES].map(|_| advice(meta, true));
-        let acc = advice(meta, true);
+        let x: Vec<_> = (0..layout.dot_inputs).map(|_| advice(meta, true)).collect();
+        let accs: Vec<_> = (0..layout.dot_outputs)
+            .map(|_| advice(meta, true))
+            .collect();
         let e = [true, true, true, false, false].map(|eq| advice(meta, eq));
         let limbs_a = [(); 3].map(|_| advice(meta, false));
         let v_b = advice(meta, false);
@@ -88,8 +107,11 @@ impl ModelConfig {
             fixed_columns += 1;
             meta.fixed_column()
         };
-        let w = [(); LANES].map(|_| fixed(meta));
-        let [bias, chain, half, div, k, tag] = [(); 6].map(|_| fixed(meta));
+        let w: Vec<Vec<_>> = (0..layout.dot_outputs)
+            .map(|_| (0..layout.dot_inputs).map(|_| fixed(meta)).collect())
+            .collect();
+        let biases: Vec<_> = (0..layout.dot_outputs).map(|_| fixed(meta)).collect();
+        let [chain, half, div, k, tag] = [(); 5].map(|_| fixed(meta));
         let coefficients_a = [(); 3].map(|_| fixed(meta));
         let coefficients_b = [(); 3].map(|_| fixed(meta));
         let constants = fixed(meta);
@@ -120,8 +142,9 @@ impl ModelConfig {
         let relu = ReluConfig::configure(meta, [e1, e2, e4], unit_b);
         ModelConfig {
             instance,
-            acc,
-            dot: DotConfig::configure(meta, x, acc, w, bias, chain),
+            profile,
+            acc: accs[0],
+            dot: DotConfig::configure(meta, x, accs, w, biases, chain),
             rescale: RescaleConfig::configure(meta, [e0, e1, e3], [half, div], unit_a, bound, relu),
             bound,
             relu,

@@ -6,10 +6,10 @@
 
 use crate::assign::{Assigner, Cell_};
 use crate::chips::arith::ArithConfig;
-use crate::chips::dot::{DotInstructions, DotProduct};
+use crate::chips::dot::{DotGroup, DotInstructions};
 use crate::chips::rescale::{Divisor, QuotientCheck};
 use crate::config::ModelConfig;
-use crate::step::{Step, StepKind};
+use crate::step::{dot_groups, Step, StepKind};
 use halo2_proofs::circuit::{Layouter, Region, Value};
 use halo2_proofs::plonk::{Advice, Column, Error};
 use pasta_curves::Fp;
@@ -180,16 +180,37 @@ impl LayoutCtx<'_> {
         terms: &[Taps],
         x: &[Cell_],
     ) -> Result<Vec<Cell_>, Error> {
-        let products: Vec<DotProduct> = terms
+        let layout = self.config.dot.layout();
+        let groups = dot_groups(terms, layout);
+        let cells: Vec<DotGroup> = groups
             .iter()
-            .map(|(terms, bias)| DotProduct {
-                terms: terms.iter().map(|&(w, i)| (w, x[i].clone())).collect(),
-                bias: *bias,
+            .map(|group| DotGroup {
+                inputs: terms[group[0]]
+                    .0
+                    .iter()
+                    .map(|&(_, i)| x[i].clone())
+                    .collect(),
+                products: group
+                    .iter()
+                    .map(|&p| (terms[p].0.iter().map(|&(w, _)| w).collect(), terms[p].1))
+                    .collect(),
             })
             .collect();
-        self.config
-            .dot
-            .dot_products(layouter, self.assigner, &self.zero, name, &products)
+        let results =
+            self.config
+                .dot
+                .dot_groups(layouter, self.assigner, &self.zero, name, &cells)?;
+        // Back to product order.
+        let mut out: Vec<Option<Cell_>> = vec![None; terms.len()];
+        for (group, cells) in groups.iter().zip(results) {
+            for (&p, cell) in group.iter().zip(cells) {
+                out[p] = Some(cell);
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|c| c.expect("every product is in one group"))
+            .collect())
     }
 
     /// One region of `rows` element rows, row `j` filled by `row(region, j)`.

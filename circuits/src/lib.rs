@@ -5,7 +5,8 @@
 //!   with weights in fixed columns), [`chips::range`] (8-bit limb range
 //!   checks), [`chips::rescale`], [`chips::relu`], [`chips::max`],
 //!   [`chips::arith`] (add and mul), [`chips::table`], [`chips::bound`].
-//! * [`ModelConfig`] — the one column layout every model uses.
+//! * [`Profile`] — the named column layouts ([`Layout`]: multiply-accumulates
+//!   per dot row); [`ModelConfig`] — a profile's columns, gates and lookups.
 //! * [`step`] — the one place a model's nodes become circuit [`Step`]s,
 //!   with typed parameters.
 //! * [`CircuitPlan`] — rows per step, and the smallest `k`; it
@@ -69,6 +70,7 @@ pub mod field;
 pub mod forgery;
 mod layers;
 pub mod plan;
+mod profile;
 pub mod step;
 
 pub use assign::{Assigner, Cell_ as AssignedCell, Edit, LoggedCell, HINTS};
@@ -76,6 +78,7 @@ pub use circuit::{public_values, ModelCircuit};
 pub use config::ModelConfig;
 pub use error::{CircuitError, Result};
 pub use plan::{CircuitPlan, LayerCost, Visibility};
+pub use profile::{Layout, Profile};
 pub use step::{Step, StepKind};
 
 /// The field circuits are over: the Pallas base field.

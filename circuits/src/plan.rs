@@ -10,6 +10,7 @@
 use crate::bounds::{self, BoundProof};
 use crate::chips::range::MAX_RANGE_BITS;
 use crate::error::{CircuitError, Result};
+use crate::profile::Profile;
 use crate::step::{check_bits, dot_cost};
 pub use crate::step::{steps, Step, StepKind};
 use serde::{Deserialize, Serialize};
@@ -84,6 +85,9 @@ pub struct CircuitPlan {
     pub instances: usize,
     /// Who sees the input.
     pub input_visibility: Visibility,
+    /// The column layout.
+    #[serde(default)]
+    pub profile: Profile,
     /// Per step, in order; the input's bound checks come first.
     pub layers: Vec<LayerCost>,
 }
@@ -99,9 +103,9 @@ pub(crate) struct Shape {
     pub lookups: usize,
 }
 
-pub(crate) fn layout_shape() -> Shape {
+pub(crate) fn layout_shape(profile: Profile) -> Shape {
     let mut meta = halo2_proofs::plonk::ConstraintSystem::<pasta_curves::Fp>::default();
-    let config = crate::config::ModelConfig::configure(&mut meta);
+    let config = crate::config::ModelConfig::configure(&mut meta, profile);
     Shape {
         // l_last and the blinding rows are not usable (halo2's minimum_rows
         // counts one more for l_0 breathing room and one real row).
@@ -113,11 +117,11 @@ pub(crate) fn layout_shape() -> Shape {
 }
 
 impl Step {
-    /// What the step costs, in the plan's units.
-    pub fn cost(&self, model: &QuantizedModel) -> LayerCost {
+    /// What the step costs in a profile, in the plan's units.
+    pub fn cost(&self, model: &QuantizedModel, profile: Profile) -> LayerCost {
         let out = &model.specs()[self.output()];
         let numel = out.shape.numel();
-        let (macs, dot_rows) = dot_cost(self.dot_products());
+        let (macs, dot_rows) = dot_cost(self.dot_products(), profile.layout());
         let element_rows = match &self.kind {
             StepKind::Dot { .. } | StepKind::Reshape | StepKind::Select { .. } => 0,
             StepKind::MaxPool { windows, .. } => {
@@ -143,9 +147,18 @@ impl Step {
 }
 
 impl CircuitPlan {
-    /// Plans a model's circuit.
+    /// Plans a model's circuit in the compact profile.
     pub fn new(model: &QuantizedModel, input_visibility: Visibility) -> Result<Self> {
-        Ok(Self::with_steps(model, input_visibility)?.0)
+        Self::for_profile(model, input_visibility, Profile::Compact)
+    }
+
+    /// Plans a model's circuit in a profile.
+    pub fn for_profile(
+        model: &QuantizedModel,
+        input_visibility: Visibility,
+        profile: Profile,
+    ) -> Result<Self> {
+        Ok(Self::with_steps(model, input_visibility, profile)?.0)
     }
 
     /// Plans a model's circuit and returns the steps it laid out: what
@@ -153,6 +166,7 @@ impl CircuitPlan {
     pub fn with_steps(
         model: &QuantizedModel,
         input_visibility: Visibility,
+        profile: Profile,
     ) -> Result<(Self, Vec<Step>)> {
         let input = model.input();
         check_bits(model, 0, "the input bound", input.bits).map_err(|_| CircuitError::Unsupported {
@@ -175,7 +189,7 @@ impl CircuitPlan {
         let steps = steps(model)?;
         let proofs = bounds::check(model, &steps, Step::bounds)?;
         for step in &steps {
-            let mut cost = step.cost(model);
+            let mut cost = step.cost(model, profile);
             cost.bounds = step.nodes.iter().map(|n| proofs[n + 1]).collect();
             layers.push(cost);
         }
@@ -191,7 +205,7 @@ impl CircuitPlan {
         let element_rows: usize = layers.iter().map(|l| l.element_rows).sum();
         // The zero cell takes row 0 of the accumulator column, before the dot rows.
         let rows = (1 + dot_rows).max(element_rows).max(table_rows);
-        let shape = layout_shape();
+        let shape = layout_shape(profile);
         let (k, usable_rows) = (1..=MAX_K)
             .map(|k| (k, (1usize << k).saturating_sub(shape.blinding)))
             .find(|&(_, usable)| usable >= rows)
@@ -216,6 +230,7 @@ impl CircuitPlan {
             lookups: shape.lookups,
             instances: public_input + model.output().shape.numel(),
             input_visibility,
+            profile,
             layers,
         };
         Ok((plan, steps))

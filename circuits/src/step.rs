@@ -6,10 +6,11 @@
 //! them, the bound check reads what they prove. Nothing after [`steps`]
 //! looks at a node's [`Op`] again.
 
-use crate::chips::dot::DotProduct;
+use crate::chips::dot::DotGroup;
 use crate::chips::range::MAX_RANGE_BITS;
 use crate::chips::rescale::Divisor;
 use crate::error::{CircuitError, Result};
+use crate::profile::Layout;
 use zkinfer_quant::taps::{conv_taps, pool_windows, Taps};
 use zkinfer_quant::{Op, QuantizedModel, TableActivation, TensorId};
 
@@ -238,16 +239,40 @@ fn dot_terms(model: &QuantizedModel, node: usize) -> Vec<Taps> {
     }
 }
 
+/// Which dot products share rows in a layout: products over the same
+/// input indices, in the same order, up to `layout.dot_outputs` at a time.
+/// Groups come in the order of their first product; with one accumulator
+/// per row each product is its own group, in product order.
+pub fn dot_groups(products: &[Taps], layout: Layout) -> Vec<Vec<usize>> {
+    if layout.dot_outputs == 1 {
+        return (0..products.len()).map(|p| vec![p]).collect();
+    }
+    let mut buckets: Vec<Vec<usize>> = vec![];
+    let mut by_inputs: std::collections::HashMap<Vec<usize>, usize> = Default::default();
+    for (p, (terms, _)) in products.iter().enumerate() {
+        let inputs: Vec<usize> = terms.iter().map(|&(_, i)| i).collect();
+        let bucket = *by_inputs.entry(inputs).or_insert_with(|| {
+            buckets.push(vec![]);
+            buckets.len() - 1
+        });
+        buckets[bucket].push(p);
+    }
+    buckets
+        .iter()
+        .flat_map(|b| b.chunks(layout.dot_outputs).map(<[usize]>::to_vec))
+        .collect()
+}
+
 /// Multiply-accumulates and dot rows of a step's dot products.
-pub(crate) fn dot_cost(products: &[Taps]) -> (usize, usize) {
+pub(crate) fn dot_cost(products: &[Taps], layout: Layout) -> (usize, usize) {
     if products.is_empty() {
         return (0, 0);
     }
     let macs = products.iter().map(|(t, _)| t.len()).sum();
-    // One leading row per region gives the first product an `acc_prev`.
-    let rows = 1 + products
+    // One leading row per region gives the first group an `acc_prev`.
+    let rows = 1 + dot_groups(products, layout)
         .iter()
-        .map(|(t, _)| DotProduct::rows(t.len()))
+        .map(|g| DotGroup::rows(products[g[0]].0.len(), layout))
         .sum::<usize>();
     (macs, rows)
 }

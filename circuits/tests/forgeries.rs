@@ -13,7 +13,7 @@ use halo2_proofs::dev::MockProver;
 use std::sync::Arc;
 use zkinfer_circuits::diagnose::{failure_location, failure_name};
 use zkinfer_circuits::forgery::{self, Forgery};
-use zkinfer_circuits::{Fp, LoggedCell, ModelCircuit, ModelConfig, StepKind, Visibility};
+use zkinfer_circuits::{Fp, LoggedCell, ModelCircuit, ModelConfig, Profile, StepKind, Visibility};
 use zkinfer_fuzz::Rng;
 use zkinfer_quant::ops;
 use zkinfer_quant::{
@@ -28,14 +28,10 @@ fn node(inputs: &[usize], op: Op) -> Node {
     }
 }
 
-fn config() -> ModelConfig {
-    ModelConfig::configure(&mut halo2_proofs::plonk::ConstraintSystem::default())
-}
-
 /// MockProver's failures as `(name, location)`.
 fn failures(circuit: &ModelCircuit, instances: Vec<Fp>) -> Vec<(String, String)> {
     let prover = MockProver::run(circuit.plan().k, circuit, vec![instances]).expect("synthesis");
-    let config = config();
+    let config = ModelConfig::of(circuit.profile());
     prover
         .verify()
         .err()
@@ -47,11 +43,15 @@ fn failures(circuit: &ModelCircuit, instances: Vec<Fp>) -> Vec<(String, String)>
 
 /// A circuit with its honest witness, recorded; the log and the honest
 /// public values.
-fn recorded(model: QuantizedModel, input: Vec<i64>) -> (ModelCircuit, Vec<LoggedCell>, Vec<Fp>) {
+fn recorded(
+    model: QuantizedModel,
+    input: Vec<i64>,
+    profile: Profile,
+) -> (ModelCircuit, Vec<LoggedCell>, Vec<Fp>) {
     let model = Arc::new(model);
     let input = Tensor::new(model.input().shape.clone(), input).unwrap();
     let trace = model.forward(&input).expect("the input is within bounds");
-    let circuit = ModelCircuit::new(model, Visibility::Public)
+    let circuit = ModelCircuit::with_profile(model, Visibility::Public, profile)
         .unwrap()
         .with_trace(trace.clone())
         .unwrap()
@@ -127,7 +127,7 @@ fn assert_pool_forgery_refused(w: usize, m: i64, d: i64) {
     let input: Vec<i64> = (0..side * side)
         .map(|i| (i as i64 * 29 + 11) % 200 - 100)
         .collect();
-    let (circuit, log, honest) = recorded(pool_into_linear(side, w, m), input);
+    let (circuit, log, honest) = recorded(pool_into_linear(side, w, m), input, Profile::Compact);
     let pool = circuit
         .steps()
         .iter()
@@ -375,8 +375,10 @@ fn randomized_forgery_search_finds_nothing() {
         {
             continue; // a random model may overflow a declared bound
         }
+        // Half the models in each profile: a profile is a new circuit.
+        let profile = Profile::ALL[models % Profile::ALL.len()];
         models += 1;
-        let (circuit, log, honest) = recorded(model, input);
+        let (circuit, log, honest) = recorded(model, input, profile);
         kinds.extend(circuit.plan().layers.iter().map(|l| l.op.clone()));
         for _ in 0..60 {
             let forgery =

@@ -4,7 +4,7 @@
 use halo2_proofs::dev::MockProver;
 use std::sync::Arc;
 use zkinfer_circuits::diagnose::failure_names;
-use zkinfer_circuits::{Fp, ModelCircuit, ModelConfig, Visibility};
+use zkinfer_circuits::{Fp, ModelCircuit, ModelConfig, Profile, Visibility};
 use zkinfer_quant::{
     Linear, Node, Op, QuantizedModel, Rescale, Scale, Shape, Tensor, TensorSpec, Trace,
 };
@@ -52,15 +52,14 @@ fn tiny() -> QuantizedModel {
 fn mock(circuit: &ModelCircuit, instances: Vec<Fp>) -> Vec<String> {
     let k = circuit.plan().k;
     let prover = MockProver::run(k, circuit, vec![instances]).expect("synthesis succeeds");
-    let mut meta = halo2_proofs::plonk::ConstraintSystem::default();
-    let config = ModelConfig::configure(&mut meta);
+    let config = ModelConfig::of(circuit.profile());
     failure_names(&config, prover.verify().err().unwrap_or_default())
 }
 
-fn prove_tiny(input: Vec<i64>, visibility: Visibility) -> (ModelCircuit, Trace) {
+fn prove_tiny(input: Vec<i64>, visibility: Visibility, profile: Profile) -> (ModelCircuit, Trace) {
     let model = Arc::new(tiny());
     let trace = model.forward(&Tensor::new([4], input).unwrap()).unwrap();
-    let circuit = ModelCircuit::new(model, visibility)
+    let circuit = ModelCircuit::with_profile(model, visibility, profile)
         .unwrap()
         .with_trace(trace.clone())
         .unwrap();
@@ -75,20 +74,28 @@ fn accepts_the_reference_trace() {
         vec![127, 127, -128, 5],
     ] {
         for visibility in [Visibility::Public, Visibility::Private] {
-            let (circuit, trace) = prove_tiny(input.clone(), visibility);
-            assert!(circuit.plan().k <= 10);
-            assert_eq!(
-                mock(&circuit, circuit.instances(&trace)),
-                Vec::<String>::new(),
-                "{input:?}"
-            );
+            for profile in Profile::ALL {
+                let (circuit, trace) = prove_tiny(input.clone(), visibility, profile);
+                assert!(circuit.plan().k <= 10);
+                assert_eq!(
+                    mock(&circuit, circuit.instances(&trace)),
+                    Vec::<String>::new(),
+                    "{input:?} {profile}"
+                );
+            }
         }
     }
 }
 
 #[test]
 fn rejects_a_wrong_public_output_or_input() {
-    let (circuit, trace) = prove_tiny(vec![12, -7, 100, -128], Visibility::Public);
+    for profile in Profile::ALL {
+        rejects_a_wrong_public_output_or_input_in(profile);
+    }
+}
+
+fn rejects_a_wrong_public_output_or_input_in(profile: Profile) {
+    let (circuit, trace) = prove_tiny(vec![12, -7, 100, -128], Visibility::Public, profile);
     let mut instances = circuit.instances(&trace);
     let last = instances.len() - 1;
     instances[last] += Fp::one();
@@ -99,10 +106,16 @@ fn rejects_a_wrong_public_output_or_input() {
 }
 
 /// Every single advice cell, changed by +1 (and a few by a large value),
-/// makes the proof fail.
+/// makes the proof fail, in every profile.
 #[test]
 fn witness_mutation_every_cell_fails() {
-    let (circuit, trace) = prove_tiny(vec![12, -7, 100, -128], Visibility::Public);
+    for profile in Profile::ALL {
+        every_cell_fails_in(profile);
+    }
+}
+
+fn every_cell_fails_in(profile: Profile) {
+    let (circuit, trace) = prove_tiny(vec![12, -7, 100, -128], Visibility::Public, profile);
     let instances = circuit.instances(&trace);
     assert!(mock(&circuit, instances.clone()).is_empty());
     let cells = circuit.assigned_cells();
@@ -112,7 +125,7 @@ fn witness_mutation_every_cell_fails() {
             let failures = mock(&circuit.tampered(index, delta), instances.clone());
             assert!(
                 !failures.is_empty(),
-                "cell {index} of {cells} changed by {delta:?} went unnoticed"
+                "{profile}: cell {index} of {cells} changed by {delta:?} went unnoticed"
             );
         }
     }

@@ -4,7 +4,7 @@
 use halo2_proofs::dev::MockProver;
 use std::sync::Arc;
 use zkinfer_circuits::diagnose::failure_names;
-use zkinfer_circuits::{CircuitError, Fp, ModelCircuit, ModelConfig, Visibility};
+use zkinfer_circuits::{CircuitError, Fp, ModelCircuit, ModelConfig, Profile, Visibility};
 use zkinfer_quant::{
     Conv2d, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Select, Shape, TableActivation,
     TableFunction, Tensor, TensorSpec,
@@ -35,16 +35,16 @@ fn input_for(model: &QuantizedModel, seed: i64) -> Tensor {
     Tensor::new(spec.shape.clone(), data).unwrap()
 }
 
-fn config() -> ModelConfig {
-    ModelConfig::configure(&mut halo2_proofs::plonk::ConstraintSystem::default())
-}
-
 /// MockProver's verdict on the reference trace, and with the last output
 /// changed by one.
-fn check(model: QuantizedModel, visibility: Visibility) -> (Vec<String>, Vec<String>) {
+fn check(
+    model: QuantizedModel,
+    visibility: Visibility,
+    profile: Profile,
+) -> (Vec<String>, Vec<String>) {
     let model = Arc::new(model);
     let trace = model.forward(&input_for(&model, 1)).expect("within bounds");
-    let circuit = ModelCircuit::new(model, visibility)
+    let circuit = ModelCircuit::with_profile(model, visibility, profile)
         .unwrap()
         .with_trace(trace.clone())
         .unwrap();
@@ -52,29 +52,40 @@ fn check(model: QuantizedModel, visibility: Visibility) -> (Vec<String>, Vec<Str
     let instances = circuit.instances(&trace);
     let run = |instances: Vec<Fp>| {
         let prover = MockProver::run(k, &circuit, vec![instances]).expect("fits its planned k");
-        failure_names(&config(), prover.verify().err().unwrap_or_default())
+        failure_names(
+            &ModelConfig::of(profile),
+            prover.verify().err().unwrap_or_default(),
+        )
     };
     let mut forged = instances.clone();
     *forged.last_mut().unwrap() += Fp::one();
     (run(instances), run(forged))
 }
 
+/// In every profile: the honest trace passes, a changed output fails, and
+/// a sample of changed cells fails.
 fn assert_proves(model: QuantizedModel) {
-    for visibility in [Visibility::Public, Visibility::Private] {
-        let (honest, forged) = check(model.clone(), visibility);
-        assert!(honest.is_empty(), "{}: {honest:?}", model.name());
-        assert_eq!(forged, vec!["copy"], "{}", model.name());
+    for profile in Profile::ALL {
+        for visibility in [Visibility::Public, Visibility::Private] {
+            let (honest, forged) = check(model.clone(), visibility, profile);
+            assert!(
+                honest.is_empty(),
+                "{} ({profile}): {honest:?}",
+                model.name()
+            );
+            assert_eq!(forged, vec!["copy"], "{} ({profile})", model.name());
+        }
+        assert_every_sampled_cell_matters(model.clone(), profile, 400);
     }
-    assert_every_sampled_cell_matters(model, 600);
 }
 
 /// Witness mutation: changing any one of a seeded sample of advice cells
 /// (by +1) makes MockProver fail. The input is public: a private input is
 /// the prover's free choice, and with it every derived cell would follow.
-fn assert_every_sampled_cell_matters(model: QuantizedModel, samples: usize) {
+fn assert_every_sampled_cell_matters(model: QuantizedModel, profile: Profile, samples: usize) {
     let model = Arc::new(model);
     let trace = model.forward(&input_for(&model, 1)).unwrap();
-    let circuit = ModelCircuit::new(model.clone(), Visibility::Public)
+    let circuit = ModelCircuit::with_profile(model.clone(), Visibility::Public, profile)
         .unwrap()
         .with_trace(trace.clone())
         .unwrap();
@@ -95,7 +106,7 @@ fn assert_every_sampled_cell_matters(model: QuantizedModel, samples: usize) {
         .unwrap();
         assert!(
             prover.verify().is_err(),
-            "{}: advice cell {index} of {cells} changed by one went unnoticed",
+            "{} ({profile}): advice cell {index} of {cells} changed by one went unnoticed",
             model.name()
         );
     }
@@ -320,7 +331,8 @@ fn every_table_function_proves() {
             bits: 8,
         };
         let model = QuantizedModel::new(function.name(), input, nodes, None).unwrap();
-        let (honest, forged) = check(model, Visibility::Public);
+        // Table functions have no dot rows: the compact profile covers them.
+        let (honest, forged) = check(model, Visibility::Public, Profile::Compact);
         assert!(honest.is_empty(), "{function}: {honest:?}");
         assert_eq!(forged, vec!["copy"], "{function}");
     }

@@ -164,7 +164,7 @@ fn wave_one_forgery_of_cnn_bn_pool_is_rejected_by_the_real_verifier() {
     );
     // With its claim, the forged witness breaks one constraint only: the
     // limbs of the quotients' bound.
-    let config = ModelConfig::configure(&mut halo2_proofs::plonk::ConstraintSystem::default());
+    let config = ModelConfig::of(zkinfer_circuits::Profile::Compact);
     let failures = MockProver::run(k, &forged, vec![claimed.clone()])
         .unwrap()
         .verify()

@@ -39,8 +39,7 @@ pub fn run(args: &MockArgs, json: bool) -> anyhow::Result<ExitCode> {
     let (k, rows) = (circuit.plan().k, circuit.plan().rows);
     let prover = MockProver::run(k, &circuit, vec![circuit.instances(&trace)])
         .map_err(|e| anyhow::anyhow!("laying out the circuit: {e}"))?;
-    let mut meta = halo2_proofs::plonk::ConstraintSystem::default();
-    let config = zkinfer_circuits::ModelConfig::configure(&mut meta);
+    let config = zkinfer_circuits::ModelConfig::of(circuit.profile());
     let failures: Vec<Failure> = prover
         .verify()
         .err()

@@ -1,88 +1,111 @@
-//! [`DotChip`]: dot products with weights in fixed columns, `LANES`
-//! multiply-accumulates per row.
+//! [`DotConfig`]: dot products with weights in fixed columns, laid out as
+//! a small matrix per row.
 //!
-//! A dot product of `n` terms takes `ceil(n / LANES)` rows; unused lanes
-//! hold copies of the zero cell with weight 0. Linear and conv layers, and
-//! window sums, are lists of dot products ([`DotProduct`]). The weights are
-//! fixed columns, so the verifying key commits to the model.
+//! A row holds `I` input cells (copies of the cells a layer reads) and `O`
+//! accumulators; accumulator `g` adds `Σ_l w[g][l]·x_l`, with its own fixed
+//! weights. Dot products over the *same* inputs — a linear layer's outputs,
+//! a convolution's output channels at one position — form a [`DotGroup`]
+//! and share rows, `O` at a time; a group over `n` inputs takes
+//! `ceil(n / I)` rows. Unused lanes hold copies of the zero cell, unused
+//! weights are 0. The weights are fixed columns, so the verifying key
+//! commits to the model. `I` and `O` come from the layout
+//! ([`crate::Layout`]); the compact profile's `12 × 1` is a plain dot
+//! product per row.
 
 use crate::assign::{Assigner, Cell_};
 use crate::field::fe;
+use crate::profile::Layout;
 use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector};
 use halo2_proofs::poly::Rotation;
 use pasta_curves::Fp;
 
-/// Multiply-accumulates per row.
-pub const LANES: usize = 12;
-
-/// One dot product: `bias + Σ weight·x`.
+/// Dot products over the same input cells: `bias_g + Σ_j weights_g[j] ·
+/// inputs[j]` for each product `g`.
 #[derive(Clone, Debug)]
-pub struct DotProduct {
-    /// `(weight, input cell)` pairs.
-    pub terms: Vec<(i64, Cell_)>,
-    /// Added once.
-    pub bias: i64,
+pub struct DotGroup {
+    /// The input cells, in term order.
+    pub inputs: Vec<Cell_>,
+    /// Per product: one weight per input, and the bias. At most the
+    /// layout's `dot_outputs` products.
+    pub products: Vec<(Vec<i64>, i64)>,
 }
 
-impl DotProduct {
-    /// Rows it takes.
-    pub fn rows(terms: usize) -> usize {
-        terms.div_ceil(LANES).max(1)
+impl DotGroup {
+    /// Rows a group over `inputs` input cells takes.
+    pub fn rows(inputs: usize, layout: Layout) -> usize {
+        inputs.div_ceil(layout.dot_inputs).max(1)
     }
 }
 
 /// Columns and selector of the dot-product gate.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct DotConfig {
-    x: [Column<Advice>; LANES],
-    acc: Column<Advice>,
-    w: [Column<Fixed>; LANES],
-    bias: Column<Fixed>,
+    x: Vec<Column<Advice>>,
+    acc: Vec<Column<Advice>>,
+    /// `w[g][l]`: accumulator `g`'s weight for lane `l`.
+    w: Vec<Vec<Column<Fixed>>>,
+    bias: Vec<Column<Fixed>>,
     chain: Column<Fixed>,
     q: Selector,
 }
 
 /// Dot-product instructions.
 pub trait DotInstructions {
-    /// Lays out dot products in one region; returns each one's result cell.
-    fn dot_products(
+    /// Lays out groups of dot products in one region; returns each group's
+    /// result cells, one per product.
+    fn dot_groups(
         &self,
         layouter: &mut impl Layouter<Fp>,
         assigner: &Assigner,
         zero: &Cell_,
         name: &'static str,
-        products: &[DotProduct],
-    ) -> Result<Vec<Cell_>, Error>;
+        groups: &[DotGroup],
+    ) -> Result<Vec<Vec<Cell_>>, Error>;
 }
 
 impl DotConfig {
-    /// Creates the gate `dot`.
+    /// Creates the gate `dot` over `x` (one column per input lane), `acc`
+    /// (one per accumulator), the weights `w[acc][lane]`, one bias column
+    /// per accumulator, and `chain`.
     pub fn configure(
         meta: &mut ConstraintSystem<Fp>,
-        x: [Column<Advice>; LANES],
-        acc: Column<Advice>,
-        w: [Column<Fixed>; LANES],
-        bias: Column<Fixed>,
+        x: Vec<Column<Advice>>,
+        acc: Vec<Column<Advice>>,
+        w: Vec<Vec<Column<Fixed>>>,
+        bias: Vec<Column<Fixed>>,
         chain: Column<Fixed>,
     ) -> Self {
+        assert!(w.len() == acc.len() && bias.len() == acc.len());
+        assert!(w.iter().all(|w| w.len() == x.len()));
         let q = meta.selector();
-        // | x_0 … x_11 | acc      | w_0 … w_11 | bias | chain | q_dot |
-        // |            | acc_prev |            |      |       |       |
-        // | x_0 … x_11 | acc      | w_0 … w_11 | bias | chain |   1   |
-        //   acc = chain·acc_prev + bias + Σ w_i·x_i
-        // chain is 0 on the first row of a dot product, 1 on the rows that
-        // continue it; the weights and the bias are fixed by the model.
+        // | x_0 … x_I-1 | acc_0 … acc_O-1 | w_g_l (O × I) | bias_g | chain | q_dot |
+        // |             | prev_0 … prev_g |               |        |       |       |
+        // | x_0 … x_I-1 | acc_0 … acc_O-1 | w_g_l         | bias_g | chain |   1   |
+        //   acc_g = chain·prev_g + bias_g + Σ_l w_g_l·x_l     (for every g)
+        // chain is 0 on a group's first row, 1 on the rows that continue
+        // it; the weights and biases are fixed by the model.
         meta.create_gate("dot", |m| {
             let q = m.query_selector(q);
-            let prev = m.query_advice(acc, Rotation::prev());
-            let cur = m.query_advice(acc, Rotation::cur());
             let chain = m.query_fixed(chain);
-            let bias = m.query_fixed(bias);
-            let sum = (0..LANES).fold(chain * prev + bias, |s, i| {
-                s + m.query_fixed(w[i]) * m.query_advice(x[i], Rotation::cur())
-            });
-            vec![("accumulate", q * (cur - sum))]
+            let xs: Vec<_> = x
+                .iter()
+                .map(|&c| m.query_advice(c, Rotation::cur()))
+                .collect();
+            (0..acc.len())
+                .map(|g| {
+                    let prev = m.query_advice(acc[g], Rotation::prev());
+                    let cur = m.query_advice(acc[g], Rotation::cur());
+                    let bias = m.query_fixed(bias[g]);
+                    let sum = xs
+                        .iter()
+                        .zip(&w[g])
+                        .fold(chain.clone() * prev + bias, |s, (x, &w)| {
+                            s + m.query_fixed(w) * x.clone()
+                        });
+                    ("accumulate", q.clone() * (cur - sum))
+                })
+                .collect::<Vec<_>>()
         });
         DotConfig {
             x,
@@ -93,65 +116,102 @@ impl DotConfig {
             q,
         }
     }
+
+    /// The layout this gate was made for.
+    pub fn layout(&self) -> Layout {
+        Layout {
+            dot_inputs: self.x.len(),
+            dot_outputs: self.acc.len(),
+        }
+    }
 }
 
 impl DotInstructions for DotConfig {
-    fn dot_products(
+    fn dot_groups(
         &self,
         layouter: &mut impl Layouter<Fp>,
         assigner: &Assigner,
         zero: &Cell_,
         name: &'static str,
-        products: &[DotProduct],
-    ) -> Result<Vec<Cell_>, Error> {
+        groups: &[DotGroup],
+    ) -> Result<Vec<Vec<Cell_>>, Error> {
+        let (lanes, outputs) = (self.x.len(), self.acc.len());
+        if groups.iter().any(|g| {
+            g.products.len() > outputs || g.products.iter().any(|p| p.0.len() != g.inputs.len())
+        }) {
+            return Err(Error::Synthesis);
+        }
         layouter.assign_region(
             || name,
             |mut region| {
                 assigner.region(name);
-                // Row 0 gives the first product's `acc_prev` a cell (it is
+                // Row 0 gives each group's first row an `acc_prev` (it is
                 // multiplied by chain = 0).
-                assigner.copy(&mut region, "acc start", zero, self.acc, 0)?;
+                for &acc in &self.acc {
+                    assigner.copy(&mut region, "acc start", zero, acc, 0)?;
+                }
                 let mut offset = 1;
-                let mut results = Vec::with_capacity(products.len());
-                for product in products {
-                    let mut acc = Value::known(fe(product.bias));
-                    let mut chunks: Vec<&[(i64, Cell_)]> = product.terms.chunks(LANES).collect();
-                    if chunks.is_empty() {
-                        chunks.push(&[]);
-                    }
-                    let mut result = None;
-                    for (row, chunk) in chunks.iter().enumerate() {
+                let mut results = Vec::with_capacity(groups.len());
+                for group in groups {
+                    let weight = |g: usize, j: usize| group.products.get(g).map_or(0, |p| p.0[j]);
+                    let mut acc: Vec<Value<Fp>> = vec![Value::known(Fp::zero()); outputs];
+                    let mut cells = vec![];
+                    let rows = DotGroup::rows(group.inputs.len(), self.layout());
+                    for row in 0..rows {
                         self.q.enable(&mut region, offset)?;
-                        let (chain, bias) = if row == 0 { (0, product.bias) } else { (1, 0) };
+                        let first = row == 0;
                         region.assign_fixed(
                             || "chain",
                             self.chain,
                             offset,
-                            || Value::known(fe(chain)),
+                            || Value::known(fe(i64::from(!first))),
                         )?;
-                        region.assign_fixed(
-                            || "bias",
-                            self.bias,
-                            offset,
-                            || Value::known(fe(bias)),
-                        )?;
-                        for lane in 0..LANES {
-                            let (weight, cell) =
-                                chunk.get(lane).map_or((0, zero), |(w, c)| (*w, c));
+                        for g in 0..outputs {
+                            let bias = match first {
+                                true => group.products.get(g).map_or(0, |p| p.1),
+                                false => 0,
+                            };
                             region.assign_fixed(
-                                || "w",
-                                self.w[lane],
+                                || "bias",
+                                self.bias[g],
                                 offset,
-                                || Value::known(fe(weight)),
+                                || Value::known(fe(bias)),
                             )?;
-                            assigner.copy(&mut region, "x", cell, self.x[lane], offset)?;
-                            acc = acc + cell.value().map(|v| *v * fe(weight));
+                            acc[g] = acc[g] + Value::known(fe(bias));
                         }
-                        result =
-                            Some(assigner.advice(&mut region, "acc", self.acc, offset, acc)?);
+                        for lane in 0..lanes {
+                            let j = row * lanes + lane;
+                            let cell = group.inputs.get(j).unwrap_or(zero);
+                            for g in 0..outputs {
+                                let w = if j < group.inputs.len() {
+                                    weight(g, j)
+                                } else {
+                                    0
+                                };
+                                region.assign_fixed(
+                                    || "w",
+                                    self.w[g][lane],
+                                    offset,
+                                    || Value::known(fe(w)),
+                                )?;
+                                acc[g] = acc[g] + cell.value().map(|v| *v * fe(w));
+                            }
+                            assigner.copy(&mut region, "x", cell, self.x[lane], offset)?;
+                        }
+                        cells.clear();
+                        for g in 0..outputs {
+                            cells.push(assigner.advice(
+                                &mut region,
+                                "acc",
+                                self.acc[g],
+                                offset,
+                                acc[g],
+                            )?);
+                        }
                         offset += 1;
                     }
-                    results.push(result.expect("every dot product has a row"));
+                    cells.truncate(group.products.len());
+                    results.push(cells);
                 }
                 Ok(results)
             },
@@ -162,16 +222,21 @@ impl DotInstructions for DotConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assign::Edit;
     use crate::chips::testing::failures;
     use crate::config::ModelConfig;
+    use crate::profile::Profile;
     use halo2_proofs::circuit::SimpleFloorPlanner;
     use halo2_proofs::dev::MockProver;
     use halo2_proofs::plonk::Circuit;
 
-    /// Dot products over input cells assigned in their own region.
+    /// Groups of dot products over input cells assigned in their own
+    /// region, in a profile; each result pinned to its expected sum.
     struct DotCircuit {
+        profile: Profile,
         inputs: Vec<i64>,
-        products: Vec<(Vec<(i64, usize)>, i64)>,
+        /// Per group: input indices, and each product's weights and bias.
+        groups: Vec<(Vec<usize>, Vec<(Vec<i64>, i64)>)>,
         assigner: Assigner,
     }
 
@@ -180,13 +245,17 @@ mod tests {
         type FloorPlanner = SimpleFloorPlanner;
         fn without_witnesses(&self) -> Self {
             DotCircuit {
+                profile: self.profile,
                 inputs: self.inputs.clone(),
-                products: self.products.clone(),
+                groups: self.groups.clone(),
                 assigner: Assigner::default(),
             }
         }
         fn configure(meta: &mut ConstraintSystem<Fp>) -> ModelConfig {
-            ModelConfig::configure(meta)
+            ModelConfig::configure(meta, Profile::Compact)
+        }
+        fn configure_for(&self, meta: &mut ConstraintSystem<Fp>) -> ModelConfig {
+            ModelConfig::configure(meta, self.profile)
         }
         fn synthesize(&self, c: ModelConfig, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
             c.range_table.load(&mut layouter)?;
@@ -213,28 +282,39 @@ mod tests {
                     Ok((zero, cells))
                 },
             )?;
-            let products: Vec<DotProduct> = self
-                .products
+            let groups: Vec<DotGroup> = self
+                .groups
                 .iter()
-                .map(|(terms, bias)| DotProduct {
-                    terms: terms.iter().map(|&(w, i)| (w, cells[i].clone())).collect(),
-                    bias: *bias,
+                .map(|(inputs, products)| DotGroup {
+                    inputs: inputs.iter().map(|&i| cells[i].clone()).collect(),
+                    products: products.clone(),
                 })
                 .collect();
-            let outs =
-                c.dot
-                    .dot_products(&mut layouter, &self.assigner, &zero, "dots", &products)?;
+            let outs = c
+                .dot
+                .dot_groups(&mut layouter, &self.assigner, &zero, "dots", &groups)?;
             // Pin the results to the expected sums so a wrong one shows.
             layouter.assign_region(
                 || "expect",
                 |mut region| {
-                    for (i, out) in outs.iter().enumerate() {
-                        let (terms, bias) = &self.products[i];
-                        let want: i64 =
-                            bias + terms.iter().map(|&(w, j)| w * self.inputs[j]).sum::<i64>();
-                        let cell =
-                            region.assign_advice_from_constant(|| "want", c.acc, i, fe(want))?;
-                        region.constrain_equal(cell.cell(), out.cell())?;
+                    let mut row = 0;
+                    for ((inputs, products), outs) in self.groups.iter().zip(&outs) {
+                        for ((weights, bias), out) in products.iter().zip(outs) {
+                            let want: i64 = bias
+                                + weights
+                                    .iter()
+                                    .zip(inputs)
+                                    .map(|(w, &j)| w * self.inputs[j])
+                                    .sum::<i64>();
+                            let cell = region.assign_advice_from_constant(
+                                || "want",
+                                c.acc,
+                                row,
+                                fe(want),
+                            )?;
+                            region.constrain_equal(cell.cell(), out.cell())?;
+                            row += 1;
+                        }
                     }
                     Ok(())
                 },
@@ -242,44 +322,144 @@ mod tests {
         }
     }
 
-    fn dots(tamper: Option<(usize, i64)>) -> Vec<String> {
-        let inputs: Vec<i64> = (0..30).map(|i| (i * 7 % 23) - 11).collect();
-        let products = vec![
-            // 30 terms: three rows.
-            ((0..30).map(|i| ((i as i64 % 5) - 2, i)).collect(), 17),
-            // One term, and none at all (just the bias).
-            (vec![(-3, 4)], -2),
-            (vec![], 9),
-        ];
+    fn inputs() -> Vec<i64> {
+        (0..30).map(|i| (i * 7 % 23) - 11).collect()
+    }
+
+    fn weights(n: usize, seed: i64) -> Vec<i64> {
+        (0..n as i64).map(|i| ((i + seed) % 5) - 2).collect()
+    }
+
+    fn mock(
+        profile: Profile,
+        groups: Vec<(Vec<usize>, Vec<(Vec<i64>, i64)>)>,
+        edits: &[(usize, Edit)],
+    ) -> Vec<String> {
         let circuit = DotCircuit {
-            inputs,
-            products,
-            assigner: tamper.map_or_else(Assigner::default, |(i, d)| Assigner::tampering(i, fe(d))),
+            profile,
+            inputs: inputs(),
+            groups,
+            assigner: Assigner::default().with_edits(edits.iter().copied()),
         };
-        let mut meta = ConstraintSystem::default();
-        let config = ModelConfig::configure(&mut meta);
+        let config = ModelConfig::of(profile);
         let prover = MockProver::run(9, &circuit, vec![vec![]]).unwrap();
         failures((config, prover.verify()))
     }
 
+    /// Compact: one product per group — 30 terms (three rows), one term,
+    /// none (just the bias).
+    fn compact(edits: &[(usize, Edit)]) -> Vec<String> {
+        let groups = vec![
+            ((0..30).collect(), vec![(weights(30, 0), 17)]),
+            (vec![4], vec![(vec![-3], -2)]),
+            (vec![], vec![(vec![], 9)]),
+        ];
+        mock(Profile::Compact, groups, edits)
+    }
+
+    /// Wide (16 × 8): three products over 30 inputs (two rows), a full
+    /// group of eight over one input, and a bias-only product.
+    fn wide(edits: &[(usize, Edit)]) -> Vec<String> {
+        let groups = vec![
+            (
+                (0..30).collect(),
+                (0..3).map(|g| (weights(30, g), 5 * g - 4)).collect(),
+            ),
+            (vec![7], (0..8).map(|g| (vec![g - 4], g)).collect()),
+            (vec![], vec![(vec![], 9)]),
+        ];
+        mock(Profile::Wide, groups, edits)
+    }
+
+    fn add(cell: usize, delta: i64) -> (usize, Edit) {
+        (cell, Edit::Add(fe(delta)))
+    }
+
     #[test]
     fn accepts_long_short_and_empty_dot_products() {
-        assert!(dots(None).is_empty());
+        assert!(compact(&[]).is_empty());
+        assert!(wide(&[]).is_empty());
     }
 
     #[test]
     fn rejects_a_wrong_partial_sum_or_copy() {
         // Cells 0–29 are inputs, 30 is the region's leading acc, then each
         // row has 12 lane copies and an acc: the first acc is cell 43.
-        assert_eq!(dots(Some((43, 1))), vec!["gate dot: accumulate"]);
+        assert_eq!(compact(&[add(43, 1)]), vec!["gate dot: accumulate"]);
         // A lane copy that disagrees with its input cell.
-        assert_eq!(dots(Some((31, 1))), vec!["copy", "gate dot: accumulate"]);
+        assert_eq!(compact(&[add(31, 1)]), vec!["copy", "gate dot: accumulate"]);
         // The last accumulator of the long product: caught by the gate, and
         // by the pinned result.
         let last_acc = 30 + 1 + 3 * 13 - 1;
         assert_eq!(
-            dots(Some((last_acc, 5))),
+            compact(&[add(last_acc, 5)]),
             vec!["copy", "gate dot: accumulate"]
         );
+    }
+
+    /// Wide cells: 30 inputs, 8 leading accs, then rows of 16 lane copies
+    /// and 8 accs.
+    fn wide_cell(row: usize, column: usize) -> usize {
+        30 + 8 + row * 24 + column
+    }
+
+    #[test]
+    fn wide_rejects_a_wrong_accumulator_copy_or_unused_accumulator() {
+        for g in 0..8 {
+            let acc = wide_cell(0, 16 + g);
+            assert_eq!(
+                wide(&[add(acc, 1)]),
+                vec!["gate dot: accumulate"],
+                "acc {g}"
+            );
+        }
+        // The last row of the first group: the result, pinned.
+        assert_eq!(
+            wide(&[add(wide_cell(1, 16 + 2), 1)]),
+            vec!["copy", "gate dot: accumulate"]
+        );
+        // A lane copy; a zero-padded lane of the second row (its weights
+        // are 0, so only the copy notices).
+        assert_eq!(
+            wide(&[add(wide_cell(0, 3), 1)]),
+            vec!["copy", "gate dot: accumulate"]
+        );
+        assert_eq!(wide(&[add(wide_cell(1, 15), 1)]), vec!["copy"]);
+        // A leading acc (multiplied by chain = 0, but copied from zero).
+        assert_eq!(wide(&[add(30 + 5, 1)]), vec!["copy"]);
+    }
+
+    /// A forger who shifts one partial sum and every later one of the same
+    /// accumulator by the same amount keeps the continuing rows' gates
+    /// satisfied: the row where the shift enters still fails.
+    #[test]
+    fn consistent_forgeries_of_a_partial_sum_are_caught() {
+        let shifted = [add(wide_cell(0, 16 + 1), 7), add(wide_cell(1, 16 + 1), 7)];
+        assert_eq!(wide(&shifted), vec!["copy", "gate dot: accumulate"]);
+        // Shifting only the continuation and the result: the second row's gate.
+        assert_eq!(
+            wide(&[add(wide_cell(1, 16 + 1), 7)]),
+            vec!["copy", "gate dot: accumulate"]
+        );
+    }
+
+    #[test]
+    fn groups_beyond_the_layout_are_refused() {
+        let too_many = vec![(vec![1], (0..9).map(|g| (vec![g], 0)).collect())];
+        let circuit = DotCircuit {
+            profile: Profile::Wide,
+            inputs: inputs(),
+            groups: too_many,
+            assigner: Assigner::default(),
+        };
+        assert!(MockProver::run(9, &circuit, vec![vec![]]).is_err());
+        let ragged = vec![(vec![1, 2], vec![(vec![1], 0)])];
+        let circuit = DotCircuit {
+            profile: Profile::Wide,
+            inputs: inputs(),
+            groups: ragged,
+            assigner: Assigner::default(),
+        };
+        assert!(MockProver::run(9, &circuit, vec![vec![]]).is_err());
     }
 }

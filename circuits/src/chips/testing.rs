@@ -31,7 +31,7 @@ impl Circuit<Fp> for ChipCircuit<'_> {
     }
 
     fn configure(meta: &mut ConstraintSystem<Fp>) -> ModelConfig {
-        ModelConfig::configure(meta)
+        ModelConfig::configure(meta, crate::Profile::Compact)
     }
 
     fn synthesize(
@@ -73,8 +73,7 @@ pub fn run_edited(
             tables: tables.clone(),
             assigner: assigner.clone(),
         };
-        let mut meta = ConstraintSystem::default();
-        let config = ModelConfig::configure(&mut meta);
+        let config = ModelConfig::of(crate::Profile::Compact);
         let prover = MockProver::run(9, &circuit, vec![vec![]]).expect("the chip region fits");
         (config, prover.verify(), assigner.log())
     };

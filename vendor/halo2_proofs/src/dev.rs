@@ -495,7 +495,7 @@ impl<F: VartimeField + Ord> MockProver<F> {
         let n = 1 << k;
 
         let mut cs = ConstraintSystem::default();
-        let config = ConcreteCircuit::configure(&mut cs);
+        let config = circuit.configure_for(&mut cs);
         let cs = cs;
 
         if n < cs.minimum_rows() {

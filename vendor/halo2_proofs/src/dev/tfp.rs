@@ -136,6 +136,11 @@ impl<'c, F: Field, C: Circuit<F>> Circuit<F> for TracingCircuit<'c, F, C> {
         C::configure(meta)
     }
 
+    fn configure_for(&self, meta: &mut ConstraintSystem<F>) -> Self::Config {
+        let _span = debug_span!("configure").entered();
+        self.inner_ref().configure_for(meta)
+    }
+
     fn synthesize(&self, config: Self::Config, layouter: impl Layouter<F>) -> Result<(), Error> {
         let _span = debug_span!("synthesize").entered();
         self.inner_ref()

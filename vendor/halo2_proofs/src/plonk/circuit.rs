@@ -483,6 +483,16 @@ pub trait Circuit<F: Field> {
     /// arrangement, column arrangement, etc.
     fn configure(meta: &mut ConstraintSystem<F>) -> Self::Config;
 
+    /// zkinfer's addition: configures the columns and gates of this circuit
+    /// instance, for circuit types whose layout is a value (a layout profile)
+    /// rather than fixed by the type. Keygen, the prover, `MockProver` and
+    /// `CircuitCost` call this, never `configure` directly; the default is
+    /// `Self::configure`, so a circuit that does not override it is laid out
+    /// exactly as upstream lays it out.
+    fn configure_for(&self, meta: &mut ConstraintSystem<F>) -> Self::Config {
+        Self::configure(meta)
+    }
+
     /// Given the provided `cs`, synthesize the circuit. The concrete type of
     /// the caller will be different depending on the context, and they may or
     /// may not expect to have a witness present.

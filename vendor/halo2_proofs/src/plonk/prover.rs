@@ -60,7 +60,12 @@ pub fn create_proof<
 
     let domain = &pk.vk.domain;
     let mut meta = ConstraintSystem::default();
-    let config = ConcreteCircuit::configure(&mut meta);
+    // Every circuit of one proof shares the first one's layout (they share
+    // one proving key).
+    let config = match circuits.first() {
+        Some(circuit) => circuit.configure_for(&mut meta),
+        None => ConcreteCircuit::configure(&mut meta),
+    };
 
     // Selector optimizations cannot be applied here; use the ConstraintSystem
     // from the verification key.
