@@ -194,7 +194,7 @@ impl Circuit<Fp> for ModelCircuit {
                 _ => None,
             })
             .collect();
-        config.table.load(&mut layouter, &tables)?;
+        config.lane().table.load(&mut layouter, &tables)?;
         let zero: Cell_ = layouter.assign_region(
             || "zero",
             |mut region| region.assign_advice_from_constant(|| "zero", config.acc, 0, Fp::zero()),

@@ -27,20 +27,15 @@ use crate::chips::relu::ReluConfig;
 use crate::chips::rescale::RescaleConfig;
 use crate::chips::table::TableConfig;
 use crate::profile::Profile;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Instance};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Fixed, Instance};
 use pasta_curves::Fp;
 
-/// Every column, gate and lookup of a model circuit.
+/// The element chips of one lane: a row of element columns that does one
+/// element operation (a rescale, a ReLU, a comparison, a lookup, …) with
+/// its own two range units. A profile with several lanes spreads each
+/// element step's rows across them.
 #[derive(Clone, Debug)]
-pub struct ModelConfig {
-    /// Public inputs (when the input is public), then the outputs.
-    pub instance: Column<Instance>,
-    /// The profile these columns lay out.
-    pub profile: Profile,
-    /// Where the zero cell and input cells live.
-    pub(crate) acc: Column<Advice>,
-    /// Multiply-accumulate rows.
-    pub dot: DotConfig,
+pub struct ElementLane {
     /// Rounding division.
     pub rescale: RescaleConfig,
     /// Declared bounds.
@@ -57,6 +52,21 @@ pub struct ModelConfig {
     pub unit_a: RangeUnitConfig,
     /// Range unit B (bounds and signs).
     pub unit_b: RangeUnitConfig,
+}
+
+/// Every column, gate and lookup of a model circuit.
+#[derive(Clone, Debug)]
+pub struct ModelConfig {
+    /// Public inputs (when the input is public), then the outputs.
+    pub instance: Column<Instance>,
+    /// The profile these columns lay out.
+    pub profile: Profile,
+    /// Where the zero cell and input cells live.
+    pub(crate) acc: Column<Advice>,
+    /// Multiply-accumulate rows.
+    pub dot: DotConfig,
+    /// The element lanes (one in the compact profile).
+    pub lanes: Vec<ElementLane>,
     /// The 8-bit range table.
     pub range_table: RangeTable,
     /// Lookup names, by lookup index, for failure reports.
@@ -69,6 +79,63 @@ pub struct ModelConfig {
     pub selectors: usize,
 }
 
+/// The advice columns of one element lane: `e0 … e4`, unit A's limbs,
+/// unit B's value and limbs.
+type LaneAdvice = (
+    [Column<Advice>; 5],
+    [Column<Advice>; 3],
+    Column<Advice>,
+    [Column<Advice>; 3],
+);
+/// The fixed columns of one element lane: `half, div, k, tag`, then each
+/// unit's coefficients.
+type LaneFixed = ([Column<Fixed>; 4], [Column<Fixed>; 3], [Column<Fixed>; 3]);
+
+/// A lane's range units, bound and ReLU gates (created before the dot gate
+/// in lane 0, as zkinfer always has).
+fn lane_units(
+    meta: &mut ConstraintSystem<Fp>,
+    names: &mut Vec<String>,
+    (e, limbs_a, v_b, limbs_b): LaneAdvice,
+    ([_, _, k, _], coefficients_a, coefficients_b): LaneFixed,
+    range_table: RangeTable,
+) -> (RangeUnitConfig, RangeUnitConfig, BoundConfig, ReluConfig) {
+    let unit_a =
+        RangeUnitConfig::configure(meta, "A", names, e[3], limbs_a, coefficients_a, range_table);
+    let unit_b =
+        RangeUnitConfig::configure(meta, "B", names, v_b, limbs_b, coefficients_b, range_table);
+    let [_, e1, e2, _, e4] = e;
+    let bound = BoundConfig::configure(meta, e1, k, unit_b);
+    let relu = ReluConfig::configure(meta, [e1, e2, e4], unit_b);
+    (unit_a, unit_b, bound, relu)
+}
+
+/// The rest of a lane: rescale, max, arith and the activation lookup
+/// (`table` shares lane 0's table columns).
+fn lane_chips(
+    meta: &mut ConstraintSystem<Fp>,
+    names: &mut Vec<String>,
+    (e, ..): LaneAdvice,
+    ([half, div, _, tag], ..): LaneFixed,
+    (unit_a, unit_b, bound, relu): (RangeUnitConfig, RangeUnitConfig, BoundConfig, ReluConfig),
+    table: Option<&TableConfig>,
+) -> ElementLane {
+    let [e0, e1, e2, e3, e4] = e;
+    ElementLane {
+        rescale: RescaleConfig::configure(meta, [e0, e1, e3], [half, div], unit_a, bound, relu),
+        bound,
+        relu,
+        max: MaxConfig::configure(meta, [e0, e2, e1, e4], unit_b),
+        arith: ArithConfig::configure(meta, [e0, e2, e1], div),
+        table: match table {
+            None => TableConfig::configure(meta, names, [e0, e1], tag),
+            Some(first) => first.another_lane(meta, names, [e0, e1], tag),
+        },
+        unit_a,
+        unit_b,
+    }
+}
+
 impl ModelConfig {
     /// A profile's configuration on its own: for naming failures and
     /// counting columns.
@@ -76,11 +143,17 @@ impl ModelConfig {
         Self::configure(&mut ConstraintSystem::default(), profile)
     }
 
+    /// Element lane 0: the one every profile has.
+    pub fn lane(&self) -> &ElementLane {
+        &self.lanes[0]
+    }
+
     /// Allocates a profile's columns and creates every gate and lookup.
     ///
     /// The compact profile allocates exactly the columns, gates and lookups
     /// zkinfer has always used, in the same order: its verifying keys do
-    /// not depend on the other profiles existing.
+    /// not depend on the other profiles existing. Further lanes' columns,
+    /// gates and lookups come after lane 0's.
     pub fn configure(meta: &mut ConstraintSystem<Fp>, profile: Profile) -> Self {
         let layout = profile.layout();
         let instance = meta.instance_column();
@@ -98,10 +171,18 @@ impl ModelConfig {
         let accs: Vec<_> = (0..layout.dot_outputs)
             .map(|_| advice(meta, true))
             .collect();
-        let e = [true, true, true, false, false].map(|eq| advice(meta, eq));
-        let limbs_a = [(); 3].map(|_| advice(meta, false));
-        let v_b = advice(meta, false);
-        let limbs_b = [(); 3].map(|_| advice(meta, false));
+        let mut lane_advice = |meta: &mut ConstraintSystem<Fp>| -> LaneAdvice {
+            (
+                [true, true, true, false, false].map(|eq| advice(meta, eq)),
+                [(); 3].map(|_| advice(meta, false)),
+                advice(meta, false),
+                [(); 3].map(|_| advice(meta, false)),
+            )
+        };
+        let lane0_advice = lane_advice(meta);
+        let more_advice: Vec<LaneAdvice> = (1..layout.element_lanes)
+            .map(|_| lane_advice(meta))
+            .collect();
         let mut fixed_columns = 0;
         let mut fixed = |meta: &mut ConstraintSystem<Fp>| {
             fixed_columns += 1;
@@ -111,55 +192,58 @@ impl ModelConfig {
             .map(|_| (0..layout.dot_inputs).map(|_| fixed(meta)).collect())
             .collect();
         let biases: Vec<_> = (0..layout.dot_outputs).map(|_| fixed(meta)).collect();
-        let [chain, half, div, k, tag] = [(); 5].map(|_| fixed(meta));
-        let coefficients_a = [(); 3].map(|_| fixed(meta));
-        let coefficients_b = [(); 3].map(|_| fixed(meta));
+        let chain = fixed(meta);
+        let mut lane_fixed = |meta: &mut ConstraintSystem<Fp>| -> LaneFixed {
+            (
+                [(); 4].map(|_| fixed(meta)),
+                [(); 3].map(|_| fixed(meta)),
+                [(); 3].map(|_| fixed(meta)),
+            )
+        };
+        let lane0_fixed = lane_fixed(meta);
+        let more_fixed: Vec<LaneFixed> = (1..layout.element_lanes)
+            .map(|_| lane_fixed(meta))
+            .collect();
         let constants = fixed(meta);
         meta.enable_constant(constants);
 
-        let mut lookup_names = vec![];
+        let mut names = vec![];
         let range_table = RangeTable::configure(meta);
-        let unit_a = RangeUnitConfig::configure(
+        let units = lane_units(meta, &mut names, lane0_advice, lane0_fixed, range_table);
+        let dot = DotConfig::configure(meta, x, accs.clone(), w, biases, chain);
+        let mut lanes = vec![lane_chips(
             meta,
-            "A",
-            &mut lookup_names,
-            e[3],
-            limbs_a,
-            coefficients_a,
-            range_table,
-        );
-        let unit_b = RangeUnitConfig::configure(
-            meta,
-            "B",
-            &mut lookup_names,
-            v_b,
-            limbs_b,
-            coefficients_b,
-            range_table,
-        );
-        let [e0, e1, e2, e3, e4] = e;
-        let bound = BoundConfig::configure(meta, e1, k, unit_b);
-        let relu = ReluConfig::configure(meta, [e1, e2, e4], unit_b);
+            &mut names,
+            lane0_advice,
+            lane0_fixed,
+            units,
+            None,
+        )];
+        for (advice, fixed) in more_advice.into_iter().zip(more_fixed) {
+            let units = lane_units(meta, &mut names, advice, fixed, range_table);
+            let first = lanes[0].table;
+            lanes.push(lane_chips(
+                meta,
+                &mut names,
+                advice,
+                fixed,
+                units,
+                Some(&first),
+            ));
+        }
         ModelConfig {
             instance,
             profile,
             acc: accs[0],
-            dot: DotConfig::configure(meta, x, accs, w, biases, chain),
-            rescale: RescaleConfig::configure(meta, [e0, e1, e3], [half, div], unit_a, bound, relu),
-            bound,
-            relu,
-            max: MaxConfig::configure(meta, [e0, e2, e1, e4], unit_b),
-            arith: ArithConfig::configure(meta, [e0, e2, e1], div),
-            table: TableConfig::configure(meta, &mut lookup_names, [e0, e1], tag),
-            unit_a,
-            unit_b,
+            dot,
+            lanes,
             range_table,
-            lookup_names,
+            lookup_names: names,
             advice_columns,
             fixed_columns,
-            // dot, rescale, bound, relu, max, arith; and the complex ones of
-            // the two range units and the table.
-            selectors: 9,
+            // dot; and per lane rescale, bound, relu, max, arith and the
+            // complex ones of the two range units and the table.
+            selectors: 1 + 8 * layout.element_lanes,
         }
     }
 }

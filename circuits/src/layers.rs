@@ -8,7 +8,7 @@ use crate::assign::{Assigner, Cell_};
 use crate::chips::arith::ArithConfig;
 use crate::chips::dot::{DotGroup, DotInstructions};
 use crate::chips::rescale::{Divisor, QuotientCheck};
-use crate::config::ModelConfig;
+use crate::config::{ElementLane, ModelConfig};
 use crate::step::{dot_groups, Step, StepKind};
 use halo2_proofs::circuit::{Layouter, Region, Value};
 use halo2_proofs::plonk::{Advice, Column, Error};
@@ -48,14 +48,10 @@ impl LayoutCtx<'_> {
     /// Lays out the input's cells, each with its declared bound.
     pub fn input(&self, layouter: &mut impl Layouter<Fp>) -> Result<Vec<Cell_>, Error> {
         let spec = self.model.input();
-        self.element_region(layouter, "input", spec.shape.numel(), |region, j| {
+        self.element_region(layouter, "input", spec.shape.numel(), |region, c, o, j| {
             let v = self.value(0, j).map(crate::field::fe);
-            let cell = self
-                .assigner
-                .advice(region, "input", self.config.bound.y, j, v)?;
-            self.config
-                .bound
-                .bound(region, self.assigner, j, &cell, spec.bits)?;
+            let cell = self.assigner.advice(region, "input", c.bound.y, o, v)?;
+            c.bound.bound(region, self.assigner, o, &cell, spec.bits)?;
             Ok(cell)
         })
     }
@@ -70,7 +66,6 @@ impl LayoutCtx<'_> {
         tensors: &[Vec<Cell_>],
     ) -> Result<Vec<Vec<Cell_>>, Error> {
         let x = &tensors[step.inputs[0]];
-        let c = self.config;
         match &step.kind {
             StepKind::Dot { products } => Ok(vec![self.dots(layouter, step.name, products, x)?]),
             &StepKind::AvgPool {
@@ -79,15 +74,16 @@ impl LayoutCtx<'_> {
                 bits,
             } => {
                 let sums = self.dots(layouter, step.name, sums, x)?;
-                let out = self.element_region(layouter, step.name, sums.len(), |region, j| {
-                    let sum = self.place(region, &sums[j], c.rescale.x, j)?;
-                    let check = QuotientCheck::Bound(bits);
-                    let divisor = Divisor::Window(divisors[j]);
-                    let q = c
-                        .rescale
-                        .divide(region, self.assigner, j, &sum, divisor, check)?;
-                    Ok(q.y)
-                })?;
+                let out =
+                    self.element_region(layouter, step.name, sums.len(), |region, c, o, j| {
+                        let sum = self.place(region, &sums[j], c.rescale.x, o)?;
+                        let check = QuotientCheck::Bound(bits);
+                        let divisor = Divisor::Window(divisors[j]);
+                        let q = c
+                            .rescale
+                            .divide(region, self.assigner, o, &sum, divisor, check)?;
+                        Ok(q.y)
+                    })?;
                 Ok(vec![out])
             }
             &StepKind::Rescale { shift, bits, relu } => {
@@ -96,11 +92,12 @@ impl LayoutCtx<'_> {
                     false => QuotientCheck::Bound(bits),
                 };
                 let divisor = Divisor::Shift(shift);
-                let cells = self.element_region(layouter, step.name, x.len(), |region, j| {
-                    let acc = self.place(region, &x[j], c.rescale.x, j)?;
-                    c.rescale
-                        .divide(region, self.assigner, j, &acc, divisor, check)
-                })?;
+                let cells =
+                    self.element_region(layouter, step.name, x.len(), |region, c, o, j| {
+                        let acc = self.place(region, &x[j], c.rescale.x, o)?;
+                        c.rescale
+                            .divide(region, self.assigner, o, &acc, divisor, check)
+                    })?;
                 let (ys, zs): (Vec<Cell_>, Vec<Option<Cell_>>) =
                     cells.into_iter().map(|q| (q.y, q.relu)).unzip();
                 match relu {
@@ -109,10 +106,11 @@ impl LayoutCtx<'_> {
                 }
             }
             &StepKind::Relu { bits } => {
-                let out = self.element_region(layouter, step.name, x.len(), |region, j| {
-                    let y = self.place(region, &x[j], c.relu.y, j)?;
-                    c.relu.relu(region, self.assigner, j, &y, bits)
-                })?;
+                let out =
+                    self.element_region(layouter, step.name, x.len(), |region, c, o, j| {
+                        let y = self.place(region, &x[j], c.relu.y, o)?;
+                        c.relu.relu(region, self.assigner, o, &y, bits)
+                    })?;
                 Ok(vec![out])
             }
             &StepKind::MaxPool { ref windows, bits } => {
@@ -122,16 +120,17 @@ impl LayoutCtx<'_> {
                     |mut region| {
                         self.assigner.region(step.name);
                         outputs.clear();
-                        let mut offset = 0;
+                        // Comparison n goes to lane n mod lanes.
+                        let lanes = &self.config.lanes;
+                        let mut n = 0;
                         for window in windows {
                             let mut best = x[window[0]].clone();
                             for &i in &window[1..] {
-                                let a = self.place(&mut region, &best, c.max.a, offset)?;
-                                let b = self.place(&mut region, &x[i], c.max.b, offset)?;
-                                best =
-                                    c.max
-                                        .max(&mut region, self.assigner, offset, &a, &b, bits)?;
-                                offset += 1;
+                                let (c, o) = (&lanes[n % lanes.len()], n / lanes.len());
+                                let a = self.place(&mut region, &best, c.max.a, o)?;
+                                let b = self.place(&mut region, &x[i], c.max.b, o)?;
+                                best = c.max.max(&mut region, self.assigner, o, &a, &b, bits)?;
+                                n += 1;
                             }
                             outputs.push(best);
                         }
@@ -147,17 +146,18 @@ impl LayoutCtx<'_> {
                 } else {
                     ArithConfig::add
                 };
-                let out = self.element_region(layouter, step.name, x.len(), |region, j| {
-                    let a = self.place(region, &x[j], c.arith.a, j)?;
-                    let b = self.place(region, &y[j], c.arith.b, j)?;
-                    op(&c.arith, region, self.assigner, j, &a, &b)
-                })?;
+                let out =
+                    self.element_region(layouter, step.name, x.len(), |region, c, o, j| {
+                        let a = self.place(region, &x[j], c.arith.a, o)?;
+                        let b = self.place(region, &y[j], c.arith.b, o)?;
+                        op(&c.arith, region, self.assigner, o, &a, &b)
+                    })?;
                 Ok(vec![out])
             }
             &StepKind::Table { tag, ref table } => {
-                let out = self.element_region(layouter, "table", x.len(), |region, j| {
-                    let v = self.place(region, &x[j], c.table.x, j)?;
-                    c.table.apply(region, self.assigner, j, table, tag, &v)
+                let out = self.element_region(layouter, "table", x.len(), |region, c, o, j| {
+                    let v = self.place(region, &x[j], c.table.x, o)?;
+                    c.table.apply(region, self.assigner, o, table, tag, &v)
                 })?;
                 Ok(vec![out])
             }
@@ -180,8 +180,7 @@ impl LayoutCtx<'_> {
         terms: &[Taps],
         x: &[Cell_],
     ) -> Result<Vec<Cell_>, Error> {
-        let layout = self.config.dot.layout();
-        let groups = dot_groups(terms, layout);
+        let groups = dot_groups(terms, self.config.profile.layout());
         let cells: Vec<DotGroup> = groups
             .iter()
             .map(|group| DotGroup {
@@ -213,19 +212,24 @@ impl LayoutCtx<'_> {
             .collect())
     }
 
-    /// One region of `rows` element rows, row `j` filled by `row(region, j)`.
+    /// One region of `n` element operations, operation `j` in lane
+    /// `j mod lanes` at offset `j / lanes`, filled by
+    /// `op(region, lane, offset, j)`.
     fn element_region<T>(
         &self,
         layouter: &mut impl Layouter<Fp>,
         name: &'static str,
-        rows: usize,
-        mut row: impl FnMut(&mut Region<'_, Fp>, usize) -> Result<T, Error>,
+        n: usize,
+        mut op: impl FnMut(&mut Region<'_, Fp>, &ElementLane, usize, usize) -> Result<T, Error>,
     ) -> Result<Vec<T>, Error> {
+        let lanes = &self.config.lanes;
         layouter.assign_region(
             || name,
             |mut region| {
                 self.assigner.region(name);
-                (0..rows).map(|j| row(&mut region, j)).collect()
+                (0..n)
+                    .map(|j| op(&mut region, &lanes[j % lanes.len()], j / lanes.len(), j))
+                    .collect()
             },
         )
     }

@@ -121,8 +121,9 @@ impl Step {
     pub fn cost(&self, model: &QuantizedModel, profile: Profile) -> LayerCost {
         let out = &model.specs()[self.output()];
         let numel = out.shape.numel();
-        let (macs, dot_rows) = dot_cost(self.dot_products(), profile.layout());
-        let element_rows = match &self.kind {
+        let layout = profile.layout();
+        let (macs, dot_rows) = dot_cost(self.dot_products(), layout);
+        let operations: usize = match &self.kind {
             StepKind::Dot { .. } | StepKind::Reshape | StepKind::Select { .. } => 0,
             StepKind::MaxPool { windows, .. } => {
                 windows.iter().map(|w| w.len().saturating_sub(1)).sum()
@@ -134,6 +135,7 @@ impl Step {
             | StepKind::Mul
             | StepKind::Table { .. } => numel,
         };
+        let element_rows = operations.div_ceil(layout.element_lanes);
         LayerCost {
             nodes: self.nodes.clone(),
             op: self.name.to_string(),
@@ -183,7 +185,7 @@ impl CircuitPlan {
             shape: input.shape.0.clone(),
             macs: 0,
             dot_rows: 0,
-            element_rows: input.shape.numel(),
+            element_rows: input.shape.numel().div_ceil(profile.layout().element_lanes),
             bounds: vec![BoundProof::RangeCheck],
         }];
         let steps = steps(model)?;

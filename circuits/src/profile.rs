@@ -25,6 +25,9 @@ pub struct Layout {
     /// Accumulators of a dot-product row, each a dot product over the
     /// row's inputs with its own weights (the matrix's height).
     pub dot_outputs: usize,
+    /// Element lanes: element operations per row, each lane with its own
+    /// columns and range units.
+    pub element_lanes: usize,
 }
 
 impl Layout {
@@ -43,9 +46,10 @@ pub enum Profile {
     /// layout, and the one the on-chain verifier takes.
     #[default]
     Compact,
-    /// 16 inputs × 8 accumulators per dot row (128 multiply-accumulates):
-    /// for models whose layers have many outputs over shared inputs
-    /// (LeNet-class convolutions and wide linear layers).
+    /// 12 inputs × 8 accumulators per dot row (96 multiply-accumulates)
+    /// and two element lanes: for models whose layers have many outputs
+    /// over shared inputs (LeNet-class convolutions and wide linear
+    /// layers) and many activations.
     Wide,
 }
 
@@ -59,10 +63,12 @@ impl Profile {
             Profile::Compact => Layout {
                 dot_inputs: 12,
                 dot_outputs: 1,
+                element_lanes: 1,
             },
             Profile::Wide => Layout {
-                dot_inputs: 16,
+                dot_inputs: 12,
                 dot_outputs: 8,
+                element_lanes: 2,
             },
         }
     }

@@ -108,14 +108,14 @@ mod tests {
     /// Runs one add (`mul = false`) or mul row on `a` and `b`.
     fn arith(mul: bool, a: i64, b: i64, edits: &[(&str, Edit)]) -> Vec<String> {
         failures(run_edited(vec![], edits, move |c, region, asg| {
-            let x = asg.advice(region, "a", c.arith.a, 0, Value::known(fe(a)))?;
-            let y = asg.advice(region, "b", c.arith.b, 0, Value::known(fe(b)))?;
+            let x = asg.advice(region, "a", c.lane().arith.a, 0, Value::known(fe(a)))?;
+            let y = asg.advice(region, "b", c.lane().arith.b, 0, Value::known(fe(b)))?;
             let op = if mul {
                 ArithConfig::mul
             } else {
                 ArithConfig::add
             };
-            op(&c.arith, region, asg, 0, &x, &y).map(|_| ())
+            op(&c.lane().arith, region, asg, 0, &x, &y).map(|_| ())
         }))
     }
 
@@ -142,12 +142,13 @@ mod tests {
         use crate::chips::rescale::{Divisor, QuotientCheck};
         let run = |edits: &[(&str, Edit)]| {
             failures(run_edited(vec![], edits, move |c, region, asg| {
-                let x = asg.advice(region, "a", c.arith.a, 0, Value::known(fe(-7)))?;
-                let y = asg.advice(region, "b", c.arith.b, 0, Value::known(fe(45)))?;
-                let product = c.arith.mul(region, asg, 0, &x, &y)?;
-                let placed = asg.copy(region, "x", &product, c.rescale.x, 1)?;
+                let x = asg.advice(region, "a", c.lane().arith.a, 0, Value::known(fe(-7)))?;
+                let y = asg.advice(region, "b", c.lane().arith.b, 0, Value::known(fe(45)))?;
+                let product = c.lane().arith.mul(region, asg, 0, &x, &y)?;
+                let placed = asg.copy(region, "x", &product, c.lane().rescale.x, 1)?;
                 let check = QuotientCheck::Bound(12);
-                c.rescale
+                c.lane()
+                    .rescale
                     .divide(region, asg, 1, &placed, Divisor::Shift(4), check)
                     .map(|_| ())
             }))

@@ -70,8 +70,8 @@ mod tests {
 
     fn bound(y: i64, bits: u32, edits: &[(&str, Edit)]) -> Vec<String> {
         failures(run_edited(vec![], edits, move |c, region, a| {
-            let y = a.advice(region, "y", c.bound.y, 0, Value::known(fe(y)))?;
-            c.bound.bound(region, a, 0, &y, bits)
+            let y = a.advice(region, "y", c.lane().bound.y, 0, Value::known(fe(y)))?;
+            c.lane().bound.bound(region, a, 0, &y, bits)
         }))
     }
 

@@ -32,7 +32,7 @@ pub struct DotGroup {
 }
 
 impl DotGroup {
-    /// Rows a group over `inputs` input cells takes.
+    /// Rows a group over `inputs` input cells takes in a layout.
     pub fn rows(inputs: usize, layout: Layout) -> usize {
         inputs.div_ceil(layout.dot_inputs).max(1)
     }
@@ -116,14 +116,6 @@ impl DotConfig {
             q,
         }
     }
-
-    /// The layout this gate was made for.
-    pub fn layout(&self) -> Layout {
-        Layout {
-            dot_inputs: self.x.len(),
-            dot_outputs: self.acc.len(),
-        }
-    }
 }
 
 impl DotInstructions for DotConfig {
@@ -156,7 +148,7 @@ impl DotInstructions for DotConfig {
                     let weight = |g: usize, j: usize| group.products.get(g).map_or(0, |p| p.0[j]);
                     let mut acc: Vec<Value<Fp>> = vec![Value::known(Fp::zero()); outputs];
                     let mut cells = vec![];
-                    let rows = DotGroup::rows(group.inputs.len(), self.layout());
+                    let rows = group.inputs.len().div_ceil(lanes).max(1);
                     for row in 0..rows {
                         self.q.enable(&mut region, offset)?;
                         let first = row == 0;
@@ -397,34 +389,46 @@ mod tests {
         );
     }
 
-    /// Wide cells: 30 inputs, 8 leading accs, then rows of 16 lane copies
+    /// The wide layout's lanes and accumulators.
+    const I: usize = 12;
+    const O: usize = 8;
+
+    /// Wide cells: 30 inputs, 8 leading accs, then rows of 12 lane copies
     /// and 8 accs.
     fn wide_cell(row: usize, column: usize) -> usize {
-        30 + 8 + row * 24 + column
+        30 + O + row * (I + O) + column
+    }
+
+    #[test]
+    fn the_wide_layout_is_the_one_tested() {
+        let layout = Profile::Wide.layout();
+        assert_eq!((layout.dot_inputs, layout.dot_outputs), (I, O));
     }
 
     #[test]
     fn wide_rejects_a_wrong_accumulator_copy_or_unused_accumulator() {
-        for g in 0..8 {
-            let acc = wide_cell(0, 16 + g);
+        // Every accumulator of the first row: the three used, the five not.
+        for g in 0..O {
+            let acc = wide_cell(0, I + g);
             assert_eq!(
                 wide(&[add(acc, 1)]),
                 vec!["gate dot: accumulate"],
                 "acc {g}"
             );
         }
-        // The last row of the first group: the result, pinned.
+        // The last row of the first group (30 inputs: three rows): the
+        // result, pinned.
         assert_eq!(
-            wide(&[add(wide_cell(1, 16 + 2), 1)]),
+            wide(&[add(wide_cell(2, I + 2), 1)]),
             vec!["copy", "gate dot: accumulate"]
         );
-        // A lane copy; a zero-padded lane of the second row (its weights
-        // are 0, so only the copy notices).
+        // A lane copy; a zero-padded lane of the third row (its weights are
+        // 0, so only the copy notices).
         assert_eq!(
             wide(&[add(wide_cell(0, 3), 1)]),
             vec!["copy", "gate dot: accumulate"]
         );
-        assert_eq!(wide(&[add(wide_cell(1, 15), 1)]), vec!["copy"]);
+        assert_eq!(wide(&[add(wide_cell(2, I - 1), 1)]), vec!["copy"]);
         // A leading acc (multiplied by chain = 0, but copied from zero).
         assert_eq!(wide(&[add(30 + 5, 1)]), vec!["copy"]);
     }
@@ -434,13 +438,12 @@ mod tests {
     /// satisfied: the row where the shift enters still fails.
     #[test]
     fn consistent_forgeries_of_a_partial_sum_are_caught() {
-        let shifted = [add(wide_cell(0, 16 + 1), 7), add(wide_cell(1, 16 + 1), 7)];
+        let shifted: Vec<_> = (0..3).map(|row| add(wide_cell(row, I + 1), 7)).collect();
         assert_eq!(wide(&shifted), vec!["copy", "gate dot: accumulate"]);
-        // Shifting only the continuation and the result: the second row's gate.
-        assert_eq!(
-            wide(&[add(wide_cell(1, 16 + 1), 7)]),
-            vec!["copy", "gate dot: accumulate"]
-        );
+        // Shifting only the continuations and the result: the second row's
+        // gate.
+        let later: Vec<_> = (1..3).map(|row| add(wide_cell(row, I + 1), 7)).collect();
+        assert_eq!(wide(&later), vec!["copy", "gate dot: accumulate"]);
     }
 
     #[test]

@@ -103,9 +103,9 @@ mod tests {
 
     fn max(a: i64, b: i64, edits: &[(&str, Edit)]) -> Vec<String> {
         failures(run_edited(vec![], edits, move |c, region, asg| {
-            let a = asg.advice(region, "a", c.max.a, 0, Value::known(fe(a)))?;
-            let b = asg.advice(region, "b", c.max.b, 0, Value::known(fe(b)))?;
-            c.max.max(region, asg, 0, &a, &b, 8).map(|_| ())
+            let a = asg.advice(region, "a", c.lane().max.a, 0, Value::known(fe(a)))?;
+            let b = asg.advice(region, "b", c.lane().max.b, 0, Value::known(fe(b)))?;
+            c.lane().max.max(region, asg, 0, &a, &b, 8).map(|_| ())
         }))
     }
 

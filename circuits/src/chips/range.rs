@@ -226,8 +226,8 @@ mod tests {
     /// One row: `v` in unit A's value column, checked to `bits`.
     fn check(v: i64, bits: u32) -> Vec<String> {
         failures(run(move |config, region, a| {
-            let v = a.advice(region, "v", config.unit_a.v, 0, Value::known(fe(v)))?;
-            config.unit_a.check(region, a, 0, &v, bits)
+            let v = a.advice(region, "v", config.lane().unit_a.v, 0, Value::known(fe(v)))?;
+            config.lane().unit_a.check(region, a, 0, &v, bits)
         }))
     }
 
@@ -266,8 +266,8 @@ mod tests {
     fn checks_any_bound_up_to_256() {
         let below = |v: i64, bound: u64| {
             failures(run(move |config, region, a| {
-                let v = a.advice(region, "v", config.unit_a.v, 0, Value::known(fe(v)))?;
-                config.unit_a.check_below(region, a, 0, &v, bound)
+                let v = a.advice(region, "v", config.lane().unit_a.v, 0, Value::known(fe(v)))?;
+                config.lane().unit_a.check_below(region, a, 0, &v, bound)
             }))
         };
         for bound in [1u64, 3, 7, 9, 25, 49, 100, 255, 256] {

@@ -88,8 +88,8 @@ mod tests {
 
     fn relu(y: i64, bits: u32, edits: &[(&str, Edit)]) -> Vec<String> {
         failures(run_edited(vec![], edits, move |c, region, a| {
-            let y = a.advice(region, "y", c.relu.y, 0, Value::known(fe(y)))?;
-            c.relu.relu(region, a, 0, &y, bits).map(|_| ())
+            let y = a.advice(region, "y", c.lane().relu.y, 0, Value::known(fe(y)))?;
+            c.lane().relu.relu(region, a, 0, &y, bits).map(|_| ())
         }))
     }
 

@@ -201,8 +201,9 @@ mod tests {
         edits: &[(&str, Edit)],
     ) -> Vec<String> {
         without_top_limbs(failures(run_edited(vec![], edits, move |c, region, a| {
-            let x = a.advice(region, "x", c.rescale.x, 0, Value::known(fe(x)))?;
-            c.rescale
+            let x = a.advice(region, "x", c.lane().rescale.x, 0, Value::known(fe(x)))?;
+            c.lane()
+                .rescale
                 .divide(region, a, 0, &x, divisor, check)
                 .map(|_| ())
         })))
@@ -248,8 +249,12 @@ mod tests {
                     vec![],
                     &[("y", Edit::Add(-Fp::ONE))],
                     move |c, region, a| {
-                        let x = a.advice(region, "x", c.rescale.x, 0, Value::known(fe(x)))?;
-                        c.rescale.divide(region, a, 0, &x, d, check).map(|_| ())
+                        let x =
+                            a.advice(region, "x", c.lane().rescale.x, 0, Value::known(fe(x)))?;
+                        c.lane()
+                            .rescale
+                            .divide(region, a, 0, &x, d, check)
+                            .map(|_| ())
                     },
                 ));
                 // r + div: beyond the limbs' 16 bits for div = 2^16.
@@ -312,8 +317,9 @@ mod tests {
         );
         let beyond = |x, divisor, check| {
             failures(run_edited(vec![], &[], move |c, region, a| {
-                let x = a.advice(region, "x", c.rescale.x, 0, Value::known(fe(x)))?;
-                c.rescale
+                let x = a.advice(region, "x", c.lane().rescale.x, 0, Value::known(fe(x)))?;
+                c.lane()
+                    .rescale
                     .divide(region, a, 0, &x, divisor, check)
                     .map(|_| ())
             }))

@@ -25,15 +25,37 @@ pub struct TableConfig {
 }
 
 impl TableConfig {
-    /// Creates the tuple lookup.
+    /// Creates the tuple lookup, and the table's columns.
     pub fn configure(
+        meta: &mut ConstraintSystem<Fp>,
+        lookup_names: &mut Vec<String>,
+        xy: [Column<Advice>; 2],
+        tag: Column<Fixed>,
+    ) -> Self {
+        let table = [(); 3].map(|_| meta.lookup_table_column());
+        Self::lookup(meta, lookup_names, xy, tag, table)
+    }
+
+    /// The same lookup for another element lane, into this one's table
+    /// (which only this one loads).
+    pub fn another_lane(
+        &self,
+        meta: &mut ConstraintSystem<Fp>,
+        lookup_names: &mut Vec<String>,
+        xy: [Column<Advice>; 2],
+        tag: Column<Fixed>,
+    ) -> Self {
+        Self::lookup(meta, lookup_names, xy, tag, self.table)
+    }
+
+    fn lookup(
         meta: &mut ConstraintSystem<Fp>,
         lookup_names: &mut Vec<String>,
         [x, y]: [Column<Advice>; 2],
         tag: Column<Fixed>,
+        table: [TableColumn; 3],
     ) -> Self {
         let q = meta.complex_selector();
-        let table = [(); 3].map(|_| meta.lookup_table_column());
         // | x | y | tag | q_table |     (q·tag, q·x, q·y) ∈ (T_tag, T_x, T_y)
         lookup_names.push("activation table".into());
         meta.lookup(|m| {
@@ -127,8 +149,9 @@ mod tests {
             vec![square_table(), square_table()],
             edits,
             move |c, region, a| {
-                let x = a.advice(region, "x", c.table.x, 0, Value::known(fe(x)))?;
-                c.table
+                let x = a.advice(region, "x", c.lane().table.x, 0, Value::known(fe(x)))?;
+                c.lane()
+                    .table
                     .apply(region, a, 0, &square_table(), tag, &x)
                     .map(|_| ())
             },

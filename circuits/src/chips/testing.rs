@@ -41,7 +41,7 @@ impl Circuit<Fp> for ChipCircuit<'_> {
     ) -> Result<(), Error> {
         config.range_table.load(&mut layouter)?;
         let tables: Vec<&TableActivation> = self.tables.iter().collect();
-        config.table.load(&mut layouter, &tables)?;
+        config.lane().table.load(&mut layouter, &tables)?;
         layouter.assign_region(
             || "chip",
             |mut region| {
