@@ -80,7 +80,12 @@ fn measure(name: &str) {
         rebuild.push(ms(t));
         let t = Instant::now();
         VerifierKey::from_commitments(
-            VerifierKey::plan_circuit(model.clone(), Visibility::Public).unwrap(),
+            VerifierKey::plan_circuit(
+                model.clone(),
+                Visibility::Public,
+                zkinfer_circuits::Profile::Compact,
+            )
+            .unwrap(),
             key.params().clone(),
             &commitments,
             key.vk_digest(),
@@ -148,7 +153,12 @@ fn measure_package(dir: &str, report: &str) {
         .map(|v| v.as_f64().unwrap())
         .collect();
     let x = model.quantize_input(&x).unwrap();
-    let k = VerifierKey::k_for(&model, Visibility::Public).unwrap();
+    let k = VerifierKey::k_for(
+        &model,
+        Visibility::Public,
+        zkinfer_circuits::Profile::Compact,
+    )
+    .unwrap();
     let cache = ParamsCache::new(ParamsCache::default_dir());
     cache.load(k).unwrap();
     let t = Instant::now();
@@ -168,7 +178,12 @@ fn measure_package(dir: &str, report: &str) {
     let vk_ms = ms(t);
     let t = Instant::now();
     VerifierKey::from_commitments(
-        VerifierKey::plan_circuit(model.clone(), Visibility::Public).unwrap(),
+        VerifierKey::plan_circuit(
+            model.clone(),
+            Visibility::Public,
+            zkinfer_circuits::Profile::Compact,
+        )
+        .unwrap(),
         key.params().clone(),
         &key.commitments(),
         key.vk_digest(),
@@ -409,7 +424,12 @@ fn write_proof(
     use zkinfer_prover::{bundle_json, ParamsCache, Prover};
     use zkinfer_verifier::contract::INSTRUCTION_SCHEDULE;
     use zkinfer_verifier::VerifierKey;
-    let k = VerifierKey::k_for(model, Visibility::Public).unwrap();
+    let k = VerifierKey::k_for(
+        model,
+        Visibility::Public,
+        zkinfer_circuits::Profile::Compact,
+    )
+    .unwrap();
     let (params, _) = ParamsCache::new(ParamsCache::default_dir())
         .load(k)
         .unwrap();
@@ -437,7 +457,12 @@ fn verify_file(model: &str, bundle: &str, key_only: bool) {
     let model =
         zkinfer_quant::QuantizedModel::from_json(&std::fs::read_to_string(model).unwrap()).unwrap();
     let bundle = ProofBundle::from_json(&std::fs::read_to_string(bundle).unwrap()).unwrap();
-    let k = VerifierKey::k_for(&model, Visibility::Public).unwrap();
+    let k = VerifierKey::k_for(
+        &model,
+        Visibility::Public,
+        zkinfer_circuits::Profile::Compact,
+    )
+    .unwrap();
     let (params, _) = ParamsCache::new(ParamsCache::default_dir())
         .load(k)
         .unwrap();

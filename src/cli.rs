@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use zkinfer_prover::ProfileChoice;
 
 /// zkinfer: run small quantized neural networks in candle, bit-exactly, and
 /// (with the proving commands) prove what they computed.
@@ -68,6 +69,10 @@ pub enum ContractCommand {
         /// Register the private-input circuit.
         #[arg(long)]
         private_input: bool,
+        /// The layout profile (compact, wide or auto; default: the
+        /// package's, else auto).
+        #[arg(long, value_parser = parse_profile)]
+        profile: Option<ProfileChoice>,
         /// The sender (default: the admin).
         #[arg(long)]
         from: Option<String>,
@@ -181,6 +186,11 @@ pub struct ExportArgs {
     /// Whether proofs carry the input.
     #[arg(long, value_enum, default_value_t = InputVisibility::Public)]
     pub input_visibility: InputVisibility,
+    /// The layout profile: compact (12 multiply-accumulates and one element
+    /// operation per row; the smallest proofs), wide (96 and two; for
+    /// LeNet-class models), or auto (the cost model's fastest).
+    #[arg(long, value_parser = parse_profile, default_value = "auto")]
+    pub profile: ProfileChoice,
     /// The package folder to write (new, empty, or a package to replace).
     #[arg(long)]
     pub out: PathBuf,
@@ -253,6 +263,12 @@ pub struct ProveArgs {
     /// bound gives the public output.
     #[arg(long)]
     pub private_input: bool,
+    /// The layout profile: compact (12 multiply-accumulates and one element
+    /// operation per row; the smallest proofs), wide (96 and two; for
+    /// LeNet-class models), or auto (the cost model's fastest). Default: the
+    /// package's, else auto.
+    #[arg(long, value_parser = parse_profile)]
+    pub profile: Option<ProfileChoice>,
     #[command(flatten)]
     pub params: ParamsArgs,
 }
@@ -289,6 +305,12 @@ pub struct MockArgs {
     /// Lay out the input as private.
     #[arg(long)]
     pub private_input: bool,
+    /// The layout profile: compact (12 multiply-accumulates and one element
+    /// operation per row; the smallest proofs), wide (96 and two; for
+    /// LeNet-class models), or auto (the cost model's fastest). Default: the
+    /// package's, else auto.
+    #[arg(long, value_parser = parse_profile)]
+    pub profile: Option<ProfileChoice>,
 }
 
 /// `zkinfer infer`.
@@ -337,4 +359,9 @@ pub struct QuantizeArgs {
     /// Bits of each bound kept free above the calibrated maximum.
     #[arg(long, default_value_t = 1)]
     pub headroom_bits: u32,
+}
+
+/// `--profile`: `auto` or a profile's name.
+fn parse_profile(s: &str) -> Result<ProfileChoice, String> {
+    s.parse()
 }

@@ -113,6 +113,32 @@ fn visibility(model: &str, private_input: bool) -> anyhow::Result<zkinfer_circui
     Ok(Package::read(dir)?.input_visibility)
 }
 
+/// The circuit of a model, in the layout profile `--profile` names, else
+/// the package's, else the one the cost model says proves fastest.
+fn plan_circuit(
+    model_arg: &str,
+    q: &zkinfer_quant::QuantizedModel,
+    visibility: zkinfer_circuits::Visibility,
+    flag: Option<zkinfer_prover::ProfileChoice>,
+) -> anyhow::Result<zkinfer_circuits::ModelCircuit> {
+    use zkinfer_prover::export::{Package, PACKAGE_FILE};
+    use zkinfer_prover::ProfileChoice;
+    let dir = std::path::Path::new(model_arg);
+    let choice = match flag {
+        Some(choice) => choice,
+        None if dir.join(PACKAGE_FILE).exists() => {
+            ProfileChoice::Use(Package::read(dir)?.plan.profile)
+        }
+        None => ProfileChoice::Auto,
+    };
+    let plan = zkinfer_prover::choose::plan(q, visibility, choice)?;
+    Ok(zkinfer_verifier::VerifierKey::plan_circuit(
+        q.clone(),
+        visibility,
+        plan.profile,
+    )?)
+}
+
 /// The parameter cache the command line points at.
 fn params_cache(args: &crate::cli::ParamsArgs) -> zkinfer_prover::ParamsCache {
     zkinfer_prover::ParamsCache::new(

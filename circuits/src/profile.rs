@@ -73,6 +73,12 @@ impl Profile {
         }
     }
 
+    /// Whether it is the compact profile (which files written before
+    /// profiles existed leave out).
+    pub fn is_compact(&self) -> bool {
+        *self == Profile::Compact
+    }
+
     /// `compact`, `wide`: as files, flags and messages write it.
     pub fn name(self) -> &'static str {
         match self {

@@ -10,6 +10,7 @@
 //! `zkinfer prove`, `verify` and `contract register` take the folder as
 //! `--model`.
 
+use crate::choose::{self, ProfileChoice, ProfileCost};
 use crate::error::{ProverError, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -103,6 +104,7 @@ pub fn calibrate(
     samples: &[Vec<f32>],
     target: Target,
     visibility: Visibility,
+    profile: ProfileChoice,
 ) -> Result<Calibrated> {
     let mut tried = vec![];
     let mut candidates = vec![];
@@ -134,7 +136,7 @@ pub fn calibrate(
         let outcome = quantize(float, samples, &options)
             .map_err(|e| e.to_string())
             .and_then(|m| {
-                CircuitPlan::new(&m, visibility)
+                choose::plan(&m, visibility, profile)
                     .map(|p| (m, p))
                     .map_err(|e| e.to_string())
             })
@@ -225,11 +227,17 @@ fn no_budget_fits(candidates: &[Candidate]) -> String {
 }
 
 /// Cost estimates: the cost model `make bench` fits on a 2-core machine,
-/// per row of the circuit (`2^k`) and per committed column (the advice
-/// columns and about 53 polynomials of halo2's own: lookups, permutation,
-/// quotient). Session 5's fit, on the digits models at k = 9 and the scale
-/// models at k = 11, 13 and 16 (25 advice columns): proving within 10 % at
-/// every point, keygen within 20 %, memory within 11 %, verification (an
+/// per row of the circuit (`2^k`) and per column: each advice column is
+/// committed and transformed; each lookup adds three such polynomials
+/// (its permuted input and table, and its product); halo2's own
+/// (permutation products, quotient pieces) add about 30; a fixed column
+/// costs the prover about a tenth of an advice column (it is transformed
+/// at keygen, only read and opened when proving) but keygen a whole one,
+/// and the proving key holds its extended form (half an advice column's
+/// memory). Fitted on the compact profile (25 advice, 7 lookups, 34 fixed
+/// columns: the digits at k = 9, the scale models at k = 11, 13, 16) and
+/// the wide one (44 advice, 14 lookups, 143 fixed: LeNet-5 at k = 13):
+/// proving within 10 %, keygen and memory within 20 %, verification (an
 /// MSM, `2^k / k`) within 15 %.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimates {
@@ -249,11 +257,12 @@ impl Estimates {
     /// The estimates for a plan.
     pub fn of(plan: &CircuitPlan) -> Self {
         let rows = 2f64.powi(plan.k as i32);
-        let cells = (plan.advice_columns as f64 + 53.0) * rows;
+        let committed = plan.advice_columns as f64 + 3.0 * plan.lookups as f64 + 30.0;
+        let fixed = plan.fixed_columns as f64;
         Estimates {
-            prove_seconds: 0.09 + 3.7e-6 * cells,
-            keygen_seconds: 0.05 + 1.9e-6 * cells,
-            peak_memory_mb: 8.0 + 4.2e-4 * cells,
+            prove_seconds: 0.09 + 3.7e-6 * (committed + fixed / 10.0) * rows,
+            keygen_seconds: 0.05 + 1.3e-6 * (committed + fixed) * rows,
+            peak_memory_mb: 8.0 + 4.2e-4 * (committed + fixed / 2.0) * rows,
             verify_ms: 3.0 + 0.063 * rows / plan.k as f64,
         }
     }
@@ -329,8 +338,12 @@ pub struct Package {
     pub inputs: Vec<GraphInput>,
     /// Every budget tried.
     pub candidates: Vec<Candidate>,
-    /// The circuit plan.
+    /// The circuit plan (its `profile` is the layout chosen).
     pub plan: CircuitPlan,
+    /// What the circuit would cost in each layout profile (packages from
+    /// before profiles existed have none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<ProfileCost>,
     /// Cost estimates.
     pub estimates: Estimates,
 }

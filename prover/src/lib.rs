@@ -5,11 +5,13 @@
 //! * [`Prover`] — keys for one model; [`Prover::prove`] runs the candle
 //!   engine and proves its trace, returning a [`Proved`] bundle.
 //! * [`bundle_json`], [`write_atomically`] — the proof file.
-//! * [`export`] — calibration targets and circuit packages.
+//! * [`export`] — calibration targets and circuit packages; [`choose`] —
+//!   the layout profile a model is planned in ([`ProfileChoice`]).
 
 #![deny(missing_docs, unsafe_code)]
 
 mod artifact;
+pub mod choose;
 mod error;
 pub mod export;
 mod params;
@@ -17,6 +19,7 @@ mod prove;
 mod vk_cache;
 
 pub use artifact::{bundle_json, write_atomically};
+pub use choose::{ProfileChoice, ProfileCost};
 pub use error::{ProverError, Result};
 pub use params::{ParamsCache, ParamsSource, PARAMS_DIR_ENV};
 pub use prove::{Proved, Prover, VERSION};

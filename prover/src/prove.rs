@@ -7,7 +7,7 @@ use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
 use pasta_curves::vesta;
 use rand_core::UnwrapErr;
 use std::sync::Arc;
-use zkinfer_circuits::{public_values, Fp, ModelCircuit, Visibility};
+use zkinfer_circuits::{public_values, Fp, ModelCircuit, Profile, Visibility};
 use zkinfer_models::Engine;
 use zkinfer_quant::{QuantizedModel, Tensor, Trace};
 use zkinfer_verifier::{IpaParams, ProofBundle, PublicTensor, VerifierKey, PROOF_FORMAT};
@@ -33,15 +33,16 @@ pub struct Proved {
 }
 
 impl Prover {
-    /// Generates the model's keys. `params` must be for the circuit's `k`
-    /// ([`VerifierKey::k_for`]).
+    /// Generates the keys of the model's compact circuit. `params` must be
+    /// for the circuit's `k` ([`VerifierKey::k_for`]).
     pub fn new(
         name: &str,
         model: QuantizedModel,
         visibility: Visibility,
         params: IpaParams,
     ) -> Result<Self> {
-        Self::for_circuit(name, VerifierKey::plan_circuit(model, visibility)?, params)
+        let circuit = VerifierKey::plan_circuit(model, visibility, Profile::Compact)?;
+        Self::for_circuit(name, circuit, params)
     }
 
     /// Generates the keys of a circuit ([`VerifierKey::plan_circuit`]);
@@ -114,6 +115,7 @@ impl Prover {
             model_digest: self.key.model_digest().to_string(),
             vk_digest: self.key.vk_digest().to_string(),
             k: self.key.circuit().plan().k,
+            profile: self.key.circuit().profile(),
             input_visibility: visibility,
             input: (visibility == Visibility::Public)
                 .then(|| tensor(self.model.input(), trace.input())),

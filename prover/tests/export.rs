@@ -30,7 +30,14 @@ fn quantized_fixtures_agree_with_the_onnx_reference() {
             })
             .collect();
         for target in [Target::Resources, Target::Accuracy] {
-            let calibrated = calibrate(&float, &samples, target, Visibility::Public).unwrap();
+            let calibrated = calibrate(
+                &float,
+                &samples,
+                target,
+                Visibility::Public,
+                zkinfer_prover::ProfileChoice::Auto,
+            )
+            .unwrap();
             let q = &calibrated.model;
             let inputs: Vec<_> = samples
                 .iter()

@@ -83,10 +83,21 @@ fn cell<'a>(
 fn wave_one_forgery_of_cnn_bn_pool_is_rejected_by_the_real_verifier() {
     let float = float_model("cnn_bn_pool");
     let samples = samples("cnn_bn_pool");
-    let model = calibrate(&float, &samples, Target::Resources, Visibility::Public)
-        .unwrap()
-        .model;
-    let k = VerifierKey::k_for(&model, Visibility::Public).unwrap();
+    let model = calibrate(
+        &float,
+        &samples,
+        Target::Resources,
+        Visibility::Public,
+        zkinfer_prover::ProfileChoice::Use(zkinfer_circuits::Profile::Compact),
+    )
+    .unwrap()
+    .model;
+    let k = VerifierKey::k_for(
+        &model,
+        Visibility::Public,
+        zkinfer_circuits::Profile::Compact,
+    )
+    .unwrap();
     let prover = Prover::new(
         "cnn_bn_pool",
         model.clone(),

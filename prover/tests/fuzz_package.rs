@@ -55,6 +55,7 @@ fn package() -> Package {
             note: None,
         }],
         estimates: Estimates::of(&plan),
+        profiles: zkinfer_prover::choose::profile_costs(&model, Visibility::Public),
         plan,
     }
 }

@@ -1,6 +1,7 @@
 //! Golden verifying keys: the vk digest of every bundled model (both input
-//! visibilities) and of every ONNX fixture's export (both calibration
-//! targets) is pinned in `tests/golden/verifying_keys.json`.
+//! visibilities, and each further layout profile) and of every ONNX
+//! fixture's export (both calibration targets) is pinned in
+//! `tests/golden/verifying_keys.json`.
 //!
 //! A registered model is named by its vk digest, so a layout change re-keys
 //! every model a contract knows. This test makes that visible: when a
@@ -14,8 +15,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use zkinfer_models::bundled::BUNDLED;
 use zkinfer_prover::export::{calibrate, Target};
+use zkinfer_prover::ProfileChoice;
 use zkinfer_quant::QuantizedModel;
-use zkinfer_verifier::{IpaParams, VerifierKey, Visibility};
+use zkinfer_verifier::{IpaParams, Profile, VerifierKey, Visibility};
 
 const FIXTURES: [&str; 4] = ["mlp", "cnn_bn_pool", "sigmoid_tanh", "residual"];
 
@@ -23,13 +25,24 @@ fn golden_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/verifying_keys.json")
 }
 
-/// Every pinned circuit: a label, the quantized model and the visibility.
-fn circuits() -> Vec<(String, QuantizedModel, Visibility)> {
+/// Every pinned circuit: a label, the quantized model, the visibility and
+/// the profile.
+fn circuits() -> Vec<(String, QuantizedModel, Visibility, Profile)> {
     let mut all = vec![];
     for bundled in BUNDLED {
         for visibility in [Visibility::Public, Visibility::Private] {
             let label = format!("{} ({})", bundled.name, visibility.name());
-            all.push((label, bundled.quantized().unwrap(), visibility));
+            all.push((
+                label,
+                bundled.quantized().unwrap(),
+                visibility,
+                Profile::Compact,
+            ));
+        }
+        for profile in &Profile::ALL[1..] {
+            let label = format!("{} (public, {profile})", bundled.name);
+            let model = bundled.quantized().unwrap();
+            all.push((label, model, Visibility::Public, *profile));
         }
     }
     for name in FIXTURES {
@@ -38,11 +51,19 @@ fn circuits() -> Vec<(String, QuantizedModel, Visibility)> {
             (Target::Resources, "resources"),
             (Target::Accuracy, "accuracy"),
         ] {
-            let calibrated = calibrate(&float, &samples(name), target, Visibility::Public).unwrap();
+            let calibrated = calibrate(
+                &float,
+                &samples(name),
+                target,
+                Visibility::Public,
+                ProfileChoice::Use(Profile::Compact),
+            )
+            .unwrap();
             all.push((
                 format!("{name}.onnx ({label})"),
                 calibrated.model,
                 Visibility::Public,
+                Profile::Compact,
             ));
         }
     }
@@ -53,10 +74,11 @@ fn circuits() -> Vec<(String, QuantizedModel, Visibility)> {
 fn verifying_keys_match_the_golden_file() {
     let mut params: BTreeMap<u32, IpaParams> = BTreeMap::new();
     let mut keys = BTreeMap::new();
-    for (label, model, visibility) in circuits() {
-        let k = VerifierKey::k_for(&model, visibility).unwrap();
+    for (label, model, visibility, profile) in circuits() {
+        let circuit = VerifierKey::plan_circuit(model, visibility, profile).unwrap();
+        let k = circuit.plan().k;
         let p = params.entry(k).or_insert_with(|| IpaParams::new(k)).clone();
-        let key = VerifierKey::new(model, visibility, p).unwrap();
+        let key = VerifierKey::for_circuit(circuit, p).unwrap();
         keys.insert(
             label,
             serde_json::json!({

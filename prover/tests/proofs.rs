@@ -24,7 +24,7 @@ fn params(k: u32) -> IpaParams {
 
 fn prover(name: &str, visibility: Visibility) -> Prover {
     let model = BundledModel::find(name).unwrap().quantized().unwrap();
-    let k = VerifierKey::k_for(&model, visibility).unwrap();
+    let k = VerifierKey::k_for(&model, visibility, zkinfer_circuits::Profile::Compact).unwrap();
     Prover::new(name, model, visibility, params(k)).unwrap()
 }
 
@@ -322,7 +322,12 @@ fn a_key_rebuilt_from_its_commitments_is_the_same_key() {
     let (bundle, key) = valid();
     let commitments = key.commitments();
     let rebuild = |bytes: &[u8], digest: &str| {
-        let circuit = VerifierKey::plan_circuit(mlp_model(), Visibility::Public).unwrap();
+        let circuit = VerifierKey::plan_circuit(
+            mlp_model(),
+            Visibility::Public,
+            zkinfer_circuits::Profile::Compact,
+        )
+        .unwrap();
         VerifierKey::from_commitments(circuit, params(9), bytes, digest)
     };
     let rebuilt = rebuild(&commitments, key.vk_digest()).unwrap();
@@ -379,7 +384,12 @@ fn mlp_with_one_weight_changed() -> QuantizedModel {
 fn checked_commitments_are_accepted_only_for_their_own_model() {
     let (bundle, key) = valid();
     let check = |model: QuantizedModel, bytes: &[u8]| {
-        let circuit = VerifierKey::plan_circuit(model, Visibility::Public).unwrap();
+        let circuit = VerifierKey::plan_circuit(
+            model,
+            Visibility::Public,
+            zkinfer_circuits::Profile::Compact,
+        )
+        .unwrap();
         VerifierKey::from_checked_commitments(circuit, params(9), bytes)
     };
     let claimed = KeyCommitments::from_bytes(&key.commitments()).unwrap();

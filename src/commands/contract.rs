@@ -85,6 +85,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             model,
             name,
             private_input,
+            profile,
             from,
             params,
         } => {
@@ -100,7 +101,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("loading model {model:?}"))?;
             let visibility = super::visibility(&model, private_input)?;
             let q = loaded.quantized;
-            let circuit = VerifierKey::plan_circuit(q.clone(), visibility)?;
+            let circuit = super::plan_circuit(&model, &q, visibility, profile)?;
             let k = circuit.plan().k;
             let mut cache = key_cache(&params);
             let ipa = super::load_params(&super::params_cache(&params), k)?;

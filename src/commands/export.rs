@@ -82,7 +82,7 @@ pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
             args.onnx.display(),
             samples.len()
         ),
-        || calibrate(&float, &samples, target, visibility),
+        || calibrate(&float, &samples, target, visibility, args.profile),
     )
     .with_context(|| {
         format!(
@@ -92,9 +92,13 @@ pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
         )
     })?;
     let params = super::load_params(&super::params_cache(&args.params), calibrated.plan.k)?;
+    let (k, profile) = (calibrated.plan.k, calibrated.plan.profile);
     let key = Phase::run(
-        format!("building the verifying key (k = {})", calibrated.plan.k),
-        || VerifierKey::new(calibrated.model.clone(), visibility, params),
+        format!("building the verifying key (k = {k}, {profile} profile)"),
+        || {
+            let circuit = VerifierKey::plan_circuit(calibrated.model.clone(), visibility, profile)?;
+            VerifierKey::for_circuit(circuit, params)
+        },
     )?;
     let chosen = &calibrated.candidates[calibrated.chosen];
     let package = Package {
@@ -120,6 +124,7 @@ pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
         inputs,
         candidates: calibrated.candidates.clone(),
         estimates: Estimates::of(&calibrated.plan),
+        profiles: zkinfer_prover::choose::profile_costs(&calibrated.model, visibility),
         plan: calibrated.plan.clone(),
     };
     let key_file = ModelKey::of(&key);
@@ -242,6 +247,31 @@ fn print_report(p: &Package) {
         p.estimates.prove_seconds,
         p.estimates.peak_memory_mb,
         p.estimates.verify_ms
+    );
+    let others: Vec<String> = p
+        .profiles
+        .iter()
+        .filter(|c| c.profile != plan.profile)
+        .map(|c| match (c.k, &c.estimates) {
+            (Some(k), Some(e)) => format!(
+                "{}: k = {k}, prove {:.2} s, keygen {:.2} s, {:.0} MB",
+                c.profile, e.prove_seconds, e.keygen_seconds, e.peak_memory_mb
+            ),
+            _ => format!(
+                "{}: does not fit ({})",
+                c.profile,
+                c.note.as_deref().unwrap_or("unknown")
+            ),
+        })
+        .collect();
+    outln!(
+        "layout   {} profile{}",
+        plan.profile,
+        if others.is_empty() {
+            String::new()
+        } else {
+            format!(" (other profiles: {})", others.join("; "))
+        }
     );
     outln!(
         "accuracy on {} calibration samples: argmax agreement {:.2} %, output error max {:.4}, mean {:.4} ({}-bit weights, {}-bit activations)",

@@ -35,7 +35,8 @@ pub fn run(args: &MockArgs, json: bool) -> anyhow::Result<ExitCode> {
         .run(&q, &x)
         .with_context(|| format!("running {} on {}", model.source, args.input.display()))?;
     let visibility = super::visibility(&args.model, args.private_input)?;
-    let circuit = ModelCircuit::new(q, visibility)?.with_trace(trace.clone())?;
+    let circuit = super::plan_circuit(&args.model, &q, visibility, args.profile)?
+        .with_trace(trace.clone())?;
     let (k, rows) = (circuit.plan().k, circuit.plan().rows);
     let prover = MockProver::run(k, &circuit, vec![circuit.instances(&trace)])
         .map_err(|e| anyhow::anyhow!("laying out the circuit: {e}"))?;

@@ -106,7 +106,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
         .map(|path| super::read_input(&q, &args.model, path))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let visibility = super::visibility(&args.model, args.private_input)?;
-    let circuit = VerifierKey::plan_circuit(q.clone(), visibility)
+    let circuit = super::plan_circuit(&args.model, &q, visibility, args.profile)
         .with_context(|| format!("planning the circuit of {}", model.source))?;
     let k = circuit.plan().k;
     let paths = bundle_paths(args)?;

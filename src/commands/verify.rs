@@ -70,7 +70,9 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
     let q = model.quantized;
     // The verifier decides what is proven about the input, not the bundle.
     let visibility = super::visibility(&args.model, args.private_input)?;
-    let circuit = VerifierKey::plan_circuit(q.clone(), visibility)?;
+    // The layout is the prover's choice (every profile proves the same
+    // statement): the first bundle's, and every bundle must share it.
+    let circuit = VerifierKey::plan_circuit(q.clone(), visibility, bundles[0].profile)?;
     let k = circuit.plan().k;
     let params = super::load_params(&super::params_cache(&args.params), k)?;
     let key = Phase::run(format!("rebuilding the verifying key (k = {k})"), || {

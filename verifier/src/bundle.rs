@@ -10,7 +10,7 @@
 
 use crate::error::{Result, VerifyError};
 use serde::{Deserialize, Serialize};
-use zkinfer_circuits::Visibility;
+use zkinfer_circuits::{Profile, Visibility};
 
 /// The `format` field of proof bundles.
 pub const PROOF_FORMAT: &str = "zkinfer/proof@2";
@@ -44,6 +44,10 @@ pub struct ProofBundle {
     pub vk_digest: String,
     /// log2 of the circuit's rows.
     pub k: u32,
+    /// The circuit's layout profile; bundles of compact circuits leave it
+    /// out (they did before profiles existed).
+    #[serde(default, skip_serializing_if = "Profile::is_compact")]
+    pub profile: Profile,
     /// Whether the input is public.
     pub input_visibility: Visibility,
     /// The input, when it is public.

@@ -31,6 +31,15 @@ pub enum VerifyError {
         found: &'static str,
     },
 
+    /// Same model, another layout profile.
+    #[error("the bundle was proven in the {found} layout profile; this key verifies the {expected} profile")]
+    WrongProfile {
+        /// The key's profile.
+        expected: &'static str,
+        /// The bundle's.
+        found: &'static str,
+    },
+
     /// Same model, another circuit: another `k` or zkinfer circuit version.
     #[error("the bundle was proven with verifying key {found} (k = {found_k}), this key is {expected} (k = {expected_k})")]
     WrongKey {

@@ -11,7 +11,7 @@ use halo2_proofs::poly::commitment::Params;
 use pasta_curves::vesta;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use zkinfer_circuits::{ModelCircuit, Visibility};
+use zkinfer_circuits::{ModelCircuit, Profile, Visibility};
 use zkinfer_quant::QuantizedModel;
 
 /// IPA parameters over the Pasta curves (commitments on Vesta, circuits
@@ -29,17 +29,27 @@ pub struct VerifierKey {
 }
 
 impl VerifierKey {
-    /// Builds the key of a model's circuit. `params` must be for the
-    /// circuit's `k` ([`VerifierKey::k_for`]); they depend on nothing else
-    /// and are derived locally: no setup, no download.
+    /// Builds the key of a model's circuit in the compact profile.
+    /// `params` must be for the circuit's `k` ([`VerifierKey::k_for`]);
+    /// they depend on nothing else and are derived locally: no setup, no
+    /// download.
     pub fn new(model: QuantizedModel, visibility: Visibility, params: IpaParams) -> Result<Self> {
-        Self::for_circuit(Self::plan_circuit(model, visibility)?, params)
+        Self::for_circuit(
+            Self::plan_circuit(model, visibility, Profile::Compact)?,
+            params,
+        )
     }
 
-    /// The circuit of a model, planned once: its plan gives the `k` to
-    /// load parameters for, then [`Self::for_circuit`] keys it.
-    pub fn plan_circuit(model: QuantizedModel, visibility: Visibility) -> Result<ModelCircuit> {
-        ModelCircuit::new(Arc::new(model), visibility).map_err(|e| VerifyError::Key(e.to_string()))
+    /// The circuit of a model in a layout profile, planned once: its plan
+    /// gives the `k` to load parameters for, then [`Self::for_circuit`]
+    /// keys it.
+    pub fn plan_circuit(
+        model: QuantizedModel,
+        visibility: Visibility,
+        profile: Profile,
+    ) -> Result<ModelCircuit> {
+        ModelCircuit::with_profile(Arc::new(model), visibility, profile)
+            .map_err(|e| VerifyError::Key(e.to_string()))
     }
 
     /// Builds the key of a circuit ([`Self::plan_circuit`]); `params` must be
@@ -108,7 +118,14 @@ impl VerifierKey {
                 claimed.permutation.len()
             ))
         })?;
-        let binding = format!("{model_digest} {}", circuit.plan().input_visibility.name());
+        // The challenge binds the claim to the circuit: the model, the
+        // visibility and (beyond compact, whose binding predates profiles)
+        // the layout profile.
+        let plan = circuit.plan();
+        let binding = match plan.profile {
+            Profile::Compact => format!("{model_digest} {}", plan.input_visibility.name()),
+            profile => format!("{model_digest} {} {profile}", plan.input_visibility.name()),
+        };
         if !commitments::check(&params, &columns, &claimed, binding.as_bytes()) {
             return Err(VerifyError::Key(
                 "the commitments are not those of the model's circuit".into(),
@@ -155,9 +172,9 @@ impl VerifierKey {
         }
     }
 
-    /// The `k` a model's circuit needs.
-    pub fn k_for(model: &QuantizedModel, visibility: Visibility) -> Result<u32> {
-        zkinfer_circuits::CircuitPlan::new(model, visibility)
+    /// The `k` a model's circuit needs in a profile.
+    pub fn k_for(model: &QuantizedModel, visibility: Visibility, profile: Profile) -> Result<u32> {
+        zkinfer_circuits::CircuitPlan::for_profile(model, visibility, profile)
             .map(|p| p.k)
             .map_err(|e| VerifyError::Key(e.to_string()))
     }

@@ -54,6 +54,12 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
             found: bundle.input_visibility.name(),
         });
     }
+    if bundle.profile != plan.profile {
+        return Err(VerifyError::WrongProfile {
+            expected: plan.profile.name(),
+            found: bundle.profile.name(),
+        });
+    }
     if bundle.vk_digest != key.vk_digest() || bundle.k != plan.k {
         return Err(VerifyError::WrongKey {
             expected: key.vk_digest().to_string(),

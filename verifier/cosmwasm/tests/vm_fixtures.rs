@@ -174,5 +174,10 @@ fn vm_fixtures_are_current() {
 /// The k a bundled model's circuit needs.
 fn k_of(name: &str) -> u32 {
     let model = BundledModel::find(name).unwrap().quantized().unwrap();
-    zkinfer_verifier::VerifierKey::k_for(&model, Visibility::Public).unwrap()
+    zkinfer_verifier::VerifierKey::k_for(
+        &model,
+        Visibility::Public,
+        zkinfer_verifier::Profile::Compact,
+    )
+    .unwrap()
 }

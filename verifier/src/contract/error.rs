@@ -131,6 +131,9 @@ impl From<VerifyError> for ContractError {
                 expected, found, ..
             } => ContractError::WrongModel { expected, found },
             VerifyError::PublicInputMismatch(m) => ContractError::PublicInputMismatch(m),
+            wrong @ VerifyError::WrongProfile { .. } => {
+                ContractError::MalformedBundle(wrong.to_string())
+            }
             wrong @ VerifyError::WrongVisibility { .. } => {
                 ContractError::PublicInputMismatch(wrong.to_string())
             }

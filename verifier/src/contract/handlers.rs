@@ -86,8 +86,9 @@ impl KeyCache {
         let parsed = model.key.quantized().map_err(ContractError::Store)?;
         // The stored k picks the parameters to load: check it against the
         // circuit first, so a corrupted state cannot ask for 2^40 rows.
-        let circuit = VerifierKey::plan_circuit(parsed, model.key.input_visibility)
-            .map_err(|e| ContractError::Store(e.to_string()))?;
+        let circuit =
+            VerifierKey::plan_circuit(parsed, model.key.input_visibility, model.key.profile)
+                .map_err(|e| ContractError::Store(e.to_string()))?;
         let k = circuit.plan().k;
         if k != model.key.k {
             return Err(ContractError::Store(format!(
@@ -363,7 +364,7 @@ fn register_model(
     }
     let model = key.quantized().map_err(ContractError::InvalidKey)?;
     let model_digest = model.digest().to_hex();
-    let circuit = VerifierKey::plan_circuit(model, key.input_visibility)
+    let circuit = VerifierKey::plan_circuit(model, key.input_visibility, key.profile)
         .map_err(|e| ContractError::InvalidKey(e.to_string()))?;
     let plan = circuit.plan().clone();
     if plan.k > MAX_CONTRACT_K {
@@ -590,7 +591,7 @@ pub fn query(store: &dyn ContractStore, msg: QueryMsg) -> Result<QueryResponse> 
                 .ok_or(ContractError::UnknownModel(model_id))?;
             let retired = store.retirement(&m.model_id)?;
             let parsed = m.key.quantized().map_err(ContractError::Store)?;
-            let plan = CircuitPlan::new(&parsed, m.key.input_visibility)
+            let plan = CircuitPlan::for_profile(&parsed, m.key.input_visibility, m.key.profile)
                 .map_err(|e| ContractError::Store(e.to_string()))?;
             Ok(QueryResponse::Model(ModelInfo {
                 model_id: m.model_id,

@@ -3,7 +3,7 @@
 use crate::bundle::ProofBundle;
 use crate::key::VerifierKey;
 use serde::{Deserialize, Serialize};
-use zkinfer_circuits::Visibility;
+use zkinfer_circuits::{Profile, Visibility};
 use zkinfer_quant::QuantizedModel;
 
 /// The largest model description `register_model` accepts.
@@ -42,6 +42,10 @@ pub struct ModelKey {
     pub vk_digest: String,
     /// The declared k.
     pub k: u32,
+    /// The circuit's layout profile (absent: compact, the profile of every
+    /// key registered before profiles existed).
+    #[serde(default, skip_serializing_if = "Profile::is_compact")]
+    pub profile: Profile,
     /// The key's fixed and permutation commitments, base64
     /// ([`VerifierKey::commitments`]): `register_model` checks them against
     /// the model's circuit all at once instead of computing each. Required
@@ -60,6 +64,7 @@ impl ModelKey {
             input_visibility: key.circuit().plan().input_visibility,
             vk_digest: key.vk_digest().to_string(),
             k: key.circuit().plan().k,
+            profile: key.circuit().profile(),
             commitments: Some(crate::base64::encode(&key.commitments())),
         }
     }
