@@ -153,6 +153,7 @@ fn prove_writes_a_bundle_and_caches_the_parameters() {
         "model_digest",
         "vk_digest",
         "k",
+        "profile",
         "class",
         "outputs",
         "outputs_int",
@@ -169,6 +170,7 @@ fn prove_writes_a_bundle_and_caches_the_parameters() {
     assert_eq!(out["model_digest"], digest(MLP), "{out}");
     assert!(is_hex_digest(out["vk_digest"].as_str().unwrap()), "{out}");
     assert_eq!(out["k"], K, "{out}");
+    assert_eq!(out["profile"], "compact", "{out}");
     assert_eq!(out["class"], 7, "{out}");
     let ints = check_outputs(&out);
     let timings = &out["timings_ms"];
@@ -960,4 +962,55 @@ fn progress_prints_one_line_per_slow_phase_off_a_terminal() {
     let run = case.verify(MLP, &out, &[]);
     run.assert_success();
     assert_eq!(run.stderr, "", "{run:#?}");
+}
+
+/// `--profile wide` proves the same output in the other layout; verify
+/// lays out the bundle's profile; each profile caches its own verifying
+/// key; an unknown profile is refused naming the ones there are.
+#[test]
+fn a_model_proves_and_verifies_in_each_profile() {
+    let case = Case::new();
+    let compact = case.join("compact.proof.json");
+    let wide = case.join("wide.proof.json");
+    let a = case.prove(CNN, DIGIT_7, &compact, &["--json"]).json();
+    let b = case
+        .prove(CNN, DIGIT_7, &wide, &["--json", "--profile", "wide"])
+        .json();
+    assert_eq!(
+        (&a["profile"], &b["profile"]),
+        (&json!("compact"), &json!("wide"))
+    );
+    assert_eq!(a["outputs_int"], b["outputs_int"]);
+    assert_ne!(a["vk_digest"], b["vk_digest"]);
+    assert!(
+        read_json(&compact).get("profile").is_none(),
+        "compact bundles leave it out"
+    );
+    assert_eq!(read_json(&wide)["profile"], "wide");
+    for proof in [&compact, &wide] {
+        let out = case.verify(CNN, proof, &["--json"]).json();
+        assert_eq!(out["outputs_int"], a["outputs_int"], "{}", proof.display());
+    }
+    let files = dir_entries(&case.params());
+    let digest = digest(CNN);
+    let digest = digest.as_str().unwrap();
+    for name in [
+        format!("vk-{digest}-public.json"),
+        format!("vk-{digest}-public-wide.json"),
+    ] {
+        assert!(files.contains(&name), "{name} not in {files:?}");
+    }
+    // A second wide proof uses its own cached key, with no warning.
+    let again = case.prove(CNN, DIGIT_7, &wide, &["--json", "--profile", "wide"]);
+    assert_eq!(again.json()["verifying_key"], "cached");
+    assert_eq!(again.stderr, "", "{again:#?}");
+
+    // A usage error (clap's, exit 2) naming the value and the choices.
+    let run = case.prove(CNN, DIGIT_7, &wide, &["--profile", "huge"]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert!(
+        run.stderr.contains("\"huge\"") && run.stderr.contains("compact, wide, or auto"),
+        "{run:#?}"
+    );
+    assert!(run.stdout.is_empty(), "{run:#?}");
 }

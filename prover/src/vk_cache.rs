@@ -61,12 +61,18 @@ impl VkCache {
         VkCache { dir: dir.into() }
     }
 
-    /// The file for a circuit.
+    /// The file for a circuit: `vk-<model digest>-<visibility>.json`, with
+    /// `-<profile>` before `.json` beyond the compact profile.
     pub fn path(&self, circuit: &ModelCircuit) -> PathBuf {
+        let plan = circuit.plan();
+        let profile = match plan.profile.is_compact() {
+            true => String::new(),
+            false => format!("-{}", plan.profile),
+        };
         self.dir.join(format!(
-            "vk-{}-{}.json",
+            "vk-{}-{}{profile}.json",
             circuit.model().digest().to_hex(),
-            circuit.plan().input_visibility.name()
+            plan.input_visibility.name()
         ))
     }
 

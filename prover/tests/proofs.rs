@@ -463,3 +463,78 @@ fn key_commitments_round_trip_and_refuse_damage() {
     });
     assert!(refused);
 }
+
+/// The wide profile with real proofs: digits-cnn proves and verifies to
+/// the engine's output; a flipped proof byte or a changed output is
+/// rejected; the compact key refuses a wide bundle by its profile, and a
+/// bundle relabelled compact by its key; the wide key's commitments are
+/// checked like the compact one's, and the compact key's are refused for
+/// the wide circuit.
+#[test]
+fn the_wide_profile_proves_verifies_and_refuses_tampering() {
+    use zkinfer_circuits::Profile;
+    let model = BundledModel::find("digits-cnn")
+        .unwrap()
+        .quantized()
+        .unwrap();
+    let circuit =
+        VerifierKey::plan_circuit(model.clone(), Visibility::Public, Profile::Wide).unwrap();
+    assert_eq!(circuit.plan().profile, Profile::Wide);
+    let wide = Prover::for_circuit("digits-cnn", circuit, params(9)).unwrap();
+    let x = digit(&model, 5);
+    let proved = wide.prove(&x).unwrap();
+    assert_eq!(proved.bundle.profile, Profile::Wide);
+    let claim = verify(wide.verifier_key(), &proved.bundle).unwrap();
+    assert_eq!(
+        claim.output,
+        Engine::default().run(&model, &x).unwrap().output().data
+    );
+    assert!(bundle_json(&proved.bundle).contains("\"profile\": \"wide\""));
+
+    let key = wide.verifier_key();
+    let bytes = proved.bundle.proof_bytes().unwrap();
+    for position in [0, bytes.len() / 3, bytes.len() - 1] {
+        let mut flipped = bytes.clone();
+        flipped[position] ^= 0x01;
+        let forged = ProofBundle {
+            proof: base64::encode(&flipped),
+            ..proved.bundle.clone()
+        };
+        assert_eq!(
+            verify(key, &forged),
+            Err(VerifyError::Rejected),
+            "byte {position}"
+        );
+    }
+    let mut forged = proved.bundle.clone();
+    forged.output.values[1] += 1;
+    assert_eq!(verify(key, &forged), Err(VerifyError::Rejected));
+
+    let compact = prover("digits-cnn", Visibility::Public);
+    assert_ne!(compact.verifier_key().vk_digest(), key.vk_digest());
+    assert!(matches!(
+        verify(compact.verifier_key(), &proved.bundle),
+        Err(VerifyError::WrongProfile {
+            expected: "compact",
+            found: "wide"
+        })
+    ));
+    let relabelled = ProofBundle {
+        profile: Profile::Compact,
+        ..proved.bundle.clone()
+    };
+    assert!(matches!(
+        verify(compact.verifier_key(), &relabelled),
+        Err(VerifyError::WrongKey { .. })
+    ));
+
+    let check = |profile: Profile, bytes: &[u8]| {
+        let circuit =
+            VerifierKey::plan_circuit(model.clone(), Visibility::Public, profile).unwrap();
+        VerifierKey::from_checked_commitments(circuit, params(9), bytes)
+    };
+    let checked = check(Profile::Wide, &key.commitments()).unwrap();
+    assert_eq!(checked.vk_digest(), key.vk_digest());
+    assert!(check(Profile::Wide, &compact.verifier_key().commitments()).is_err());
+    assert!(check(Profile::Compact, &key.commitments()).is_err());
+}

@@ -21,6 +21,8 @@ struct ProveOutput {
     model_digest: String,
     vk_digest: String,
     k: u32,
+    /// The layout profile proven in.
+    profile: zkinfer_circuits::Profile,
     class: usize,
     outputs: Vec<f64>,
     outputs_int: Vec<i64>,
@@ -166,6 +168,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             model_digest: claim.model_digest,
             vk_digest: claim.vk_digest,
             k,
+            profile: proved.bundle.profile,
             class: claim.class,
             outputs: claim.output.iter().map(|&v| scale.dequantize(v)).collect(),
             outputs_int: claim.output,
