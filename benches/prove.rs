@@ -153,12 +153,11 @@ fn measure_package(dir: &str, report: &str) {
         .map(|v| v.as_f64().unwrap())
         .collect();
     let x = model.quantize_input(&x).unwrap();
-    let k = VerifierKey::k_for(
-        &model,
-        Visibility::Public,
-        zkinfer_circuits::Profile::Compact,
-    )
-    .unwrap();
+    // The profile zkinfer export chose (the cost model's).
+    let package = zkinfer_prover::export::Package::read(std::path::Path::new(dir)).unwrap();
+    let profile = package.plan.profile;
+    let circuit = VerifierKey::plan_circuit(model.clone(), Visibility::Public, profile).unwrap();
+    let k = circuit.plan().k;
     let cache = ParamsCache::new(ParamsCache::default_dir());
     cache.load(k).unwrap();
     let t = Instant::now();
@@ -167,23 +166,18 @@ fn measure_package(dir: &str, report: &str) {
     // Peak memory (VmHWM, the highest so far) after each phase.
     let peak_after_params = peak_mb();
     let t = Instant::now();
-    let prover = Prover::new(dir, model.clone(), Visibility::Public, params).unwrap();
+    let prover = Prover::for_circuit(dir, circuit.clone(), params).unwrap();
     let keygen_ms = ms(t);
     let peak_after_keygen = peak_mb();
     // Of the keygen, the verifying key's part (committing every column), and
     // what recovering it from stored commitments costs instead.
     let key = prover.verifier_key();
     let t = Instant::now();
-    VerifierKey::new(model.clone(), Visibility::Public, key.params().clone()).unwrap();
+    VerifierKey::for_circuit(circuit.clone(), key.params().clone()).unwrap();
     let vk_ms = ms(t);
     let t = Instant::now();
     VerifierKey::from_commitments(
-        VerifierKey::plan_circuit(
-            model.clone(),
-            Visibility::Public,
-            zkinfer_circuits::Profile::Compact,
-        )
-        .unwrap(),
+        circuit,
         key.params().clone(),
         &key.commitments(),
         key.vk_digest(),
@@ -205,7 +199,8 @@ fn measure_package(dir: &str, report: &str) {
     println!(
         "{}",
         serde_json::json!({
-            "k": plan.k, "rows": plan.rows, "advice": plan.advice_columns,
+            "k": plan.k, "rows": plan.rows, "profile": profile,
+            "profiles": zkinfer_prover::choose::profile_costs(&model, Visibility::Public), "advice": plan.advice_columns,
             "lookups": plan.lookups, "macs": plan.macs(), "estimates": estimates,
             "parameters": report["parameters"], "float_accuracy": report["float_test_accuracy"],
             "peak_after_params_mb": peak_after_params, "peak_after_keygen_mb": peak_after_keygen,
@@ -279,8 +274,9 @@ fn scale_models(exe: &std::path::Path, cli: &str, dir: &std::path::Path) -> Vec<
          {SCALE_RUNS}, parameters cached, keys generated in every process)\n"
     );
     println!(
-        "{:<8} {:>7} {:>7} {:>2} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}",
+        "{:<8} {:>7} {:>7} {:>7} {:>2} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8}",
         "model",
+        "profile",
         "params",
         "MACs",
         "k",
@@ -295,8 +291,9 @@ fn scale_models(exe: &std::path::Path, cli: &str, dir: &std::path::Path) -> Vec<
     );
     for m in &rows {
         println!(
-            "{:<8} {:>7} {:>7} {:>2} {:>6} {:>6.1} s {:>6.1} s {:>6.1} s {:>5.0} ms {:>6} B {:>7.1} s {:>5.0} MB",
+            "{:<8} {:>7} {:>7} {:>7} {:>2} {:>6} {:>6.1} s {:>6.1} s {:>6.1} s {:>5.0} ms {:>6} B {:>7.1} s {:>5.0} MB",
             m["model"].as_str().unwrap(),
+            m["profile"].as_str().unwrap(),
             m["parameters"].as_u64().unwrap(),
             m["macs"].as_u64().unwrap(),
             m["k"].as_u64().unwrap(),
@@ -309,6 +306,25 @@ fn scale_models(exe: &std::path::Path, cli: &str, dir: &std::path::Path) -> Vec<
             m["zkinfer_prove_process_ms"].as_f64().unwrap() / 1e3,
             m["peak_mb"].as_f64().unwrap(),
         );
+    }
+    println!("\nthe cost model's estimates in each profile (the plan takes another profile than compact only when it proves 1.5x faster)");
+    for m in &rows {
+        let costs: Vec<String> = m["profiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| match c["k"].as_u64() {
+                Some(k) => format!(
+                    "{} k = {k}: prove {:.1} s, keygen {:.1} s, {:.0} MB",
+                    c["profile"].as_str().unwrap(),
+                    c["estimates"]["prove_seconds"].as_f64().unwrap(),
+                    c["estimates"]["keygen_seconds"].as_f64().unwrap(),
+                    c["estimates"]["peak_memory_mb"].as_f64().unwrap(),
+                ),
+                None => format!("{} does not fit", c["profile"].as_str().unwrap()),
+            })
+            .collect();
+        println!("{:<8} {}", m["model"].as_str().unwrap(), costs.join("; "));
     }
     println!("\nkeygen split: the verifying key (every column committed) and the proving key");
     for m in &rows {

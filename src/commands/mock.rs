@@ -9,7 +9,6 @@ use serde::Serialize;
 use std::process::ExitCode;
 use std::sync::Arc;
 use zkinfer_circuits::diagnose::{failure_location, failure_name};
-use zkinfer_circuits::ModelCircuit;
 use zkinfer_models::{load_quantized_model, Engine};
 
 #[derive(Serialize)]

@@ -12,7 +12,7 @@ use std::time::Instant;
 use zkinfer_models::load_quantized_model;
 use zkinfer_prover::export::Estimates;
 use zkinfer_prover::{bundle_json, write_atomically, Prover, VkCache, VkSource};
-use zkinfer_verifier::{verify, VerifierKey};
+use zkinfer_verifier::verify;
 
 #[derive(Serialize)]
 struct ProveOutput {

@@ -158,23 +158,23 @@ impl DotInstructions for DotConfig {
                             offset,
                             || Value::known(fe(i64::from(!first))),
                         )?;
-                        for g in 0..outputs {
+                        for (g, (acc, &column)) in acc.iter_mut().zip(&self.bias).enumerate() {
                             let bias = match first {
                                 true => group.products.get(g).map_or(0, |p| p.1),
                                 false => 0,
                             };
                             region.assign_fixed(
                                 || "bias",
-                                self.bias[g],
+                                column,
                                 offset,
                                 || Value::known(fe(bias)),
                             )?;
-                            acc[g] = acc[g] + Value::known(fe(bias));
+                            *acc = *acc + Value::known(fe(bias));
                         }
                         for lane in 0..lanes {
                             let j = row * lanes + lane;
                             let cell = group.inputs.get(j).unwrap_or(zero);
-                            for g in 0..outputs {
+                            for (g, (acc, w_g)) in acc.iter_mut().zip(&self.w).enumerate() {
                                 let w = if j < group.inputs.len() {
                                     weight(g, j)
                                 } else {
@@ -182,22 +182,22 @@ impl DotInstructions for DotConfig {
                                 };
                                 region.assign_fixed(
                                     || "w",
-                                    self.w[g][lane],
+                                    w_g[lane],
                                     offset,
                                     || Value::known(fe(w)),
                                 )?;
-                                acc[g] = acc[g] + cell.value().map(|v| *v * fe(w));
+                                *acc = *acc + cell.value().map(|v| *v * fe(w));
                             }
                             assigner.copy(&mut region, "x", cell, self.x[lane], offset)?;
                         }
                         cells.clear();
-                        for g in 0..outputs {
+                        for (&column, &value) in self.acc.iter().zip(&acc) {
                             cells.push(assigner.advice(
                                 &mut region,
                                 "acc",
-                                self.acc[g],
+                                column,
                                 offset,
-                                acc[g],
+                                value,
                             )?);
                         }
                         offset += 1;
@@ -222,13 +222,15 @@ mod tests {
     use halo2_proofs::dev::MockProver;
     use halo2_proofs::plonk::Circuit;
 
+    /// Per group: input indices, and each product's weights and bias.
+    type Groups = Vec<(Vec<usize>, Vec<(Vec<i64>, i64)>)>;
+
     /// Groups of dot products over input cells assigned in their own
     /// region, in a profile; each result pinned to its expected sum.
     struct DotCircuit {
         profile: Profile,
         inputs: Vec<i64>,
-        /// Per group: input indices, and each product's weights and bias.
-        groups: Vec<(Vec<usize>, Vec<(Vec<i64>, i64)>)>,
+        groups: Groups,
         assigner: Assigner,
     }
 
@@ -322,11 +324,7 @@ mod tests {
         (0..n as i64).map(|i| ((i + seed) % 5) - 2).collect()
     }
 
-    fn mock(
-        profile: Profile,
-        groups: Vec<(Vec<usize>, Vec<(Vec<i64>, i64)>)>,
-        edits: &[(usize, Edit)],
-    ) -> Vec<String> {
+    fn mock(profile: Profile, groups: Groups, edits: &[(usize, Edit)]) -> Vec<String> {
         let circuit = DotCircuit {
             profile,
             inputs: inputs(),
