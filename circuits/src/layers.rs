@@ -6,7 +6,7 @@
 
 use crate::assign::{Assigner, Cell_};
 use crate::chips::arith::ArithConfig;
-use crate::chips::dot::{DotGroup, DotInstructions};
+use crate::chips::dot::{DotInstructions, DotProducts};
 use crate::chips::rescale::{Divisor, QuotientCheck};
 use crate::config::{ElementLane, ModelConfig};
 use crate::step::{dot_groups, Step, StepKind};
@@ -181,35 +181,14 @@ impl LayoutCtx<'_> {
         x: &[Cell_],
     ) -> Result<Vec<Cell_>, Error> {
         let groups = dot_groups(terms, self.config.profile.layout());
-        let cells: Vec<DotGroup> = groups
-            .iter()
-            .map(|group| DotGroup {
-                inputs: terms[group[0]]
-                    .0
-                    .iter()
-                    .map(|&(_, i)| x[i].clone())
-                    .collect(),
-                products: group
-                    .iter()
-                    .map(|&p| (terms[p].0.iter().map(|&(w, _)| w).collect(), terms[p].1))
-                    .collect(),
-            })
-            .collect();
-        let results =
-            self.config
-                .dot
-                .dot_groups(layouter, self.assigner, &self.zero, name, &cells)?;
-        // Back to product order.
-        let mut out: Vec<Option<Cell_>> = vec![None; terms.len()];
-        for (group, cells) in groups.iter().zip(results) {
-            for (&p, cell) in group.iter().zip(cells) {
-                out[p] = Some(cell);
-            }
-        }
-        Ok(out
-            .into_iter()
-            .map(|c| c.expect("every product is in one group"))
-            .collect())
+        let products = DotProducts {
+            taps: terms,
+            groups: &groups,
+            x,
+        };
+        self.config
+            .dot
+            .dot_products(layouter, self.assigner, &self.zero, name, products)
     }
 
     /// One region of `n` element operations, operation `j` in lane

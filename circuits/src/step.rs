@@ -6,7 +6,7 @@
 //! them, the bound check reads what they prove. Nothing after [`steps`]
 //! looks at a node's [`Op`] again.
 
-use crate::chips::dot::DotGroup;
+use crate::chips::dot::group_rows;
 use crate::chips::range::MAX_RANGE_BITS;
 use crate::chips::rescale::Divisor;
 use crate::error::{CircuitError, Result};
@@ -241,26 +241,32 @@ fn dot_terms(model: &QuantizedModel, node: usize) -> Vec<Taps> {
 
 /// Which dot products share rows in a layout: products over the same
 /// input indices, in the same order, up to `layout.dot_outputs` at a time.
-/// Groups come in the order of their first product; with one accumulator
-/// per row each product is its own group, in product order.
+/// A product joins the first group with room over its inputs, else starts
+/// one: groups come in the order of their first product, and with one
+/// accumulator per row each product is its own group, in product order.
 pub fn dot_groups(products: &[Taps], layout: Layout) -> Vec<Vec<usize>> {
-    if layout.dot_outputs == 1 {
-        return (0..products.len()).map(|p| vec![p]).collect();
+    let inputs = |p: usize| products[p].0.iter().map(|&(_, i)| i);
+    // Groups by their first input index (+1; 0 for products with none):
+    // only those can hold a product, so each looks at a handful. (No hash
+    // map: the contract's module carries this function.)
+    let slot = |p: usize| products[p].0.first().map_or(0, |&(_, i)| i + 1);
+    let slots = (0..products.len()).map(slot).max().map_or(0, |s| s + 1);
+    let mut by_slot: Vec<Vec<usize>> = vec![vec![]; slots];
+    let mut groups: Vec<Vec<usize>> = vec![];
+    for p in 0..products.len() {
+        let open = &mut by_slot[slot(p)];
+        let fits = |g: &usize| {
+            groups[*g].len() < layout.dot_outputs && inputs(groups[*g][0]).eq(inputs(p))
+        };
+        match open.iter().copied().find(fits) {
+            Some(g) => groups[g].push(p),
+            None => {
+                open.push(groups.len());
+                groups.push(vec![p]);
+            }
+        }
     }
-    let mut buckets: Vec<Vec<usize>> = vec![];
-    let mut by_inputs: std::collections::HashMap<Vec<usize>, usize> = Default::default();
-    for (p, (terms, _)) in products.iter().enumerate() {
-        let inputs: Vec<usize> = terms.iter().map(|&(_, i)| i).collect();
-        let bucket = *by_inputs.entry(inputs).or_insert_with(|| {
-            buckets.push(vec![]);
-            buckets.len() - 1
-        });
-        buckets[bucket].push(p);
-    }
-    buckets
-        .iter()
-        .flat_map(|b| b.chunks(layout.dot_outputs).map(<[usize]>::to_vec))
-        .collect()
+    groups
 }
 
 /// Multiply-accumulates and dot rows of a step's dot products.
@@ -272,7 +278,7 @@ pub(crate) fn dot_cost(products: &[Taps], layout: Layout) -> (usize, usize) {
     // One leading row per region gives the first group an `acc_prev`.
     let rows = 1 + dot_groups(products, layout)
         .iter()
-        .map(|g| DotGroup::rows(products[g[0]].0.len(), layout))
+        .map(|g| group_rows(products[g[0]].0.len(), layout))
         .sum::<usize>();
     (macs, rows)
 }

@@ -4,9 +4,9 @@
 //! A row holds `I` input cells (copies of the cells a layer reads) and `O`
 //! accumulators; accumulator `g` adds `Σ_l w[g][l]·x_l`, with its own fixed
 //! weights. Dot products over the *same* inputs — a linear layer's outputs,
-//! a convolution's output channels at one position — form a [`DotGroup`]
-//! and share rows, `O` at a time; a group over `n` inputs takes
-//! `ceil(n / I)` rows. Unused lanes hold copies of the zero cell, unused
+//! a convolution's output channels at one position — form a group
+//! ([`crate::step::dot_groups`]) and share rows, `O` at a time; a group
+//! over `n` inputs takes `ceil(n / I)` rows. Unused lanes hold copies of the zero cell, unused
 //! weights are 0. The weights are fixed columns, so the verifying key
 //! commits to the model. `I` and `O` come from the layout
 //! ([`crate::Layout`]); the compact profile's `12 × 1` is a plain dot
@@ -19,23 +19,11 @@ use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector};
 use halo2_proofs::poly::Rotation;
 use pasta_curves::Fp;
+use zkinfer_quant::taps::Taps;
 
-/// Dot products over the same input cells: `bias_g + Σ_j weights_g[j] ·
-/// inputs[j]` for each product `g`.
-#[derive(Clone, Debug)]
-pub struct DotGroup {
-    /// The input cells, in term order.
-    pub inputs: Vec<Cell_>,
-    /// Per product: one weight per input, and the bias. At most the
-    /// layout's `dot_outputs` products.
-    pub products: Vec<(Vec<i64>, i64)>,
-}
-
-impl DotGroup {
-    /// Rows a group over `inputs` input cells takes in a layout.
-    pub fn rows(inputs: usize, layout: Layout) -> usize {
-        inputs.div_ceil(layout.dot_inputs).max(1)
-    }
+/// Rows a group of dot products over `inputs` input cells takes.
+pub fn group_rows(inputs: usize, layout: Layout) -> usize {
+    inputs.div_ceil(layout.dot_inputs).max(1)
 }
 
 /// Columns and selector of the dot-product gate.
@@ -50,18 +38,31 @@ pub struct DotConfig {
     q: Selector,
 }
 
+/// Dot products to lay out: product `p` is `taps[p].1 + Σ weight ·
+/// x[index]` over its terms `taps[p].0`.
+#[derive(Clone, Copy, Debug)]
+pub struct DotProducts<'a> {
+    /// Per product: `(weight, input index)` terms, and the bias.
+    pub taps: &'a [Taps],
+    /// Products that share rows: each group's products have the same
+    /// input indices, at most the layout's `dot_outputs` of them.
+    pub groups: &'a [Vec<usize>],
+    /// The cells the input indices name.
+    pub x: &'a [Cell_],
+}
+
 /// Dot-product instructions.
 pub trait DotInstructions {
-    /// Lays out groups of dot products in one region; returns each group's
-    /// result cells, one per product.
-    fn dot_groups(
+    /// Lays out dot products in one region, each group in shared rows;
+    /// returns each product's result cell, in product order.
+    fn dot_products(
         &self,
         layouter: &mut impl Layouter<Fp>,
         assigner: &Assigner,
         zero: &Cell_,
         name: &'static str,
-        groups: &[DotGroup],
-    ) -> Result<Vec<Vec<Cell_>>, Error>;
+        products: DotProducts<'_>,
+    ) -> Result<Vec<Cell_>, Error>;
 }
 
 impl DotConfig {
@@ -119,18 +120,27 @@ impl DotConfig {
 }
 
 impl DotInstructions for DotConfig {
-    fn dot_groups(
+    fn dot_products(
         &self,
         layouter: &mut impl Layouter<Fp>,
         assigner: &Assigner,
         zero: &Cell_,
         name: &'static str,
-        groups: &[DotGroup],
-    ) -> Result<Vec<Vec<Cell_>>, Error> {
+        DotProducts {
+            taps: products,
+            groups,
+            x,
+        }: DotProducts<'_>,
+    ) -> Result<Vec<Cell_>, Error> {
         let (lanes, outputs) = (self.x.len(), self.acc.len());
-        if groups.iter().any(|g| {
-            g.products.len() > outputs || g.products.iter().any(|p| p.0.len() != g.inputs.len())
-        }) {
+        let indices = |p: usize| products[p].0.iter().map(|&(_, i)| i);
+        let well_formed = groups.iter().all(|g| {
+            !g.is_empty()
+                && g.len() <= outputs
+                && g.iter()
+                    .all(|&p| p < products.len() && indices(p).eq(indices(g[0])))
+        });
+        if !well_formed || products.iter().flat_map(|p| &p.0).any(|t| t.1 >= x.len()) {
             return Err(Error::Synthesis);
         }
         layouter.assign_region(
@@ -143,12 +153,14 @@ impl DotInstructions for DotConfig {
                     assigner.copy(&mut region, "acc start", zero, acc, 0)?;
                 }
                 let mut offset = 1;
-                let mut results = Vec::with_capacity(groups.len());
+                let mut results: Vec<Option<Cell_>> = vec![None; products.len()];
                 for group in groups {
-                    let weight = |g: usize, j: usize| group.products.get(g).map_or(0, |p| p.0[j]);
+                    let terms = &products[group[0]].0;
+                    let weight =
+                        |g: usize, j: usize| group.get(g).map_or(0, |&p| products[p].0[j].0);
                     let mut acc: Vec<Value<Fp>> = vec![Value::known(Fp::zero()); outputs];
                     let mut cells = vec![];
-                    let rows = group.inputs.len().div_ceil(lanes).max(1);
+                    let rows = terms.len().div_ceil(lanes).max(1);
                     for row in 0..rows {
                         self.q.enable(&mut region, offset)?;
                         let first = row == 0;
@@ -160,7 +172,7 @@ impl DotInstructions for DotConfig {
                         )?;
                         for (g, (acc, &column)) in acc.iter_mut().zip(&self.bias).enumerate() {
                             let bias = match first {
-                                true => group.products.get(g).map_or(0, |p| p.1),
+                                true => group.get(g).map_or(0, |&p| products[p].1),
                                 false => 0,
                             };
                             region.assign_fixed(
@@ -173,13 +185,9 @@ impl DotInstructions for DotConfig {
                         }
                         for lane in 0..lanes {
                             let j = row * lanes + lane;
-                            let cell = group.inputs.get(j).unwrap_or(zero);
+                            let cell = terms.get(j).map_or(zero, |&(_, i)| &x[i]);
                             for (g, (acc, w_g)) in acc.iter_mut().zip(&self.w).enumerate() {
-                                let w = if j < group.inputs.len() {
-                                    weight(g, j)
-                                } else {
-                                    0
-                                };
+                                let w = if j < terms.len() { weight(g, j) } else { 0 };
                                 region.assign_fixed(
                                     || "w",
                                     w_g[lane],
@@ -202,10 +210,15 @@ impl DotInstructions for DotConfig {
                         }
                         offset += 1;
                     }
-                    cells.truncate(group.products.len());
-                    results.push(cells);
+                    for (&p, cell) in group.iter().zip(cells) {
+                        results[p] = Some(cell);
+                    }
                 }
-                Ok(results)
+                // Every product in a group.
+                results
+                    .into_iter()
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or(Error::Synthesis)
             },
         )
     }
@@ -276,39 +289,35 @@ mod tests {
                     Ok((zero, cells))
                 },
             )?;
-            let groups: Vec<DotGroup> = self
-                .groups
-                .iter()
-                .map(|(inputs, products)| DotGroup {
-                    inputs: inputs.iter().map(|&i| cells[i].clone()).collect(),
-                    products: products.clone(),
-                })
-                .collect();
-            let outs = c
-                .dot
-                .dot_groups(&mut layouter, &self.assigner, &zero, "dots", &groups)?;
+            // The groups as taps (products numbered in group order) and
+            // the product indices of each group.
+            let (mut taps, mut groups): (Vec<Taps>, Vec<Vec<usize>>) = (vec![], vec![]);
+            for (inputs, products) in &self.groups {
+                let first = taps.len();
+                for (weights, bias) in products {
+                    let terms = weights.iter().copied().zip(inputs.iter().copied());
+                    taps.push((terms.collect(), *bias));
+                }
+                groups.push((first..taps.len()).collect());
+            }
+            let products = DotProducts {
+                taps: &taps,
+                groups: &groups,
+                x: &cells,
+            };
+            let outs =
+                c.dot
+                    .dot_products(&mut layouter, &self.assigner, &zero, "dots", products)?;
             // Pin the results to the expected sums so a wrong one shows.
             layouter.assign_region(
                 || "expect",
                 |mut region| {
-                    let mut row = 0;
-                    for ((inputs, products), outs) in self.groups.iter().zip(&outs) {
-                        for ((weights, bias), out) in products.iter().zip(outs) {
-                            let want: i64 = bias
-                                + weights
-                                    .iter()
-                                    .zip(inputs)
-                                    .map(|(w, &j)| w * self.inputs[j])
-                                    .sum::<i64>();
-                            let cell = region.assign_advice_from_constant(
-                                || "want",
-                                c.acc,
-                                row,
-                                fe(want),
-                            )?;
-                            region.constrain_equal(cell.cell(), out.cell())?;
-                            row += 1;
-                        }
+                    for (row, ((terms, bias), out)) in taps.iter().zip(&outs).enumerate() {
+                        let want: i64 =
+                            bias + terms.iter().map(|&(w, j)| w * self.inputs[j]).sum::<i64>();
+                        let cell =
+                            region.assign_advice_from_constant(|| "want", c.acc, row, fe(want))?;
+                        region.constrain_equal(cell.cell(), out.cell())?;
                     }
                     Ok(())
                 },
@@ -454,7 +463,8 @@ mod tests {
             assigner: Assigner::default(),
         };
         assert!(MockProver::run(9, &circuit, vec![vec![]]).is_err());
-        let ragged = vec![(vec![1, 2], vec![(vec![1], 0)])];
+        // Two products of one group over different inputs.
+        let ragged = vec![(vec![1, 2], vec![(vec![1, 1], 0), (vec![1], 0)])];
         let circuit = DotCircuit {
             profile: Profile::Wide,
             inputs: inputs(),
