@@ -210,26 +210,32 @@ fn prove_writes_a_bundle_and_caches_the_parameters() {
     assert!(bytes.len() > 1000, "a short proof: {} bytes", bytes.len());
 
     // The parameters were generated once, into the cache given, and the
-    // verifying key's commitments cached beside them.
+    // keys cached beside them: the verifying key's commitments, the
+    // proving key's polynomials (named by the vk digest).
     let vk = vk_file(MLP, "public");
-    assert_eq!(dir_entries(&case.params()), [PARAMS_FILE, &vk]);
+    let pk = pk_file(&out);
+    assert_eq!(dir_entries(&case.params()), [PARAMS_FILE, &pk, &vk]);
     assert_eq!(out["verifying_key"], "built", "{out}");
+    assert_eq!(out["proving_key"], "built", "{out}");
     let file = case.params().join(PARAMS_FILE);
     let before = file_identity(&file);
     let vk_before = file_identity(&case.params().join(&vk));
+    let pk_before = file_identity(&case.params().join(&pk));
 
-    // A second prove reads both back instead of writing again.
+    // A second prove reads all three back instead of writing again.
     let again = case.join("again.proof.json");
     let run = case.prove(MLP, DIGIT_7, &again, &["--json"]);
     assert_eq!(run.stderr, "", "warnings on a clean prove: {run:#?}");
     assert_eq!(run.json()["verifying_key"], "cached", "{run:#?}");
-    assert_eq!(dir_entries(&case.params()), [PARAMS_FILE, &vk]);
+    assert_eq!(run.json()["proving_key"], "cached", "{run:#?}");
+    assert_eq!(dir_entries(&case.params()), [PARAMS_FILE, &pk, &vk]);
     assert_eq!(
         file_identity(&file),
         before,
         "the parameters were rewritten"
     );
     assert_eq!(file_identity(&case.params().join(&vk)), vk_before);
+    assert_eq!(file_identity(&case.params().join(&pk)), pk_before);
     let second = read_json(&again);
     assert_eq!(second["vk_digest"], bundle["vk_digest"]);
     assert_eq!(second["output"], bundle["output"]);
@@ -239,6 +245,11 @@ fn prove_writes_a_bundle_and_caches_the_parameters() {
     run.assert_success();
     assert!(run.stdout.contains("class 7"), "{}", run.stdout);
     assert!(run.stdout.contains(arg(&text)), "{}", run.stdout);
+}
+
+/// The proving-key cache file of the key a `prove --json` output names.
+fn pk_file(out: &Value) -> String {
+    format!("pk-{}.bin", out["vk_digest"].as_str().unwrap())
 }
 
 /// The verifying-key cache file of a model and input visibility.
@@ -401,7 +412,7 @@ fn a_private_input_stays_out_of_the_bundle_and_still_verifies() {
     .json();
     assert_eq!(
         dir_entries(&params),
-        [PARAMS_FILE, &vk_file(MLP, "private")]
+        [PARAMS_FILE, &pk_file(&proved), &vk_file(MLP, "private")]
     );
     assert!(!case.params().exists());
 
@@ -613,14 +624,17 @@ fn prove_into_a_missing_folder_is_an_error_and_leaves_nothing_behind() {
     let out = folder.join("orphan.proof.json");
     assert_error(&case.prove(MLP, DIGIT_7, &out, &[]), &[arg(&out)]);
     assert!(!folder.exists());
-    // Only the parameter cache (and the verifying key's, made before the
-    // proof could not be written), and no temporary file in any existing
-    // parent.
+    // Only the parameter cache (and the keys', made before the proof
+    // could not be written), and no temporary file in any existing parent.
     assert_eq!(dir_entries(case.path()), ["params"]);
-    assert_eq!(
-        dir_entries(&case.params()),
-        [PARAMS_FILE, &vk_file(MLP, "public")]
+    let cached = dir_entries(&case.params());
+    assert_eq!(cached.len(), 3, "{cached:?}");
+    assert_eq!(cached[0], PARAMS_FILE);
+    assert!(
+        cached[1].starts_with("pk-") && cached[1].ends_with(".bin"),
+        "{cached:?}"
     );
+    assert_eq!(cached[2], vk_file(MLP, "public"));
     let system_temp = case.path().parent().unwrap();
     let leftovers: Vec<String> = dir_entries(system_temp)
         .into_iter()
@@ -1013,4 +1027,33 @@ fn a_model_proves_and_verifies_in_each_profile() {
         "{run:#?}"
     );
     assert!(run.stdout.is_empty(), "{run:#?}");
+}
+
+/// A damaged cached proving key is refused with a warning naming it, the
+/// key generated again and the file rewritten; the proof is the same.
+#[test]
+fn a_damaged_cached_proving_key_is_rebuilt_never_trusted() {
+    let case = Case::new();
+    let first = case.join("first.proof.json");
+    let built = case.prove(MLP, DIGIT_7, &first, &["--json"]).json();
+    let path = case.params().join(pk_file(&built));
+    let good = std::fs::read(&path).unwrap();
+    let mut damaged = good.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 1;
+    std::fs::write(&path, damaged).unwrap();
+    let again = case.join("again.proof.json");
+    let run = case.prove(MLP, DIGIT_7, &again, &["--json"]);
+    let out = run.json();
+    assert_eq!(out["proving_key"], "built", "{out}");
+    assert_eq!(out["outputs_int"], built["outputs_int"]);
+    assert!(
+        run.stderr
+            .contains("cached proving key refused and rebuilt")
+            && run.stderr.contains(arg(&path))
+            && run.stderr.contains("checksum does not match"),
+        "{run:#?}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), good, "rewritten");
+    case.verify(MLP, &again, &[]).assert_success();
 }

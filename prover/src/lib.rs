@@ -1,7 +1,8 @@
 //! `zkinfer-prover`: proves a quantized model's inference.
 //!
 //! * [`ParamsCache`] — IPA parameters per `k`, derived locally, cached.
-//! * [`VkCache`] — verifying keys beside them, as checked commitments.
+//! * [`VkCache`] — verifying keys beside them, as checked commitments;
+//!   [`PkCache`] — proving keys beside them, checksummed.
 //! * [`Prover`] — keys for one model; [`Prover::prove`] runs the candle
 //!   engine and proves its trace, returning a [`Proved`] bundle.
 //! * [`bundle_json`], [`write_atomically`] — the proof file.
@@ -15,6 +16,7 @@ pub mod choose;
 mod error;
 pub mod export;
 mod params;
+mod pk_cache;
 mod prove;
 mod vk_cache;
 
@@ -22,5 +24,6 @@ pub use artifact::{bundle_json, write_atomically};
 pub use choose::{ProfileChoice, ProfileCost};
 pub use error::{ProverError, Result};
 pub use params::{ParamsCache, ParamsSource, PARAMS_DIR_ENV};
+pub use pk_cache::{PkCache, PkSource};
 pub use prove::{Proved, Prover, VERSION};
 pub use vk_cache::{VkCache, VkSource};

@@ -1,8 +1,9 @@
 //! [`Prover`]: keys for one model, and proofs of its inferences.
 
 use crate::error::{ProverError, Result};
+use crate::pk_cache::{self, PkCache, PkSource};
 use crate::vk_cache::{VkCache, VkSource};
-use halo2_proofs::plonk::{create_proof, keygen_pk, ProvingKey};
+use halo2_proofs::plonk::{create_proof, ProvingKey};
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
 use pasta_curves::vesta;
 use rand_core::UnwrapErr;
@@ -52,33 +53,36 @@ impl Prover {
         Self::with_key(name, key)
     }
 
-    /// [`Self::for_circuit`], the verifying key from `cache` when it holds
-    /// it (checked), else built and cached; the proving key is generated.
+    /// [`Self::for_circuit`] with keys that outlive the process: the
+    /// verifying key from `vks` when it holds it (checked), the proving key
+    /// from `pks` when its file reads back whole; each else generated and
+    /// cached.
     pub fn for_circuit_cached(
         name: &str,
         circuit: ModelCircuit,
         params: IpaParams,
-        cache: &VkCache,
-    ) -> Result<(Self, VkSource)> {
-        let (key, source) = cache.key(circuit, params)?;
-        Ok((Self::with_key(name, key)?, source))
+        vks: &VkCache,
+        pks: &PkCache,
+    ) -> Result<(Self, VkSource, PkSource)> {
+        let (key, vk_source) = vks.key(circuit, params)?;
+        let (pk, pk_source) = pks.key(&key)?;
+        Ok((Self::from_keys(name, key, pk), vk_source, pk_source))
     }
 
     /// Generates the proving key of a verifying key's circuit.
     fn with_key(name: &str, key: VerifierKey) -> Result<Self> {
+        let pk = pk_cache::generate(&key)?;
+        Ok(Self::from_keys(name, key, pk))
+    }
+
+    fn from_keys(name: &str, key: VerifierKey, pk: ProvingKey<vesta::Affine>) -> Self {
         let model = Arc::new(key.circuit().model().clone());
-        let pk = keygen_pk(key.params(), key.vk().clone(), key.circuit()).map_err(|e| {
-            ProverError::Halo2 {
-                stage: "proving key",
-                message: e.to_string(),
-            }
-        })?;
-        Ok(Prover {
+        Prover {
             name: name.to_string(),
             model,
             key,
             pk,
-        })
+        }
     }
 
     /// The verifier key (the prover's own, for checking its proofs).

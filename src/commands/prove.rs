@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 use zkinfer_models::load_quantized_model;
 use zkinfer_prover::export::Estimates;
-use zkinfer_prover::{bundle_json, write_atomically, Prover, VkCache, VkSource};
+use zkinfer_prover::{bundle_json, write_atomically, PkCache, PkSource, Prover, VkCache, VkSource};
 use zkinfer_verifier::verify;
 
 #[derive(Serialize)]
@@ -30,6 +30,8 @@ struct ProveOutput {
     proof_bytes: usize,
     /// `cached` when the verifying key came from the cache, else `built`.
     verifying_key: &'static str,
+    /// `cached` when the proving key came from the cache, else `built`.
+    proving_key: &'static str,
     timings_ms: Timings,
 }
 
@@ -121,15 +123,17 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
     let t = Instant::now();
     let name = report::printable(&model.source);
     let estimates = Estimates::of(circuit.plan());
-    // Verifying keys are cached beside the parameters, as their checked
-    // commitments (VkCache); the proving key is generated in every process.
+    // Keys are cached beside the parameters: verifying keys as their
+    // checked commitments (VkCache), proving keys as their checksummed
+    // polynomials (PkCache).
     let vk_cache = VkCache::new(params_cache.dir());
-    let (prover, vk_source) = Phase::run(
+    let pk_cache = PkCache::new(params_cache.dir());
+    let (prover, vk_source, pk_source) = Phase::run(
         format!(
             "generating the keys of {name} (k = {k}, {})",
             Estimates::about(estimates.keygen_seconds)
         ),
-        || Prover::for_circuit_cached(&model.source, circuit, params, &vk_cache),
+        || Prover::for_circuit_cached(&model.source, circuit, params, &vk_cache, &pk_cache),
     )?;
     match &vk_source {
         VkSource::Repaired(why) => {
@@ -140,6 +144,16 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             params_cache.dir().display()
         ),
         VkSource::Cached | VkSource::Built => {}
+    }
+    match &pk_source {
+        PkSource::Repaired(why) => {
+            eprintln!("warning: cached proving key refused and rebuilt — {why}")
+        }
+        PkSource::BuiltNotCached(why) => eprintln!(
+            "warning: could not cache the proving key in {}: {why}",
+            params_cache.dir().display()
+        ),
+        PkSource::Cached | PkSource::Built => {}
     }
     let keygen_ms = ms(t);
     let scale = q.output().scale;
@@ -158,8 +172,18 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
         let prove_ms = ms(t);
         // A proof that does not verify is never written.
         let t = Instant::now();
-        let claim =
-            verify(prover.verifier_key(), &proved.bundle).context("checking the fresh proof")?;
+        let claim = verify(prover.verifier_key(), &proved.bundle).with_context(|| {
+            match pk_source {
+                // Only a file written on purpose passes the checksum and
+                // still proves wrongly; name it.
+                PkSource::Cached => format!(
+                    "checking the fresh proof (its proving key was read from {}: delete the \
+                     file to generate the key again)",
+                    pk_cache.path(prover.verifier_key()).display()
+                ),
+                _ => "checking the fresh proof".to_string(),
+            }
+        })?;
         let verify_ms = ms(t);
         write_atomically(path, bundle_json(&proved.bundle).as_bytes())?;
         outs.push(ProveOutput {
@@ -175,6 +199,11 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             scale: scale.0,
             proof_bytes: proved.bundle.proof_bytes()?.len(),
             verifying_key: if vk_source == VkSource::Cached {
+                "cached"
+            } else {
+                "built"
+            },
+            proving_key: if pk_source == PkSource::Cached {
                 "cached"
             } else {
                 "built"

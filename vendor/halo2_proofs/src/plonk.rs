@@ -161,6 +161,62 @@ impl<C: CurveAffine> ProvingKey<C> {
     pub fn get_vk(&self) -> &VerifyingKey<C> {
         &self.vk
     }
+
+    /// zkinfer's addition: writes every polynomial of the key — not the
+    /// verifying key, which the reader supplies — each value in its
+    /// canonical representation: `l0`, `l_blind`, `l_last`, the fixed
+    /// columns' values, coefficients and extended-domain values, then the
+    /// permutation's.
+    pub fn write_polys<W: io::Write>(&self, writer: &mut W) -> io::Result<()> {
+        for poly in [&self.l0, &self.l_blind, &self.l_last] {
+            poly.write_values(writer)?;
+        }
+        for poly in &self.fixed_values {
+            poly.write_values(writer)?;
+        }
+        for poly in &self.fixed_polys {
+            poly.write_values(writer)?;
+        }
+        for poly in &self.fixed_cosets {
+            poly.write_values(writer)?;
+        }
+        self.permutation.write_polys(writer)
+    }
+
+    /// zkinfer's addition: the proving key of `vk` from polynomials written
+    /// by [`Self::write_polys`]. Every count and length comes from `vk`
+    /// (its domain and constraint system) and every value must be
+    /// canonical; that the polynomials are the ones `keygen_pk` computes
+    /// for `vk` is the caller's to know (a proof made with other ones does
+    /// not verify).
+    pub fn read_polys<R: io::Read>(vk: VerifyingKey<C>, reader: &mut R) -> io::Result<Self> {
+        let n = vk.domain.empty_lagrange().len();
+        let extended = vk.domain.extended_len();
+        let fixed = vk.cs.num_fixed_columns;
+        let mut extended_poly = || Polynomial::read_values(reader, extended);
+        let (l0, l_blind, l_last) = (extended_poly()?, extended_poly()?, extended_poly()?);
+        let fixed_values = (0..fixed)
+            .map(|_| Polynomial::read_values(reader, n))
+            .collect::<io::Result<_>>()?;
+        let fixed_polys = (0..fixed)
+            .map(|_| Polynomial::read_values(reader, n))
+            .collect::<io::Result<_>>()?;
+        let fixed_cosets = (0..fixed)
+            .map(|_| Polynomial::read_values(reader, extended))
+            .collect::<io::Result<_>>()?;
+        let columns = vk.cs.permutation.get_columns().len();
+        let permutation = permutation::ProvingKey::read_polys(reader, columns, n, extended)?;
+        Ok(ProvingKey {
+            vk,
+            l0,
+            l_blind,
+            l_last,
+            fixed_values,
+            fixed_polys,
+            fixed_cosets,
+            permutation,
+        })
+    }
 }
 
 impl<C: CurveAffine> VerifyingKey<C> {

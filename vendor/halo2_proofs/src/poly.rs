@@ -57,6 +57,40 @@ pub struct Polynomial<F, B> {
     _marker: PhantomData<B>,
 }
 
+impl<F: group::ff::PrimeField, B> Polynomial<F, B> {
+    /// zkinfer's addition: writes the values, each in its canonical
+    /// representation (no length: the reader knows it).
+    pub(crate) fn write_values<W: std::io::Write>(&self, writer: &mut W) -> std::io::Result<()> {
+        for value in &self.values {
+            writer.write_all(value.to_repr().as_ref())?;
+        }
+        Ok(())
+    }
+
+    /// zkinfer's addition: reads `len` values written by `write_values`,
+    /// refusing a non-canonical one.
+    pub(crate) fn read_values<R: std::io::Read>(
+        reader: &mut R,
+        len: usize,
+    ) -> std::io::Result<Self> {
+        let mut values = Vec::with_capacity(len);
+        for _ in 0..len {
+            let mut repr = F::Repr::default();
+            reader.read_exact(repr.as_mut())?;
+            values.push(Option::from(F::from_repr(repr)).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "a polynomial value is not canonical",
+                )
+            })?);
+        }
+        Ok(Polynomial {
+            values,
+            _marker: PhantomData,
+        })
+    }
+}
+
 impl<F, B> Index<usize> for Polynomial<F, B> {
     type Output = F;
 

@@ -1,4 +1,6 @@
 use super::circuit::{Any, Column};
+use std::io;
+
 use crate::{
     arithmetic::CurveAffine,
     poly::{Coeff, ExtendedLagrangeCoeff, LagrangeCoeff, Polynomial},
@@ -99,4 +101,41 @@ pub(crate) struct ProvingKey<C: CurveAffine> {
     permutations: Vec<Polynomial<C::Scalar, LagrangeCoeff>>,
     polys: Vec<Polynomial<C::Scalar, Coeff>>,
     pub(super) cosets: Vec<Polynomial<C::Scalar, ExtendedLagrangeCoeff>>,
+}
+
+impl<C: CurveAffine> ProvingKey<C> {
+    /// zkinfer's addition: the polynomials, for `plonk::ProvingKey::write_polys`.
+    pub(crate) fn write_polys<W: io::Write>(&self, writer: &mut W) -> io::Result<()> {
+        for poly in &self.permutations {
+            poly.write_values(writer)?;
+        }
+        for poly in &self.polys {
+            poly.write_values(writer)?;
+        }
+        for poly in &self.cosets {
+            poly.write_values(writer)?;
+        }
+        Ok(())
+    }
+
+    /// zkinfer's addition: reads `columns` permutation columns of `n`
+    /// values (cosets `extended` values) written by `write_polys`.
+    pub(crate) fn read_polys<R: io::Read>(
+        reader: &mut R,
+        columns: usize,
+        n: usize,
+        extended: usize,
+    ) -> io::Result<Self> {
+        Ok(ProvingKey {
+            permutations: (0..columns)
+                .map(|_| Polynomial::read_values(reader, n))
+                .collect::<io::Result<_>>()?,
+            polys: (0..columns)
+                .map(|_| Polynomial::read_values(reader, n))
+                .collect::<io::Result<_>>()?,
+            cosets: (0..columns)
+                .map(|_| Polynomial::read_values(reader, extended))
+                .collect::<io::Result<_>>()?,
+        })
+    }
 }
