@@ -55,9 +55,19 @@ impl PkCache {
         PkCache { dir: dir.into() }
     }
 
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file name of the proving key of the verifying key `vk_digest`.
+    pub fn file_name(vk_digest: &str) -> String {
+        format!("pk-{vk_digest}.bin")
+    }
+
     /// The file for a verifying key.
     pub fn path(&self, key: &VerifierKey) -> PathBuf {
-        self.dir.join(format!("pk-{}.bin", key.vk_digest()))
+        self.dir.join(Self::file_name(key.vk_digest()))
     }
 
     /// The proving key of `key`'s circuit: from the cache when its file

@@ -76,6 +76,14 @@ impl VkCache {
         ))
     }
 
+    /// The verifying key digest the circuit's cache file names, if there is
+    /// a readable one (unchecked: for progress messages, not for keys).
+    pub fn cached_digest(&self, circuit: &ModelCircuit) -> Option<String> {
+        let text = std::fs::read_to_string(self.path(circuit)).ok()?;
+        let file: CachedVk = serde_json::from_str(&text).ok()?;
+        Some(file.vk_digest)
+    }
+
     /// The circuit's verifying key: from the cache when a file there
     /// rebuilds exactly the key it names, else built and cached.
     pub fn key(

@@ -128,11 +128,18 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
     // polynomials (PkCache).
     let vk_cache = VkCache::new(params_cache.dir());
     let pk_cache = PkCache::new(params_cache.dir());
+    // What the progress line promises: reading both keys, or building.
+    let cached = vk_cache
+        .cached_digest(&circuit)
+        .is_some_and(|digest| pk_cache.dir().join(PkCache::file_name(&digest)).exists());
     let (prover, vk_source, pk_source) = Phase::run(
-        format!(
-            "generating the keys of {name} (k = {k}, {})",
-            Estimates::about(estimates.keygen_seconds)
-        ),
+        match cached {
+            true => format!("reading the cached keys of {name} (k = {k})"),
+            false => format!(
+                "generating the keys of {name} (k = {k}, {})",
+                Estimates::about(estimates.keygen_seconds)
+            ),
+        },
         || Prover::for_circuit_cached(&model.source, circuit, params, &vk_cache, &pk_cache),
     )?;
     match &vk_source {
