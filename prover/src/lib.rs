@@ -24,6 +24,6 @@ pub use artifact::{bundle_json, write_atomically};
 pub use choose::{ProfileChoice, ProfileCost};
 pub use error::{ProverError, Result};
 pub use params::{ParamsCache, ParamsSource, PARAMS_DIR_ENV};
-pub use pk_cache::{PkCache, PkSource};
+pub use pk_cache::PkCache;
 pub use prove::{Proved, Prover, VERSION};
-pub use vk_cache::{VkCache, VkSource};
+pub use vk_cache::{KeySource, VkCache};

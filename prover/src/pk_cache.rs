@@ -20,6 +20,7 @@
 //! proofs fail: `zkinfer prove` verifies every proof before writing it.
 
 use crate::error::{ProverError, Result};
+use crate::vk_cache::KeySource;
 use halo2_proofs::plonk::{keygen_pk, ProvingKey};
 use pasta_curves::vesta;
 use std::io::{self, BufWriter, Write};
@@ -28,20 +29,6 @@ use zkinfer_verifier::VerifierKey;
 
 /// The first line of a cached proving key.
 const PK_MAGIC: &[u8] = b"zkinfer/pk@1\n";
-
-/// Where a proving key came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PkSource {
-    /// Read from the cache.
-    Cached,
-    /// Generated and written to the cache.
-    Built,
-    /// Generated: the cached file could not be used (why, naming it), and
-    /// was rewritten.
-    Repaired(String),
-    /// Generated; writing it to the cache failed (why).
-    BuiltNotCached(String),
-}
 
 /// A folder of cached proving keys (the parameters' folder, usually).
 #[derive(Clone, Debug)]
@@ -72,21 +59,21 @@ impl PkCache {
 
     /// The proving key of `key`'s circuit: from the cache when its file
     /// reads back whole, else generated and cached.
-    pub fn key(&self, key: &VerifierKey) -> Result<(ProvingKey<vesta::Affine>, PkSource)> {
+    pub fn key(&self, key: &VerifierKey) -> Result<(ProvingKey<vesta::Affine>, KeySource)> {
         let path = self.path(key);
         let problem = match std::fs::read(&path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => Some(format!("{}: {e}", path.display())),
             Ok(bytes) => match read(&bytes, key) {
-                Ok(pk) => return Ok((pk, PkSource::Cached)),
+                Ok(pk) => return Ok((pk, KeySource::Cached)),
                 Err(why) => Some(format!("{}: {why}", path.display())),
             },
         };
         let pk = generate(key)?;
         let source = match (self.store(&path, key, &pk), problem) {
-            (Err(e), _) => PkSource::BuiltNotCached(e.to_string()),
-            (Ok(()), Some(why)) => PkSource::Repaired(why),
-            (Ok(()), None) => PkSource::Built,
+            (Err(e), _) => KeySource::BuiltNotCached(e.to_string()),
+            (Ok(()), Some(why)) => KeySource::Repaired(why),
+            (Ok(()), None) => KeySource::Built,
         };
         Ok((pk, source))
     }

@@ -1,8 +1,8 @@
 //! [`Prover`]: keys for one model, and proofs of its inferences.
 
 use crate::error::{ProverError, Result};
-use crate::pk_cache::{self, PkCache, PkSource};
-use crate::vk_cache::{VkCache, VkSource};
+use crate::pk_cache::{self, PkCache};
+use crate::vk_cache::{KeySource, VkCache};
 use halo2_proofs::plonk::{create_proof, ProvingKey};
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
 use pasta_curves::vesta;
@@ -63,7 +63,7 @@ impl Prover {
         params: IpaParams,
         vks: &VkCache,
         pks: &PkCache,
-    ) -> Result<(Self, VkSource, PkSource)> {
+    ) -> Result<(Self, KeySource, KeySource)> {
         let (key, vk_source) = vks.key(circuit, params)?;
         let (pk, pk_source) = pks.key(&key)?;
         Ok((Self::from_keys(name, key, pk), vk_source, pk_source))

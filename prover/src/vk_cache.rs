@@ -27,18 +27,44 @@ use zkinfer_verifier::{base64, IpaParams, VerifierKey};
 /// The `format` field of cached keys.
 const VK_FORMAT: &str = "zkinfer/vk-commitments@1";
 
-/// Where a verifying key came from.
+/// Where a key came from ([`VkCache`], [`crate::PkCache`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum VkSource {
-    /// Recovered from the cache's commitments.
+pub enum KeySource {
+    /// Read from the cache (a verifying key: recovered from its
+    /// commitments, checked).
     Cached,
-    /// Built in full and written to the cache.
+    /// Built and written to the cache.
     Built,
-    /// Built in full: the cached file could not be used (why, naming it),
-    /// and was rewritten.
+    /// Built: the cached file could not be used (why, naming it), and was
+    /// rewritten.
     Repaired(String),
-    /// Built in full; writing it to the cache failed (why).
+    /// Built; writing it to the cache failed (why).
     BuiltNotCached(String),
+}
+
+impl KeySource {
+    /// `cached` or `built`, as `prove --json` reports it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            KeySource::Cached => "cached",
+            _ => "built",
+        }
+    }
+
+    /// The warning a command prints for a `what` key ("verifying",
+    /// "proving") from a cache in `dir`, if there is one.
+    pub fn warning(&self, what: &str, dir: &Path) -> Option<String> {
+        match self {
+            KeySource::Repaired(why) => Some(format!(
+                "warning: cached {what} key refused and rebuilt — {why}"
+            )),
+            KeySource::BuiltNotCached(why) => Some(format!(
+                "warning: could not cache the {what} key in {}: {why}",
+                dir.display()
+            )),
+            KeySource::Cached | KeySource::Built => None,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -90,21 +116,21 @@ impl VkCache {
         &self,
         circuit: ModelCircuit,
         params: IpaParams,
-    ) -> crate::Result<(VerifierKey, VkSource)> {
+    ) -> crate::Result<(VerifierKey, KeySource)> {
         let path = self.path(&circuit);
         let problem = match std::fs::read_to_string(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => Some(format!("{}: {e}", path.display())),
             Ok(text) => match cached(&text, circuit.clone(), params.clone()) {
-                Ok(key) => return Ok((key, VkSource::Cached)),
+                Ok(key) => return Ok((key, KeySource::Cached)),
                 Err(why) => Some(format!("{}: {why}", path.display())),
             },
         };
         let key = VerifierKey::for_circuit(circuit, params)?;
         let source = match (self.store(&path, &key), problem) {
-            (Err(e), _) => VkSource::BuiltNotCached(e.to_string()),
-            (Ok(()), Some(why)) => VkSource::Repaired(why),
-            (Ok(()), None) => VkSource::Built,
+            (Err(e), _) => KeySource::BuiltNotCached(e.to_string()),
+            (Ok(()), Some(why)) => KeySource::Repaired(why),
+            (Ok(()), None) => KeySource::Built,
         };
         Ok((key, source))
     }

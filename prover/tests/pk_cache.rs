@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use zkinfer_circuits::{ModelCircuit, Profile, Visibility};
 use zkinfer_models::bundled::BundledModel;
-use zkinfer_prover::{PkCache, PkSource, Prover, VkCache};
+use zkinfer_prover::{KeySource, PkCache, Prover, VkCache};
 use zkinfer_quant::Tensor;
 use zkinfer_verifier::{verify, IpaParams};
 
@@ -41,11 +41,11 @@ fn a_cached_proving_key_proves_and_a_damaged_one_is_rebuilt() {
             )
         };
         let (first, output, key) = prove();
-        assert_eq!(first, PkSource::Built, "{profile}");
+        assert_eq!(first, KeySource::Built, "{profile}");
         let path = pks.path(&key);
         let good = std::fs::read(&path).unwrap();
         let (second, again, _) = prove();
-        assert_eq!(second, PkSource::Cached, "{profile}");
+        assert_eq!(second, KeySource::Cached, "{profile}");
         assert_eq!(again, output);
 
         let n = good.len();
@@ -72,7 +72,7 @@ fn a_cached_proving_key_proves_and_a_damaged_one_is_rebuilt() {
             std::fs::write(&path, bytes).unwrap();
             let (source, output_now, _) = prove();
             match source {
-                PkSource::Repaired(reason) => assert!(
+                KeySource::Repaired(reason) => assert!(
                     reason.contains(why) && reason.contains(&path.display().to_string()),
                     "{profile}, {what}: {reason}"
                 ),
@@ -137,7 +137,7 @@ fn a_consistent_file_for_another_key_is_refused() {
     )
     .unwrap();
     match source {
-        PkSource::Repaired(reason) => {
+        KeySource::Repaired(reason) => {
             assert!(
                 reason.contains("not the proving key of verifying key"),
                 "{reason}"

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 use zkinfer_models::load_quantized_model;
 use zkinfer_prover::export::Estimates;
-use zkinfer_prover::{bundle_json, write_atomically, PkCache, PkSource, Prover, VkCache, VkSource};
+use zkinfer_prover::{bundle_json, write_atomically, KeySource, PkCache, Prover, VkCache};
 use zkinfer_verifier::verify;
 
 #[derive(Serialize)]
@@ -142,25 +142,10 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
         },
         || Prover::for_circuit_cached(&model.source, circuit, params, &vk_cache, &pk_cache),
     )?;
-    match &vk_source {
-        VkSource::Repaired(why) => {
-            eprintln!("warning: cached verifying key refused and rebuilt — {why}")
+    for (what, source) in [("verifying", &vk_source), ("proving", &pk_source)] {
+        if let Some(warning) = source.warning(what, params_cache.dir()) {
+            eprintln!("{warning}");
         }
-        VkSource::BuiltNotCached(why) => eprintln!(
-            "warning: could not cache the verifying key in {}: {why}",
-            params_cache.dir().display()
-        ),
-        VkSource::Cached | VkSource::Built => {}
-    }
-    match &pk_source {
-        PkSource::Repaired(why) => {
-            eprintln!("warning: cached proving key refused and rebuilt — {why}")
-        }
-        PkSource::BuiltNotCached(why) => eprintln!(
-            "warning: could not cache the proving key in {}: {why}",
-            params_cache.dir().display()
-        ),
-        PkSource::Cached | PkSource::Built => {}
     }
     let keygen_ms = ms(t);
     let scale = q.output().scale;
@@ -183,7 +168,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             match pk_source {
                 // Only a file written on purpose passes the checksum and
                 // still proves wrongly; name it.
-                PkSource::Cached => format!(
+                KeySource::Cached => format!(
                     "checking the fresh proof (its proving key was read from {}: delete the \
                      file to generate the key again)",
                     pk_cache.path(prover.verifier_key()).display()
@@ -205,16 +190,8 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             outputs_int: claim.output,
             scale: scale.0,
             proof_bytes: proved.bundle.proof_bytes()?.len(),
-            verifying_key: if vk_source == VkSource::Cached {
-                "cached"
-            } else {
-                "built"
-            },
-            proving_key: if pk_source == PkSource::Cached {
-                "cached"
-            } else {
-                "built"
-            },
+            verifying_key: vk_source.name(),
+            proving_key: pk_source.name(),
             timings_ms: Timings {
                 params: params_ms,
                 keygen: keygen_ms,
