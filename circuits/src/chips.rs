@@ -6,10 +6,14 @@
 //! * [`range`] — range checks by 8-bit limbs, and the shared table;
 //! * [`rescale`] — rounding division (rescale, average pooling);
 //! * [`bound`], [`relu`], [`max`], [`arith`] (add, mul), [`table`] — the
-//!   element ops.
+//!   element ops;
+//! * [`commit`] — a tensor's Poseidon commitment (packing, and halo2_gadgets'
+//!   Poseidon chip).
 
 pub mod arith;
 pub mod bound;
+#[cfg(feature = "commitments")]
+pub mod commit;
 pub mod dot;
 pub mod max;
 pub mod range;

@@ -13,6 +13,8 @@
 //!   checks [`bounds`], the invariant every chip keeps: each value a step
 //!   writes is proven to be an integer in its declared range.
 //! * [`ModelCircuit`] — the halo2 `Circuit` of a model and a trace.
+//! * [`commitment`] — Poseidon commitments of tensors, computed natively
+//!   exactly as [`chips::commit`] computes them in a circuit.
 //! * [`diagnose`] — naming MockProver failures.
 //! * [`forgery`] — the forgeries an adversarial prover would try, built on
 //!   [`Assigner`]'s edits, for soundness tests and audits.
@@ -63,6 +65,8 @@ mod assign;
 pub mod bounds;
 pub mod chips;
 mod circuit;
+#[cfg(feature = "commitments")]
+pub mod commitment;
 mod config;
 pub mod diagnose;
 mod error;

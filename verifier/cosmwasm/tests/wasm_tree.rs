@@ -43,6 +43,9 @@ fn no_getrandom_or_rayon_for_wasm32() {
         "candle-core",
         "zkinfer-models",
         "zkinfer-prover",
+        // zkinfer-circuits' `commitments` feature (Poseidon): its tree
+        // needs OS randomness on wasm32.
+        "halo2_gadgets",
     ] {
         assert!(
             !crates.contains(&forbidden),
