@@ -30,6 +30,8 @@ pub enum Command {
     Quantize(QuantizeArgs),
     /// Prove one inference: run it in candle and write a proof bundle.
     Prove(ProveArgs),
+    /// Print the Poseidon commitment of an input (what a committed-input proof makes public).
+    Commit(CommitArgs),
     /// Verify a proof bundle against a model (exit 0 verified, 1 rejected, 2 error).
     Verify(VerifyArgs),
     /// Check an inference's circuit with halo2's MockProver and name any failing gate or lookup.
@@ -271,6 +273,25 @@ pub struct ProveArgs {
     pub profile: Option<ProfileChoice>,
     #[command(flatten)]
     pub params: ParamsArgs,
+}
+
+/// `zkinfer commit`.
+#[derive(Debug, Args)]
+pub struct CommitArgs {
+    /// A bundled model's name, a model.json file, or a model directory.
+    #[arg(long)]
+    pub model: String,
+    /// JSON input: {"input": [...]} or EZKL's {"input_data": [[...]]}.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// The blinding element to hash in (64 hex digits); default: a new
+    /// random one, printed.
+    #[arg(long, conflicts_with = "unblinded")]
+    pub blinding: Option<String>,
+    /// Commit without a blinding element (not hiding: a guessed input can
+    /// be checked against the commitment).
+    #[arg(long)]
+    pub unblinded: bool,
 }
 
 /// `zkinfer verify`.

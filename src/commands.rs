@@ -1,5 +1,6 @@
 //! One module per subcommand; [`run`] dispatches.
 
+mod commit;
 mod contract;
 mod eval;
 mod export;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::run(&args, cli.json),
         Command::Quantize(args) => quantize::run(&args, cli.json),
         Command::Prove(args) => prove::run(&args, cli.json),
+        Command::Commit(args) => commit::run(&args, cli.json),
         Command::Export(args) => export::run(&args, cli.json),
         Command::Inspect(args) => match (&args.onnx, &args.package) {
             (Some(onnx), _) => inspect::onnx(onnx, cli.json),

@@ -151,3 +151,9 @@ impl Prover {
         Ok(transcript.finalize())
     }
 }
+
+/// A fresh random field element from the operating system: a commitment's
+/// blinding element, which the prover keeps.
+pub fn random_blinding() -> Fp {
+    <Fp as ff::Field>::random(&mut UnwrapErr(rand::rngs::SysRng))
+}
