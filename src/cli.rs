@@ -265,6 +265,15 @@ pub struct ProveArgs {
     /// bound gives the public output.
     #[arg(long)]
     pub private_input: bool,
+    /// Commit to the input instead: the proof makes public a Poseidon
+    /// commitment of the input (blinded; see `zkinfer commit`), not its
+    /// values.
+    #[arg(long, conflicts_with = "private_input")]
+    pub committed_input: bool,
+    /// With --committed-input: the blinding element (64 hex digits, as
+    /// `zkinfer commit` prints it); default: a new random one, printed.
+    #[arg(long, requires = "committed_input")]
+    pub blinding: Option<String>,
     /// The layout profile: compact (12 multiply-accumulates and one element
     /// operation per row; the smallest proofs), wide (96 and two; for
     /// LeNet-class models), or auto (the cost model's fastest). Default: the
@@ -310,6 +319,11 @@ pub struct VerifyArgs {
     /// when the flag is absent, else the input must be public.
     #[arg(long)]
     pub private_input: bool,
+    /// Commit to the input instead: the proof makes public a Poseidon
+    /// commitment of the input (blinded; see `zkinfer commit`), not its
+    /// values.
+    #[arg(long, conflicts_with = "private_input")]
+    pub committed_input: bool,
     #[command(flatten)]
     pub params: ParamsArgs,
 }
@@ -326,6 +340,11 @@ pub struct MockArgs {
     /// Lay out the input as private.
     #[arg(long)]
     pub private_input: bool,
+    /// Commit to the input instead: the proof makes public a Poseidon
+    /// commitment of the input (blinded; see `zkinfer commit`), not its
+    /// values.
+    #[arg(long, conflicts_with = "private_input")]
+    pub committed_input: bool,
     /// The layout profile: compact (12 multiply-accumulates and one element
     /// operation per row; the smallest proofs), wide (96 and two; for
     /// LeNet-class models), or auto (the cost model's fastest). Default: the

@@ -99,15 +99,23 @@ fn read_calibration(path: &std::path::Path, parts: &[usize]) -> anyhow::Result<V
         .collect())
 }
 
-/// The input visibility: private when asked, else what a package folder
-/// given as `--model` was exported with, else public. A package folder
-/// whose `package.json` cannot be read is an error, not a silent "public".
-fn visibility(model: &str, private_input: bool) -> anyhow::Result<zkinfer_circuits::Visibility> {
+/// The input visibility: private or committed when asked, else what a
+/// package folder given as `--model` was exported with, else public. A
+/// package folder whose `package.json` cannot be read is an error, not a
+/// silent "public".
+fn visibility(
+    model: &str,
+    private_input: bool,
+    committed_input: bool,
+) -> anyhow::Result<zkinfer_circuits::Visibility> {
     use zkinfer_circuits::Visibility;
     use zkinfer_prover::export::{Package, PACKAGE_FILE};
     let dir = std::path::Path::new(model);
     if private_input {
         return Ok(Visibility::Private);
+    }
+    if committed_input {
+        return Ok(Visibility::Committed);
     }
     if !dir.join(PACKAGE_FILE).exists() {
         return Ok(Visibility::Public);

@@ -106,3 +106,82 @@ fn a_bad_blinding_or_both_flags_is_refused() {
     ]);
     assert_eq!(run.code, Some(2), "{run:#?}");
 }
+
+/// `prove --committed-input --blinding r` makes public exactly the
+/// commitment `zkinfer commit --blinding r` prints, and no input value;
+/// `verify --committed-input` accepts it and reports the commitment; a
+/// verifier expecting a public input refuses it.
+#[test]
+fn a_committed_proof_carries_the_commitment_commit_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = dir.path().join("params");
+    let proof = dir.path().join("committed.proof.json");
+    let r = "0200000000000000000000000000000000000000000000000000000000000000";
+    let params_arg = params.to_str().unwrap();
+    let proof_arg = proof.to_str().unwrap();
+    let proved = zkinfer([
+        "--json",
+        "prove",
+        "--model",
+        "digits-mlp",
+        "--input",
+        DIGIT_7,
+        "--out",
+        proof_arg,
+        "--committed-input",
+        "--blinding",
+        r,
+        "--params-dir",
+        params_arg,
+    ])
+    .json();
+    let printed = commit_json(&["--blinding", r]);
+    assert_eq!(
+        proved["input_commitment"], printed["input_commitment"],
+        "{proved}"
+    );
+    assert_eq!(proved["blinding"], r);
+    let bundle = read_json(&proof);
+    assert_eq!(bundle["input_visibility"], "committed");
+    assert!(bundle["input"].is_null(), "{bundle}");
+    assert_eq!(bundle["input_commitment"], printed["input_commitment"]);
+
+    let verified = zkinfer([
+        "--json",
+        "verify",
+        "--model",
+        "digits-mlp",
+        "--proof",
+        proof_arg,
+        "--committed-input",
+        "--params-dir",
+        params_arg,
+    ])
+    .json();
+    assert_eq!(verified["input_visibility"], "committed");
+    assert_eq!(verified["input_commitment"], printed["input_commitment"]);
+    assert_eq!(verified["class"], proved["class"]);
+    let refused = zkinfer([
+        "verify",
+        "--model",
+        "digits-mlp",
+        "--proof",
+        proof_arg,
+        "--params-dir",
+        params_arg,
+    ]);
+    refused.assert_error(&["committed input", "public input"]);
+    // --blinding without --committed-input is a usage error.
+    let run = zkinfer([
+        "prove",
+        "--model",
+        "digits-mlp",
+        "--input",
+        DIGIT_7,
+        "--out",
+        proof_arg,
+        "--blinding",
+        r,
+    ]);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+}

@@ -26,6 +26,8 @@ pub struct ModelCircuit {
     plan: Arc<CircuitPlan>,
     steps: Arc<Vec<Step>>,
     trace: Option<Arc<Trace>>,
+    /// A committed input's blinding element (the prover's secret).
+    blinding: Option<Fp>,
     assigner: Assigner,
 }
 
@@ -48,8 +50,24 @@ impl ModelCircuit {
             model,
             plan: Arc::new(plan),
             trace: None,
+            blinding: None,
             assigner: Assigner::default(),
         })
+    }
+
+    /// The same circuit with a committed input's blinding element: set it
+    /// before the trace ([`Self::with_trace`] refuses a committed input
+    /// without one).
+    pub fn with_blinding(&self, blinding: Fp) -> Self {
+        ModelCircuit {
+            blinding: Some(blinding),
+            ..self.clone()
+        }
+    }
+
+    /// The blinding element, if one was given.
+    pub fn blinding(&self) -> Option<Fp> {
+        self.blinding
     }
 
     /// The same circuit with a witness: the trace of one inference.
@@ -64,6 +82,11 @@ impl ModelCircuit {
         {
             return Err(CircuitError::Witness(
                 "the trace's tensors do not have the model's shapes".into(),
+            ));
+        }
+        if self.plan.input_visibility == Visibility::Committed && self.blinding.is_none() {
+            return Err(CircuitError::Witness(
+                "a committed input needs its blinding element".into(),
             ));
         }
         Ok(ModelCircuit {
@@ -133,21 +156,48 @@ impl ModelCircuit {
         self.assigner.count()
     }
 
-    /// The public inputs of an inference: the input (when public), then the
-    /// output.
+    /// The public inputs of an inference: the input (when public) or its
+    /// commitment (when committed), then the output.
     pub fn instances(&self, trace: &Trace) -> Vec<Fp> {
-        public_values(self.plan.input_visibility, trace)
-            .into_iter()
-            .map(fe)
-            .collect()
+        let mut instances = vec![];
+        if let Some(commitment) = self.input_commitment(trace) {
+            instances.push(commitment);
+        }
+        instances.extend(
+            public_values(self.plan.input_visibility, trace)
+                .into_iter()
+                .map(fe),
+        );
+        instances
+    }
+
+    /// The input's commitment, when it is committed (with the blinding
+    /// element given, or 0 before one is).
+    pub fn input_commitment(&self, trace: &Trace) -> Option<Fp> {
+        if self.plan.input_visibility != Visibility::Committed {
+            return None;
+        }
+        #[cfg(feature = "commitments")]
+        {
+            let bits = self.model.input().bits;
+            let blinding = self.blinding.unwrap_or(Fp::zero());
+            crate::commitment::commit(&trace.input().data, bits, Some(blinding)).ok()
+        }
+        #[cfg(not(feature = "commitments"))]
+        {
+            // The plan refuses committed inputs in such a build.
+            let _ = trace;
+            None
+        }
     }
 }
 
-/// The integers a proof makes public, in instance order.
+/// The integers a proof makes public, in instance order (after a
+/// committed input's commitment, which is not an integer).
 pub fn public_values(visibility: Visibility, trace: &Trace) -> Vec<i64> {
     let mut values = match visibility {
         Visibility::Public => trace.input().data.clone(),
-        Visibility::Private => vec![],
+        Visibility::Private | Visibility::Committed => vec![],
     };
     values.extend(&trace.output().data);
     values
@@ -171,7 +221,8 @@ impl Circuit<Fp> for ModelCircuit {
     }
 
     fn configure_for(&self, meta: &mut ConstraintSystem<Fp>) -> ModelConfig {
-        ModelConfig::configure(meta, self.plan.profile)
+        let committed = self.plan.input_visibility == Visibility::Committed;
+        ModelConfig::configure_with(meta, self.plan.profile, committed)
     }
 
     fn synthesize(
@@ -212,16 +263,60 @@ impl Circuit<Fp> for ModelCircuit {
             let outputs = ctx.step(&mut layouter, step, &tensors)?;
             tensors.extend(outputs);
         }
-        let mut public = vec![];
-        if self.plan.input_visibility == Visibility::Public {
-            public.extend(&tensors[0]);
-        }
-        public.extend(tensors.last().expect("a model has nodes"));
+        let mut public: Vec<Cell_> = match self.plan.input_visibility {
+            Visibility::Public => tensors[0].clone(),
+            Visibility::Private => vec![],
+            Visibility::Committed => {
+                vec![self.commit_input(&config, &mut layouter, &ctx.zero, &tensors[0])?]
+            }
+        };
+        public.extend(tensors.last().expect("a model has nodes").iter().cloned());
         for (row, cell) in public.iter().enumerate() {
             layouter.constrain_instance(cell.cell(), config.instance, row)?;
         }
-        let public: Vec<Cell_> = public.into_iter().cloned().collect();
         self.assigner.log_public(&public);
         Ok(())
+    }
+}
+
+impl ModelCircuit {
+    /// The input's commitment: its cells (range-checked by the input's
+    /// bound) packed and hashed with the blinding element, an advice cell
+    /// the prover chooses.
+    #[cfg(feature = "commitments")]
+    fn commit_input(
+        &self,
+        config: &ModelConfig,
+        layouter: &mut impl Layouter<Fp>,
+        zero: &Cell_,
+        input: &[Cell_],
+    ) -> Result<Cell_, Error> {
+        use crate::chips::commit::CommitInstructions;
+        use halo2_proofs::circuit::Value;
+        let commit = config.commit.as_ref().ok_or(Error::Synthesis)?;
+        let blinding = layouter.assign_region(
+            || "blinding",
+            |mut region| {
+                self.assigner.region("blinding");
+                let r = Value::known(self.blinding.unwrap_or(Fp::zero()));
+                let r = self.trace.as_ref().map_or(Value::unknown(), |_| r);
+                self.assigner
+                    .advice(&mut region, "blinding", commit.blinding_column(), 0, r)
+            },
+        )?;
+        let bits = self.model.input().bits;
+        commit.commit(layouter, &self.assigner, zero, input, bits, Some(&blinding))
+    }
+
+    #[cfg(not(feature = "commitments"))]
+    fn commit_input(
+        &self,
+        _: &ModelConfig,
+        _: &mut impl Layouter<Fp>,
+        _: &Cell_,
+        _: &[Cell_],
+    ) -> Result<Cell_, Error> {
+        // The plan refuses committed inputs in such a build.
+        Err(Error::Synthesis)
     }
 }

@@ -23,9 +23,10 @@
 //! (a digit image, a small input) can be found by trying inputs. An input
 //! commitment takes a random blinding element the prover keeps.
 
-use ff::PrimeField;
 use halo2_gadgets::poseidon::primitives::{self as poseidon, ConstantLength, P128Pow5T3};
 use pasta_curves::Fp;
+
+pub use crate::field::{from_hex, to_hex};
 
 /// Bits a packed element holds at most.
 pub const PACK_BITS: u32 = 248;
@@ -115,24 +116,6 @@ pub fn commit(values: &[i64], bits: u32, blinding: Option<Fp>) -> Result<Fp, Com
         .into_iter()
         .fold(initial(bits, values.len()), hash2);
     Ok(blinding.map_or(chain, |r| hash2(chain, r)))
-}
-
-/// A field element as 64 hex digits (its canonical little-endian bytes):
-/// how commitments and blinding elements are written.
-pub fn to_hex(value: Fp) -> String {
-    value.to_repr().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The field element [`to_hex`] wrote, if `text` is one.
-pub fn from_hex(text: &str) -> Option<Fp> {
-    if text.len() != 64 || !text.is_ascii() {
-        return None;
-    }
-    let mut repr = [0u8; 32];
-    for (i, byte) in repr.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Option::from(Fp::from_repr(repr))
 }
 
 #[cfg(test)]

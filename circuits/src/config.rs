@@ -67,6 +67,10 @@ pub struct ModelConfig {
     pub dot: DotConfig,
     /// The element lanes (one in the compact profile).
     pub lanes: Vec<ElementLane>,
+    /// The input commitment's packing gate and Poseidon chip, in circuits
+    /// whose input is committed.
+    #[cfg(feature = "commitments")]
+    pub commit: Option<crate::chips::commit::CommitConfig>,
     /// The 8-bit range table.
     pub range_table: RangeTable,
     /// Lookup names, by lookup index, for failure reports.
@@ -143,6 +147,13 @@ impl ModelConfig {
         Self::configure(&mut ConstraintSystem::default(), profile)
     }
 
+    /// A plan's configuration on its own (its profile, and the commitment
+    /// columns when its input is committed).
+    pub fn of_plan(plan: &crate::CircuitPlan) -> Self {
+        let committed = plan.input_visibility == crate::Visibility::Committed;
+        Self::configure_with(&mut ConstraintSystem::default(), plan.profile, committed)
+    }
+
     /// Element lane 0: the one every profile has.
     pub fn lane(&self) -> &ElementLane {
         &self.lanes[0]
@@ -155,6 +166,18 @@ impl ModelConfig {
     /// not depend on the other profiles existing. Further lanes' columns,
     /// gates and lookups come after lane 0's.
     pub fn configure(meta: &mut ConstraintSystem<Fp>, profile: Profile) -> Self {
+        Self::configure_with(meta, profile, false)
+    }
+
+    /// [`Self::configure`], and with `commitments` the columns, gate and
+    /// Poseidon chip of an input commitment after every other column (a
+    /// build without the `commitments` feature has none to add: the plan
+    /// refuses committed inputs there).
+    pub fn configure_with(
+        meta: &mut ConstraintSystem<Fp>,
+        profile: Profile,
+        commitments: bool,
+    ) -> Self {
         let layout = profile.layout();
         let instance = meta.instance_column();
         meta.enable_equality(instance);
@@ -231,19 +254,45 @@ impl ModelConfig {
                 Some(&first),
             ));
         }
+        // dot; per lane rescale, bound, relu, max, arith and the complex
+        // ones of the two range units and the table; and a commitment's
+        // packing gate and the Poseidon chip's full-round, partial-round
+        // and pad-and-add selectors.
+        let committing = commitments && cfg!(feature = "commitments");
+        let selectors = 1 + 8 * layout.element_lanes + if committing { 4 } else { 0 };
+        #[cfg(feature = "commitments")]
+        let commit = commitments.then(|| {
+            let advice = [(); 6].map(|_| meta.advice_column());
+            let fixed = [(); 8].map(|_| meta.fixed_column());
+            advice_columns += 6;
+            fixed_columns += 8;
+            crate::chips::commit::CommitConfig::configure(
+                meta,
+                [advice[0], advice[1]],
+                [fixed[0], fixed[1]],
+                [advice[2], advice[3], advice[4]],
+                advice[5],
+                [
+                    [fixed[2], fixed[3], fixed[4]],
+                    [fixed[5], fixed[6], fixed[7]],
+                ],
+            )
+        });
+        #[cfg(not(feature = "commitments"))]
+        let _ = commitments;
         ModelConfig {
             instance,
             profile,
             acc: accs[0],
             dot,
             lanes,
+            #[cfg(feature = "commitments")]
+            commit,
             range_table,
             lookup_names: names,
             advice_columns,
             fixed_columns,
-            // dot; and per lane rescale, bound, relu, max, arith and the
-            // complex ones of the two range units and the table.
-            selectors: 1 + 8 * layout.element_lanes,
+            selectors,
         }
     }
 }

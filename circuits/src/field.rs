@@ -33,6 +33,24 @@ pub fn to_i64(f: &Fp) -> Option<i64> {
         .map(|v| (v as i128).wrapping_neg() as i64)
 }
 
+/// A field element as 64 hex digits (its canonical little-endian bytes):
+/// how commitments and blinding elements are written.
+pub fn to_hex(value: Fp) -> String {
+    value.to_repr().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The field element [`to_hex`] wrote, if `text` is one.
+pub fn from_hex(text: &str) -> Option<Fp> {
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut repr = [0u8; 32];
+    for (i, byte) in repr.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Option::from(Fp::from_repr(repr))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

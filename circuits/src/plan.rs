@@ -26,17 +26,27 @@ pub enum Visibility {
     /// The input is a private witness: the proof shows that *some* input
     /// in the model's bound gives the public output.
     Private,
+    /// The input is a private witness, and its Poseidon commitment
+    /// (blinded by an element the prover keeps; [`crate::commitment`]) is
+    /// the first public input: the proof ties the output to that input.
+    Committed,
 }
 
 impl Visibility {
-    /// `public` or `private`, as files and messages write it.
+    /// `public`, `private` or `committed`, as files and messages write it.
     pub fn name(self) -> &'static str {
         match self {
             Visibility::Public => "public",
             Visibility::Private => "private",
+            Visibility::Committed => "committed",
         }
     }
 }
+
+/// Rows of one Poseidon call in halo2_gadgets' `Pow5Chip` (`P128Pow5T3`):
+/// the initial state (1), the input added (2), the permutation (1 + 4 full
+/// rounds + 28 rows of two partial rounds + 4 full rounds).
+pub const POSEIDON_ROWS: usize = 40;
 
 /// The cost of one step.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +85,10 @@ pub struct CircuitPlan {
     pub element_rows: usize,
     /// Rows of the largest lookup table.
     pub table_rows: usize,
+    /// Rows of the input commitment (packing and hashing), when the input
+    /// is committed.
+    #[serde(default)]
+    pub commitment_rows: usize,
     /// Advice columns.
     pub advice_columns: usize,
     /// Fixed columns (selectors included).
@@ -103,9 +117,10 @@ pub(crate) struct Shape {
     pub lookups: usize,
 }
 
-pub(crate) fn layout_shape(profile: Profile) -> Shape {
+pub(crate) fn layout_shape(profile: Profile, visibility: Visibility) -> Shape {
     let mut meta = halo2_proofs::plonk::ConstraintSystem::<pasta_curves::Fp>::default();
-    let config = crate::config::ModelConfig::configure(&mut meta, profile);
+    let committed = visibility == Visibility::Committed;
+    let config = crate::config::ModelConfig::configure_with(&mut meta, profile, committed);
     Shape {
         // l_last and the blinding rows are not usable (halo2's minimum_rows
         // counts one more for l_0 breathing room and one real row).
@@ -205,9 +220,16 @@ impl CircuitPlan {
         let table_rows = activation_rows.max(1 << crate::chips::range::LIMB_BITS);
         let dot_rows: usize = layers.iter().map(|l| l.dot_rows).sum();
         let element_rows: usize = layers.iter().map(|l| l.element_rows).sum();
+        let commitment_rows = match input_visibility {
+            Visibility::Committed => commitment_rows(model)?,
+            Visibility::Public | Visibility::Private => 0,
+        };
         // The zero cell takes row 0 of the accumulator column, before the dot rows.
-        let rows = (1 + dot_rows).max(element_rows).max(table_rows);
-        let shape = layout_shape(profile);
+        let rows = (1 + dot_rows)
+            .max(element_rows)
+            .max(table_rows)
+            .max(commitment_rows);
+        let shape = layout_shape(profile, input_visibility);
         let (k, usable_rows) = (1..=MAX_K)
             .map(|k| (k, (1usize << k).saturating_sub(shape.blinding)))
             .find(|&(_, usable)| usable >= rows)
@@ -219,6 +241,7 @@ impl CircuitPlan {
         let public_input = match input_visibility {
             Visibility::Public => input.shape.numel(),
             Visibility::Private => 0,
+            Visibility::Committed => 1,
         };
         let plan = CircuitPlan {
             k,
@@ -227,6 +250,7 @@ impl CircuitPlan {
             dot_rows,
             element_rows,
             table_rows,
+            commitment_rows,
             advice_columns: shape.advice,
             fixed_columns: shape.fixed,
             lookups: shape.lookups,
@@ -242,4 +266,27 @@ impl CircuitPlan {
     pub fn macs(&self) -> usize {
         self.layers.iter().map(|l| l.macs).sum()
     }
+}
+
+/// Rows the input's commitment takes: its packing (a leading row, one row
+/// a value, the chain's first element) beside its Poseidon calls (one per
+/// packed element and one for the blinding element), counted as if
+/// stacked. Refused in a build without commitments.
+#[cfg(feature = "commitments")]
+fn commitment_rows(model: &QuantizedModel) -> Result<usize> {
+    let input = model.input();
+    let n = input.shape.numel();
+    let calls = n.div_ceil(crate::commitment::values_per_element(input.bits)) + 1;
+    Ok(2 + n + calls * POSEIDON_ROWS)
+}
+
+#[cfg(not(feature = "commitments"))]
+fn commitment_rows(_: &QuantizedModel) -> Result<usize> {
+    Err(CircuitError::Unsupported {
+        node: 0,
+        op: "input",
+        reason: "a committed input: this build of zkinfer has no commitments (the contract's \
+                 does not yet)"
+            .into(),
+    })
 }

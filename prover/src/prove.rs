@@ -31,6 +31,9 @@ pub struct Proved {
     pub bundle: ProofBundle,
     /// Every tensor of the inference (the candle engine's trace).
     pub trace: Trace,
+    /// A committed input's blinding element: the prover's secret, which
+    /// opens the commitment the bundle carries.
+    pub blinding: Option<Fp>,
 }
 
 impl Prover {
@@ -90,22 +93,40 @@ impl Prover {
         &self.key
     }
 
-    /// Runs the candle engine on a quantized input and proves its trace.
+    /// Runs the candle engine on a quantized input and proves its trace; a
+    /// committed input is blinded by a fresh random element.
     pub fn prove(&self, input: &Tensor) -> Result<Proved> {
+        self.prove_with_blinding(input, None)
+    }
+
+    /// [`Self::prove`], a committed input blinded by `blinding` when given
+    /// (ignored for other inputs).
+    pub fn prove_with_blinding(&self, input: &Tensor, blinding: Option<Fp>) -> Result<Proved> {
         let trace = Engine::default().run(&self.model, input)?;
-        self.prove_trace(trace)
+        self.prove_trace_with_blinding(trace, blinding)
     }
 
     /// Proves a trace of this model.
     pub fn prove_trace(&self, trace: Trace) -> Result<Proved> {
-        let circuit = self.key.circuit().with_trace(trace.clone())?;
+        self.prove_trace_with_blinding(trace, None)
+    }
+
+    fn prove_trace_with_blinding(&self, trace: Trace, blinding: Option<Fp>) -> Result<Proved> {
+        let committed = self.key.circuit().plan().input_visibility == Visibility::Committed;
+        let blinding = committed.then(|| blinding.unwrap_or_else(random_blinding));
+        let circuit = match blinding {
+            Some(r) => self.key.circuit().with_blinding(r),
+            None => self.key.circuit().clone(),
+        };
+        let circuit = circuit.with_trace(trace.clone())?;
+        let commitment = circuit.input_commitment(&trace);
         let visibility = circuit.plan().input_visibility;
         let instances = circuit.instances(&trace);
         let proof = self.prove_witness(circuit, &instances)?;
         debug_assert_eq!(
-            public_values(visibility, &trace).len(),
+            public_values(visibility, &trace).len() + usize::from(commitment.is_some()),
             instances.len(),
-            "instances are the public values"
+            "instances are the commitment (if any) and the public values"
         );
         let tensor = |spec: &zkinfer_quant::TensorSpec, values: &Tensor| PublicTensor {
             shape: spec.shape.0.clone(),
@@ -123,10 +144,15 @@ impl Prover {
             input_visibility: visibility,
             input: (visibility == Visibility::Public)
                 .then(|| tensor(self.model.input(), trace.input())),
+            input_commitment: commitment.map(zkinfer_circuits::field::to_hex),
             output: tensor(self.model.output(), trace.output()),
             proof: zkinfer_verifier::base64::encode(&proof),
         };
-        Ok(Proved { bundle, trace })
+        Ok(Proved {
+            bundle,
+            trace,
+            blinding,
+        })
     }
 
     /// Proves whatever witness `circuit` (this model's circuit) assigns,

@@ -278,6 +278,14 @@ fn registration_is_checked() {
     // The claimed commitments are checked against the declared circuit:
     // a public key's are not the private circuit's, another model's are
     // not this one's.
+    // A committed input is not for the contract yet: refused by name.
+    let mut committed = f.cnn_key.clone();
+    committed.input_visibility = Visibility::Committed;
+    let err = refused(&mut store, &mut cache, "admin", register(committed));
+    assert!(
+        matches!(&err, ContractError::InvalidKey(m) if m.contains("committed inputs")),
+        "{err}"
+    );
     let mut private = f.cnn_key.clone();
     private.input_visibility = Visibility::Private;
     let err = refused(&mut store, &mut cache, "admin", register(private));

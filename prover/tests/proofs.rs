@@ -538,3 +538,74 @@ fn the_wide_profile_proves_verifies_and_refuses_tampering() {
     assert!(check(Profile::Wide, &compact.verifier_key().commitments()).is_err());
     assert!(check(Profile::Compact, &key.commitments()).is_err());
 }
+
+/// A committed input, with real proofs: the bundle carries the input's
+/// commitment and no input value; it verifies, and the claim names the
+/// commitment the library computes from the input and the blinding; a
+/// commitment with another blinding, a changed output, input values added
+/// or the commitment removed are refused.
+#[test]
+fn a_committed_input_proves_and_binds_its_commitment() {
+    use zkinfer_circuits::commitment::{commit, to_hex};
+    use zkinfer_circuits::{Fp, Profile};
+    let model = mlp_model();
+    let circuit =
+        VerifierKey::plan_circuit(model.clone(), Visibility::Committed, Profile::Compact).unwrap();
+    assert_eq!(circuit.plan().k, 9, "the commitment fits beside the model");
+    let p = Prover::for_circuit("digits-mlp", circuit, params(9)).unwrap();
+    let x = digit(&model, 3);
+    let r = Fp::from(0xb11d);
+    let proved = p.prove_with_blinding(&x, Some(r)).unwrap();
+    assert_eq!(proved.blinding, Some(r));
+    let bundle = proved.bundle;
+    assert!(bundle.input.is_none());
+    let expected = to_hex(commit(&x.data, model.input().bits, Some(r)).unwrap());
+    assert_eq!(bundle.input_commitment.as_deref(), Some(expected.as_str()));
+    let claim = verify(p.verifier_key(), &bundle).unwrap();
+    assert_eq!(claim.input_commitment.as_deref(), Some(expected.as_str()));
+    assert_eq!(claim.input, None);
+    assert!(!bundle_json(&bundle).contains(&format!("{:?}", x.data)));
+
+    // A fresh blinding each time when none is given.
+    let again = p.prove(&x).unwrap();
+    assert_ne!(again.blinding, Some(r));
+    assert_ne!(again.bundle.input_commitment, bundle.input_commitment);
+
+    let key = p.verifier_key();
+    let other = to_hex(commit(&x.data, model.input().bits, Some(r + Fp::one())).unwrap());
+    let forged = ProofBundle {
+        input_commitment: Some(other),
+        ..bundle.clone()
+    };
+    assert_eq!(verify(key, &forged), Err(VerifyError::Rejected));
+    let mut forged = bundle.clone();
+    forged.output.values[0] += 1;
+    assert_eq!(verify(key, &forged), Err(VerifyError::Rejected));
+    let with_input = ProofBundle {
+        input: valid().0.input,
+        ..bundle.clone()
+    };
+    assert!(matches!(
+        verify(key, &with_input),
+        Err(VerifyError::PublicInputMismatch(m)) if m.contains("carries its values")
+    ));
+    let without = ProofBundle {
+        input_commitment: None,
+        ..bundle.clone()
+    };
+    assert!(matches!(
+        verify(key, &without),
+        Err(VerifyError::PublicInputMismatch(m)) if m.contains("no input_commitment")
+    ));
+    let not_hex = ProofBundle {
+        input_commitment: Some("zz".into()),
+        ..bundle.clone()
+    };
+    assert!(matches!(
+        verify(key, &not_hex),
+        Err(VerifyError::PublicInputMismatch(m)) if m.contains("not a field element")
+    ));
+    // A public-input key refuses a committed bundle.
+    let (_, public_key) = valid();
+    assert!(verify(&public_key, &bundle).is_err());
+}

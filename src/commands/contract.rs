@@ -99,7 +99,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             }
             let loaded = zkinfer_models::load_quantized_model(&model)
                 .with_context(|| format!("loading model {model:?}"))?;
-            let visibility = super::visibility(&model, private_input)?;
+            let visibility = super::visibility(&model, private_input, false)?;
             let q = loaded.quantized;
             let circuit = super::plan_circuit(&model, &q, visibility, profile)?;
             let k = circuit.plan().k;

@@ -234,10 +234,7 @@ fn print_report(p: &Package) {
     outln!(
         "         {} MACs, input {}, vk {}, proofs of {} bytes",
         plan.macs(),
-        match p.input_visibility {
-            Visibility::Public => "public",
-            Visibility::Private => "private",
-        },
+        p.input_visibility.name(),
         p.vk_digest.get(..16).unwrap_or(&p.vk_digest),
         p.proof_bytes
     );

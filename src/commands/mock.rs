@@ -33,7 +33,7 @@ pub fn run(args: &MockArgs, json: bool) -> anyhow::Result<ExitCode> {
     let trace = Engine::default()
         .run(&q, &x)
         .with_context(|| format!("running {} on {}", model.source, args.input.display()))?;
-    let visibility = super::visibility(&args.model, args.private_input)?;
+    let visibility = super::visibility(&args.model, args.private_input, args.committed_input)?;
     let circuit = super::plan_circuit(&args.model, &q, visibility, args.profile)?
         .with_trace(trace.clone())?;
     let (k, rows) = (circuit.plan().k, circuit.plan().rows);

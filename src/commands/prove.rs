@@ -28,6 +28,12 @@ struct ProveOutput {
     outputs_int: Vec<i64>,
     scale: i32,
     proof_bytes: usize,
+    /// The input's commitment, when it is committed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input_commitment: Option<String>,
+    /// Its blinding element: the prover's secret, which opens it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blinding: Option<String>,
     /// `cached` when the verifying key came from the cache, else `built`.
     verifying_key: &'static str,
     /// `cached` when the proving key came from the cache, else `built`.
@@ -109,7 +115,16 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
         .iter()
         .map(|path| super::read_input(&q, &args.model, path))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let visibility = super::visibility(&args.model, args.private_input)?;
+    let visibility = super::visibility(&args.model, args.private_input, args.committed_input)?;
+    let blinding = args
+        .blinding
+        .as_deref()
+        .map(|hex| {
+            zkinfer_circuits::field::from_hex(hex).with_context(|| {
+                format!("--blinding {hex:?} is not a field element (64 hex digits, little-endian)")
+            })
+        })
+        .transpose()?;
     let circuit = super::plan_circuit(&args.model, &q, visibility, args.profile)
         .with_context(|| format!("planning the circuit of {}", model.source))?;
     let k = circuit.plan().k;
@@ -158,7 +173,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
                 input.display(),
                 Estimates::about(estimates.prove_seconds)
             ),
-            || prover.prove(x),
+            || prover.prove_with_blinding(x, blinding),
         )
         .with_context(|| format!("proving {} on {}", model.source, input.display()))?;
         let prove_ms = ms(t);
@@ -190,6 +205,8 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             outputs_int: claim.output,
             scale: scale.0,
             proof_bytes: proved.bundle.proof_bytes()?.len(),
+            input_commitment: proved.bundle.input_commitment.clone(),
+            blinding: proved.blinding.map(zkinfer_circuits::field::to_hex),
             verifying_key: vk_source.name(),
             proving_key: pk_source.name(),
             timings_ms: Timings {
@@ -222,6 +239,10 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             out.timings_ms.prove,
             out.timings_ms.verify
         );
+        if let (Some(commitment), Some(r)) = (&out.input_commitment, &out.blinding) {
+            outln!("input    committed: {commitment}");
+            outln!("blinding {r} (keep it secret: it opens the commitment)");
+        }
         outln!("wrote    {} ({} proof bytes)", out.proof, out.proof_bytes);
     }
     Ok(())

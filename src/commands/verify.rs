@@ -18,8 +18,13 @@ use zkinfer_verifier::{
 #[derive(Serialize)]
 struct VerifyOutput {
     verified: bool,
-    /// `public` or `private`: what the proof says about the input.
+    /// `public`, `private` or `committed`: what the proof says about the
+    /// input.
     input_visibility: &'static str,
+    /// The input's commitment, when committed: the proof ties the output
+    /// to the input that opens it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input_commitment: Option<String>,
     /// SHA-256 of the proven input integers (as the contract records it);
     /// `null` for a private input, which no proof ties to any value.
     input_digest: Option<String>,
@@ -36,10 +41,12 @@ impl VerifyOutput {
     fn new(claim: VerifiedClaim, output_scale: Scale) -> Self {
         VerifyOutput {
             verified: true,
-            input_visibility: match claim.input {
-                Some(_) => Visibility::Public.name(),
-                None => Visibility::Private.name(),
+            input_visibility: match (&claim.input, &claim.input_commitment) {
+                (Some(_), _) => Visibility::Public.name(),
+                (None, Some(_)) => Visibility::Committed.name(),
+                (None, None) => Visibility::Private.name(),
             },
+            input_commitment: claim.input_commitment.clone(),
             input_digest: claim.input.as_deref().map(input_digest),
             outputs: claim
                 .output
@@ -69,7 +76,7 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let q = model.quantized;
     // The verifier decides what is proven about the input, not the bundle.
-    let visibility = super::visibility(&args.model, args.private_input)?;
+    let visibility = super::visibility(&args.model, args.private_input, args.committed_input)?;
     // The layout is the prover's choice (every profile proves the same
     // statement): the first bundle's, and every bundle must share it.
     let circuit = VerifierKey::plan_circuit(q.clone(), visibility, bundles[0].profile)?;
@@ -90,9 +97,12 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
                 report::json(&out)?;
             } else {
                 outln!("verified {} → class {}", path.display(), out.class);
-                match &out.input_digest {
-                    Some(digest) => outln!("input    public, digest {digest}"),
-                    None => outln!(
+                match (&out.input_digest, &out.input_commitment) {
+                    (Some(digest), _) => outln!("input    public, digest {digest}"),
+                    (None, Some(commitment)) => outln!(
+                        "input    committed: {commitment} (the output is the model's on the input that opens it)"
+                    ),
+                    (None, None) => outln!(
                         "input    private: the proof shows that some input in the model's bound gives this output"
                     ),
                 }

@@ -52,6 +52,11 @@ pub struct ProofBundle {
     pub input_visibility: Visibility,
     /// The input, when it is public.
     pub input: Option<PublicTensor>,
+    /// The input's Poseidon commitment (64 hex digits, the field element's
+    /// little-endian bytes), when it is committed.
+    #[cfg(feature = "commitments")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_commitment: Option<String>,
     /// The output.
     pub output: PublicTensor,
     /// The proof bytes, standard base64 with padding ([`crate::base64`]).

@@ -7,6 +7,8 @@ use halo2_proofs::plonk::{verify_proof, SingleVerifier};
 use halo2_proofs::transcript::{Blake2bRead, Challenge255};
 use pasta_curves::{vesta, Fp};
 use zkinfer_circuits::field::fe;
+#[cfg(feature = "commitments")]
+use zkinfer_circuits::field::from_hex;
 use zkinfer_circuits::Visibility;
 use zkinfer_quant::TensorSpec;
 
@@ -22,6 +24,10 @@ pub struct VerifiedClaim {
     pub k: u32,
     /// The input integers, when public.
     pub input: Option<Vec<i64>>,
+    /// The input's commitment (64 hex digits), when committed: the proof
+    /// shows the output is the model's on the input that opens it.
+    #[cfg(feature = "commitments")]
+    pub input_commitment: Option<String>,
     /// The input scale.
     pub input_scale: i32,
     /// The output integers.
@@ -69,27 +75,27 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
         });
     }
     let model = key.circuit().model();
+    let commitment = input_commitment(bundle, plan.input_visibility)?;
     let input = match (&bundle.input, plan.input_visibility) {
         (Some(t), Visibility::Public) => Some(check_tensor("input", t, model.input())?),
-        (None, Visibility::Private) => None,
+        (None, Visibility::Private | Visibility::Committed) => None,
         (None, Visibility::Public) => {
             return Err(VerifyError::PublicInputMismatch(
                 "the model's input is public but the bundle has none".into(),
             ))
         }
-        (Some(_), Visibility::Private) => {
-            return Err(VerifyError::PublicInputMismatch(
-                "the model's input is private but the bundle carries one".into(),
-            ))
+        (Some(_), Visibility::Private | Visibility::Committed) => {
+            return Err(VerifyError::PublicInputMismatch(format!(
+                "the model's input is {} but the bundle carries its values",
+                plan.input_visibility.name()
+            )))
         }
     };
     let output = check_tensor("output", &bundle.output, model.output())?;
     let proof = bundle.proof_bytes()?;
-    let instances: Vec<Fp> = input
-        .iter()
-        .flatten()
-        .chain(&output)
-        .map(|&v| fe(v))
+    let instances: Vec<Fp> = commitment
+        .into_iter()
+        .chain(input.iter().flatten().chain(&output).map(|&v| fe(v)))
         .collect();
     let class = argmax(&output);
     let claim = VerifiedClaim {
@@ -97,12 +103,49 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
         vk_digest: bundle.vk_digest.clone(),
         k: bundle.k,
         input,
+        #[cfg(feature = "commitments")]
+        input_commitment: bundle.input_commitment.clone(),
         input_scale: model.input().scale.0,
         output,
         output_scale: model.output().scale.0,
         class,
     };
     Ok((instances, proof, claim))
+}
+
+/// The bundle's input commitment, checked against the key's visibility.
+#[cfg(feature = "commitments")]
+fn input_commitment(bundle: &ProofBundle, visibility: Visibility) -> Result<Option<Fp>> {
+    Ok(match (&bundle.input_commitment, visibility) {
+        (Some(hex), Visibility::Committed) => Some(from_hex(hex).ok_or_else(|| {
+            VerifyError::PublicInputMismatch(format!(
+                "input_commitment {hex:?} is not a field element (64 hex digits)"
+            ))
+        })?),
+        (None, Visibility::Committed) => {
+            return Err(VerifyError::PublicInputMismatch(
+                "the model's input is committed but the bundle has no input_commitment".into(),
+            ))
+        }
+        (Some(_), _) => {
+            return Err(VerifyError::PublicInputMismatch(format!(
+                "the model's input is {} but the bundle carries an input_commitment",
+                visibility.name()
+            )))
+        }
+        (None, _) => None,
+    })
+}
+
+/// Without commitments, a key with a committed input verifies nothing.
+#[cfg(not(feature = "commitments"))]
+fn input_commitment(_: &ProofBundle, visibility: Visibility) -> Result<Option<Fp>> {
+    match visibility {
+        Visibility::Committed => Err(VerifyError::PublicInputMismatch(
+            "this verifier has no committed inputs".into(),
+        )),
+        Visibility::Public | Visibility::Private => Ok(None),
+    }
 }
 
 fn check_tensor(name: &str, t: &PublicTensor, spec: &TensorSpec) -> Result<Vec<i64>> {

@@ -90,6 +90,12 @@ impl CommitConfig {
         }
     }
 
+    /// A column a blinding element can be assigned in (the packed values'
+    /// column: equality-enabled).
+    pub fn blinding_column(&self) -> Column<Advice> {
+        self.v
+    }
+
     /// Packs the cells; returns the packed elements.
     fn pack(
         &self,

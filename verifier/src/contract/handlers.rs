@@ -9,6 +9,8 @@ use crate::key::{IpaParams, VerifierKey};
 use crate::verify::verify;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+#[cfg(feature = "commitments")]
+use zkinfer_circuits::Visibility;
 use zkinfer_circuits::{CircuitPlan, ModelCircuit};
 
 type Result<T> = std::result::Result<T, ContractError>;
@@ -361,6 +363,17 @@ fn register_model(
             },
             None => ContractError::DuplicateModel(key.vk_digest),
         });
+    }
+    // Its attestations would record a commitment, not an input: the
+    // contract's records and queries are not built for that yet. (The wasm
+    // build, without commitments, refuses it when planning the circuit.)
+    #[cfg(feature = "commitments")]
+    if key.input_visibility == Visibility::Committed {
+        return Err(ContractError::InvalidKey(
+            "committed inputs are not verified by the contract yet; register the model with a \
+             public or private input"
+                .into(),
+        ));
     }
     let model = key.quantized().map_err(ContractError::InvalidKey)?;
     let model_digest = model.digest().to_hex();
