@@ -237,6 +237,8 @@ pub enum InputVisibility {
     Public,
     /// A private witness.
     Private,
+    /// A private witness whose Poseidon commitment is public.
+    Committed,
 }
 
 /// Where IPA parameters are cached.
@@ -319,11 +321,14 @@ pub struct VerifyArgs {
     /// when the flag is absent, else the input must be public.
     #[arg(long)]
     pub private_input: bool,
-    /// Commit to the input instead: the proof makes public a Poseidon
-    /// commitment of the input (blinded; see `zkinfer commit`), not its
-    /// values.
+    /// Accept proofs of the committed-input circuit, whose public input is
+    /// a Poseidon commitment of the input (see `zkinfer commit`).
     #[arg(long, conflicts_with = "private_input")]
     pub committed_input: bool,
+    /// With --committed-input: reject (exit 1) a proof about any input but
+    /// the one this commitment (64 hex digits) opens to.
+    #[arg(long, requires = "committed_input")]
+    pub expect_input_commitment: Option<String>,
     #[command(flatten)]
     pub params: ParamsArgs,
 }
@@ -340,9 +345,7 @@ pub struct MockArgs {
     /// Lay out the input as private.
     #[arg(long)]
     pub private_input: bool,
-    /// Commit to the input instead: the proof makes public a Poseidon
-    /// commitment of the input (blinded; see `zkinfer commit`), not its
-    /// values.
+    /// Lay out the input as committed (a fresh random blinding element).
     #[arg(long, conflicts_with = "private_input")]
     pub committed_input: bool,
     /// The layout profile: compact (12 multiply-accumulates and one element

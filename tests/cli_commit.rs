@@ -161,6 +161,32 @@ fn a_committed_proof_carries_the_commitment_commit_prints() {
     assert_eq!(verified["input_visibility"], "committed");
     assert_eq!(verified["input_commitment"], printed["input_commitment"]);
     assert_eq!(verified["class"], proved["class"]);
+    // The commitment the verifier expects: this one passes, another is a
+    // rejection (exit 1) naming both.
+    let expect = printed["input_commitment"].as_str().unwrap();
+    let verify_expecting = |commitment: &str| {
+        zkinfer([
+            "verify",
+            "--model",
+            "digits-mlp",
+            "--proof",
+            proof_arg,
+            "--committed-input",
+            "--expect-input-commitment",
+            commitment,
+            "--params-dir",
+            params_arg,
+        ])
+    };
+    verify_expecting(expect).assert_success();
+    let other = commit_json(&["--unblinded"]);
+    let other = other["input_commitment"].as_str().unwrap();
+    let run = verify_expecting(other);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(
+        run.stderr.contains(expect) && run.stderr.contains(other),
+        "{run:#?}"
+    );
     let refused = zkinfer([
         "verify",
         "--model",

@@ -841,3 +841,43 @@ fn package_files_share_permissions_and_prove_without_the_weights() {
     ])
     .assert_success();
 }
+
+/// A committed-input package: its circuit, key and bundles carry the
+/// input's commitment, never its values; prove and verify take the
+/// package's visibility without a flag.
+#[test]
+fn committed_input_package_proves_with_a_commitment() {
+    let case = Case::new();
+    let dir = case.join("package");
+    let package = case
+        .export(
+            &fixture("mlp.onnx"),
+            &fixture("mlp.calibration.json"),
+            &dir,
+            &["--input-visibility", "committed", "--json"],
+        )
+        .json();
+    assert_eq!(package["input_visibility"], "committed", "{package}");
+    assert!(
+        package["plan"]["commitment_rows"].as_u64().unwrap() > 0,
+        "{package}"
+    );
+    let key = read_json(&dir.join("verifier_key.json"));
+    assert_eq!(key["input_visibility"], "committed", "{key}");
+
+    let input = case
+        .scratch
+        .write_input("input.json", &first_calibration_sample("mlp"));
+    let proof = case.join("proof.json");
+    let proved = case.prove(&dir, &input, &proof).json();
+    assert_eq!(proved["vk_digest"], package["vk_digest"], "{proved}");
+    assert!(proved["blinding"].is_string(), "{proved}");
+    let bundle = read_json(&proof);
+    assert_eq!(bundle.get("input"), Some(&Value::Null), "{bundle}");
+    assert_eq!(bundle["input_commitment"], proved["input_commitment"]);
+
+    let verified = case.verify(&dir, &proof).json();
+    assert_eq!(verified["input_visibility"], "committed", "{verified}");
+    assert_eq!(verified["input_commitment"], proved["input_commitment"]);
+    assert_eq!(verified["outputs_int"], infer(&dir, &input)["outputs_int"]);
+}

@@ -75,6 +75,7 @@ pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
     let visibility = match args.input_visibility {
         InputVisibility::Public => Visibility::Public,
         InputVisibility::Private => Visibility::Private,
+        InputVisibility::Committed => Visibility::Committed,
     };
     let calibrated = Phase::run(
         format!(

@@ -86,6 +86,43 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
         VerifierKey::for_circuit(circuit, params)
     })?;
     let scale = q.output().scale;
+    let expected = args
+        .expect_input_commitment
+        .as_deref()
+        .map(|hex| {
+            zkinfer_circuits::field::from_hex(hex).with_context(|| {
+                format!("--expect-input-commitment {hex:?} is not a field element (64 hex digits)")
+            })
+        })
+        .transpose()?;
+    // A proof about another committed input is rejected before it is
+    // verified: whatever it proves, it is not about the expected input.
+    if let Some(want) = expected {
+        let wrong: Vec<serde_json::Value> = bundles
+            .iter()
+            .zip(&args.proof)
+            .filter_map(|(bundle, path)| {
+                let found = bundle.input_commitment.as_deref();
+                (found.and_then(zkinfer_circuits::field::from_hex) != Some(want)).then(|| {
+                    let error = format!(
+                        "it proves input commitment {}, not the expected {}",
+                        found.unwrap_or("(none)"),
+                        zkinfer_circuits::field::to_hex(want)
+                    );
+                    eprintln!("rejected: {}: {error}", path.display());
+                    serde_json::json!({
+                        "proof": path.display().to_string(), "verified": false, "error": error,
+                    })
+                })
+            })
+            .collect();
+        if !wrong.is_empty() {
+            if json {
+                report::json(&wrong)?;
+            }
+            return Ok(ExitCode::from(1));
+        }
+    }
     if bundles.len() > 1 {
         return run_batch(args, &key, &bundles, scale, json);
     }
