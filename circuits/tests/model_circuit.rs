@@ -191,3 +191,39 @@ fn a_committed_input_binds_the_output_to_its_commitment() {
         }
     }
 }
+
+/// Every advice cell of a committed-input circuit — the Poseidon chip's
+/// included, which halo2_gadgets assigns itself — changed by one after
+/// synthesis makes MockProver fail. (The test above reaches only the cells
+/// zkinfer's assigner numbers; this one reaches every cell, without
+/// re-deriving anything.)
+#[test]
+fn every_cell_of_a_committed_circuit_poseidon_included_matters() {
+    let input = vec![12, -7, 100, -128];
+    let model = Arc::new(tiny());
+    let trace = model.forward(&Tensor::new([4], input).unwrap()).unwrap();
+    let circuit = ModelCircuit::with_profile(model, Visibility::Committed, Profile::Compact)
+        .unwrap()
+        .with_blinding(Fp::from(77))
+        .with_trace(trace.clone())
+        .unwrap();
+    let mut prover =
+        MockProver::run(circuit.plan().k, &circuit, vec![circuit.instances(&trace)]).unwrap();
+    assert_eq!(prover.verify(), Ok(()));
+    let cells = prover.assigned_advice_cells();
+    assert!(
+        cells.len() > circuit.assigned_cells() + 300,
+        "{} cells in all, {} numbered by zkinfer: the Poseidon chip's are among them",
+        cells.len(),
+        circuit.assigned_cells()
+    );
+    for &(column, row) in &cells {
+        assert!(prover.add_to_advice(column, row, Fp::one()));
+        assert!(
+            prover.verify().is_err(),
+            "advice column {column}, row {row} changed by one went unnoticed"
+        );
+        prover.add_to_advice(column, row, -Fp::one());
+    }
+    assert_eq!(prover.verify(), Ok(()), "restored");
+}

@@ -485,6 +485,36 @@ impl<F: VartimeField> Assignment<F> for MockProver<F> {
 }
 
 impl<F: VartimeField + Ord> MockProver<F> {
+    /// zkinfer's addition: every assigned advice cell, as `(column index,
+    /// row)`, column by column — for mutation tests that must reach cells a
+    /// circuit's own bookkeeping does not number (a gadget's).
+    pub fn assigned_advice_cells(&self) -> Vec<(usize, usize)> {
+        self.advice
+            .iter()
+            .enumerate()
+            .flat_map(|(column, cells)| {
+                cells
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, cell)| matches!(cell, CellValue::Assigned(_)))
+                    .map(move |(row, _)| (column, row))
+            })
+            .collect()
+    }
+
+    /// zkinfer's addition: adds `delta` to an assigned advice cell (a
+    /// mutation test's wrong witness; add `-delta` to restore it). Returns
+    /// whether the cell was assigned.
+    pub fn add_to_advice(&mut self, column: usize, row: usize, delta: F) -> bool {
+        match self.advice.get_mut(column).and_then(|c| c.get_mut(row)) {
+            Some(CellValue::Assigned(value)) => {
+                *value += delta;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Runs a synthetic keygen-and-prove operation on the given circuit, collecting data
     /// about the constraints and their assignments.
     pub fn run<ConcreteCircuit: Circuit<F>>(
