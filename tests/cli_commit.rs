@@ -10,17 +10,18 @@ use zkinfer_models::bundled::BundledModel;
 
 const DIGIT_7: &str = "examples/inputs/digit-7.json";
 
-fn commit_json(extra: &[&str]) -> serde_json::Value {
-    let mut args = vec![
-        "--json",
-        "commit",
-        "--model",
-        "digits-mlp",
-        "--input",
-        DIGIT_7,
-    ];
+/// `zkinfer [--json] commit` of digit 7 for digits-mlp, with `extra` flags.
+fn commit_run(json: bool, extra: &[&str]) -> common::Run {
+    let mut args = vec!["commit", "--model", "digits-mlp", "--input", DIGIT_7];
+    if json {
+        args.insert(0, "--json");
+    }
     args.extend_from_slice(extra);
-    zkinfer(args).json()
+    zkinfer(args)
+}
+
+fn commit_json(extra: &[&str]) -> serde_json::Value {
+    commit_run(true, extra).json()
 }
 
 /// The library's commitment of digit 7 as digits-mlp quantizes it.
@@ -73,37 +74,14 @@ fn a_fresh_blinding_is_random_and_printed() {
 
 #[test]
 fn a_bad_blinding_or_both_flags_is_refused() {
-    let run = zkinfer([
-        "commit",
-        "--model",
-        "digits-mlp",
-        "--input",
-        DIGIT_7,
+    commit_run(false, &["--blinding", "zz"]).assert_error(&[
         "--blinding",
-        "zz",
+        "\"zz\"",
+        "64 hex digits",
     ]);
-    run.assert_error(&["--blinding", "\"zz\"", "64 hex digits"]);
     let above = "ff".repeat(32);
-    let run = zkinfer([
-        "commit",
-        "--model",
-        "digits-mlp",
-        "--input",
-        DIGIT_7,
-        "--blinding",
-        &above,
-    ]);
-    run.assert_error(&["--blinding", "not a field element"]);
-    let run = zkinfer([
-        "commit",
-        "--model",
-        "digits-mlp",
-        "--input",
-        DIGIT_7,
-        "--blinding",
-        "00",
-        "--unblinded",
-    ]);
+    commit_run(false, &["--blinding", &above]).assert_error(&["--blinding", "not a field element"]);
+    let run = commit_run(false, &["--blinding", "00", "--unblinded"]);
     assert_eq!(run.code, Some(2), "{run:#?}");
 }
 

@@ -255,28 +255,17 @@ impl ModelConfig {
             ));
         }
         // dot; per lane rescale, bound, relu, max, arith and the complex
-        // ones of the two range units and the table; and a commitment's
-        // packing gate and the Poseidon chip's full-round, partial-round
-        // and pad-and-add selectors.
-        let committing = commitments && cfg!(feature = "commitments");
-        let selectors = 1 + 8 * layout.element_lanes + if committing { 4 } else { 0 };
+        // ones of the two range units and the table; and a commitment's.
+        #[cfg_attr(not(feature = "commitments"), allow(unused_mut))]
+        let mut selectors = 1 + 8 * layout.element_lanes;
         #[cfg(feature = "commitments")]
         let commit = commitments.then(|| {
-            let advice = [(); 6].map(|_| meta.advice_column());
-            let fixed = [(); 8].map(|_| meta.fixed_column());
-            advice_columns += 6;
-            fixed_columns += 8;
-            crate::chips::commit::CommitConfig::configure(
-                meta,
-                [advice[0], advice[1]],
-                [fixed[0], fixed[1]],
-                [advice[2], advice[3], advice[4]],
-                advice[5],
-                [
-                    [fixed[2], fixed[3], fixed[4]],
-                    [fixed[5], fixed[6], fixed[7]],
-                ],
-            )
+            use crate::chips::commit::CommitConfig;
+            let (advice, fixed, selector) = CommitConfig::COLUMNS;
+            advice_columns += advice;
+            fixed_columns += fixed;
+            selectors += selector;
+            CommitConfig::allocate(meta)
         });
         #[cfg(not(feature = "commitments"))]
         let _ = commitments;

@@ -90,6 +90,29 @@ impl CommitConfig {
         }
     }
 
+    /// [`Self::configure`] on columns of its own: 6 advice and 8 fixed
+    /// (what [`Self::COLUMNS`] counts).
+    pub fn allocate(meta: &mut ConstraintSystem<Fp>) -> Self {
+        let advice = [(); 6].map(|_| meta.advice_column());
+        let fixed = [(); 8].map(|_| meta.fixed_column());
+        Self::configure(
+            meta,
+            [advice[0], advice[1]],
+            [fixed[0], fixed[1]],
+            [advice[2], advice[3], advice[4]],
+            advice[5],
+            [
+                [fixed[2], fixed[3], fixed[4]],
+                [fixed[5], fixed[6], fixed[7]],
+            ],
+        )
+    }
+
+    /// Advice, fixed columns and selectors [`Self::allocate`] adds (the
+    /// packing gate's selector, and the Poseidon chip's full-round,
+    /// partial-round and pad-and-add ones).
+    pub const COLUMNS: (usize, usize, usize) = (6, 8, 4);
+
     /// A column a blinding element can be assigned in (the packed values'
     /// column: equality-enabled).
     pub fn blinding_column(&self) -> Column<Advice> {
@@ -202,27 +225,15 @@ mod tests {
         }
 
         fn configure(meta: &mut ConstraintSystem<Fp>) -> Config {
-            let advice = [(); 7].map(|_| meta.advice_column());
-            let fixed = [(); 8].map(|_| meta.fixed_column());
+            let cells = meta.advice_column();
             let constants = meta.fixed_column();
             meta.enable_constant(constants);
             let instance = meta.instance_column();
             meta.enable_equality(instance);
-            meta.enable_equality(advice[6]);
-            let commit = CommitConfig::configure(
-                meta,
-                [advice[0], advice[1]],
-                [fixed[0], fixed[1]],
-                [advice[2], advice[3], advice[4]],
-                advice[5],
-                [
-                    [fixed[2], fixed[3], fixed[4]],
-                    [fixed[5], fixed[6], fixed[7]],
-                ],
-            );
+            meta.enable_equality(cells);
             Config {
-                commit,
-                cells: advice[6],
+                commit: CommitConfig::allocate(meta),
+                cells,
                 instance,
             }
         }
