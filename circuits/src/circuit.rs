@@ -1,16 +1,18 @@
 //! [`ModelCircuit`]: a quantized model's inference as a halo2 circuit.
 //!
-//! Public inputs (one instance column): the model input when it is public,
-//! then the output, each element as a signed integer in the field
-//! ([`crate::field::fe`]). Weights are fixed columns, so the verifying key
-//! is the model's identity.
+//! Public inputs (one instance column): the weights' commitment when they
+//! are committed, the input's commitment when it is committed or the input
+//! when it is public, then the output, each element as a signed integer in
+//! the field ([`crate::field::fe`]). Fixed weights are fixed columns, so
+//! the verifying key is the model's identity; committed weights make it
+//! the architecture's ([`crate::weights`]).
 
 use crate::assign::{Assigner, Cell_, Edit, LoggedCell};
-use crate::config::ModelConfig;
+use crate::config::{Commitments, ModelConfig};
 use crate::error::{CircuitError, Result};
 use crate::field::fe;
 use crate::layers::LayoutCtx;
-use crate::plan::{CircuitPlan, Visibility};
+use crate::plan::{CircuitPlan, Visibility, WeightVisibility};
 use crate::profile::Profile;
 use crate::step::{Step, StepKind};
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
@@ -22,7 +24,10 @@ use zkinfer_quant::{QuantizedModel, TableActivation, Trace};
 /// A model's circuit, with or without a witness.
 #[derive(Clone, Debug)]
 pub struct ModelCircuit {
+    /// The model laid out: with committed weights, its architecture.
     model: Arc<QuantizedModel>,
+    /// The model whose weights the witness holds, when they are committed.
+    weights: Option<Arc<QuantizedModel>>,
     plan: Arc<CircuitPlan>,
     steps: Arc<Vec<Step>>,
     trace: Option<Arc<Trace>>,
@@ -44,10 +49,27 @@ impl ModelCircuit {
         visibility: Visibility,
         profile: Profile,
     ) -> Result<Self> {
-        let (plan, steps) = CircuitPlan::with_steps(&model, visibility, profile)?;
+        Self::with_options(model, visibility, WeightVisibility::Fixed, profile)
+    }
+
+    /// The circuit of a model with its weights fixed or committed, without
+    /// a witness. With committed weights the circuit lays out the model's
+    /// architecture, and its keys serve every model of it.
+    pub fn with_options(
+        model: Arc<QuantizedModel>,
+        visibility: Visibility,
+        weights: WeightVisibility,
+        profile: Profile,
+    ) -> Result<Self> {
+        let (plan, steps) = CircuitPlan::with_options(&model, visibility, weights, profile)?;
+        let (model, weights) = match weights {
+            WeightVisibility::Fixed => (model, None),
+            WeightVisibility::Committed => (Arc::new(architecture(&model)?), Some(model)),
+        };
         Ok(ModelCircuit {
             steps: Arc::new(steps),
             model,
+            weights,
             plan: Arc::new(plan),
             trace: None,
             blinding: None,
@@ -68,6 +90,34 @@ impl ModelCircuit {
     /// The blinding element, if one was given.
     pub fn blinding(&self) -> Option<Fp> {
         self.blinding
+    }
+
+    /// The same circuit proving inferences of `model`, a model of its
+    /// architecture, when its weights are committed: keys made for one
+    /// model's circuit serve another's.
+    pub fn with_weights(&self, model: Arc<QuantizedModel>) -> Result<Self> {
+        if self.weights.is_none() {
+            return Err(CircuitError::Witness(
+                "only a circuit with committed weights takes other weights".into(),
+            ));
+        }
+        if architecture(&model)?.digest() != self.model.digest() {
+            return Err(CircuitError::Witness(
+                "the model is not of this circuit's architecture (another graph, scale or \
+                 weight width)"
+                    .into(),
+            ));
+        }
+        Ok(ModelCircuit {
+            weights: Some(model),
+            ..self.clone()
+        })
+    }
+
+    /// The model whose inference the circuit proves: the one it was made
+    /// from (for committed weights, not the architecture it lays out).
+    pub fn witness_model(&self) -> &Arc<QuantizedModel> {
+        self.weights.as_ref().unwrap_or(&self.model)
     }
 
     /// The same circuit with a witness: the trace of one inference.
@@ -146,7 +196,8 @@ impl ModelCircuit {
         &self.steps
     }
 
-    /// The model.
+    /// The model laid out: the model itself, or with committed weights its
+    /// architecture (what its verifying key stands for).
     pub fn model(&self) -> &QuantizedModel {
         &self.model
     }
@@ -156,10 +207,14 @@ impl ModelCircuit {
         self.assigner.count()
     }
 
-    /// The public inputs of an inference: the input (when public) or its
-    /// commitment (when committed), then the output.
+    /// The public inputs of an inference: the weights' commitment (when
+    /// committed), the input (when public) or its commitment (when
+    /// committed), then the output.
     pub fn instances(&self, trace: &Trace) -> Vec<Fp> {
         let mut instances = vec![];
+        if let Some(commitment) = self.model_commitment() {
+            instances.push(commitment);
+        }
         if let Some(commitment) = self.input_commitment(trace) {
             instances.push(commitment);
         }
@@ -169,6 +224,17 @@ impl ModelCircuit {
                 .map(fe),
         );
         instances
+    }
+
+    /// The weights' commitment, when they are committed.
+    pub fn model_commitment(&self) -> Option<Fp> {
+        #[cfg(feature = "commitments")]
+        return self
+            .weights
+            .as_ref()
+            .and_then(|model| crate::weights::model_commitment(model).ok());
+        #[cfg(not(feature = "commitments"))]
+        None
     }
 
     /// The input's commitment, when it is committed (with the blinding
@@ -190,6 +256,18 @@ impl ModelCircuit {
             None
         }
     }
+}
+
+/// The architecture of a model (committed weights need the feature).
+#[cfg(feature = "commitments")]
+fn architecture(model: &QuantizedModel) -> Result<QuantizedModel> {
+    crate::weights::architecture(model)
+}
+
+#[cfg(not(feature = "commitments"))]
+fn architecture(_: &QuantizedModel) -> Result<QuantizedModel> {
+    // The plan refuses committed weights in such a build.
+    Err(CircuitError::Witness("no commitments in this build".into()))
 }
 
 /// The integers a proof makes public, in instance order (after a
@@ -221,8 +299,7 @@ impl Circuit<Fp> for ModelCircuit {
     }
 
     fn configure_for(&self, meta: &mut ConstraintSystem<Fp>) -> ModelConfig {
-        let committed = self.plan.input_visibility == Visibility::Committed;
-        ModelConfig::configure_with(meta, self.plan.profile, committed)
+        ModelConfig::configure_with(meta, self.plan.profile, Commitments::of(&self.plan))
     }
 
     fn synthesize(
@@ -250,26 +327,35 @@ impl Circuit<Fp> for ModelCircuit {
             || "zero",
             |mut region| region.assign_advice_from_constant(|| "zero", config.acc, 0, Fp::zero()),
         )?;
-        let ctx = LayoutCtx {
+        let mut ctx = LayoutCtx {
             config: &config,
             assigner: &self.assigner,
             model: &self.model,
             trace: self.trace.as_deref(),
             zero,
+            weights: None,
         };
+        let mut public: Vec<Cell_> = vec![];
+        if let Some(model) = &self.weights {
+            // Values only with a witness: keys never see the weights.
+            let model = self.trace.as_ref().map(|_| model.as_ref());
+            let (weights, commitment) = ctx.commit_weights(&mut layouter, model)?;
+            ctx.weights = Some(weights);
+            public.push(commitment);
+        }
         let mut tensors: Vec<Vec<Cell_>> = vec![ctx.input(&mut layouter)?];
         for (i, step) in self.steps.iter().enumerate() {
             self.assigner.step(i);
             let outputs = ctx.step(&mut layouter, step, &tensors)?;
             tensors.extend(outputs);
         }
-        let mut public: Vec<Cell_> = match self.plan.input_visibility {
-            Visibility::Public => tensors[0].clone(),
-            Visibility::Private => vec![],
+        match self.plan.input_visibility {
+            Visibility::Public => public.extend(tensors[0].iter().cloned()),
+            Visibility::Private => {}
             Visibility::Committed => {
-                vec![self.commit_input(&config, &mut layouter, &ctx.zero, &tensors[0])?]
+                public.push(self.commit_input(&config, &mut layouter, &ctx.zero, &tensors[0])?)
             }
-        };
+        }
         public.extend(tensors.last().expect("a model has nodes").iter().cloned());
         for (row, cell) in public.iter().enumerate() {
             layouter.constrain_instance(cell.cell(), config.instance, row)?;

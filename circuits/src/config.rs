@@ -20,7 +20,7 @@
 
 use crate::chips::arith::ArithConfig;
 use crate::chips::bound::BoundConfig;
-use crate::chips::dot::DotConfig;
+use crate::chips::dot::{DotConfig, DotWeights};
 use crate::chips::max::MaxConfig;
 use crate::chips::range::{RangeTable, RangeUnitConfig};
 use crate::chips::relu::ReluConfig;
@@ -29,6 +29,31 @@ use crate::chips::table::TableConfig;
 use crate::profile::Profile;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Fixed, Instance};
 use pasta_curves::Fp;
+
+/// What a circuit commits to: each adds columns, and most circuits have
+/// neither.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Commitments {
+    /// The input (its commitment is a public input).
+    pub input: bool,
+    /// The weights: the dot gate reads advice weights, and their
+    /// commitment is a public input.
+    pub weights: bool,
+}
+
+impl Commitments {
+    /// What a plan commits to.
+    pub fn of(plan: &crate::CircuitPlan) -> Self {
+        Commitments {
+            input: plan.input_visibility == crate::Visibility::Committed,
+            weights: plan.weight_visibility == crate::WeightVisibility::Committed,
+        }
+    }
+
+    fn any(self) -> bool {
+        self.input || self.weights
+    }
+}
 
 /// The element chips of one lane: a row of element columns that does one
 /// element operation (a rescale, a ReLU, a comparison, a lookup, …) with
@@ -67,8 +92,8 @@ pub struct ModelConfig {
     pub dot: DotConfig,
     /// The element lanes (one in the compact profile).
     pub lanes: Vec<ElementLane>,
-    /// The input commitment's packing gate and Poseidon chip, in circuits
-    /// whose input is committed.
+    /// The packing gate and Poseidon chip, in circuits that commit to
+    /// their input or weights.
     #[cfg(feature = "commitments")]
     pub commit: Option<crate::chips::commit::CommitConfig>,
     /// The 8-bit range table.
@@ -148,10 +173,10 @@ impl ModelConfig {
     }
 
     /// A plan's configuration on its own (its profile, and the commitment
-    /// columns when its input is committed).
+    /// columns when it commits to something).
     pub fn of_plan(plan: &crate::CircuitPlan) -> Self {
-        let committed = plan.input_visibility == crate::Visibility::Committed;
-        Self::configure_with(&mut ConstraintSystem::default(), plan.profile, committed)
+        let commitments = Commitments::of(plan);
+        Self::configure_with(&mut ConstraintSystem::default(), plan.profile, commitments)
     }
 
     /// Element lane 0: the one every profile has.
@@ -166,17 +191,18 @@ impl ModelConfig {
     /// not depend on the other profiles existing. Further lanes' columns,
     /// gates and lookups come after lane 0's.
     pub fn configure(meta: &mut ConstraintSystem<Fp>, profile: Profile) -> Self {
-        Self::configure_with(meta, profile, false)
+        Self::configure_with(meta, profile, Commitments::default())
     }
 
-    /// [`Self::configure`], and with `commitments` the columns, gate and
-    /// Poseidon chip of an input commitment after every other column (a
-    /// build without the `commitments` feature has none to add: the plan
-    /// refuses committed inputs there).
+    /// [`Self::configure`], and for `commitments` the columns, gate and
+    /// Poseidon chip of commitments after every other column; committed
+    /// weights also replace the dot gate's fixed weight columns by advice
+    /// ones. A build without the `commitments` feature has none to add:
+    /// the plan refuses commitments there.
     pub fn configure_with(
         meta: &mut ConstraintSystem<Fp>,
         profile: Profile,
-        commitments: bool,
+        commitments: Commitments,
     ) -> Self {
         let layout = profile.layout();
         let instance = meta.instance_column();
@@ -206,15 +232,33 @@ impl ModelConfig {
         let more_advice: Vec<LaneAdvice> = (1..layout.element_lanes)
             .map(|_| lane_advice(meta))
             .collect();
+        #[cfg(feature = "commitments")]
+        let advice_weights = commitments.weights.then(|| {
+            let mut row = |n: usize| (0..n).map(|_| advice(meta, true)).collect::<Vec<_>>();
+            let w: Vec<Vec<_>> = (0..layout.dot_outputs)
+                .map(|_| row(layout.dot_inputs))
+                .collect();
+            (w, row(layout.dot_outputs))
+        });
         let mut fixed_columns = 0;
         let mut fixed = |meta: &mut ConstraintSystem<Fp>| {
             fixed_columns += 1;
             meta.fixed_column()
         };
-        let w: Vec<Vec<_>> = (0..layout.dot_outputs)
-            .map(|_| (0..layout.dot_inputs).map(|_| fixed(meta)).collect())
-            .collect();
-        let biases: Vec<_> = (0..layout.dot_outputs).map(|_| fixed(meta)).collect();
+        let mut fixed_weights = |meta: &mut ConstraintSystem<Fp>| {
+            let w: Vec<Vec<_>> = (0..layout.dot_outputs)
+                .map(|_| (0..layout.dot_inputs).map(|_| fixed(meta)).collect())
+                .collect();
+            let bias: Vec<_> = (0..layout.dot_outputs).map(|_| fixed(meta)).collect();
+            DotWeights::Fixed { w, bias }
+        };
+        #[cfg(feature = "commitments")]
+        let weights = match advice_weights {
+            Some((w, bias)) => DotWeights::Advice { w, bias },
+            None => fixed_weights(meta),
+        };
+        #[cfg(not(feature = "commitments"))]
+        let weights = fixed_weights(meta);
         let chain = fixed(meta);
         let mut lane_fixed = |meta: &mut ConstraintSystem<Fp>| -> LaneFixed {
             (
@@ -233,7 +277,7 @@ impl ModelConfig {
         let mut names = vec![];
         let range_table = RangeTable::configure(meta);
         let units = lane_units(meta, &mut names, lane0_advice, lane0_fixed, range_table);
-        let dot = DotConfig::configure(meta, x, accs.clone(), w, biases, chain);
+        let dot = DotConfig::configure(meta, x, accs.clone(), weights, chain);
         let mut lanes = vec![lane_chips(
             meta,
             &mut names,
@@ -259,13 +303,13 @@ impl ModelConfig {
         #[cfg_attr(not(feature = "commitments"), allow(unused_mut))]
         let mut selectors = 1 + 8 * layout.element_lanes;
         #[cfg(feature = "commitments")]
-        let commit = commitments.then(|| {
+        let commit = commitments.any().then(|| {
             use crate::chips::commit::CommitConfig;
             let (advice, fixed, selector) = CommitConfig::COLUMNS;
             advice_columns += advice;
             fixed_columns += fixed;
             selectors += selector;
-            CommitConfig::allocate(meta)
+            CommitConfig::allocate(meta, range_table, &mut names)
         });
         #[cfg(not(feature = "commitments"))]
         let _ = commitments;

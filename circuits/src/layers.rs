@@ -23,6 +23,10 @@ pub(crate) struct LayoutCtx<'a> {
     pub model: &'a QuantizedModel,
     pub trace: Option<&'a Trace>,
     pub zero: Cell_,
+    /// With committed weights, each node's weight cells: a weighted node's
+    /// weights and biases ([`crate::step::steps_with`]), a pooling node's
+    /// `[zero, one]`.
+    pub weights: Option<Vec<Vec<Cell_>>>,
 }
 
 impl LayoutCtx<'_> {
@@ -67,13 +71,13 @@ impl LayoutCtx<'_> {
     ) -> Result<Vec<Vec<Cell_>>, Error> {
         let x = &tensors[step.inputs[0]];
         match &step.kind {
-            StepKind::Dot { products } => Ok(vec![self.dots(layouter, step.name, products, x)?]),
+            StepKind::Dot { products } => Ok(vec![self.dots(layouter, step, products, x)?]),
             &StepKind::AvgPool {
                 ref sums,
                 ref divisors,
                 bits,
             } => {
-                let sums = self.dots(layouter, step.name, sums, x)?;
+                let sums = self.dots(layouter, step, sums, x)?;
                 let out =
                     self.element_region(layouter, step.name, sums.len(), |region, c, o, j| {
                         let sum = self.place(region, &sums[j], c.rescale.x, o)?;
@@ -176,19 +180,108 @@ impl LayoutCtx<'_> {
     fn dots(
         &self,
         layouter: &mut impl Layouter<Fp>,
-        name: &'static str,
+        step: &Step,
         terms: &[Taps],
         x: &[Cell_],
     ) -> Result<Vec<Cell_>, Error> {
         let groups = dot_groups(terms, self.config.profile.layout());
+        let weights = match &self.weights {
+            Some(cells) => Some(cells.get(step.nodes[0]).ok_or(Error::Synthesis)?.as_slice()),
+            None => None,
+        };
         let products = DotProducts {
             taps: terms,
             groups: &groups,
             x,
+            weights,
         };
         self.config
             .dot
-            .dot_products(layouter, self.assigner, &self.zero, name, products)
+            .dot_products(layouter, self.assigner, &self.zero, step.name, products)
+    }
+
+    /// Lays out committed weights: each tensor's values range-checked (by
+    /// lookup while packing, or by bound rows) and committed, then the
+    /// chain over the tensors' commitments ([`crate::weights`]). `model`
+    /// gives the values (none for keys). Returns each node's weight cells
+    /// and the model commitment.
+    #[cfg(feature = "commitments")]
+    pub fn commit_weights(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        model: Option<&QuantizedModel>,
+    ) -> Result<(Vec<Vec<Cell_>>, Cell_), Error> {
+        use crate::chips::commit::CommitInstructions;
+        use crate::weights::{committed_tensors, model_initial};
+        use zkinfer_quant::Op;
+        let commit = self.config.commit.as_ref().ok_or(Error::Synthesis)?;
+        // The layout is the architecture's; the values are the model's
+        // (checked to be of the architecture: same tensors and widths).
+        let layout = committed_tensors(self.model).map_err(|_| Error::Synthesis)?;
+        let values = match model {
+            Some(m) => Some(committed_tensors(m).map_err(|_| Error::Synthesis)?),
+            None => None,
+        };
+        let one = layouter.assign_region(
+            || "one",
+            |mut region| {
+                region.assign_advice_from_constant(|| "one", self.config.acc, 0, Fp::one())
+            },
+        )?;
+        let mut cells: Vec<Vec<Cell_>> = self
+            .model
+            .nodes()
+            .iter()
+            .map(|n| match n.op {
+                Op::SumPool2d(_) | Op::AvgPool2d(_) => vec![self.zero.clone(), one.clone()],
+                _ => vec![],
+            })
+            .collect();
+        let mut commitments = vec![];
+        for (i, t) in layout.iter().enumerate() {
+            let value = |j: usize| match &values {
+                Some(v) => v
+                    .get(i)
+                    .filter(|v| (v.node, v.part, v.bits) == (t.node, t.part, t.bits))
+                    .and_then(|v| v.values.get(j))
+                    .map_or(Value::unknown(), |&x| Value::known(crate::field::fe(x))),
+                None => Value::unknown(),
+            };
+            let (tensor, commitment) = if t.by_lookup() {
+                let v: Vec<Value<Fp>> = (0..t.values.len()).map(value).collect();
+                commit.commit_values(layouter, self.assigner, &self.zero, &v)?
+            } else {
+                let bits = t.bits;
+                let tensor = self.element_region(
+                    layouter,
+                    "weights bound",
+                    t.values.len(),
+                    |region, c, o, j| {
+                        let cell =
+                            self.assigner
+                                .advice(region, "weight", c.bound.y, o, value(j))?;
+                        c.bound.bound(region, self.assigner, o, &cell, bits)?;
+                        Ok(cell)
+                    },
+                )?;
+                let h = commit.commit(layouter, self.assigner, &self.zero, &tensor, bits, None)?;
+                (tensor, h)
+            };
+            cells[t.node].extend(tensor);
+            commitments.push(commitment);
+        }
+        let h = commit.chain(layouter, model_initial(layout.len()), &commitments)?;
+        Ok((cells, h))
+    }
+
+    #[cfg(not(feature = "commitments"))]
+    pub fn commit_weights(
+        &self,
+        _: &mut impl Layouter<Fp>,
+        _: Option<&QuantizedModel>,
+    ) -> Result<(Vec<Vec<Cell_>>, Cell_), Error> {
+        // The plan refuses committed weights in such a build.
+        Err(Error::Synthesis)
     }
 
     /// One region of `n` element operations, operation `j` in lane

@@ -14,7 +14,9 @@
 //!   writes is proven to be an integer in its declared range.
 //! * [`ModelCircuit`] — the halo2 `Circuit` of a model and a trace.
 //! * [`commitment`] — Poseidon commitments of tensors, computed natively
-//!   exactly as [`chips::commit`] computes them in a circuit.
+//!   exactly as [`chips::commit`] computes them in a circuit;
+//!   [`weights`] — committed weights: a model's architecture and its
+//!   weights' commitment ([`WeightVisibility::Committed`]).
 //! * [`diagnose`] — naming MockProver failures.
 //! * [`forgery`] — the forgeries an adversarial prover would try, built on
 //!   [`Assigner`]'s edits, for soundness tests and audits.
@@ -76,12 +78,14 @@ mod layers;
 pub mod plan;
 mod profile;
 pub mod step;
+#[cfg(feature = "commitments")]
+pub mod weights;
 
 pub use assign::{Assigner, Cell_ as AssignedCell, Edit, LoggedCell, HINTS};
 pub use circuit::{public_values, ModelCircuit};
 pub use config::ModelConfig;
 pub use error::{CircuitError, Result};
-pub use plan::{CircuitPlan, LayerCost, Visibility};
+pub use plan::{CircuitPlan, LayerCost, Visibility, WeightVisibility};
 pub use profile::{Layout, Profile};
 pub use step::{Step, StepKind};
 

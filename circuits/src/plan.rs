@@ -9,6 +9,7 @@
 
 use crate::bounds::{self, BoundProof};
 use crate::chips::range::MAX_RANGE_BITS;
+use crate::config::Commitments;
 use crate::error::{CircuitError, Result};
 use crate::profile::Profile;
 use crate::step::{check_bits, dot_cost};
@@ -40,6 +41,35 @@ impl Visibility {
             Visibility::Private => "private",
             Visibility::Committed => "committed",
         }
+    }
+}
+
+/// How the weights enter the circuit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WeightVisibility {
+    /// Fixed columns: the verifying key commits to the weights, so it is
+    /// the model's identity.
+    #[default]
+    Fixed,
+    /// Private, range-checked cells whose Poseidon commitment is the first
+    /// public input ([`crate::weights`]): the circuit depends only on the
+    /// architecture, and the commitment names the weights.
+    Committed,
+}
+
+impl WeightVisibility {
+    /// `fixed` or `committed`, as files and messages write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            WeightVisibility::Fixed => "fixed",
+            WeightVisibility::Committed => "committed",
+        }
+    }
+
+    /// Whether the weights are fixed (what files leave unsaid).
+    pub fn is_fixed(&self) -> bool {
+        *self == WeightVisibility::Fixed
     }
 }
 
@@ -85,8 +115,8 @@ pub struct CircuitPlan {
     pub element_rows: usize,
     /// Rows of the largest lookup table.
     pub table_rows: usize,
-    /// Rows of the input commitment (packing and hashing), when the input
-    /// is committed.
+    /// Rows of the commitments (packing and hashing), when the input or
+    /// the weights are committed.
     #[serde(default)]
     pub commitment_rows: usize,
     /// Advice columns.
@@ -95,10 +125,15 @@ pub struct CircuitPlan {
     pub fixed_columns: usize,
     /// Lookup arguments.
     pub lookups: usize,
-    /// Public inputs: the input (when public) then the output.
+    /// Public inputs: the weights' commitment (when committed), the
+    /// input's commitment (when committed) or the input (when public),
+    /// then the output.
     pub instances: usize,
     /// Who sees the input.
     pub input_visibility: Visibility,
+    /// How the weights enter the circuit.
+    #[serde(default, skip_serializing_if = "WeightVisibility::is_fixed")]
+    pub weight_visibility: WeightVisibility,
     /// The column layout.
     #[serde(default)]
     pub profile: Profile,
@@ -117,10 +152,9 @@ pub(crate) struct Shape {
     pub lookups: usize,
 }
 
-pub(crate) fn layout_shape(profile: Profile, visibility: Visibility) -> Shape {
+pub(crate) fn layout_shape(profile: Profile, commitments: Commitments) -> Shape {
     let mut meta = halo2_proofs::plonk::ConstraintSystem::<pasta_curves::Fp>::default();
-    let committed = visibility == Visibility::Committed;
-    let config = crate::config::ModelConfig::configure_with(&mut meta, profile, committed);
+    let config = crate::config::ModelConfig::configure_with(&mut meta, profile, commitments);
     Shape {
         // l_last and the blinding rows are not usable (halo2's minimum_rows
         // counts one more for l_0 breathing room and one real row).
@@ -185,6 +219,27 @@ impl CircuitPlan {
         input_visibility: Visibility,
         profile: Profile,
     ) -> Result<(Self, Vec<Step>)> {
+        Self::with_options(model, input_visibility, WeightVisibility::Fixed, profile)
+    }
+
+    /// [`Self::with_steps`] with the weights' visibility. Committed
+    /// weights lay out the model's architecture ([`crate::weights`]), never
+    /// its values.
+    pub fn with_options(
+        model: &QuantizedModel,
+        input_visibility: Visibility,
+        weight_visibility: WeightVisibility,
+        profile: Profile,
+    ) -> Result<(Self, Vec<Step>)> {
+        let architecture;
+        let (model, committed_weights) = match weight_visibility {
+            WeightVisibility::Fixed => (model, None),
+            WeightVisibility::Committed => {
+                let (arch, rows) = weight_commitment_rows(model)?;
+                architecture = arch;
+                (&architecture, Some(rows))
+            }
+        };
         let input = model.input();
         check_bits(model, 0, "the input bound", input.bits).map_err(|_| CircuitError::Unsupported {
             node: 0,
@@ -203,7 +258,19 @@ impl CircuitPlan {
             element_rows: input.shape.numel().div_ceil(profile.layout().element_lanes),
             bounds: vec![BoundProof::RangeCheck],
         }];
-        let steps = steps(model)?;
+        let (bounded_weights, weight_rows) = committed_weights.unwrap_or((0, 0));
+        if bounded_weights > 0 {
+            layers.push(LayerCost {
+                nodes: vec![],
+                op: "weights bound".to_string(),
+                shape: vec![bounded_weights],
+                macs: 0,
+                dot_rows: 0,
+                element_rows: bounded_weights.div_ceil(profile.layout().element_lanes),
+                bounds: vec![BoundProof::RangeCheck],
+            });
+        }
+        let steps = crate::step::steps_with(model, weight_visibility)?;
         let proofs = bounds::check(model, &steps, Step::bounds)?;
         for step in &steps {
             let mut cost = step.cost(model, profile);
@@ -220,16 +287,21 @@ impl CircuitPlan {
         let table_rows = activation_rows.max(1 << crate::chips::range::LIMB_BITS);
         let dot_rows: usize = layers.iter().map(|l| l.dot_rows).sum();
         let element_rows: usize = layers.iter().map(|l| l.element_rows).sum();
-        let commitment_rows = match input_visibility {
-            Visibility::Committed => commitment_rows(model)?,
-            Visibility::Public | Visibility::Private => 0,
-        };
+        let commitment_rows = weight_rows
+            + match input_visibility {
+                Visibility::Committed => commitment_rows(model)?,
+                Visibility::Public | Visibility::Private => 0,
+            };
         // The zero cell takes row 0 of the accumulator column, before the dot rows.
         let rows = (1 + dot_rows)
             .max(element_rows)
             .max(table_rows)
             .max(commitment_rows);
-        let shape = layout_shape(profile, input_visibility);
+        let commitments = Commitments {
+            input: input_visibility == Visibility::Committed,
+            weights: weight_visibility == WeightVisibility::Committed,
+        };
+        let shape = layout_shape(profile, commitments);
         let (k, usable_rows) = (1..=MAX_K)
             .map(|k| (k, (1usize << k).saturating_sub(shape.blinding)))
             .find(|&(_, usable)| usable >= rows)
@@ -254,8 +326,11 @@ impl CircuitPlan {
             advice_columns: shape.advice,
             fixed_columns: shape.fixed,
             lookups: shape.lookups,
-            instances: public_input + model.output().shape.numel(),
+            instances: usize::from(commitments.weights)
+                + public_input
+                + model.output().shape.numel(),
             input_visibility,
+            weight_visibility,
             profile,
             layers,
         };
@@ -278,6 +353,40 @@ fn commitment_rows(model: &QuantizedModel) -> Result<usize> {
     let n = input.shape.numel();
     let calls = n.div_ceil(crate::commitment::values_per_element(input.bits)) + 1;
     Ok(2 + n + calls * POSEIDON_ROWS)
+}
+
+/// A model's architecture, how many of its committed weights take bound
+/// rows, and the rows their packing and hashing take (each tensor packed
+/// and hashed, then the chain over the tensors' commitments).
+#[cfg(feature = "commitments")]
+fn weight_commitment_rows(model: &QuantizedModel) -> Result<(QuantizedModel, (usize, usize))> {
+    use crate::commitment::values_per_element;
+    let architecture = crate::weights::architecture(model)?;
+    let tensors = crate::weights::committed_tensors(&architecture)?;
+    let bounded: usize = tensors
+        .iter()
+        .filter(|t| !t.by_lookup())
+        .map(|t| t.values.len())
+        .sum();
+    let rows: usize = tensors
+        .iter()
+        .map(|t| {
+            let n = t.values.len();
+            2 + n + n.div_ceil(values_per_element(t.bits)) * POSEIDON_ROWS
+        })
+        .sum::<usize>()
+        + 1
+        + tensors.len() * POSEIDON_ROWS;
+    Ok((architecture, (bounded, rows)))
+}
+
+#[cfg(not(feature = "commitments"))]
+fn weight_commitment_rows(_: &QuantizedModel) -> Result<(QuantizedModel, (usize, usize))> {
+    Err(CircuitError::Unsupported {
+        node: 0,
+        op: "model",
+        reason: "committed weights: this build of zkinfer has no commitments".into(),
+    })
 }
 
 #[cfg(not(feature = "commitments"))]

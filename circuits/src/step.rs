@@ -10,6 +10,7 @@ use crate::chips::dot::group_rows;
 use crate::chips::range::MAX_RANGE_BITS;
 use crate::chips::rescale::Divisor;
 use crate::error::{CircuitError, Result};
+use crate::plan::WeightVisibility;
 use crate::profile::Layout;
 use zkinfer_quant::taps::{conv_taps, pool_windows, Taps};
 use zkinfer_quant::{Op, QuantizedModel, TableActivation, TensorId};
@@ -121,6 +122,15 @@ impl Step {
 /// fused. Refuses parameters the chips cannot prove (range checks wider
 /// than [`MAX_RANGE_BITS`], division windows the range units cannot bound).
 pub fn steps(model: &QuantizedModel) -> Result<Vec<Step>> {
+    steps_with(model, WeightVisibility::Fixed)
+}
+
+/// [`steps`] for weights of a visibility: with committed weights, a
+/// linear or convolution step's taps hold indices into the node's weight
+/// cells (its weights, row-major, then its biases) instead of values, and
+/// a pooling sum's `1·x + 0` reads as indices into `[zero, one]`
+/// ([`crate::chips::dot::DotProducts`]).
+pub fn steps_with(model: &QuantizedModel, weights: WeightVisibility) -> Result<Vec<Step>> {
     let nodes = model.nodes();
     let specs = model.specs();
     let mut steps = vec![];
@@ -133,7 +143,10 @@ pub fn steps(model: &QuantizedModel) -> Result<Vec<Step>> {
         let mut fused = vec![i];
         let (name, kind) = match &node.op {
             Op::Linear(_) | Op::Conv2d(_) | Op::SumPool2d(_) => {
-                let products = dot_terms(model, i);
+                let products = match weights {
+                    WeightVisibility::Fixed => dot_terms(model, i),
+                    WeightVisibility::Committed => index_terms(model, i),
+                };
                 (node.op.name(), StepKind::Dot { products })
             }
             Op::AvgPool2d(p) => {
@@ -236,6 +249,33 @@ fn dot_terms(model: &QuantizedModel, node: usize) -> Vec<Taps> {
             .map(|window| (window.into_iter().map(|i| (1, i)).collect(), 0))
             .collect(),
         _ => vec![],
+    }
+}
+
+/// [`dot_terms`] with each weight and bias replaced by its index among the
+/// node's weight cells: weights row-major, then biases.
+fn index_terms(model: &QuantizedModel, node: usize) -> Vec<Taps> {
+    let indexed = |weights: usize, biases: usize| {
+        let w: Vec<i64> = (0..weights as i64).collect();
+        let b: Vec<i64> = (weights as i64..(weights + biases) as i64).collect();
+        (w, b)
+    };
+    let x = &model.specs()[model.nodes()[node].inputs[0]];
+    match &model.nodes()[node].op {
+        Op::Linear(l) => {
+            let (w, b) = indexed(l.weight.data.len(), l.bias.len());
+            w.chunks(l.in_features())
+                .zip(b)
+                .map(|(row, b)| (row.iter().copied().zip(0..).collect(), b))
+                .collect()
+        }
+        Op::Conv2d(c) => {
+            let (w, b) = indexed(c.weight.data.len(), c.bias.len());
+            let mut c = c.clone();
+            (c.weight.data, c.bias) = (w, b);
+            conv_taps(&c, &x.shape)
+        }
+        _ => dot_terms(model, node),
     }
 }
 

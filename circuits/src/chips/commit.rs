@@ -14,11 +14,19 @@
 //!
 //! `shift` is 0 on an element's first row (its last value), `2^bits` on the
 //! rows that continue it. The packing is injective only because every
-//! value is in `[-2^(bits-1), 2^(bits-1))`: the caller proves that (the
-//! tensors committed are range-checked where they are written), and
-//! [`CommitInstructions::commit`] takes the width those checks prove.
+//! value is in `[-2^(bits-1), 2^(bits-1))`. Either the caller proves that
+//! (the tensors committed are range-checked where they are written) and
+//! [`CommitInstructions::commit`] takes the width those checks prove, or,
+//! for 8-bit values assigned here ([`CommitInstructions::commit_values`]),
+//! the packing row proves it itself with one lookup:
+//!
+//! ```text
+//! | v   | offset | q_range |
+//! | v_i | 128    |    1    |    v + offset ∈ [0, 256)   (the range table)
+//! ```
 
 use crate::assign::{Assigner, Cell_};
+use crate::chips::range::{RangeTable, LIMB_BITS};
 use crate::commitment::{initial, values_per_element};
 use crate::field::fe;
 use halo2_gadgets::poseidon::primitives::{ConstantLength, P128Pow5T3};
@@ -36,6 +44,7 @@ pub struct CommitConfig {
     shift: Column<Fixed>,
     offset: Column<Fixed>,
     q: Selector,
+    q_range: Selector,
     poseidon: Pow5Config<Fp, 3, 2>,
 }
 
@@ -53,6 +62,43 @@ pub trait CommitInstructions {
         bits: u32,
         blinding: Option<&Cell_>,
     ) -> Result<Cell_, Error>;
+
+    /// Assigns 8-bit `values` in the packing rows, each proven in range
+    /// there by a lookup; returns their cells and their unblinded
+    /// commitment.
+    fn commit_values(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        assigner: &Assigner,
+        zero: &Cell_,
+        values: &[Value<Fp>],
+    ) -> Result<(Vec<Cell_>, Cell_), Error>;
+
+    /// The chain `h_{i+1} = Poseidon(h_i, e_i)` from the constant `start`
+    /// over `elements`.
+    fn chain(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        start: Fp,
+        elements: &[Cell_],
+    ) -> Result<Cell_, Error>;
+}
+
+/// What a packing region packs.
+enum Packed<'a> {
+    /// Cells range-checked elsewhere, copied in.
+    Cells(&'a [Cell_]),
+    /// 8-bit values assigned in the packing rows and looked up there.
+    Values(&'a [Value<Fp>]),
+}
+
+impl Packed<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Packed::Cells(c) => c.len(),
+            Packed::Values(v) => v.len(),
+        }
+    }
 }
 
 impl CommitConfig {
@@ -67,10 +113,19 @@ impl CommitConfig {
         state: [Column<Advice>; 3],
         partial_sbox: Column<Advice>,
         [rc_a, rc_b]: [[Column<Fixed>; 3]; 2],
+        (range_table, lookup_names): (RangeTable, &mut Vec<String>),
     ) -> Self {
         for column in [v, m] {
             meta.enable_equality(column);
         }
+        let q_range = meta.complex_selector();
+        lookup_names.push("committed weight range".into());
+        meta.lookup(|m| {
+            let q = m.query_selector(q_range);
+            let v = m.query_advice(v, Rotation::cur());
+            let offset = m.query_fixed(offset);
+            vec![(q * (v + offset), range_table.column)]
+        });
         let q = meta.selector();
         meta.create_gate("pack", |meta| {
             let q = meta.query_selector(q);
@@ -86,13 +141,19 @@ impl CommitConfig {
             shift,
             offset,
             q,
+            q_range,
             poseidon,
         }
     }
 
     /// [`Self::configure`] on columns of its own: 6 advice and 8 fixed
-    /// (what [`Self::COLUMNS`] counts).
-    pub fn allocate(meta: &mut ConstraintSystem<Fp>) -> Self {
+    /// (what [`Self::COLUMNS`] counts), its lookup on `range_table` (named
+    /// in `lookup_names`).
+    pub fn allocate(
+        meta: &mut ConstraintSystem<Fp>,
+        range_table: RangeTable,
+        lookup_names: &mut Vec<String>,
+    ) -> Self {
         let advice = [(); 6].map(|_| meta.advice_column());
         let fixed = [(); 8].map(|_| meta.fixed_column());
         Self::configure(
@@ -105,13 +166,14 @@ impl CommitConfig {
                 [fixed[2], fixed[3], fixed[4]],
                 [fixed[5], fixed[6], fixed[7]],
             ],
+            (range_table, lookup_names),
         )
     }
 
     /// Advice, fixed columns and selectors [`Self::allocate`] adds (the
     /// packing gate's selector, and the Poseidon chip's full-round,
-    /// partial-round and pad-and-add ones).
-    pub const COLUMNS: (usize, usize, usize) = (6, 8, 4);
+    /// partial-round and pad-and-add ones, and the range lookup's).
+    pub const COLUMNS: (usize, usize, usize) = (6, 8, 5);
 
     /// A column a blinding element can be assigned in (the packed values'
     /// column: equality-enabled).
@@ -119,29 +181,34 @@ impl CommitConfig {
         self.v
     }
 
-    /// Packs the cells; returns the packed elements.
+    /// Packs values at `bits` bits; returns their cells and the packed
+    /// elements.
     fn pack(
         &self,
         layouter: &mut impl Layouter<Fp>,
         assigner: &Assigner,
         zero: &Cell_,
-        cells: &[Cell_],
+        values: Packed<'_>,
         bits: u32,
-    ) -> Result<Vec<Cell_>, Error> {
+    ) -> Result<(Vec<Cell_>, Vec<Cell_>), Error> {
+        if matches!(values, Packed::Values(_)) && bits != LIMB_BITS {
+            return Err(Error::Synthesis);
+        }
         let (shift, half) = (fe(1 << bits), fe(1 << (bits - 1)));
+        let per_element = values_per_element(bits);
         layouter.assign_region(
             || "pack",
             |mut region| {
                 assigner.region("pack");
                 // Row 0 gives the first element's first row an `m_prev`.
                 let mut m = assigner.copy(&mut region, "m start", zero, self.m, 0)?;
-                let mut packed = vec![];
+                let (mut cells, mut packed) = (vec![None; values.len()], vec![]);
                 let mut offset = 1;
-                for chunk in cells.chunks(values_per_element(bits)) {
-                    for (i, cell) in chunk.iter().rev().enumerate() {
+                for start in (0..values.len()).step_by(per_element) {
+                    let end = (start + per_element).min(values.len());
+                    for (n, i) in (start..end).rev().enumerate() {
                         self.q.enable(&mut region, offset)?;
-                        let first = i == 0;
-                        let s = if first { Fp::zero() } else { shift };
+                        let s = if n == 0 { Fp::zero() } else { shift };
                         region.assign_fixed(|| "shift", self.shift, offset, || Value::known(s))?;
                         region.assign_fixed(
                             || "offset",
@@ -149,15 +216,51 @@ impl CommitConfig {
                             offset,
                             || Value::known(half),
                         )?;
-                        let v = assigner.copy(&mut region, "packed value", cell, self.v, offset)?;
+                        let v = match &values {
+                            Packed::Cells(c) => {
+                                assigner.copy(&mut region, "packed value", &c[i], self.v, offset)?
+                            }
+                            Packed::Values(v) => {
+                                self.q_range.enable(&mut region, offset)?;
+                                assigner.advice(&mut region, "weight", self.v, offset, v[i])?
+                            }
+                        };
                         let value = m.value().zip(v.value()).map(|(m, v)| *m * s + v + half);
                         m = assigner.advice(&mut region, "m", self.m, offset, value)?;
+                        cells[i] = Some(v);
                         offset += 1;
                     }
                     packed.push(m.clone());
                 }
-                Ok(packed)
+                let cells = cells.into_iter().collect::<Option<Vec<_>>>();
+                Ok((cells.ok_or(Error::Synthesis)?, packed))
             },
+        )
+    }
+
+    /// `Poseidon(h, e)` for each `e` in turn.
+    fn hash_chain<'a>(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        mut h: Cell_,
+        elements: impl IntoIterator<Item = &'a Cell_>,
+    ) -> Result<Cell_, Error> {
+        for (i, e) in elements.into_iter().enumerate() {
+            let chip = Pow5Chip::construct(self.poseidon.clone());
+            let hasher = Hash::<_, _, P128Pow5T3, ConstantLength<2>, 3, 2>::init(
+                chip,
+                layouter.namespace(|| format!("link {i}")),
+            )?;
+            h = hasher.hash(layouter.namespace(|| format!("hash {i}")), [h, e.clone()])?;
+        }
+        Ok(h)
+    }
+
+    /// The chain's first element, a constant.
+    fn start(&self, layouter: &mut impl Layouter<Fp>, h0: Fp) -> Result<Cell_, Error> {
+        layouter.assign_region(
+            || "commitment start",
+            |mut region| region.assign_advice_from_constant(|| "h0", self.m, 0, h0),
         )
     }
 }
@@ -172,22 +275,32 @@ impl CommitInstructions for CommitConfig {
         bits: u32,
         blinding: Option<&Cell_>,
     ) -> Result<Cell_, Error> {
-        let packed = self.pack(layouter, assigner, zero, cells, bits)?;
-        let mut h = layouter.assign_region(
-            || "commitment start",
-            |mut region| {
-                region.assign_advice_from_constant(|| "h0", self.m, 0, initial(bits, cells.len()))
-            },
-        )?;
-        for (i, m) in packed.iter().chain(blinding).enumerate() {
-            let chip = Pow5Chip::construct(self.poseidon.clone());
-            let hasher = Hash::<_, _, P128Pow5T3, ConstantLength<2>, 3, 2>::init(
-                chip,
-                layouter.namespace(|| format!("link {i}")),
-            )?;
-            h = hasher.hash(layouter.namespace(|| format!("hash {i}")), [h, m.clone()])?;
-        }
-        Ok(h)
+        let (_, packed) = self.pack(layouter, assigner, zero, Packed::Cells(cells), bits)?;
+        let h = self.start(layouter, initial(bits, cells.len()))?;
+        self.hash_chain(layouter, h, packed.iter().chain(blinding))
+    }
+
+    fn commit_values(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        assigner: &Assigner,
+        zero: &Cell_,
+        values: &[Value<Fp>],
+    ) -> Result<(Vec<Cell_>, Cell_), Error> {
+        let bits = LIMB_BITS;
+        let (cells, packed) = self.pack(layouter, assigner, zero, Packed::Values(values), bits)?;
+        let h = self.start(layouter, initial(bits, values.len()))?;
+        Ok((cells, self.hash_chain(layouter, h, &packed)?))
+    }
+
+    fn chain(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        start: Fp,
+        elements: &[Cell_],
+    ) -> Result<Cell_, Error> {
+        let h = self.start(layouter, start)?;
+        self.hash_chain(layouter, h, elements)
     }
 }
 
@@ -206,12 +319,16 @@ mod tests {
         values: Vec<i64>,
         bits: u32,
         blinding: Option<Fp>,
+        /// Whether the values are assigned (and range-checked) in the
+        /// packing rows: 8-bit weights.
+        direct: bool,
         assigner: Assigner,
     }
 
     #[derive(Clone, Debug)]
     struct Config {
         commit: CommitConfig,
+        range_table: RangeTable,
         cells: Column<Advice>,
         instance: Column<Instance>,
     }
@@ -231,8 +348,10 @@ mod tests {
             let instance = meta.instance_column();
             meta.enable_equality(instance);
             meta.enable_equality(cells);
+            let range_table = RangeTable::configure(meta);
             Config {
-                commit: CommitConfig::allocate(meta),
+                commit: CommitConfig::allocate(meta, range_table, &mut vec![]),
+                range_table,
                 cells,
                 instance,
             }
@@ -240,6 +359,21 @@ mod tests {
 
         fn synthesize(&self, c: Config, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
             self.assigner.reset();
+            c.range_table.load(&mut layouter)?;
+            if self.direct {
+                // The values assigned in the packing rows themselves.
+                let zero = layouter.assign_region(
+                    || "zero",
+                    |mut region| {
+                        region.assign_advice_from_constant(|| "zero", c.cells, 0, Fp::zero())
+                    },
+                )?;
+                let values: Vec<_> = self.values.iter().map(|&v| Value::known(fe(v))).collect();
+                let (_, h) =
+                    c.commit
+                        .commit_values(&mut layouter, &self.assigner, &zero, &values)?;
+                return layouter.constrain_instance(h.cell(), c.instance, 0);
+            }
             let (zero, cells, blinding) = layouter.assign_region(
                 || "tensor",
                 |mut region| {
@@ -295,7 +429,50 @@ mod tests {
             values,
             bits,
             blinding,
+            direct: false,
             assigner: Assigner::default(),
+        }
+    }
+
+    /// 8-bit values assigned in the packing rows, committed unblinded.
+    fn direct(values: Vec<i64>) -> CommitCircuit {
+        CommitCircuit {
+            direct: true,
+            ..circuit(values, 8, None)
+        }
+    }
+
+    /// Values assigned in the packing rows hash as natively, and each is
+    /// range-checked there: a value one past the width fails the lookup
+    /// even when the claimed commitment is the one its packing gives.
+    #[test]
+    fn values_packed_directly_are_range_checked_by_lookup() {
+        for n in [1, 31, 32, 70] {
+            let values: Vec<i64> = (0..n).map(|i| (i * 53 % 256) - 128).collect();
+            let native = commit(&values, 8, None).unwrap();
+            assert_eq!(run(&direct(values), native), Ok(()), "{n} values");
+        }
+        // 128 packs like -128 of the next value's bit: 128 + 128 = 256 is
+        // the element 2^8, the same as the pair (-128, -127).
+        let wide = vec![128, -128];
+        let alias = vec![-128, -127];
+        let claimed = commit(&alias, 8, None).unwrap();
+        assert_eq!(run(&direct(alias), claimed), Ok(()));
+        let failures = run(&direct(wide), claimed).unwrap_err();
+        assert!(
+            failures.iter().all(|f| f.contains("Lookup")),
+            "{failures:?}"
+        );
+        // Every value and running element is constrained.
+        let values: Vec<i64> = (0..40).map(|i| (i * 37 % 255) - 127).collect();
+        let native = commit(&values, 8, None).unwrap();
+        // "m start", then per value its cell and its m.
+        for index in 0..1 + 2 * 40 {
+            let forged = CommitCircuit {
+                assigner: Assigner::tampering(index, Fp::one()),
+                ..direct(values.clone())
+            };
+            assert!(run(&forged, native).is_err(), "cell {index}");
         }
     }
 

@@ -1,22 +1,30 @@
-//! [`DotConfig`]: dot products with weights in fixed columns, laid out as
-//! a small matrix per row.
+//! [`DotConfig`]: dot products laid out as a small matrix per row, with
+//! weights in fixed columns or, for committed weights, copied into advice
+//! columns.
 //!
 //! A row holds `I` input cells (copies of the cells a layer reads) and `O`
-//! accumulators; accumulator `g` adds `Σ_l w[g][l]·x_l`, with its own fixed
+//! accumulators; accumulator `g` adds `Σ_l w[g][l]·x_l`, with its own
 //! weights. Dot products over the *same* inputs — a linear layer's outputs,
 //! a convolution's output channels at one position — form a group
 //! ([`crate::step::dot_groups`]) and share rows, `O` at a time; a group
-//! over `n` inputs takes `ceil(n / I)` rows. Unused lanes hold copies of the zero cell, unused
-//! weights are 0. The weights are fixed columns, so the verifying key
-//! commits to the model. `I` and `O` come from the layout
+//! over `n` inputs takes `ceil(n / I)` rows. Unused lanes hold copies of
+//! the zero cell, unused weights are 0. `I` and `O` come from the layout
 //! ([`crate::Layout`]); the compact profile's `12 × 1` is a plain dot
 //! product per row.
+//!
+//! With fixed weights ([`DotWeights::Fixed`]) the verifying key commits to
+//! the model. With advice weights ([`DotWeights::Advice`]) every weight
+//! and bias slot is a copy of a weight cell the caller proved to be a
+//! bounded integer and committed to (or of the zero cell), so the key
+//! depends only on where the weights are read, not on their values.
 
 use crate::assign::{Assigner, Cell_};
 use crate::field::fe;
 use crate::profile::Layout;
-use halo2_proofs::circuit::{Layouter, Value};
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector};
+use halo2_proofs::circuit::{Layouter, Region, Value};
+use halo2_proofs::plonk::{
+    Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector, VirtualCells,
+};
 use halo2_proofs::poly::Rotation;
 use pasta_curves::Fp;
 use zkinfer_quant::taps::Taps;
@@ -26,14 +34,102 @@ pub fn group_rows(inputs: usize, layout: Layout) -> usize {
     inputs.div_ceil(layout.dot_inputs).max(1)
 }
 
+/// Where the dot gate reads its weights and biases: `w[g][l]` is
+/// accumulator `g`'s weight for lane `l`.
+#[derive(Clone, Debug)]
+pub enum DotWeights {
+    /// Fixed columns: the model's values.
+    Fixed {
+        /// `w[acc][lane]`.
+        w: Vec<Vec<Column<Fixed>>>,
+        /// One bias column per accumulator.
+        bias: Vec<Column<Fixed>>,
+    },
+    /// Advice columns holding copies of weight cells.
+    #[cfg(feature = "commitments")]
+    Advice {
+        /// `w[acc][lane]`, equality-enabled.
+        w: Vec<Vec<Column<Advice>>>,
+        /// One bias column per accumulator, equality-enabled.
+        bias: Vec<Column<Advice>>,
+    },
+}
+
+impl DotWeights {
+    fn weight(&self, m: &mut VirtualCells<'_, Fp>, g: usize, l: usize) -> Expression<Fp> {
+        match self {
+            DotWeights::Fixed { w, .. } => m.query_fixed(w[g][l]),
+            #[cfg(feature = "commitments")]
+            DotWeights::Advice { w, .. } => m.query_advice(w[g][l], Rotation::cur()),
+        }
+    }
+
+    fn bias(&self, m: &mut VirtualCells<'_, Fp>, g: usize) -> Expression<Fp> {
+        match self {
+            DotWeights::Fixed { bias, .. } => m.query_fixed(bias[g]),
+            #[cfg(feature = "commitments")]
+            DotWeights::Advice { bias, .. } => m.query_advice(bias[g], Rotation::cur()),
+        }
+    }
+
+    fn shape(&self) -> (usize, usize) {
+        match self {
+            DotWeights::Fixed { w, bias } => (bias.len(), w.first().map_or(0, Vec::len)),
+            #[cfg(feature = "commitments")]
+            DotWeights::Advice { w, bias } => (bias.len(), w.first().map_or(0, Vec::len)),
+        }
+    }
+
+    /// Places one weight (`lane` = `Some`) or bias (`None`) of accumulator
+    /// `g`: `source` is the tap's value for fixed weights, an index into
+    /// `cells` for advice weights; `None` is an unused slot (0, or a copy
+    /// of the zero cell). Returns the value placed.
+    #[allow(clippy::too_many_arguments)]
+    fn place(
+        &self,
+        region: &mut Region<'_, Fp>,
+        assigner: &Assigner,
+        cells: Option<&[Cell_]>,
+        zero: &Cell_,
+        (g, lane): (usize, Option<usize>),
+        offset: usize,
+        source: Option<i64>,
+    ) -> Result<Value<Fp>, Error> {
+        match (self, cells) {
+            (DotWeights::Fixed { w, bias }, None) => {
+                let column = lane.map_or(bias[g], |l| w[g][l]);
+                let value = Value::known(fe(source.unwrap_or(0)));
+                region.assign_fixed(|| "w", column, offset, || value)?;
+                Ok(value)
+            }
+            #[cfg(feature = "commitments")]
+            (DotWeights::Advice { w, bias }, Some(cells)) => {
+                let column = lane.map_or(bias[g], |l| w[g][l]);
+                let cell = match source {
+                    None => zero,
+                    Some(i) => usize::try_from(i)
+                        .ok()
+                        .and_then(|i| cells.get(i))
+                        .ok_or(Error::Synthesis)?,
+                };
+                let copy = assigner.copy(region, "w", cell, column, offset)?;
+                Ok(copy.value().copied())
+            }
+            // Weights of the other kind than the columns.
+            _ => {
+                let _ = (assigner, zero);
+                Err(Error::Synthesis)
+            }
+        }
+    }
+}
+
 /// Columns and selector of the dot-product gate.
 #[derive(Clone, Debug)]
 pub struct DotConfig {
     x: Vec<Column<Advice>>,
     acc: Vec<Column<Advice>>,
-    /// `w[g][l]`: accumulator `g`'s weight for lane `l`.
-    w: Vec<Vec<Column<Fixed>>>,
-    bias: Vec<Column<Fixed>>,
+    weights: DotWeights,
     chain: Column<Fixed>,
     q: Selector,
 }
@@ -42,13 +138,17 @@ pub struct DotConfig {
 /// x[index]` over its terms `taps[p].0`.
 #[derive(Clone, Copy, Debug)]
 pub struct DotProducts<'a> {
-    /// Per product: `(weight, input index)` terms, and the bias.
+    /// Per product: `(weight, input index)` terms, and the bias. With
+    /// `weights`, each weight and bias is an index into it.
     pub taps: &'a [Taps],
     /// Products that share rows: each group's products have the same
     /// input indices, at most the layout's `dot_outputs` of them.
     pub groups: &'a [Vec<usize>],
     /// The cells the input indices name.
     pub x: &'a [Cell_],
+    /// The weight cells, for advice weights ([`DotWeights::Advice`]);
+    /// `None` for fixed ones.
+    pub weights: Option<&'a [Cell_]>,
 }
 
 /// Dot-product instructions.
@@ -67,25 +167,24 @@ pub trait DotInstructions {
 
 impl DotConfig {
     /// Creates the gate `dot` over `x` (one column per input lane), `acc`
-    /// (one per accumulator), the weights `w[acc][lane]`, one bias column
-    /// per accumulator, and `chain`.
+    /// (one per accumulator), the weights (`O × I`, and `O` biases) and
+    /// `chain`.
     pub fn configure(
         meta: &mut ConstraintSystem<Fp>,
         x: Vec<Column<Advice>>,
         acc: Vec<Column<Advice>>,
-        w: Vec<Vec<Column<Fixed>>>,
-        bias: Vec<Column<Fixed>>,
+        weights: DotWeights,
         chain: Column<Fixed>,
     ) -> Self {
-        assert!(w.len() == acc.len() && bias.len() == acc.len());
-        assert!(w.iter().all(|w| w.len() == x.len()));
+        assert!(weights.shape() == (acc.len(), x.len()));
         let q = meta.selector();
         // | x_0 … x_I-1 | acc_0 … acc_O-1 | w_g_l (O × I) | bias_g | chain | q_dot |
         // |             | prev_0 … prev_g |               |        |       |       |
         // | x_0 … x_I-1 | acc_0 … acc_O-1 | w_g_l         | bias_g | chain |   1   |
         //   acc_g = chain·prev_g + bias_g + Σ_l w_g_l·x_l     (for every g)
         // chain is 0 on a group's first row, 1 on the rows that continue
-        // it; the weights and biases are fixed by the model.
+        // it; the weights and biases are fixed by the model, or copies of
+        // committed weight cells.
         meta.create_gate("dot", |m| {
             let q = m.query_selector(q);
             let chain = m.query_fixed(chain);
@@ -97,12 +196,12 @@ impl DotConfig {
                 .map(|g| {
                     let prev = m.query_advice(acc[g], Rotation::prev());
                     let cur = m.query_advice(acc[g], Rotation::cur());
-                    let bias = m.query_fixed(bias[g]);
+                    let bias = weights.bias(m, g);
                     let sum = xs
                         .iter()
-                        .zip(&w[g])
-                        .fold(chain.clone() * prev + bias, |s, (x, &w)| {
-                            s + m.query_fixed(w) * x.clone()
+                        .enumerate()
+                        .fold(chain.clone() * prev + bias, |s, (l, x)| {
+                            s + weights.weight(m, g, l) * x.clone()
                         });
                     ("accumulate", q.clone() * (cur - sum))
                 })
@@ -111,8 +210,7 @@ impl DotConfig {
         DotConfig {
             x,
             acc,
-            w,
-            bias,
+            weights,
             chain,
             q,
         }
@@ -130,6 +228,7 @@ impl DotInstructions for DotConfig {
             taps: products,
             groups,
             x,
+            weights,
         }: DotProducts<'_>,
     ) -> Result<Vec<Cell_>, Error> {
         let (lanes, outputs) = (self.x.len(), self.acc.len());
@@ -156,8 +255,6 @@ impl DotInstructions for DotConfig {
                 let mut results: Vec<Option<Cell_>> = vec![None; products.len()];
                 for group in groups {
                     let terms = &products[group[0]].0;
-                    let weight =
-                        |g: usize, j: usize| group.get(g).map_or(0, |&p| products[p].0[j].0);
                     let mut acc: Vec<Value<Fp>> = vec![Value::known(Fp::zero()); outputs];
                     let mut cells = vec![];
                     let rows = terms.len().div_ceil(lanes).max(1);
@@ -170,31 +267,39 @@ impl DotInstructions for DotConfig {
                             offset,
                             || Value::known(fe(i64::from(!first))),
                         )?;
-                        for (g, (acc, &column)) in acc.iter_mut().zip(&self.bias).enumerate() {
-                            let bias = match first {
-                                true => group.get(g).map_or(0, |&p| products[p].1),
-                                false => 0,
-                            };
-                            region.assign_fixed(
-                                || "bias",
-                                column,
+                        for (g, acc) in acc.iter_mut().enumerate() {
+                            let bias = group.get(g).filter(|_| first).map(|&p| products[p].1);
+                            let place = (g, None);
+                            let b = self.weights.place(
+                                &mut region,
+                                assigner,
+                                weights,
+                                zero,
+                                place,
                                 offset,
-                                || Value::known(fe(bias)),
+                                bias,
                             )?;
-                            *acc = *acc + Value::known(fe(bias));
+                            *acc = *acc + b;
                         }
                         for lane in 0..lanes {
                             let j = row * lanes + lane;
                             let cell = terms.get(j).map_or(zero, |&(_, i)| &x[i]);
-                            for (g, (acc, w_g)) in acc.iter_mut().zip(&self.w).enumerate() {
-                                let w = if j < terms.len() { weight(g, j) } else { 0 };
-                                region.assign_fixed(
-                                    || "w",
-                                    w_g[lane],
+                            for (g, acc) in acc.iter_mut().enumerate() {
+                                let w = group
+                                    .get(g)
+                                    .and_then(|&p| products[p].0.get(j))
+                                    .map(|t| t.0);
+                                let place = (g, Some(lane));
+                                let w = self.weights.place(
+                                    &mut region,
+                                    assigner,
+                                    weights,
+                                    zero,
+                                    place,
                                     offset,
-                                    || Value::known(fe(w)),
+                                    w,
                                 )?;
-                                *acc = *acc + cell.value().map(|v| *v * fe(w));
+                                *acc = *acc + cell.value().copied() * w;
                             }
                             assigner.copy(&mut region, "x", cell, self.x[lane], offset)?;
                         }
@@ -304,6 +409,7 @@ mod tests {
                 taps: &taps,
                 groups: &groups,
                 x: &cells,
+                weights: None,
             };
             let outs =
                 c.dot

@@ -1,0 +1,194 @@
+//! Committed weights under MockProver: the weights' commitment is the first
+//! public input, the verifying key depends only on the architecture, and
+//! every weight, bias, packing and hashing cell is constrained.
+
+use halo2_proofs::dev::MockProver;
+use halo2_proofs::plonk::{keygen_vk, Circuit};
+use halo2_proofs::poly::commitment::Params;
+use pasta_curves::vesta;
+use std::sync::Arc;
+use zkinfer_circuits::diagnose::failure_names;
+use zkinfer_circuits::weights::{architecture, model_commitment};
+use zkinfer_circuits::{Fp, ModelCircuit, ModelConfig, Profile, Visibility, WeightVisibility};
+use zkinfer_quant::{
+    Conv2d, Linear, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Shape, Tensor, TensorSpec,
+};
+
+fn node(inputs: &[usize], op: Op) -> Node {
+    Node {
+        inputs: inputs.to_vec(),
+        op,
+    }
+}
+
+fn linear(out: usize, weights: Vec<i64>, bias: Vec<i64>) -> Op {
+    let inp = weights.len() / out;
+    Op::Linear(Linear {
+        weight: Tensor::new([out, inp], weights).unwrap(),
+        weight_scale: Scale(3),
+        bias,
+    })
+}
+
+/// `[1, 4, 4]` → conv 2×3×3 (padded) → rescale → relu → avg pool 2×2 →
+/// flatten → linear 3 → rescale; `tweak` is added to one weight of each
+/// layer and one bias.
+fn convnet(tweak: i64) -> QuantizedModel {
+    let input = TensorSpec {
+        shape: Shape(vec![1, 4, 4]),
+        scale: Scale(4),
+        bits: 8,
+    };
+    let mut conv_w: Vec<i64> = (0..18).map(|i| (i * 7 % 15) - 7).collect();
+    conv_w[4] += tweak;
+    let mut fc_w: Vec<i64> = (0..24).map(|i| (i * 5 % 11) - 5).collect();
+    fc_w[23] -= tweak;
+    let nodes = vec![
+        node(
+            &[0],
+            Op::Conv2d(Conv2d {
+                weight: Tensor::new([2, 1, 3, 3], conv_w).unwrap(),
+                weight_scale: Scale(3),
+                bias: vec![30, -40 + tweak],
+                stride: [1, 1],
+                padding: [1, 1],
+                groups: 1,
+            }),
+        ),
+        node(&[1], Op::Rescale(Rescale { shift: 4, bits: 9 })),
+        node(&[2], Op::Relu),
+        node(&[3], Op::AvgPool2d(Pool2d::new([2, 2], [2, 2]))),
+        node(&[4], Op::Flatten),
+        node(&[5], linear(3, fc_w, vec![5, 0, -5])),
+        node(&[6], Op::Rescale(Rescale { shift: 3, bits: 10 })),
+    ];
+    QuantizedModel::new("convnet", input, nodes, None).unwrap()
+}
+
+fn input() -> Tensor {
+    Tensor::new([1, 4, 4], (0..16).map(|i| (i * 29 % 200) - 100).collect()).unwrap()
+}
+
+fn committed(model: QuantizedModel, profile: Profile) -> ModelCircuit {
+    let model = Arc::new(model);
+    let trace = model.forward(&input()).unwrap();
+    ModelCircuit::with_options(
+        model,
+        Visibility::Public,
+        WeightVisibility::Committed,
+        profile,
+    )
+    .unwrap()
+    .with_trace(trace)
+    .unwrap()
+}
+
+fn instances(circuit: &ModelCircuit) -> Vec<Fp> {
+    let trace = circuit.witness_model().forward(&input()).unwrap();
+    circuit.instances(&trace)
+}
+
+fn mock(circuit: &ModelCircuit, instances: Vec<Fp>) -> Vec<String> {
+    let k = circuit.plan().k;
+    let prover = MockProver::run(k, circuit, vec![instances]).expect("synthesis succeeds");
+    let config = ModelConfig::of_plan(circuit.plan());
+    failure_names(&config, prover.verify().err().unwrap_or_default())
+}
+
+#[test]
+fn accepts_and_publishes_the_weights_commitment_first() {
+    for profile in Profile::ALL {
+        let circuit = committed(convnet(0), profile);
+        let instances = instances(&circuit);
+        assert_eq!(instances[0], model_commitment(&convnet(0)).unwrap());
+        assert_eq!(instances.len(), 1 + 16 + 3, "commitment, input, output");
+        assert_eq!(circuit.plan().instances, instances.len());
+        assert_eq!(mock(&circuit, instances), Vec::<String>::new(), "{profile}");
+    }
+}
+
+/// A proof made with one weight changed does not verify against the
+/// original commitment, and one made with the original weights does not
+/// verify against another commitment.
+#[test]
+fn other_weights_are_refused_against_the_original_commitment() {
+    let original = model_commitment(&convnet(0)).unwrap();
+    for tweak in [1, -1] {
+        let circuit = committed(convnet(tweak), Profile::Compact);
+        let mut claimed = instances(&circuit);
+        assert_ne!(claimed[0], original);
+        claimed[0] = original;
+        assert_eq!(mock(&circuit, claimed), vec!["copy"], "tweak {tweak}");
+    }
+    let circuit = committed(convnet(0), Profile::Compact);
+    let mut claimed = instances(&circuit);
+    claimed[0] = model_commitment(&convnet(1)).unwrap();
+    assert_eq!(mock(&circuit, claimed), vec!["copy"]);
+}
+
+/// One verifying key per architecture: two models with other weights get
+/// the same key, and a circuit made for one proves the other's inferences.
+#[test]
+fn the_verifying_key_depends_only_on_the_architecture() {
+    let a = committed(convnet(0), Profile::Compact);
+    let b = committed(convnet(3), Profile::Compact);
+    assert_eq!(
+        architecture(&convnet(0)).unwrap().digest(),
+        architecture(&convnet(3)).unwrap().digest()
+    );
+    let params: Params<vesta::Affine> = Params::new(a.plan().k);
+    let pinned = |c: &ModelCircuit| {
+        let vk = keygen_vk(&params, &c.without_witnesses()).unwrap();
+        format!("{:?}", vk.pinned())
+    };
+    assert_eq!(pinned(&a), pinned(&b));
+    // And not on whether a witness's weights were present.
+    let fixed = ModelCircuit::new(Arc::new(convnet(0)), Visibility::Public).unwrap();
+    assert_ne!(a.plan().advice_columns, fixed.plan().advice_columns);
+
+    // a's circuit, given b's weights and b's trace.
+    let swapped = a.with_weights(Arc::new(convnet(3))).unwrap();
+    let trace = convnet(3).forward(&input()).unwrap();
+    let swapped = swapped.with_trace(trace.clone()).unwrap();
+    assert_eq!(
+        mock(&swapped, swapped.instances(&trace)),
+        Vec::<String>::new()
+    );
+    // A model of another architecture is refused: a weight that needs 16 bits.
+    let mut wide = convnet(0);
+    wide = {
+        let mut nodes = wide.nodes().to_vec();
+        if let Op::Linear(l) = &mut nodes[5].op {
+            l.weight.data[0] = 300;
+        }
+        QuantizedModel::new("wide", wide.input().clone(), nodes, None).unwrap()
+    };
+    assert!(a.with_weights(Arc::new(wide)).is_err());
+}
+
+/// Every cell zkinfer assigns (weights, biases, bound rows, packing,
+/// dot-gate weight copies) changed by one fails; so does every advice cell
+/// of the circuit, the Poseidon chip's included.
+#[test]
+fn every_cell_of_a_committed_weights_circuit_matters() {
+    let circuit = committed(convnet(0), Profile::Compact);
+    let claimed = instances(&circuit);
+    let cells = circuit.assigned_cells();
+    for index in 0..cells {
+        let failures = mock(&circuit.tampered(index, Fp::one()), claimed.clone());
+        assert!(
+            !failures.is_empty(),
+            "cell {index} of {cells} changed by one went unnoticed"
+        );
+    }
+    let mut prover = MockProver::run(circuit.plan().k, &circuit, vec![claimed]).unwrap();
+    assert_eq!(prover.verify(), Ok(()));
+    for (column, row) in prover.assigned_advice_cells() {
+        assert!(prover.add_to_advice(column, row, Fp::one()));
+        assert!(
+            prover.verify().is_err(),
+            "advice column {column}, row {row} changed by one went unnoticed"
+        );
+        prover.add_to_advice(column, row, -Fp::one());
+    }
+}
