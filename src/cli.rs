@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use zkinfer_circuits::WeightVisibility;
 use zkinfer_prover::ProfileChoice;
 
 /// zkinfer: run small quantized neural networks in candle, bit-exactly, and
@@ -276,6 +277,11 @@ pub struct ProveArgs {
     /// `zkinfer commit` prints it); default: a new random one, printed.
     #[arg(long, requires = "committed_input")]
     pub blinding: Option<String>,
+    /// The weights: fixed (in the verifying key, the model's identity) or
+    /// committed (private; their Poseidon commitment is a public input, and
+    /// the key serves every model of the architecture).
+    #[arg(long, value_parser = parse_weights, default_value = "fixed")]
+    pub weights_visibility: WeightVisibility,
     /// The layout profile: compact (12 multiply-accumulates and one element
     /// operation per row; the smallest proofs), wide (96 and two; for
     /// LeNet-class models), or auto (the cost model's fastest). Default: the
@@ -292,17 +298,24 @@ pub struct CommitArgs {
     /// A bundled model's name, a model.json file, or a model directory.
     #[arg(long)]
     pub model: String,
-    /// JSON input: {"input": [...]} or EZKL's {"input_data": [[...]]}.
+    /// JSON input to commit to: {"input": [...]} or EZKL's
+    /// {"input_data": [[...]]}. Without it, only the model's weights are
+    /// committed to.
     #[arg(long)]
-    pub input: PathBuf,
+    pub input: Option<PathBuf>,
     /// The blinding element to hash in (64 hex digits); default: a new
     /// random one, printed.
-    #[arg(long, conflicts_with = "unblinded")]
+    #[arg(long, conflicts_with = "unblinded", requires = "input")]
     pub blinding: Option<String>,
     /// Commit without a blinding element (not hiding: a guessed input can
     /// be checked against the commitment).
-    #[arg(long)]
+    #[arg(long, requires = "input")]
     pub unblinded: bool,
+    /// Write the model's architecture here: the model with every weight
+    /// replaced by its width's extreme, what a verifier of committed-weights
+    /// proofs needs instead of the weights.
+    #[arg(long)]
+    pub architecture_out: Option<PathBuf>,
 }
 
 /// `zkinfer verify`.
@@ -329,6 +342,15 @@ pub struct VerifyArgs {
     /// the one this commitment (64 hex digits) opens to.
     #[arg(long, requires = "committed_input")]
     pub expect_input_commitment: Option<String>,
+    /// The weights: fixed (in the verifying key, the model's identity) or
+    /// committed (private; their Poseidon commitment is a public input, and
+    /// the key serves every model of the architecture).
+    #[arg(long, value_parser = parse_weights, default_value = "fixed")]
+    pub weights_visibility: WeightVisibility,
+    /// Reject (exit 1) a proof made with any weights but those this model
+    /// commitment (64 hex digits, as `zkinfer commit` prints it) opens to.
+    #[arg(long)]
+    pub expect_model_commitment: Option<String>,
     #[command(flatten)]
     pub params: ParamsArgs,
 }
@@ -348,6 +370,11 @@ pub struct MockArgs {
     /// Lay out the input as committed (a fresh random blinding element).
     #[arg(long, conflicts_with = "private_input")]
     pub committed_input: bool,
+    /// The weights: fixed (in the verifying key, the model's identity) or
+    /// committed (private; their Poseidon commitment is a public input, and
+    /// the key serves every model of the architecture).
+    #[arg(long, value_parser = parse_weights, default_value = "fixed")]
+    pub weights_visibility: WeightVisibility,
     /// The layout profile: compact (12 multiply-accumulates and one element
     /// operation per row; the smallest proofs), wide (96 and two; for
     /// LeNet-class models), or auto (the cost model's fastest). Default: the
@@ -407,4 +434,15 @@ pub struct QuantizeArgs {
 /// `--profile`: `auto` or a profile's name.
 fn parse_profile(s: &str) -> Result<ProfileChoice, String> {
     s.parse()
+}
+
+/// `--weights-visibility`: `fixed` or `committed`.
+fn parse_weights(s: &str) -> Result<WeightVisibility, String> {
+    match s {
+        "fixed" => Ok(WeightVisibility::Fixed),
+        "committed" => Ok(WeightVisibility::Committed),
+        other => Err(format!(
+            "{other:?} is not a weights visibility: fixed or committed"
+        )),
+    }
 }

@@ -124,11 +124,13 @@ fn visibility(
 }
 
 /// The circuit of a model, in the layout profile `--profile` names, else
-/// the package's, else the one the cost model says proves fastest.
+/// the package's, else the one the cost model says proves fastest (with
+/// committed weights, else compact: the cost model does not price them yet).
 fn plan_circuit(
     model_arg: &str,
     q: &zkinfer_quant::QuantizedModel,
     visibility: zkinfer_circuits::Visibility,
+    weights: zkinfer_circuits::WeightVisibility,
     flag: Option<zkinfer_prover::ProfileChoice>,
 ) -> anyhow::Result<zkinfer_circuits::ModelCircuit> {
     use zkinfer_prover::export::{Package, PACKAGE_FILE};
@@ -141,11 +143,20 @@ fn plan_circuit(
         }
         None => ProfileChoice::Auto,
     };
-    let plan = zkinfer_prover::choose::plan(q, visibility, choice)?;
-    Ok(zkinfer_verifier::VerifierKey::plan_circuit(
+    let profile = match (weights, choice) {
+        (_, ProfileChoice::Use(profile)) => profile,
+        (zkinfer_circuits::WeightVisibility::Committed, ProfileChoice::Auto) => {
+            zkinfer_circuits::Profile::Compact
+        }
+        (zkinfer_circuits::WeightVisibility::Fixed, ProfileChoice::Auto) => {
+            zkinfer_prover::choose::plan(q, visibility, choice)?.profile
+        }
+    };
+    Ok(zkinfer_verifier::VerifierKey::plan_circuit_with(
         q.clone(),
         visibility,
-        plan.profile,
+        weights,
+        profile,
     )?)
 }
 

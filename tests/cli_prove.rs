@@ -344,9 +344,11 @@ fn check_chain(model: &str, input: &str) {
         "k",
         "input_visibility",
         "input_digest",
+        "weight_visibility",
     ]
     .into();
     assert_eq!(keys(&verified), expected, "{verified}");
+    assert_eq!(verified["weight_visibility"], "fixed");
     assert_eq!(verified["verified"], true, "{verified}");
     // The proven input, named as the contract records it.
     let proven: Vec<i64> =

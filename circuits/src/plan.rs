@@ -115,8 +115,9 @@ pub struct CircuitPlan {
     pub element_rows: usize,
     /// Rows of the largest lookup table.
     pub table_rows: usize,
-    /// Rows of the commitments (packing and hashing), when the input or
-    /// the weights are committed.
+    /// Rows of the commitments, when the input or the weights are
+    /// committed: the larger of their packing rows and their hashing rows
+    /// (separate columns, laid side by side).
     #[serde(default)]
     pub commitment_rows: usize,
     /// Advice columns.
@@ -258,7 +259,7 @@ impl CircuitPlan {
             element_rows: input.shape.numel().div_ceil(profile.layout().element_lanes),
             bounds: vec![BoundProof::RangeCheck],
         }];
-        let (bounded_weights, weight_rows) = committed_weights.unwrap_or((0, 0));
+        let (bounded_weights, weight_rows) = committed_weights.unwrap_or_default();
         if bounded_weights > 0 {
             layers.push(LayerCost {
                 nodes: vec![],
@@ -287,11 +288,11 @@ impl CircuitPlan {
         let table_rows = activation_rows.max(1 << crate::chips::range::LIMB_BITS);
         let dot_rows: usize = layers.iter().map(|l| l.dot_rows).sum();
         let element_rows: usize = layers.iter().map(|l| l.element_rows).sum();
-        let commitment_rows = weight_rows
-            + match input_visibility {
-                Visibility::Committed => commitment_rows(model)?,
-                Visibility::Public | Visibility::Private => 0,
-            };
+        let commitment_rows = match input_visibility {
+            Visibility::Committed => weight_rows.plus(commitment_rows(model)?),
+            Visibility::Public | Visibility::Private => weight_rows,
+        }
+        .rows();
         // The zero cell takes row 0 of the accumulator column, before the dot rows.
         let rows = (1 + dot_rows)
             .max(element_rows)
@@ -343,24 +344,58 @@ impl CircuitPlan {
     }
 }
 
-/// Rows the input's commitment takes: its packing (a leading row, one row
-/// a value, the chain's first element) beside its Poseidon calls (one per
-/// packed element and one for the blinding element), counted as if
-/// stacked. Refused in a build without commitments.
+/// Rows of commitments in their two column groups, which the floor
+/// planner lays side by side: packing (a leading row, a row per value, and
+/// each chain's first element) and hashing (Poseidon calls).
+#[derive(Clone, Copy, Debug, Default)]
+struct CommitmentRows {
+    packing: usize,
+    hashing: usize,
+}
+
+impl CommitmentRows {
+    /// One tensor of `n` values of `bits` bits: packed, then hashed one
+    /// call per packed element (and one for a blinding element).
+    #[cfg(feature = "commitments")]
+    fn tensor(n: usize, bits: u32, blinded: bool) -> Self {
+        let calls = n.div_ceil(crate::commitment::values_per_element(bits)) + usize::from(blinded);
+        CommitmentRows {
+            packing: 2 + n,
+            hashing: calls * POSEIDON_ROWS,
+        }
+    }
+
+    fn plus(self, other: Self) -> Self {
+        CommitmentRows {
+            packing: self.packing + other.packing,
+            hashing: self.hashing + other.hashing,
+        }
+    }
+
+    fn rows(self) -> usize {
+        self.packing.max(self.hashing)
+    }
+}
+
+/// Rows the input's commitment takes. Refused in a build without
+/// commitments.
 #[cfg(feature = "commitments")]
-fn commitment_rows(model: &QuantizedModel) -> Result<usize> {
+fn commitment_rows(model: &QuantizedModel) -> Result<CommitmentRows> {
     let input = model.input();
-    let n = input.shape.numel();
-    let calls = n.div_ceil(crate::commitment::values_per_element(input.bits)) + 1;
-    Ok(2 + n + calls * POSEIDON_ROWS)
+    Ok(CommitmentRows::tensor(
+        input.shape.numel(),
+        input.bits,
+        true,
+    ))
 }
 
 /// A model's architecture, how many of its committed weights take bound
 /// rows, and the rows their packing and hashing take (each tensor packed
 /// and hashed, then the chain over the tensors' commitments).
 #[cfg(feature = "commitments")]
-fn weight_commitment_rows(model: &QuantizedModel) -> Result<(QuantizedModel, (usize, usize))> {
-    use crate::commitment::values_per_element;
+fn weight_commitment_rows(
+    model: &QuantizedModel,
+) -> Result<(QuantizedModel, (usize, CommitmentRows))> {
     let architecture = crate::weights::architecture(model)?;
     let tensors = crate::weights::committed_tensors(&architecture)?;
     let bounded: usize = tensors
@@ -368,20 +403,19 @@ fn weight_commitment_rows(model: &QuantizedModel) -> Result<(QuantizedModel, (us
         .filter(|t| !t.by_lookup())
         .map(|t| t.values.len())
         .sum();
-    let rows: usize = tensors
+    let chain = CommitmentRows {
+        packing: 1,
+        hashing: tensors.len() * POSEIDON_ROWS,
+    };
+    let rows = tensors
         .iter()
-        .map(|t| {
-            let n = t.values.len();
-            2 + n + n.div_ceil(values_per_element(t.bits)) * POSEIDON_ROWS
-        })
-        .sum::<usize>()
-        + 1
-        + tensors.len() * POSEIDON_ROWS;
+        .map(|t| CommitmentRows::tensor(t.values.len(), t.bits, false))
+        .fold(chain, CommitmentRows::plus);
     Ok((architecture, (bounded, rows)))
 }
 
 #[cfg(not(feature = "commitments"))]
-fn weight_commitment_rows(_: &QuantizedModel) -> Result<(QuantizedModel, (usize, usize))> {
+fn weight_commitment_rows(_: &QuantizedModel) -> Result<(QuantizedModel, (usize, CommitmentRows))> {
     Err(CircuitError::Unsupported {
         node: 0,
         op: "model",
@@ -390,7 +424,7 @@ fn weight_commitment_rows(_: &QuantizedModel) -> Result<(QuantizedModel, (usize,
 }
 
 #[cfg(not(feature = "commitments"))]
-fn commitment_rows(_: &QuantizedModel) -> Result<usize> {
+fn commitment_rows(_: &QuantizedModel) -> Result<CommitmentRows> {
     Err(CircuitError::Unsupported {
         node: 0,
         op: "input",

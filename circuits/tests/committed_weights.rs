@@ -167,8 +167,7 @@ fn the_verifying_key_depends_only_on_the_architecture() {
 }
 
 /// Every cell zkinfer assigns (weights, biases, bound rows, packing,
-/// dot-gate weight copies) changed by one fails; so does every advice cell
-/// of the circuit, the Poseidon chip's included.
+/// dot-gate weight copies, pooling's constant cells) changed by one fails.
 #[test]
 fn every_cell_of_a_committed_weights_circuit_matters() {
     let circuit = committed(convnet(0), Profile::Compact);
@@ -181,6 +180,35 @@ fn every_cell_of_a_committed_weights_circuit_matters() {
             "cell {index} of {cells} changed by one went unnoticed"
         );
     }
+}
+
+/// Every advice cell of a (small) committed-weights circuit, the Poseidon
+/// chip's included, changed by one after synthesis fails.
+#[test]
+fn every_advice_cell_poseidon_included_matters() {
+    let input = TensorSpec {
+        shape: Shape(vec![3]),
+        scale: Scale(4),
+        bits: 8,
+    };
+    let nodes = vec![
+        node(&[0], linear(2, vec![3, -2, 5, 1, -7, 4], vec![300, -20])),
+        node(&[1], Op::Rescale(Rescale { shift: 3, bits: 9 })),
+    ];
+    let model = Arc::new(QuantizedModel::new("small", input, nodes, None).unwrap());
+    let trace = model
+        .forward(&Tensor::new([3], vec![100, -50, 7]).unwrap())
+        .unwrap();
+    let circuit = ModelCircuit::with_options(
+        model,
+        Visibility::Public,
+        WeightVisibility::Committed,
+        Profile::Compact,
+    )
+    .unwrap()
+    .with_trace(trace.clone())
+    .unwrap();
+    let claimed = circuit.instances(&trace);
     let mut prover = MockProver::run(circuit.plan().k, &circuit, vec![claimed]).unwrap();
     assert_eq!(prover.verify(), Ok(()));
     for (column, row) in prover.assigned_advice_cells() {

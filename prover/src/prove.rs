@@ -79,7 +79,9 @@ impl Prover {
     }
 
     fn from_keys(name: &str, key: VerifierKey, pk: ProvingKey<vesta::Affine>) -> Self {
-        let model = Arc::new(key.circuit().model().clone());
+        // With committed weights the key's circuit lays out the
+        // architecture; inferences run the model with its weights.
+        let model = key.circuit().witness_model().clone();
         Prover {
             name: name.to_string(),
             model,
@@ -120,13 +122,16 @@ impl Prover {
         };
         let circuit = circuit.with_trace(trace.clone())?;
         let commitment = circuit.input_commitment(&trace);
+        let model_commitment = circuit.model_commitment();
         let visibility = circuit.plan().input_visibility;
         let instances = circuit.instances(&trace);
         let proof = self.prove_witness(circuit, &instances)?;
         debug_assert_eq!(
-            public_values(visibility, &trace).len() + usize::from(commitment.is_some()),
+            public_values(visibility, &trace).len()
+                + usize::from(commitment.is_some())
+                + usize::from(model_commitment.is_some()),
             instances.len(),
-            "instances are the commitment (if any) and the public values"
+            "instances are the commitments (if any) and the public values"
         );
         let tensor = |spec: &zkinfer_quant::TensorSpec, values: &Tensor| PublicTensor {
             shape: spec.shape.0.clone(),
@@ -141,6 +146,7 @@ impl Prover {
             vk_digest: self.key.vk_digest().to_string(),
             k: self.key.circuit().plan().k,
             profile: self.key.circuit().profile(),
+            model_commitment: model_commitment.map(zkinfer_circuits::field::to_hex),
             input_visibility: visibility,
             input: (visibility == Visibility::Public)
                 .then(|| tensor(self.model.input(), trace.input())),

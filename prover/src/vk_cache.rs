@@ -95,8 +95,14 @@ impl VkCache {
             true => String::new(),
             false => format!("-{}", plan.profile),
         };
+        // An architecture is a model too: its committed-weights key must
+        // not share a name with its own fixed-weights key.
+        let weights = match plan.weight_visibility.is_fixed() {
+            true => "",
+            false => "-committed-weights",
+        };
         self.dir.join(format!(
-            "vk-{}-{}{profile}.json",
+            "vk-{}-{}{profile}{weights}.json",
             circuit.model().digest().to_hex(),
             plan.input_visibility.name()
         ))

@@ -1,64 +1,133 @@
-//! `zkinfer commit`: the Poseidon commitment of an input, as a circuit
-//! with a committed input would make it public.
+//! `zkinfer commit`: the Poseidon commitments a circuit with committed
+//! weights or a committed input makes public — the model's weights', and
+//! with `--input` the input's.
 
 use crate::cli::CommitArgs;
 use crate::report::outln;
 use anyhow::Context;
 use serde::Serialize;
 use zkinfer_circuits::commitment::{commit, from_hex, to_hex};
+use zkinfer_circuits::weights::{architecture, committed_tensors, model_commitment};
 use zkinfer_models::load_quantized_model;
+use zkinfer_prover::write_atomically;
 
 #[derive(Serialize)]
 struct CommitOutput {
     model: String,
     model_digest: String,
-    /// The input's commitment (64 hex digits, the field element's
-    /// little-endian bytes).
-    input_commitment: String,
+    /// The weights' commitment (64 hex digits, the field element's
+    /// little-endian bytes); `null` when they cannot be committed (see
+    /// `weights_error`).
+    model_commitment: Option<String>,
+    /// The digest of the model's architecture: what a committed-weights
+    /// verifying key stands for, shared by every model of it.
+    architecture_digest: Option<String>,
+    /// Weights and biases committed.
+    parameters: usize,
+    /// Why the weights cannot be committed (weights wider than 16 bits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    weights_error: Option<String>,
+    /// Where the architecture was written, with `--architecture-out`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    architecture: Option<String>,
+    /// The input's commitment, with `--input`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input_commitment: Option<String>,
     /// The blinding element (absent with `--unblinded`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     blinding: Option<String>,
-    /// Values committed, and their declared width.
-    values: usize,
-    bits: u32,
+    /// Input values committed, and their declared width.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    values: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bits: Option<u32>,
 }
 
 pub fn run(args: &CommitArgs, json: bool) -> anyhow::Result<()> {
     let model = load_quantized_model(&args.model)
         .with_context(|| format!("loading model {:?}", args.model))?;
     let q = &model.quantized;
-    let x = super::read_input(q, &args.model, &args.input)?;
-    let blinding = match (&args.blinding, args.unblinded) {
-        (Some(hex), _) => Some(from_hex(hex).with_context(|| {
-            format!("--blinding {hex:?} is not a field element (64 hex digits, little-endian)")
-        })?),
-        (None, true) => None,
-        (None, false) => Some(zkinfer_prover::random_blinding()),
+    // The weights' commitment and architecture; without them an input can
+    // still be committed to.
+    let weights = model_commitment(q).and_then(|c| Ok((c, architecture(q)?)));
+    let weights = match (weights, &args.input, &args.architecture_out) {
+        (Ok(w), ..) => Ok(w),
+        (Err(e), Some(_), None) => Err(e.to_string()),
+        (Err(e), ..) => {
+            return Err(e).with_context(|| format!("committing the weights of {}", model.source))
+        }
     };
-    let bits = q.input().bits;
-    let commitment = commit(&x.data, bits, blinding)
-        .with_context(|| format!("committing {}", args.input.display()))?;
-    let out = CommitOutput {
+    if let (Some(path), Ok((_, arch))) = (&args.architecture_out, &weights) {
+        write_atomically(path, arch.to_json().as_bytes())?;
+    }
+    let parameters = committed_tensors(q).map_or(0, |t| t.iter().map(|t| t.values.len()).sum());
+    let mut out = CommitOutput {
         model: model.source.clone(),
         model_digest: q.digest().to_hex(),
-        input_commitment: to_hex(commitment),
-        blinding: blinding.map(to_hex),
-        values: x.data.len(),
-        bits,
+        model_commitment: weights.as_ref().ok().map(|w| to_hex(w.0)),
+        architecture_digest: weights.as_ref().ok().map(|w| w.1.digest().to_hex()),
+        parameters,
+        weights_error: weights.as_ref().err().cloned(),
+        architecture: args
+            .architecture_out
+            .as_ref()
+            .map(|p| p.display().to_string()),
+        input_commitment: None,
+        blinding: None,
+        values: None,
+        bits: None,
     };
+    if let Some(input) = &args.input {
+        let x = super::read_input(q, &args.model, input)?;
+        let blinding = match (&args.blinding, args.unblinded) {
+            (Some(hex), _) => Some(from_hex(hex).with_context(|| {
+                format!("--blinding {hex:?} is not a field element (64 hex digits, little-endian)")
+            })?),
+            (None, true) => None,
+            (None, false) => Some(zkinfer_prover::random_blinding()),
+        };
+        let bits = q.input().bits;
+        let commitment = commit(&x.data, bits, blinding)
+            .with_context(|| format!("committing {}", input.display()))?;
+        out.input_commitment = Some(to_hex(commitment));
+        out.blinding = blinding.map(to_hex);
+        out.values = Some(x.data.len());
+        out.bits = Some(bits);
+    }
     if json {
         return crate::report::json(&out);
     }
+    match (&out.model_commitment, &out.architecture_digest) {
+        (Some(weights), Some(arch)) => {
+            outln!(
+                "weights      {weights} ({} weights and biases)",
+                out.parameters
+            );
+            outln!("architecture {arch} (one verifying key for every model of it)");
+        }
+        _ => outln!(
+            "weights      not committable: {}",
+            out.weights_error.as_deref().unwrap_or("")
+        ),
+    }
+    if let Some(path) = &out.architecture {
+        outln!("wrote        {path} (the architecture: what a verifier needs, no weights)");
+    }
+    let (Some(input), Some(commitment)) = (&args.input, &out.input_commitment) else {
+        return Ok(());
+    };
     outln!(
-        "input      {} ({} values of {bits} bits)",
-        args.input.display(),
-        out.values
+        "input        {} ({} values of {} bits)",
+        input.display(),
+        out.values.unwrap_or(0),
+        out.bits.unwrap_or(0)
     );
-    outln!("commitment {}", out.input_commitment);
+    outln!("commitment   {commitment}");
     match (&out.blinding, args.blinding.is_some()) {
         (Some(r), false) => outln!(
-            "blinding   {r} (new and random: keep it secret, and keep it — the commitment opens only with it)"
+            "blinding     {r} (new and random: keep it secret, and keep it — the commitment opens only with it)"
         ),
-        (Some(r), true) => outln!("blinding   {r}"),
+        (Some(r), true) => outln!("blinding     {r}"),
         (None, _) => outln!(
             "unblinded: anyone can test a guessed input against this commitment"
         ),

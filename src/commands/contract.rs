@@ -101,7 +101,13 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("loading model {model:?}"))?;
             let visibility = super::visibility(&model, private_input, false)?;
             let q = loaded.quantized;
-            let circuit = super::plan_circuit(&model, &q, visibility, profile)?;
+            let circuit = super::plan_circuit(
+                &model,
+                &q,
+                visibility,
+                zkinfer_circuits::WeightVisibility::Fixed,
+                profile,
+            )?;
             let k = circuit.plan().k;
             let mut cache = key_cache(&params);
             let ipa = super::load_params(&super::params_cache(&params), k)?;

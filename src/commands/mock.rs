@@ -34,12 +34,18 @@ pub fn run(args: &MockArgs, json: bool) -> anyhow::Result<ExitCode> {
         .run(&q, &x)
         .with_context(|| format!("running {} on {}", model.source, args.input.display()))?;
     let visibility = super::visibility(&args.model, args.private_input, args.committed_input)?;
-    let circuit = super::plan_circuit(&args.model, &q, visibility, args.profile)?
-        .with_trace(trace.clone())?;
+    let circuit = super::plan_circuit(
+        &args.model,
+        &q,
+        visibility,
+        args.weights_visibility,
+        args.profile,
+    )?
+    .with_trace(trace.clone())?;
     let (k, rows) = (circuit.plan().k, circuit.plan().rows);
     let prover = MockProver::run(k, &circuit, vec![circuit.instances(&trace)])
         .map_err(|e| anyhow::anyhow!("laying out the circuit: {e}"))?;
-    let config = zkinfer_circuits::ModelConfig::of(circuit.profile());
+    let config = zkinfer_circuits::ModelConfig::of_plan(circuit.plan());
     let failures: Vec<Failure> = prover
         .verify()
         .err()

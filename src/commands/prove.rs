@@ -28,6 +28,9 @@ struct ProveOutput {
     outputs_int: Vec<i64>,
     scale: i32,
     proof_bytes: usize,
+    /// The weights' commitment, when they are committed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model_commitment: Option<String>,
     /// The input's commitment, when it is committed.
     #[serde(skip_serializing_if = "Option::is_none")]
     input_commitment: Option<String>,
@@ -125,8 +128,14 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             })
         })
         .transpose()?;
-    let circuit = super::plan_circuit(&args.model, &q, visibility, args.profile)
-        .with_context(|| format!("planning the circuit of {}", model.source))?;
+    let circuit = super::plan_circuit(
+        &args.model,
+        &q,
+        visibility,
+        args.weights_visibility,
+        args.profile,
+    )
+    .with_context(|| format!("planning the circuit of {}", model.source))?;
     let k = circuit.plan().k;
     let paths = bundle_paths(args)?;
     check_outputs(args, &paths)?;
@@ -205,6 +214,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             outputs_int: claim.output,
             scale: scale.0,
             proof_bytes: proved.bundle.proof_bytes()?.len(),
+            model_commitment: proved.bundle.model_commitment.clone(),
             input_commitment: proved.bundle.input_commitment.clone(),
             blinding: proved.blinding.map(zkinfer_circuits::field::to_hex),
             verifying_key: vk_source.name(),
@@ -239,6 +249,9 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             out.timings_ms.prove,
             out.timings_ms.verify
         );
+        if let Some(commitment) = &out.model_commitment {
+            outln!("weights  committed: {commitment}");
+        }
         if let (Some(commitment), Some(r)) = (&out.input_commitment, &out.blinding) {
             outln!("input    committed: {commitment}");
             outln!("blinding {r} (keep it secret: it opens the commitment)");

@@ -21,6 +21,13 @@ struct VerifyOutput {
     /// `public`, `private` or `committed`: what the proof says about the
     /// input.
     input_visibility: &'static str,
+    /// `fixed` or `committed`: whether the key is the model's or its
+    /// architecture's.
+    weight_visibility: &'static str,
+    /// The weights' commitment, when committed: the proof ties the output
+    /// to the weights that open it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model_commitment: Option<String>,
     /// The input's commitment, when committed: the proof ties the output
     /// to the input that opens it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,6 +53,11 @@ impl VerifyOutput {
                 (None, Some(_)) => Visibility::Committed.name(),
                 (None, None) => Visibility::Private.name(),
             },
+            weight_visibility: match claim.model_commitment {
+                Some(_) => zkinfer_circuits::WeightVisibility::Committed.name(),
+                None => zkinfer_circuits::WeightVisibility::Fixed.name(),
+            },
+            model_commitment: claim.model_commitment.clone(),
             input_commitment: claim.input_commitment.clone(),
             input_digest: claim.input.as_deref().map(input_digest),
             outputs: claim
@@ -79,49 +91,61 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
     let visibility = super::visibility(&args.model, args.private_input, args.committed_input)?;
     // The layout is the prover's choice (every profile proves the same
     // statement): the first bundle's, and every bundle must share it.
-    let circuit = VerifierKey::plan_circuit(q.clone(), visibility, bundles[0].profile)?;
+    let circuit = VerifierKey::plan_circuit_with(
+        q.clone(),
+        visibility,
+        args.weights_visibility,
+        bundles[0].profile,
+    )?;
     let k = circuit.plan().k;
     let params = super::load_params(&super::params_cache(&args.params), k)?;
     let key = Phase::run(format!("rebuilding the verifying key (k = {k})"), || {
         VerifierKey::for_circuit(circuit, params)
     })?;
     let scale = q.output().scale;
-    let expected = args
-        .expect_input_commitment
-        .as_deref()
-        .map(|hex| {
-            zkinfer_circuits::field::from_hex(hex).with_context(|| {
-                format!("--expect-input-commitment {hex:?} is not a field element (64 hex digits)")
-            })
-        })
-        .transpose()?;
-    // A proof about another committed input is rejected before it is
-    // verified: whatever it proves, it is not about the expected input.
-    if let Some(want) = expected {
-        let wrong: Vec<serde_json::Value> = bundles
-            .iter()
-            .zip(&args.proof)
-            .filter_map(|(bundle, path)| {
-                let found = bundle.input_commitment.as_deref();
-                (found.and_then(zkinfer_circuits::field::from_hex) != Some(want)).then(|| {
-                    let error = format!(
-                        "it proves input commitment {}, not the expected {}",
-                        found.unwrap_or("(none)"),
-                        zkinfer_circuits::field::to_hex(want)
-                    );
-                    eprintln!("rejected: {}: {error}", path.display());
-                    serde_json::json!({
-                        "proof": path.display().to_string(), "verified": false, "error": error,
-                    })
-                })
-            })
-            .collect();
-        if !wrong.is_empty() {
-            if json {
-                report::json(&wrong)?;
+    // A proof about another committed input, or made with other committed
+    // weights, is rejected before it is verified: whatever it proves, it
+    // is not about what the verifier expects.
+    type Found = fn(&ProofBundle) -> Option<&str>;
+    let expectations: [(&str, &Option<String>, &str, Found); 2] = [
+        (
+            "--expect-input-commitment",
+            &args.expect_input_commitment,
+            "input",
+            |b| b.input_commitment.as_deref(),
+        ),
+        (
+            "--expect-model-commitment",
+            &args.expect_model_commitment,
+            "model",
+            |b| b.model_commitment.as_deref(),
+        ),
+    ];
+    let mut wrong: Vec<serde_json::Value> = vec![];
+    for (flag, expected, what, found) in expectations {
+        let Some(hex) = expected else { continue };
+        let want = zkinfer_circuits::field::from_hex(hex)
+            .with_context(|| format!("{flag} {hex:?} is not a field element (64 hex digits)"))?;
+        for (bundle, path) in bundles.iter().zip(&args.proof) {
+            let found = found(bundle);
+            if found.and_then(zkinfer_circuits::field::from_hex) != Some(want) {
+                let error = format!(
+                    "it proves {what} commitment {}, not the expected {}",
+                    found.unwrap_or("(none)"),
+                    zkinfer_circuits::field::to_hex(want)
+                );
+                eprintln!("rejected: {}: {error}", path.display());
+                wrong.push(serde_json::json!({
+                    "proof": path.display().to_string(), "verified": false, "error": error,
+                }));
             }
-            return Ok(ExitCode::from(1));
         }
+    }
+    if !wrong.is_empty() {
+        if json {
+            report::json(&wrong)?;
+        }
+        return Ok(ExitCode::from(1));
     }
     if bundles.len() > 1 {
         return run_batch(args, &key, &bundles, scale, json);
@@ -134,6 +158,11 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
                 report::json(&out)?;
             } else {
                 outln!("verified {} → class {}", path.display(), out.class);
+                if let Some(commitment) = &out.model_commitment {
+                    outln!(
+                        "weights  committed: {commitment} (the output is the architecture's with the weights that open it)"
+                    );
+                }
                 match (&out.input_digest, &out.input_commitment) {
                     (Some(digest), _) => outln!("input    public, digest {digest}"),
                     (None, Some(commitment)) => outln!(

@@ -48,6 +48,12 @@ pub struct ProofBundle {
     /// out (they did before profiles existed).
     #[serde(default, skip_serializing_if = "Profile::is_compact")]
     pub profile: Profile,
+    /// The Poseidon commitment of the model's weights (64 hex digits),
+    /// when they are committed: the key is the architecture's, and this
+    /// names the weights the proof used.
+    #[cfg(feature = "commitments")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_commitment: Option<String>,
     /// Whether the input is public.
     pub input_visibility: Visibility,
     /// The input, when it is public.

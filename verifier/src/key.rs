@@ -52,6 +52,20 @@ impl VerifierKey {
             .map_err(|e| VerifyError::Key(e.to_string()))
     }
 
+    /// [`Self::plan_circuit`] with the weights fixed or committed: with
+    /// committed weights the circuit lays out the model's architecture,
+    /// and its key serves every model of it.
+    #[cfg(feature = "commitments")]
+    pub fn plan_circuit_with(
+        model: QuantizedModel,
+        visibility: Visibility,
+        weights: zkinfer_circuits::WeightVisibility,
+        profile: Profile,
+    ) -> Result<ModelCircuit> {
+        ModelCircuit::with_options(Arc::new(model), visibility, weights, profile)
+            .map_err(|e| VerifyError::Key(e.to_string()))
+    }
+
     /// Builds the key of a circuit ([`Self::plan_circuit`]); `params` must be
     /// for its plan's `k`.
     pub fn for_circuit(circuit: ModelCircuit, params: IpaParams) -> Result<Self> {

@@ -24,6 +24,11 @@ pub struct VerifiedClaim {
     pub k: u32,
     /// The input integers, when public.
     pub input: Option<Vec<i64>>,
+    /// The weights' commitment (64 hex digits), when committed: the proof
+    /// shows the output is that of the architecture with the weights that
+    /// open it.
+    #[cfg(feature = "commitments")]
+    pub model_commitment: Option<String>,
     /// The input's commitment (64 hex digits), when committed: the proof
     /// shows the output is the model's on the input that opens it.
     #[cfg(feature = "commitments")]
@@ -75,6 +80,10 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
         });
     }
     let model = key.circuit().model();
+    #[cfg(feature = "commitments")]
+    let weights = model_commitment(bundle, plan.weight_visibility)?;
+    #[cfg(not(feature = "commitments"))]
+    let weights: Option<Fp> = None;
     let commitment = input_commitment(bundle, plan.input_visibility)?;
     let input = match (&bundle.input, plan.input_visibility) {
         (Some(t), Visibility::Public) => Some(check_tensor("input", t, model.input())?),
@@ -93,8 +102,9 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
     };
     let output = check_tensor("output", &bundle.output, model.output())?;
     let proof = bundle.proof_bytes()?;
-    let instances: Vec<Fp> = commitment
+    let instances: Vec<Fp> = weights
         .into_iter()
+        .chain(commitment)
         .chain(input.iter().flatten().chain(&output).map(|&v| fe(v)))
         .collect();
     let class = argmax(&output);
@@ -103,6 +113,8 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
         vk_digest: bundle.vk_digest.clone(),
         k: bundle.k,
         input,
+        #[cfg(feature = "commitments")]
+        model_commitment: bundle.model_commitment.clone(),
         #[cfg(feature = "commitments")]
         input_commitment: bundle.input_commitment.clone(),
         input_scale: model.input().scale.0,
@@ -134,6 +146,35 @@ fn input_commitment(bundle: &ProofBundle, visibility: Visibility) -> Result<Opti
             )))
         }
         (None, _) => None,
+    })
+}
+
+/// The bundle's model commitment, checked against the key's weights.
+#[cfg(feature = "commitments")]
+fn model_commitment(
+    bundle: &ProofBundle,
+    weights: zkinfer_circuits::WeightVisibility,
+) -> Result<Option<Fp>> {
+    use zkinfer_circuits::WeightVisibility::{Committed, Fixed};
+    Ok(match (&bundle.model_commitment, weights) {
+        (Some(hex), Committed) => Some(from_hex(hex).ok_or_else(|| {
+            VerifyError::PublicInputMismatch(format!(
+                "model_commitment {hex:?} is not a field element (64 hex digits)"
+            ))
+        })?),
+        (None, Committed) => {
+            return Err(VerifyError::PublicInputMismatch(
+                "the model's weights are committed but the bundle has no model_commitment".into(),
+            ))
+        }
+        (Some(_), Fixed) => {
+            return Err(VerifyError::PublicInputMismatch(
+                "the model's weights are fixed in its key but the bundle carries a \
+                 model_commitment"
+                    .into(),
+            ))
+        }
+        (None, Fixed) => None,
     })
 }
 
