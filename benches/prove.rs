@@ -94,32 +94,45 @@ fn measure(name: &str) {
         from_commitments.push(ms(t));
     }
     let peak = peak_mb();
-    // The same inputs with a committed input (issue 13): the commitment's
-    // rows, and what hashing costs the proof.
-    let committed = VerifierKey::plan_circuit(
-        model.clone(),
-        Visibility::Committed,
-        zkinfer_circuits::Profile::Compact,
-    )
-    .unwrap();
-    let (committed_k, hash_rows) = (committed.plan().k, committed.plan().commitment_rows);
-    let (cache_params, _) = cache.load(committed_k).unwrap();
-    let committed = Prover::for_circuit(name, committed, cache_params).unwrap();
-    let (mut committed_prove, mut committed_bytes) = (vec![], 0);
-    for i in 0..RUNS {
-        let x: Vec<f64> = test.inputs[i].iter().map(|&p| p as f64).collect();
-        let x = model.quantize_input(&x).unwrap();
-        let t = Instant::now();
-        let proved = committed.prove(&x).unwrap();
-        committed_prove.push(ms(t));
-        verify(committed.verifier_key(), &proved.bundle).unwrap();
-        committed_bytes = proved.bundle.proof_bytes().unwrap().len();
-    }
+    // The same inputs with a committed input, then with committed weights
+    // (issue 13): the commitments' rows, and what hashing costs the proof.
+    let committed_run = |circuit: zkinfer_circuits::ModelCircuit| {
+        let (k, rows) = (circuit.plan().k, circuit.plan().commitment_rows);
+        let (params, _) = cache.load(k).unwrap();
+        let prover = Prover::for_circuit(name, circuit, params).unwrap();
+        let (mut times, mut bytes) = (vec![], 0);
+        for i in 0..RUNS {
+            let x: Vec<f64> = test.inputs[i].iter().map(|&p| p as f64).collect();
+            let x = model.quantize_input(&x).unwrap();
+            let t = Instant::now();
+            let proved = prover.prove(&x).unwrap();
+            times.push(ms(t));
+            verify(prover.verifier_key(), &proved.bundle).unwrap();
+            bytes = proved.bundle.proof_bytes().unwrap().len();
+        }
+        (k, rows, median(times), bytes)
+    };
+    let compact = zkinfer_circuits::Profile::Compact;
+    let (committed_k, hash_rows, committed_ms, committed_bytes) = committed_run(
+        VerifierKey::plan_circuit(model.clone(), Visibility::Committed, compact).unwrap(),
+    );
+    let committed_weights = zkinfer_circuits::WeightVisibility::Committed;
+    let (weights_k, weights_rows, weights_ms, weights_bytes) = committed_run(
+        VerifierKey::plan_circuit_with(
+            model.clone(),
+            Visibility::Public,
+            committed_weights,
+            compact,
+        )
+        .unwrap(),
+    );
     println!(
         "{}",
         serde_json::json!({
             "committed_k": committed_k, "committed_hash_rows": hash_rows,
-            "committed_prove_ms": median(committed_prove), "committed_proof_bytes": committed_bytes,
+            "committed_prove_ms": committed_ms, "committed_proof_bytes": committed_bytes,
+            "weights_k": weights_k, "weights_hash_rows": weights_rows,
+            "weights_prove_ms": weights_ms, "weights_proof_bytes": weights_bytes,
             "vk_rebuild_ms": median(rebuild), "vk_from_commitments_ms": median(from_commitments),
             "model": name, "k": plan.k, "rows": plan.rows, "advice": plan.advice_columns,
             "fixed": plan.fixed_columns, "lookups": plan.lookups, "macs": plan.macs(),
@@ -734,6 +747,22 @@ fn main() {
             committed,
             committed / public,
             m["committed_proof_bytes"].as_u64().unwrap(),
+        );
+    }
+    println!("\ncommitted weights (--weights-visibility committed: private weights, their Poseidon commitment public; one key per architecture):");
+    for m in &rows {
+        let (fixed, committed) = (
+            m["prove_ms"].as_f64().unwrap(),
+            m["weights_prove_ms"].as_f64().unwrap(),
+        );
+        println!(
+            "{:<11} k = {}, {} rows of packing and hashing, prove {:.1} ms ({:.2}x the fixed weights'), {} B",
+            m["model"].as_str().unwrap(),
+            m["weights_k"].as_u64().unwrap(),
+            m["weights_hash_rows"].as_u64().unwrap(),
+            committed,
+            committed / fixed,
+            m["weights_proof_bytes"].as_u64().unwrap(),
         );
     }
     println!("\nreference (EZKL 23.0.5, same architectures, this machine kind): prove 4.1 s / 3.9 s at k = 15, verify 34–37 ms, 3,072-byte proofs, 340 MB peak");

@@ -64,7 +64,14 @@ impl ModelCircuit {
         let (plan, steps) = CircuitPlan::with_options(&model, visibility, weights, profile)?;
         let (model, weights) = match weights {
             WeightVisibility::Fixed => (model, None),
-            WeightVisibility::Committed => (Arc::new(architecture(&model)?), Some(model)),
+            #[cfg(feature = "commitments")]
+            WeightVisibility::Committed => {
+                (Arc::new(crate::weights::architecture(&model)?), Some(model))
+            }
+            // Never reached: the plan refuses committed weights in a build
+            // without commitments (the contract's).
+            #[cfg(not(feature = "commitments"))]
+            WeightVisibility::Committed => (model, None),
         };
         Ok(ModelCircuit {
             steps: Arc::new(steps),
@@ -95,13 +102,14 @@ impl ModelCircuit {
     /// The same circuit proving inferences of `model`, a model of its
     /// architecture, when its weights are committed: keys made for one
     /// model's circuit serve another's.
+    #[cfg(feature = "commitments")]
     pub fn with_weights(&self, model: Arc<QuantizedModel>) -> Result<Self> {
         if self.weights.is_none() {
             return Err(CircuitError::Witness(
                 "only a circuit with committed weights takes other weights".into(),
             ));
         }
-        if architecture(&model)?.digest() != self.model.digest() {
+        if crate::weights::architecture(&model)?.digest() != self.model.digest() {
             return Err(CircuitError::Witness(
                 "the model is not of this circuit's architecture (another graph, scale or \
                  weight width)"
@@ -258,18 +266,6 @@ impl ModelCircuit {
     }
 }
 
-/// The architecture of a model (committed weights need the feature).
-#[cfg(feature = "commitments")]
-fn architecture(model: &QuantizedModel) -> Result<QuantizedModel> {
-    crate::weights::architecture(model)
-}
-
-#[cfg(not(feature = "commitments"))]
-fn architecture(_: &QuantizedModel) -> Result<QuantizedModel> {
-    // The plan refuses committed weights in such a build.
-    Err(CircuitError::Witness("no commitments in this build".into()))
-}
-
 /// The integers a proof makes public, in instance order (after a
 /// committed input's commitment, which is not an integer).
 pub fn public_values(visibility: Visibility, trace: &Trace) -> Vec<i64> {
@@ -327,6 +323,7 @@ impl Circuit<Fp> for ModelCircuit {
             || "zero",
             |mut region| region.assign_advice_from_constant(|| "zero", config.acc, 0, Fp::zero()),
         )?;
+        #[cfg_attr(not(feature = "commitments"), allow(unused_mut))]
         let mut ctx = LayoutCtx {
             config: &config,
             assigner: &self.assigner,
@@ -336,6 +333,7 @@ impl Circuit<Fp> for ModelCircuit {
             weights: None,
         };
         let mut public: Vec<Cell_> = vec![];
+        #[cfg(feature = "commitments")]
         if let Some(model) = &self.weights {
             // Values only with a witness: keys never see the weights.
             let model = self.trace.as_ref().map(|_| model.as_ref());

@@ -50,6 +50,7 @@ impl Commitments {
         }
     }
 
+    #[cfg(feature = "commitments")]
     fn any(self) -> bool {
         self.input || self.weights
     }

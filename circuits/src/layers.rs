@@ -274,16 +274,6 @@ impl LayoutCtx<'_> {
         Ok((cells, h))
     }
 
-    #[cfg(not(feature = "commitments"))]
-    pub fn commit_weights(
-        &self,
-        _: &mut impl Layouter<Fp>,
-        _: Option<&QuantizedModel>,
-    ) -> Result<(Vec<Vec<Cell_>>, Cell_), Error> {
-        // The plan refuses committed weights in such a build.
-        Err(Error::Synthesis)
-    }
-
     /// One region of `n` element operations, operation `j` in lane
     /// `j mod lanes` at offset `j / lanes`, filled by
     /// `op(region, lane, offset, j)`.

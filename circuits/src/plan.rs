@@ -259,7 +259,9 @@ impl CircuitPlan {
             element_rows: input.shape.numel().div_ceil(profile.layout().element_lanes),
             bounds: vec![BoundProof::RangeCheck],
         }];
+        #[cfg_attr(not(feature = "commitments"), allow(unused_variables))]
         let (bounded_weights, weight_rows) = committed_weights.unwrap_or_default();
+        #[cfg(feature = "commitments")]
         if bounded_weights > 0 {
             layers.push(LayerCost {
                 nodes: vec![],
@@ -414,22 +416,25 @@ fn weight_commitment_rows(
     Ok((architecture, (bounded, rows)))
 }
 
+/// Why a build without the `commitments` feature (the contract's) plans no
+/// commitment.
 #[cfg(not(feature = "commitments"))]
-fn weight_commitment_rows(_: &QuantizedModel) -> Result<(QuantizedModel, (usize, CommitmentRows))> {
-    Err(CircuitError::Unsupported {
+fn no_commitments() -> CircuitError {
+    CircuitError::Unsupported {
         node: 0,
         op: "model",
-        reason: "committed weights: this build of zkinfer has no commitments".into(),
-    })
+        reason: "commitments (of an input or of weights): this build of zkinfer has none (the \
+                 contract's does not yet)"
+            .into(),
+    }
+}
+
+#[cfg(not(feature = "commitments"))]
+fn weight_commitment_rows(_: &QuantizedModel) -> Result<(QuantizedModel, (usize, CommitmentRows))> {
+    Err(no_commitments())
 }
 
 #[cfg(not(feature = "commitments"))]
 fn commitment_rows(_: &QuantizedModel) -> Result<CommitmentRows> {
-    Err(CircuitError::Unsupported {
-        node: 0,
-        op: "input",
-        reason: "a committed input: this build of zkinfer has no commitments (the contract's \
-                 does not yet)"
-            .into(),
-    })
+    Err(no_commitments())
 }

@@ -145,7 +145,12 @@ pub fn steps_with(model: &QuantizedModel, weights: WeightVisibility) -> Result<V
             Op::Linear(_) | Op::Conv2d(_) | Op::SumPool2d(_) => {
                 let products = match weights {
                     WeightVisibility::Fixed => dot_terms(model, i),
+                    // (The plan refuses committed weights without the
+                    // feature; the contract's build leaves this out.)
+                    #[cfg(feature = "commitments")]
                     WeightVisibility::Committed => index_terms(model, i),
+                    #[cfg(not(feature = "commitments"))]
+                    WeightVisibility::Committed => vec![],
                 };
                 (node.op.name(), StepKind::Dot { products })
             }
@@ -254,6 +259,7 @@ fn dot_terms(model: &QuantizedModel, node: usize) -> Vec<Taps> {
 
 /// [`dot_terms`] with each weight and bias replaced by its index among the
 /// node's weight cells: weights row-major, then biases.
+#[cfg(feature = "commitments")]
 fn index_terms(model: &QuantizedModel, node: usize) -> Vec<Taps> {
     let indexed = |weights: usize, biases: usize| {
         let w: Vec<i64> = (0..weights as i64).collect();

@@ -609,3 +609,96 @@ fn a_committed_input_proves_and_binds_its_commitment() {
     let (_, public_key) = valid();
     assert!(verify(&public_key, &bundle).is_err());
 }
+
+/// Committed weights and a committed input together, with real proofs of
+/// digits-cnn: the bundle holds no weight and no input value, only the two
+/// commitments, which the claim names; the key is the architecture's, so a
+/// model with one weight changed proves under it, and its proof relabelled
+/// with the original weights' commitment is refused.
+#[test]
+fn committed_weights_and_input_prove_and_bind_both() {
+    use std::sync::Arc;
+    use zkinfer_circuits::commitment::{commit, to_hex};
+    use zkinfer_circuits::weights::model_commitment;
+    use zkinfer_circuits::{Fp, Profile, WeightVisibility};
+    let model = BundledModel::find("digits-cnn")
+        .unwrap()
+        .quantized()
+        .unwrap();
+    let circuit = VerifierKey::plan_circuit_with(
+        model.clone(),
+        Visibility::Committed,
+        WeightVisibility::Committed,
+        Profile::Compact,
+    )
+    .unwrap();
+    let k = circuit.plan().k;
+    let params = IpaParams::new(k);
+    let p = Prover::for_circuit("digits-cnn", circuit, params.clone()).unwrap();
+    let (x, r) = (digit(&model, 5), Fp::from(77));
+    let bundle = p.prove_with_blinding(&x, Some(r)).unwrap().bundle;
+    let weights = to_hex(model_commitment(&model).unwrap());
+    let input = to_hex(commit(&x.data, model.input().bits, Some(r)).unwrap());
+    assert_eq!(bundle.model_commitment.as_deref(), Some(weights.as_str()));
+    assert_eq!(bundle.input_commitment.as_deref(), Some(input.as_str()));
+    assert!(bundle.input.is_none());
+    let claim = verify(p.verifier_key(), &bundle).unwrap();
+    assert_eq!(claim.model_commitment.as_deref(), Some(weights.as_str()));
+    assert_eq!(claim.input_commitment.as_deref(), Some(input.as_str()));
+    let engine = Engine::default().run(&model, &x).unwrap();
+    assert_eq!(claim.output, engine.output().data);
+    // No weight and no input value in the bundle.
+    let json: serde_json::Value = serde_json::from_str(&bundle_json(&bundle)).unwrap();
+    assert!(json["input"].is_null(), "{json}");
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert!(keys.iter().all(|k| !k.contains("weight")), "{keys:?}");
+
+    // A weight update: one conv weight moved by one, the same key.
+    let mut nodes = model.nodes().to_vec();
+    let Op::Conv2d(conv) = &mut nodes[0].op else {
+        panic!("digits-cnn starts with a convolution")
+    };
+    conv.weight.data[0] += if conv.weight.data[0] < 100 { 1 } else { -1 };
+    let changed = QuantizedModel::new("changed", model.input().clone(), nodes, None).unwrap();
+    let circuit = p
+        .verifier_key()
+        .circuit()
+        .with_weights(Arc::new(changed))
+        .unwrap();
+    let updated = Prover::for_circuit("digits-cnn", circuit, params).unwrap();
+    assert_eq!(
+        updated.verifier_key().vk_digest(),
+        p.verifier_key().vk_digest()
+    );
+    let other = updated.prove_with_blinding(&x, Some(r)).unwrap().bundle;
+    assert_ne!(other.model_commitment, bundle.model_commitment);
+    assert!(
+        verify(p.verifier_key(), &other).is_ok(),
+        "one key serves both"
+    );
+    let relabelled = ProofBundle {
+        model_commitment: bundle.model_commitment.clone(),
+        ..other.clone()
+    };
+    assert_eq!(
+        verify(p.verifier_key(), &relabelled),
+        Err(VerifyError::Rejected)
+    );
+    let without = ProofBundle {
+        model_commitment: None,
+        ..other
+    };
+    assert!(matches!(
+        verify(p.verifier_key(), &without),
+        Err(VerifyError::PublicInputMismatch(m)) if m.contains("no model_commitment")
+    ));
+    // A fixed-weights key refuses a committed-weights bundle.
+    let fixed = VerifierKey::plan_circuit(model, Visibility::Committed, Profile::Compact).unwrap();
+    let fixed = VerifierKey::for_circuit(fixed, IpaParams::new(9)).unwrap();
+    assert!(verify(&fixed, &bundle).is_err());
+}

@@ -87,6 +87,25 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let q = model.quantized;
+    // Whether the weights are committed is the verifier's choice too; a
+    // bundle of the other kind cannot be checked against its key.
+    let committed_weights =
+        args.weights_visibility == zkinfer_circuits::WeightVisibility::Committed;
+    for (bundle, path) in bundles.iter().zip(&args.proof) {
+        match (bundle.model_commitment.is_some(), committed_weights) {
+            (true, false) => anyhow::bail!(
+                "{} carries a model_commitment: its weights are committed (verify with \
+                 --weights-visibility committed)",
+                path.display()
+            ),
+            (false, true) => anyhow::bail!(
+                "{} has no model_commitment: its weights are fixed (verify without \
+                 --weights-visibility committed)",
+                path.display()
+            ),
+            _ => {}
+        }
+    }
     // The verifier decides what is proven about the input, not the bundle.
     let visibility = super::visibility(&args.model, args.private_input, args.committed_input)?;
     // The layout is the prover's choice (every profile proves the same

@@ -80,11 +80,13 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
         });
     }
     let model = key.circuit().model();
-    #[cfg(feature = "commitments")]
-    let weights = model_commitment(bundle, plan.weight_visibility)?;
-    #[cfg(not(feature = "commitments"))]
-    let weights: Option<Fp> = None;
     let commitment = input_commitment(bundle, plan.input_visibility)?;
+    // The weights' commitment comes first (a build without commitments,
+    // the contract's, plans no committed weights).
+    #[cfg(feature = "commitments")]
+    let commitment = model_commitment(bundle, plan.weight_visibility)?
+        .into_iter()
+        .chain(commitment);
     let input = match (&bundle.input, plan.input_visibility) {
         (Some(t), Visibility::Public) => Some(check_tensor("input", t, model.input())?),
         (None, Visibility::Private | Visibility::Committed) => None,
@@ -102,9 +104,8 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
     };
     let output = check_tensor("output", &bundle.output, model.output())?;
     let proof = bundle.proof_bytes()?;
-    let instances: Vec<Fp> = weights
+    let instances: Vec<Fp> = commitment
         .into_iter()
-        .chain(commitment)
         .chain(input.iter().flatten().chain(&output).map(|&v| fe(v)))
         .collect();
     let class = argmax(&output);
