@@ -309,8 +309,10 @@ impl ModelConfig {
             let (advice, fixed, selector) = CommitConfig::COLUMNS;
             advice_columns += advice;
             fixed_columns += fixed;
-            selectors += selector;
-            CommitConfig::allocate(meta, range_table, &mut names)
+            // Committed weights are range-checked while packed.
+            selectors += selector + usize::from(commitments.weights);
+            let lookup = commitments.weights.then_some((range_table, &mut names));
+            CommitConfig::allocate(meta, lookup)
         });
         #[cfg(not(feature = "commitments"))]
         let _ = commitments;

@@ -17,8 +17,9 @@
 //! value is in `[-2^(bits-1), 2^(bits-1))`. Either the caller proves that
 //! (the tensors committed are range-checked where they are written) and
 //! [`CommitInstructions::commit`] takes the width those checks prove, or,
-//! for 8-bit values assigned here ([`CommitInstructions::commit_values`]),
-//! the packing row proves it itself with one lookup:
+//! for 8-bit values assigned here ([`CommitInstructions::commit_values`],
+//! in a configuration with the lookup: circuits that commit weights), the
+//! packing row proves it itself with one lookup:
 //!
 //! ```text
 //! | v   | offset | q_range |
@@ -44,7 +45,9 @@ pub struct CommitConfig {
     shift: Column<Fixed>,
     offset: Column<Fixed>,
     q: Selector,
-    q_range: Selector,
+    /// The range lookup of values assigned in the packing rows (only in
+    /// circuits that commit weights).
+    q_range: Option<Selector>,
     poseidon: Pow5Config<Fp, 3, 2>,
 }
 
@@ -113,18 +116,21 @@ impl CommitConfig {
         state: [Column<Advice>; 3],
         partial_sbox: Column<Advice>,
         [rc_a, rc_b]: [[Column<Fixed>; 3]; 2],
-        (range_table, lookup_names): (RangeTable, &mut Vec<String>),
+        lookup: Option<(RangeTable, &mut Vec<String>)>,
     ) -> Self {
         for column in [v, m] {
             meta.enable_equality(column);
         }
-        let q_range = meta.complex_selector();
-        lookup_names.push("committed weight range".into());
-        meta.lookup(|m| {
-            let q = m.query_selector(q_range);
-            let v = m.query_advice(v, Rotation::cur());
-            let offset = m.query_fixed(offset);
-            vec![(q * (v + offset), range_table.column)]
+        let q_range = lookup.map(|(range_table, lookup_names)| {
+            let q_range = meta.complex_selector();
+            lookup_names.push("committed weight range".into());
+            meta.lookup(|m| {
+                let q = m.query_selector(q_range);
+                let v = m.query_advice(v, Rotation::cur());
+                let offset = m.query_fixed(offset);
+                vec![(q * (v + offset), range_table.column)]
+            });
+            q_range
         });
         let q = meta.selector();
         meta.create_gate("pack", |meta| {
@@ -147,12 +153,12 @@ impl CommitConfig {
     }
 
     /// [`Self::configure`] on columns of its own: 6 advice and 8 fixed
-    /// (what [`Self::COLUMNS`] counts), its lookup on `range_table` (named
-    /// in `lookup_names`).
+    /// (what [`Self::COLUMNS`] counts), and with `lookup` the range lookup
+    /// of values packed directly (named in its list of lookup names; one
+    /// more selector).
     pub fn allocate(
         meta: &mut ConstraintSystem<Fp>,
-        range_table: RangeTable,
-        lookup_names: &mut Vec<String>,
+        lookup: Option<(RangeTable, &mut Vec<String>)>,
     ) -> Self {
         let advice = [(); 6].map(|_| meta.advice_column());
         let fixed = [(); 8].map(|_| meta.fixed_column());
@@ -166,14 +172,14 @@ impl CommitConfig {
                 [fixed[2], fixed[3], fixed[4]],
                 [fixed[5], fixed[6], fixed[7]],
             ],
-            (range_table, lookup_names),
+            lookup,
         )
     }
 
     /// Advice, fixed columns and selectors [`Self::allocate`] adds (the
     /// packing gate's selector, and the Poseidon chip's full-round,
-    /// partial-round and pad-and-add ones, and the range lookup's).
-    pub const COLUMNS: (usize, usize, usize) = (6, 8, 5);
+    /// partial-round and pad-and-add ones).
+    pub const COLUMNS: (usize, usize, usize) = (6, 8, 4);
 
     /// A column a blinding element can be assigned in (the packed values'
     /// column: equality-enabled).
@@ -221,7 +227,8 @@ impl CommitConfig {
                                 assigner.copy(&mut region, "packed value", &c[i], self.v, offset)?
                             }
                             Packed::Values(v) => {
-                                self.q_range.enable(&mut region, offset)?;
+                                let q_range = self.q_range.ok_or(Error::Synthesis)?;
+                                q_range.enable(&mut region, offset)?;
                                 assigner.advice(&mut region, "weight", self.v, offset, v[i])?
                             }
                         };
@@ -350,7 +357,7 @@ mod tests {
             meta.enable_equality(cells);
             let range_table = RangeTable::configure(meta);
             Config {
-                commit: CommitConfig::allocate(meta, range_table, &mut vec![]),
+                commit: CommitConfig::allocate(meta, Some((range_table, &mut vec![]))),
                 range_table,
                 cells,
                 instance,
