@@ -212,7 +212,9 @@ impl LayoutCtx<'_> {
         model: Option<&QuantizedModel>,
     ) -> Result<(Vec<Vec<Cell_>>, Cell_), Error> {
         use crate::chips::commit::CommitInstructions;
-        use crate::weights::{committed_tensors, model_initial};
+        use crate::weights::{
+            committed_tensors, model_initial, split_quotient_bits, RangeCheck, BOUND_BITS,
+        };
         use zkinfer_quant::Op;
         let commit = self.config.commit.as_ref().ok_or(Error::Synthesis)?;
         // The layout is the architecture's; the values are the model's
@@ -247,25 +249,50 @@ impl LayoutCtx<'_> {
                     .map_or(Value::unknown(), |&x| Value::known(crate::field::fe(x))),
                 None => Value::unknown(),
             };
-            let (tensor, commitment) = if t.by_lookup() {
-                let v: Vec<Value<Fp>> = (0..t.values.len()).map(value).collect();
-                commit.commit_values(layouter, self.assigner, &self.zero, &v)?
-            } else {
-                let bits = t.bits;
-                let tensor = self.element_region(
-                    layouter,
-                    "weights bound",
-                    t.values.len(),
-                    |region, c, o, j| {
-                        let cell =
-                            self.assigner
-                                .advice(region, "weight", c.bound.y, o, value(j))?;
-                        c.bound.bound(region, self.assigner, o, &cell, bits)?;
-                        Ok(cell)
-                    },
-                )?;
-                let h = commit.commit(layouter, self.assigner, &self.zero, &tensor, bits, None)?;
-                (tensor, h)
+            let (tensor, commitment) = match t.check() {
+                RangeCheck::Lookup => {
+                    let v: Vec<Value<Fp>> = (0..t.values.len()).map(value).collect();
+                    commit.commit_values(layouter, self.assigner, &self.zero, &v)?
+                }
+                check => {
+                    let bits = t.bits;
+                    let tensor = self.element_region(
+                        layouter,
+                        "weights bound",
+                        t.values.len(),
+                        |region, c, o, j| match check {
+                            RangeCheck::Split => {
+                                // v + 2^15 = q·2^16 + r, q in bits - 16 bits.
+                                let cell = self.assigner.advice(
+                                    region,
+                                    "weight",
+                                    c.rescale.x,
+                                    o,
+                                    value(j),
+                                )?;
+                                let divisor = Divisor::Shift(BOUND_BITS);
+                                let q = QuotientCheck::Bound(split_quotient_bits(bits));
+                                c.rescale
+                                    .divide(region, self.assigner, o, &cell, divisor, q)?;
+                                Ok(cell)
+                            }
+                            _ => {
+                                let cell = self.assigner.advice(
+                                    region,
+                                    "weight",
+                                    c.bound.y,
+                                    o,
+                                    value(j),
+                                )?;
+                                c.bound.bound(region, self.assigner, o, &cell, bits)?;
+                                Ok(cell)
+                            }
+                        },
+                    )?;
+                    let h =
+                        commit.commit(layouter, self.assigner, &self.zero, &tensor, bits, None)?;
+                    (tensor, h)
+                }
             };
             cells[t.node].extend(tensor);
             commitments.push(commitment);

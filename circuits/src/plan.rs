@@ -402,7 +402,7 @@ fn weight_commitment_rows(
     let tensors = crate::weights::committed_tensors(&architecture)?;
     let bounded: usize = tensors
         .iter()
-        .filter(|t| !t.by_lookup())
+        .filter(|t| t.check() != crate::weights::RangeCheck::Lookup)
         .map(|t| t.values.len())
         .sum();
     let chain = CommitmentRows {

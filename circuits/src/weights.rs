@@ -4,14 +4,19 @@
 //! model's [`architecture`].
 //!
 //! **Declared widths** ([`committed_tensors`]). Each weighted node commits
-//! its weights, then its biases, as two tensors ([`CommittedTensor`]):
-//! weights of up to 8 bits at 8 bits (one range-table lookup each, in the
-//! packing rows), weights of up to 16 bits at 16, biases at 16 (a bound
-//! row each). Wider ones are refused, naming the node.
+//! its weights, then its biases, as two tensors ([`CommittedTensor`]), each
+//! at a declared width and range-checked by its [`RangeCheck`]: weights of
+//! up to 8 bits at 8 bits (one range-table lookup each, in the packing
+//! rows); other tensors of up to 16 bits at 16 (a bound row each); wider
+//! ones — biases at the accumulator's scale often are — at the first of
+//! 20, 24, 28 or 32 bits whose division row's interval ([`split_range`])
+//! holds them (a division row each). Wider tensors are refused, naming the
+//! node.
 //!
 //! **The architecture** is the model with every weight and bias at the
-//! largest magnitude its declared width allows, `-2^(bits-1)`, and no
-//! calibration record. Its tensor specs bound every model with the same
+//! most negative value its range check accepts ([`CommittedTensor::extreme`]:
+//! `-2^(bits-1)`, or a division row's `-2^(bits-2) - 2^15`), and no
+//! calibration record; the widths it declares are its own. Its tensor specs bound every model with the same
 //! graph and widths, so the bounds the circuit relies on hold whatever
 //! weights are committed; its digest names the architecture, and one
 //! verifying key serves every set of weights of it.
@@ -32,8 +37,41 @@ use zkinfer_quant::{Node, Op, QuantizedModel};
 /// Weights committed at this width are range-checked by one lookup each.
 pub const LOOKUP_BITS: u32 = crate::chips::range::LIMB_BITS;
 
-/// The widest committed tensor: what one bound row proves.
+/// Committed tensors up to this width are range-checked by a bound row.
 pub const BOUND_BITS: u32 = crate::chips::range::MAX_RANGE_BITS;
+
+/// The widest declared width: a division by `2^16` whose quotient a bound
+/// row checks.
+pub const MAX_BITS: u32 = 2 * BOUND_BITS;
+
+/// How a committed tensor's values are proven to fit its width.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RangeCheck {
+    /// One range-table lookup a value, in the packing rows (8 bits).
+    Lookup,
+    /// A bound row a value (up to 16 bits).
+    Bound,
+    /// A division row a value: `v + 2^15 = q·2^16 + r` with `r` in 16 bits
+    /// and `q` in [`split_quotient_bits`] signed bits, so that `v` lies in
+    /// [`split_range`], within the `bits` signed bits it is packed at.
+    Split,
+}
+
+/// The widths a division row checks.
+const SPLIT_BITS: [u32; 4] = [20, 24, 28, 32];
+
+/// The quotient's width in a `bits`-bit division row check.
+pub fn split_quotient_bits(bits: u32) -> u32 {
+    bits - BOUND_BITS - 1
+}
+
+/// The values a `bits`-bit division row check accepts, `[low, high)`:
+/// `q·2^16 + r - 2^15` over `q` in [`split_quotient_bits`] signed bits and
+/// `r` in `[0, 2^16)`, which is `[-2^(bits-2) - 2^15, 2^(bits-2) - 2^15)`.
+pub fn split_range(bits: u32) -> (i64, i64) {
+    let (reach, half) = (1i64 << (bits - 2), 1i64 << (BOUND_BITS - 1));
+    (-reach - half, reach - half)
+}
 
 /// Low byte of a model commitment's first chain element.
 pub const MODEL_COMMITMENT_TAG: u64 = 2;
@@ -54,18 +92,46 @@ pub struct CommittedTensor {
     pub node: usize,
     /// Weights or biases.
     pub part: Part,
-    /// The declared width: [`LOOKUP_BITS`] or [`BOUND_BITS`].
+    /// The declared width.
     pub bits: u32,
     /// The values.
     pub values: Vec<i64>,
 }
 
 impl CommittedTensor {
-    /// Whether its range checks are lookups in the packing rows (else
-    /// bound rows in the element lanes).
-    pub fn by_lookup(&self) -> bool {
-        self.bits == LOOKUP_BITS
+    /// The most negative value its range check accepts: what the
+    /// architecture puts in its place.
+    pub fn extreme(&self) -> i64 {
+        match self.check() {
+            RangeCheck::Lookup | RangeCheck::Bound => -(1i64 << (self.bits - 1)),
+            RangeCheck::Split => split_range(self.bits).0,
+        }
     }
+
+    /// How its values are range-checked.
+    pub fn check(&self) -> RangeCheck {
+        match self.bits {
+            LOOKUP_BITS => RangeCheck::Lookup,
+            bits if bits <= BOUND_BITS => RangeCheck::Bound,
+            _ => RangeCheck::Split,
+        }
+    }
+}
+
+/// The width a tensor is committed at (see the module docs), if any.
+fn declared_bits(values: &[i64], lookup: bool) -> Option<u32> {
+    if lookup && fits(values, LOOKUP_BITS) {
+        return Some(LOOKUP_BITS);
+    }
+    if fits(values, BOUND_BITS) {
+        return Some(BOUND_BITS);
+    }
+    // The first division row whose interval holds them: a rule the
+    // architecture's extremes give back.
+    SPLIT_BITS.into_iter().find(|&bits| {
+        let (low, high) = split_range(bits);
+        values.iter().all(|v| (low..high).contains(v))
+    })
 }
 
 /// A weighted node's weights and biases.
@@ -89,28 +155,20 @@ pub fn committed_tensors(model: &QuantizedModel) -> Result<Vec<CommittedTensor>>
         let Some((weights, biases)) = parameters(&n.op) else {
             continue;
         };
-        let too_wide = |what: &str| {
-            CircuitError::Unsupported {
+        let too_wide = |what: &str| CircuitError::Unsupported {
             node,
             op: n.op.name(),
             reason: format!(
-                "committed {what} must fit {BOUND_BITS} signed bits (the widest one bound row checks)"
+                "committed {what} must lie in [{}, {}) (a division row's check)",
+                split_range(MAX_BITS).0,
+                split_range(MAX_BITS).1
             ),
-        }
         };
-        let weight_bits = if fits(weights, LOOKUP_BITS) {
-            LOOKUP_BITS
-        } else if fits(weights, BOUND_BITS) {
-            BOUND_BITS
-        } else {
-            return Err(too_wide("weights"));
-        };
-        if !fits(biases, BOUND_BITS) {
-            return Err(too_wide("biases"));
-        }
+        let weight_bits = declared_bits(weights, true).ok_or_else(|| too_wide("weights"))?;
+        let bias_bits = declared_bits(biases, false).ok_or_else(|| too_wide("biases"))?;
         for (part, bits, values) in [
             (Part::Weight, weight_bits, weights),
-            (Part::Bias, BOUND_BITS, biases),
+            (Part::Bias, bias_bits, biases),
         ] {
             tensors.push(CommittedTensor {
                 node,
@@ -128,11 +186,10 @@ pub fn committed_tensors(model: &QuantizedModel) -> Result<Vec<CommittedTensor>>
 pub fn architecture(model: &QuantizedModel) -> Result<QuantizedModel> {
     let tensors = committed_tensors(model)?;
     let extreme = |node: usize, part: Part| {
-        let bits = tensors
+        tensors
             .iter()
             .find(|t| t.node == node && t.part == part)
-            .map_or(1, |t| t.bits);
-        -(1i64 << (bits - 1))
+            .map_or(0, CommittedTensor::extreme)
     };
     let nodes: Vec<Node> = model
         .nodes()
@@ -214,14 +271,24 @@ mod tests {
         );
         let t = committed_tensors(&mlp(vec![1, 128, 0, 0, 0, 0], vec![0, 0])).unwrap();
         assert_eq!(t[0].bits, 16);
-        let err = committed_tensors(&mlp(vec![1, 40_000, 0, 0, 0, 0], vec![0, 0])).unwrap_err();
+        // Wider: the first division row that holds them.
+        let t = committed_tensors(&mlp(vec![1, 40_000, 0, 0, 0, 0], vec![0, 1 << 15])).unwrap();
+        assert_eq!((t[0].bits, t[1].bits), (20, 20));
+        assert_eq!(t[1].check(), RangeCheck::Split);
+        assert_eq!(
+            split_range(20),
+            (-(1 << 18) - (1 << 15), (1 << 18) - (1 << 15))
+        );
+        let t = committed_tensors(&mlp(vec![0; 6], vec![0, (1 << 22) - (1 << 15)])).unwrap();
+        assert_eq!((t[0].check(), t[1].bits), (RangeCheck::Lookup, 28));
+        let t = committed_tensors(&mlp(vec![0; 6], vec![-(1 << 30) - (1 << 15), 0])).unwrap();
+        assert_eq!(t[1].bits, 32);
+        let err = committed_tensors(&mlp(vec![0; 6], vec![0, (1 << 30) - (1 << 15)])).unwrap_err();
         assert!(
             err.to_string()
-                .contains("node 0 (linear): committed weights"),
+                .contains("node 0 (linear): committed biases"),
             "{err}"
         );
-        let err = committed_tensors(&mlp(vec![0; 6], vec![0, 1 << 15])).unwrap_err();
-        assert!(err.to_string().contains("committed biases"), "{err}");
     }
 
     #[test]
@@ -244,6 +311,12 @@ mod tests {
         // The architecture's accumulator bound is the worst case:
         // 3 · 2^7 · 2^7 + 2^15 = 81,920 < 2^17.
         assert_eq!(architecture(&a).unwrap().output().bits, 18);
+        // Architectures are their own: every width rule gives back its
+        // widths on the extremes it puts in place.
+        for model in [&a, &d, &mlp(vec![0; 6], vec![0, 1 << 20])] {
+            let arch = architecture(model).unwrap();
+            assert_eq!(architecture(&arch).unwrap(), arch);
+        }
     }
 
     #[test]

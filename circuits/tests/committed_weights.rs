@@ -220,3 +220,61 @@ fn every_advice_cell_poseidon_included_matters() {
         prover.add_to_advice(column, row, -Fp::one());
     }
 }
+
+/// Weights wider than 8 bits (a bound row each) and biases wider than 16
+/// (a division row each, as exported models' biases often are): accepted,
+/// committed at their declared widths, and every cell constrained.
+#[test]
+fn wide_weights_and_biases_are_range_checked_by_rows() {
+    use zkinfer_circuits::weights::{committed_tensors, RangeCheck};
+    let input = TensorSpec {
+        shape: Shape(vec![3]),
+        scale: Scale(4),
+        bits: 8,
+    };
+    let nodes = vec![
+        node(
+            &[0],
+            linear(2, vec![3, 300, -5, 1, -7, 4], vec![100_000, -70_000]),
+        ),
+        node(
+            &[1],
+            Op::Rescale(Rescale {
+                shift: 10,
+                bits: 10,
+            }),
+        ),
+    ];
+    let model = QuantizedModel::new("wide", input, nodes, None).unwrap();
+    let tensors = committed_tensors(&model).unwrap();
+    let checks: Vec<_> = tensors.iter().map(|t| (t.bits, t.check())).collect();
+    assert_eq!(
+        checks,
+        [(16, RangeCheck::Bound), (20, RangeCheck::Split)],
+        "18 bits needed, one to spare, a multiple of 4"
+    );
+    let model = Arc::new(model);
+    let trace = model
+        .forward(&Tensor::new([3], vec![100, -50, 7]).unwrap())
+        .unwrap();
+    let circuit = ModelCircuit::with_options(
+        model.clone(),
+        Visibility::Public,
+        WeightVisibility::Committed,
+        Profile::Compact,
+    )
+    .unwrap()
+    .with_trace(trace.clone())
+    .unwrap();
+    let claimed = circuit.instances(&trace);
+    assert_eq!(claimed[0], model_commitment(&model).unwrap());
+    assert_eq!(mock(&circuit, claimed.clone()), Vec::<String>::new());
+    let cells = circuit.assigned_cells();
+    for index in 0..cells {
+        let failures = mock(&circuit.tampered(index, Fp::one()), claimed.clone());
+        assert!(
+            !failures.is_empty(),
+            "cell {index} of {cells} went unnoticed"
+        );
+    }
+}
