@@ -14,9 +14,11 @@
 //! A value is proven so in one of three ways ([`BoundProof`]): a range check
 //! on the cell itself; a lookup that makes it a table entry; or a gate that
 //! combines proven values by integer arithmetic only — a dot product with
-//! fixed weights, a sum, a product of two, a selection by a proven bit —
-//! whose range the model's spec derives from its inputs' (within 53 bits,
-//! so the integer result never wraps). A step whose gates divide or
+//! fixed weights, or with committed weights (each range-checked where it
+//! is committed, the spec being the architecture's worst case:
+//! [`crate::weights`]), a sum, a product of two, a selection by a proven
+//! bit — whose range the model's spec derives from its inputs' (within 53
+//! bits, so the integer result never wraps). A step whose gates divide or
 //! compare proves its output by a range check, never by the gate alone.
 //!
 //! Each [`Step`] states what it proves of its outputs ([`Step::bounds`]);

@@ -95,6 +95,51 @@ fn mock(circuit: &ModelCircuit, instances: Vec<Fp>) -> Vec<String> {
     failure_names(&config, prover.verify().err().unwrap_or_default())
 }
 
+/// 3 → linear 2 → rescale, with committed weights and the trace of one
+/// input; the model, the circuit and its public inputs.
+fn one_layer(
+    weights: Vec<i64>,
+    biases: Vec<i64>,
+    rescale: Rescale,
+) -> (Arc<QuantizedModel>, ModelCircuit, Vec<Fp>) {
+    let input = TensorSpec {
+        shape: Shape(vec![3]),
+        scale: Scale(4),
+        bits: 8,
+    };
+    let nodes = vec![
+        node(&[0], linear(2, weights, biases)),
+        node(&[1], Op::Rescale(rescale)),
+    ];
+    let model = Arc::new(QuantizedModel::new("one layer", input, nodes, None).unwrap());
+    let trace = model
+        .forward(&Tensor::new([3], vec![100, -50, 7]).unwrap())
+        .unwrap();
+    let circuit = ModelCircuit::with_options(
+        model.clone(),
+        Visibility::Public,
+        WeightVisibility::Committed,
+        Profile::Compact,
+    )
+    .unwrap()
+    .with_trace(trace.clone())
+    .unwrap();
+    let claimed = circuit.instances(&trace);
+    (model, circuit, claimed)
+}
+
+/// Every cell zkinfer's assigner numbers, changed by one, fails.
+fn every_numbered_cell_fails(circuit: &ModelCircuit, claimed: &[Fp]) {
+    let cells = circuit.assigned_cells();
+    for index in 0..cells {
+        let failures = mock(&circuit.tampered(index, Fp::one()), claimed.to_vec());
+        assert!(
+            !failures.is_empty(),
+            "cell {index} of {cells} changed by one went unnoticed"
+        );
+    }
+}
+
 #[test]
 fn accepts_and_publishes_the_weights_commitment_first() {
     for profile in Profile::ALL {
@@ -171,44 +216,15 @@ fn the_verifying_key_depends_only_on_the_architecture() {
 #[test]
 fn every_cell_of_a_committed_weights_circuit_matters() {
     let circuit = committed(convnet(0), Profile::Compact);
-    let claimed = instances(&circuit);
-    let cells = circuit.assigned_cells();
-    for index in 0..cells {
-        let failures = mock(&circuit.tampered(index, Fp::one()), claimed.clone());
-        assert!(
-            !failures.is_empty(),
-            "cell {index} of {cells} changed by one went unnoticed"
-        );
-    }
+    every_numbered_cell_fails(&circuit, &instances(&circuit));
 }
 
 /// Every advice cell of a (small) committed-weights circuit, the Poseidon
 /// chip's included, changed by one after synthesis fails.
 #[test]
 fn every_advice_cell_poseidon_included_matters() {
-    let input = TensorSpec {
-        shape: Shape(vec![3]),
-        scale: Scale(4),
-        bits: 8,
-    };
-    let nodes = vec![
-        node(&[0], linear(2, vec![3, -2, 5, 1, -7, 4], vec![300, -20])),
-        node(&[1], Op::Rescale(Rescale { shift: 3, bits: 9 })),
-    ];
-    let model = Arc::new(QuantizedModel::new("small", input, nodes, None).unwrap());
-    let trace = model
-        .forward(&Tensor::new([3], vec![100, -50, 7]).unwrap())
-        .unwrap();
-    let circuit = ModelCircuit::with_options(
-        model,
-        Visibility::Public,
-        WeightVisibility::Committed,
-        Profile::Compact,
-    )
-    .unwrap()
-    .with_trace(trace.clone())
-    .unwrap();
-    let claimed = circuit.instances(&trace);
+    let rescale = Rescale { shift: 3, bits: 9 };
+    let (_, circuit, claimed) = one_layer(vec![3, -2, 5, 1, -7, 4], vec![300, -20], rescale);
     let mut prover = MockProver::run(circuit.plan().k, &circuit, vec![claimed]).unwrap();
     assert_eq!(prover.verify(), Ok(()));
     for (column, row) in prover.assigned_advice_cells() {
@@ -227,54 +243,20 @@ fn every_advice_cell_poseidon_included_matters() {
 #[test]
 fn wide_weights_and_biases_are_range_checked_by_rows() {
     use zkinfer_circuits::weights::{committed_tensors, RangeCheck};
-    let input = TensorSpec {
-        shape: Shape(vec![3]),
-        scale: Scale(4),
-        bits: 8,
+    let rescale = Rescale {
+        shift: 10,
+        bits: 10,
     };
-    let nodes = vec![
-        node(
-            &[0],
-            linear(2, vec![3, 300, -5, 1, -7, 4], vec![100_000, -70_000]),
-        ),
-        node(
-            &[1],
-            Op::Rescale(Rescale {
-                shift: 10,
-                bits: 10,
-            }),
-        ),
-    ];
-    let model = QuantizedModel::new("wide", input, nodes, None).unwrap();
+    let (model, circuit, claimed) =
+        one_layer(vec![3, 300, -5, 1, -7, 4], vec![100_000, -70_000], rescale);
     let tensors = committed_tensors(&model).unwrap();
     let checks: Vec<_> = tensors.iter().map(|t| (t.bits, t.check())).collect();
     assert_eq!(
         checks,
         [(16, RangeCheck::Bound), (20, RangeCheck::Split)],
-        "18 bits needed, one to spare, a multiple of 4"
+        "18 bits needed: the first division row that holds them"
     );
-    let model = Arc::new(model);
-    let trace = model
-        .forward(&Tensor::new([3], vec![100, -50, 7]).unwrap())
-        .unwrap();
-    let circuit = ModelCircuit::with_options(
-        model.clone(),
-        Visibility::Public,
-        WeightVisibility::Committed,
-        Profile::Compact,
-    )
-    .unwrap()
-    .with_trace(trace.clone())
-    .unwrap();
-    let claimed = circuit.instances(&trace);
     assert_eq!(claimed[0], model_commitment(&model).unwrap());
     assert_eq!(mock(&circuit, claimed.clone()), Vec::<String>::new());
-    let cells = circuit.assigned_cells();
-    for index in 0..cells {
-        let failures = mock(&circuit.tampered(index, Fp::one()), claimed.clone());
-        assert!(
-            !failures.is_empty(),
-            "cell {index} of {cells} went unnoticed"
-        );
-    }
+    every_numbered_cell_fails(&circuit, &claimed);
 }
