@@ -189,6 +189,11 @@ pub struct ExportArgs {
     /// Whether proofs carry the input.
     #[arg(long, value_enum, default_value_t = InputVisibility::Public)]
     pub input_visibility: InputVisibility,
+    /// The weights: fixed (in the verifying key) or committed (private;
+    /// their Poseidon commitment is a public input, and verifier_key.json
+    /// holds the architecture, not the weights).
+    #[arg(long, value_parser = parse_weights, default_value = "fixed")]
+    pub weights_visibility: WeightVisibility,
     /// The layout profile: compact (12 multiply-accumulates and one element
     /// operation per row; the smallest proofs), wide (96 and two; for
     /// LeNet-class models), or auto (the cost model's fastest).
@@ -279,9 +284,10 @@ pub struct ProveArgs {
     pub blinding: Option<String>,
     /// The weights: fixed (in the verifying key, the model's identity) or
     /// committed (private; their Poseidon commitment is a public input, and
-    /// the key serves every model of the architecture).
-    #[arg(long, value_parser = parse_weights, default_value = "fixed")]
-    pub weights_visibility: WeightVisibility,
+    /// the key serves every model of the architecture). Default: the
+    /// package's, else fixed.
+    #[arg(long, value_parser = parse_weights)]
+    pub weights_visibility: Option<WeightVisibility>,
     /// The layout profile: compact (12 multiply-accumulates and one element
     /// operation per row; the smallest proofs), wide (96 and two; for
     /// LeNet-class models), or auto (the cost model's fastest). Default: the
@@ -344,9 +350,10 @@ pub struct VerifyArgs {
     pub expect_input_commitment: Option<String>,
     /// The weights: fixed (in the verifying key, the model's identity) or
     /// committed (private; their Poseidon commitment is a public input, and
-    /// the key serves every model of the architecture).
-    #[arg(long, value_parser = parse_weights, default_value = "fixed")]
-    pub weights_visibility: WeightVisibility,
+    /// the key serves every model of the architecture). Default: the
+    /// package's, else fixed.
+    #[arg(long, value_parser = parse_weights)]
+    pub weights_visibility: Option<WeightVisibility>,
     /// Reject (exit 1) a proof made with any weights but those this model
     /// commitment (64 hex digits, as `zkinfer commit` prints it) opens to.
     #[arg(long)]
@@ -372,9 +379,10 @@ pub struct MockArgs {
     pub committed_input: bool,
     /// The weights: fixed (in the verifying key, the model's identity) or
     /// committed (private; their Poseidon commitment is a public input, and
-    /// the key serves every model of the architecture).
-    #[arg(long, value_parser = parse_weights, default_value = "fixed")]
-    pub weights_visibility: WeightVisibility,
+    /// the key serves every model of the architecture). Default: the
+    /// package's, else fixed.
+    #[arg(long, value_parser = parse_weights)]
+    pub weights_visibility: Option<WeightVisibility>,
     /// The layout profile: compact (12 multiply-accumulates and one element
     /// operation per row; the smallest proofs), wide (96 and two; for
     /// LeNet-class models), or auto (the cost model's fastest). Default: the

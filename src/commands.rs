@@ -123,6 +123,21 @@ fn visibility(
     Ok(Package::read(dir)?.input_visibility)
 }
 
+/// The weights' visibility: what `--weights-visibility` says, else what a
+/// package folder given as `--model` was exported with, else fixed.
+fn weights(
+    model: &str,
+    flag: Option<zkinfer_circuits::WeightVisibility>,
+) -> anyhow::Result<zkinfer_circuits::WeightVisibility> {
+    use zkinfer_prover::export::{Package, PACKAGE_FILE};
+    let dir = std::path::Path::new(model);
+    match flag {
+        Some(weights) => Ok(weights),
+        None if dir.join(PACKAGE_FILE).exists() => Ok(Package::read(dir)?.weight_visibility),
+        None => Ok(zkinfer_circuits::WeightVisibility::Fixed),
+    }
+}
+
 /// The circuit of a model, in the layout profile `--profile` names, else
 /// the package's, else the one the cost model says proves fastest (with
 /// committed weights, else compact: the cost model does not price them yet).

@@ -881,3 +881,50 @@ fn committed_input_package_proves_with_a_commitment() {
     assert_eq!(verified["input_commitment"], proved["input_commitment"]);
     assert_eq!(verified["outputs_int"], infer(&dir, &input)["outputs_int"]);
 }
+
+/// A committed-weights package: its key and `verifier_key.json` are the
+/// architecture's (no weight in it), prove and verify take the package's
+/// weights visibility without a flag, and bundles carry the weights'
+/// commitment that `zkinfer commit` prints.
+#[test]
+fn committed_weights_package_proves_under_the_architectures_key() {
+    let case = Case::new();
+    let dir = case.join("package");
+    let package = case
+        .export(
+            &fixture("mlp.onnx"),
+            &fixture("mlp.calibration.json"),
+            &dir,
+            &["--weights-visibility", "committed", "--json"],
+        )
+        .json();
+    assert_eq!(package["weight_visibility"], "committed", "{package}");
+    assert_eq!(package["plan"]["weight_visibility"], "committed");
+    let committed = zkinfer(["--json", "commit", "--model", arg(&dir)]).json();
+    assert_eq!(package["model_digest"], committed["architecture_digest"]);
+    // The key file's model is the architecture: every weight of a layer at
+    // its width's extreme.
+    let key = read_json(&dir.join("verifier_key.json"));
+    let bytes = zkinfer_verifier::base64::decode(key["model"].as_str().unwrap()).unwrap();
+    let architecture = zkinfer_quant::QuantizedModel::from_bytes(&bytes).unwrap();
+    assert_eq!(architecture.digest().to_hex(), package["model_digest"]);
+    let weights = architecture.nodes().iter().find_map(|n| match &n.op {
+        zkinfer_quant::Op::Linear(l) => Some(l.weight.data.clone()),
+        _ => None,
+    });
+    let weights = weights.unwrap();
+    assert!(weights.iter().all(|&w| w == weights[0]), "{weights:?}");
+    assert!([-128, -(1 << 15)].contains(&weights[0]), "{weights:?}");
+
+    let input = case
+        .scratch
+        .write_input("input.json", &first_calibration_sample("mlp"));
+    let proof = case.join("proof.json");
+    let proved = case.prove(&dir, &input, &proof).json();
+    assert_eq!(proved["vk_digest"], package["vk_digest"], "{proved}");
+    assert_eq!(proved["model_commitment"], committed["model_commitment"]);
+    let verified = case.verify(&dir, &proof).json();
+    assert_eq!(verified["weight_visibility"], "committed", "{verified}");
+    assert_eq!(verified["model_commitment"], committed["model_commitment"]);
+    assert_eq!(verified["outputs_int"], infer(&dir, &input)["outputs_int"]);
+}

@@ -311,6 +311,13 @@ pub struct Package {
     pub target: Target,
     /// Who sees the input.
     pub input_visibility: Visibility,
+    /// Whether the weights are fixed or committed (then the model digest
+    /// and the key are the architecture's).
+    #[serde(
+        default,
+        skip_serializing_if = "zkinfer_circuits::WeightVisibility::is_fixed"
+    )]
+    pub weight_visibility: zkinfer_circuits::WeightVisibility,
     /// The model digest.
     pub model_digest: String,
     /// The verifying key digest (the model id in the contract).

@@ -24,6 +24,7 @@ fn package() -> Package {
         dropped_softmax: true,
         target: Target::Resources,
         input_visibility: Visibility::Public,
+        weight_visibility: Default::default(),
         model_digest: model.digest().to_hex(),
         vk_digest: "58593272166e2d6646af00f3e5119eab11e3b44b3df7a9d314f4f726c1b9e25f".into(),
         k: plan.k,

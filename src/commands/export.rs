@@ -92,14 +92,21 @@ pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
             args.calibration.display()
         )
     })?;
-    let params = super::load_params(&super::params_cache(&args.params), calibrated.plan.k)?;
-    let (k, profile) = (calibrated.plan.k, calibrated.plan.profile);
+    // Calibration plans with fixed weights; committed weights lay out the
+    // chosen model's architecture, with its own plan and k.
+    let weights = args.weights_visibility;
+    let circuit = VerifierKey::plan_circuit_with(
+        calibrated.model.clone(),
+        visibility,
+        weights,
+        calibrated.plan.profile,
+    )?;
+    let plan = circuit.plan().clone();
+    let params = super::load_params(&super::params_cache(&args.params), plan.k)?;
+    let (k, profile) = (plan.k, plan.profile);
     let key = Phase::run(
         format!("building the verifying key (k = {k}, {profile} profile)"),
-        || {
-            let circuit = VerifierKey::plan_circuit(calibrated.model.clone(), visibility, profile)?;
-            VerifierKey::for_circuit(circuit, params)
-        },
+        || VerifierKey::for_circuit(circuit, params),
     )?;
     let chosen = &calibrated.candidates[calibrated.chosen];
     let package = Package {
@@ -113,9 +120,10 @@ pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
         dropped_softmax: imported.dropped_softmax,
         target,
         input_visibility: visibility,
+        weight_visibility: weights,
         model_digest: key.model_digest().to_string(),
         vk_digest: key.vk_digest().to_string(),
-        k: calibrated.plan.k,
+        k,
         proof_bytes: key.proof_bytes(),
         weight_bits: chosen.weight_bits,
         activation_bits: chosen.activation_bits,
@@ -124,9 +132,9 @@ pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
         tables: zkinfer_models::table_reports(&calibrated.model),
         inputs,
         candidates: calibrated.candidates.clone(),
-        estimates: Estimates::of(&calibrated.plan),
+        estimates: Estimates::of(&plan),
         profiles: zkinfer_prover::choose::profile_costs(&calibrated.model, visibility),
-        plan: calibrated.plan.clone(),
+        plan,
     };
     let key_file = ModelKey::of(&key);
     write_package(&args.out, &float, &calibrated.model, &key_file, &package)?;
@@ -233,9 +241,10 @@ fn print_report(p: &Package) {
         p.k, total_rows, plan.usable_rows, plan.dot_rows, plan.element_rows, plan.table_rows, plan.advice_columns, plan.lookups
     );
     outln!(
-        "         {} MACs, input {}, vk {}, proofs of {} bytes",
+        "         {} MACs, input {}, weights {}, vk {}, proofs of {} bytes",
         plan.macs(),
         p.input_visibility.name(),
+        p.weight_visibility.name(),
         p.vk_digest.get(..16).unwrap_or(&p.vk_digest),
         p.proof_bytes
     );

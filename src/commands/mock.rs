@@ -38,7 +38,7 @@ pub fn run(args: &MockArgs, json: bool) -> anyhow::Result<ExitCode> {
         &args.model,
         &q,
         visibility,
-        args.weights_visibility,
+        super::weights(&args.model, args.weights_visibility)?,
         args.profile,
     )?
     .with_trace(trace.clone())?;

@@ -132,7 +132,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
         &args.model,
         &q,
         visibility,
-        args.weights_visibility,
+        super::weights(&args.model, args.weights_visibility)?,
         args.profile,
     )
     .with_context(|| format!("planning the circuit of {}", model.source))?;

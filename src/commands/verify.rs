@@ -89,8 +89,8 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
     let q = model.quantized;
     // Whether the weights are committed is the verifier's choice too; a
     // bundle of the other kind cannot be checked against its key.
-    let committed_weights =
-        args.weights_visibility == zkinfer_circuits::WeightVisibility::Committed;
+    let weights = super::weights(&args.model, args.weights_visibility)?;
+    let committed_weights = weights == zkinfer_circuits::WeightVisibility::Committed;
     for (bundle, path) in bundles.iter().zip(&args.proof) {
         match (bundle.model_commitment.is_some(), committed_weights) {
             (true, false) => anyhow::bail!(
@@ -110,12 +110,8 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
     let visibility = super::visibility(&args.model, args.private_input, args.committed_input)?;
     // The layout is the prover's choice (every profile proves the same
     // statement): the first bundle's, and every bundle must share it.
-    let circuit = VerifierKey::plan_circuit_with(
-        q.clone(),
-        visibility,
-        args.weights_visibility,
-        bundles[0].profile,
-    )?;
+    let circuit =
+        VerifierKey::plan_circuit_with(q.clone(), visibility, weights, bundles[0].profile)?;
     let k = circuit.plan().k;
     let params = super::load_params(&super::params_cache(&args.params), k)?;
     let key = Phase::run(format!("rebuilding the verifying key (k = {k})"), || {
