@@ -389,7 +389,17 @@ impl ModelCircuit {
             },
         )?;
         let bits = self.model.input().bits;
-        commit.commit(layouter, &self.assigner, zero, input, bits, Some(&blinding))
+        // Its calls start on the first chip, as they always have.
+        let blinding = Some(&blinding);
+        commit.commit(
+            layouter,
+            &self.assigner,
+            zero,
+            input,
+            bits,
+            blinding,
+            &mut 0,
+        )
     }
 
     #[cfg(not(feature = "commitments"))]

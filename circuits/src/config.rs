@@ -54,6 +54,16 @@ impl Commitments {
     fn any(self) -> bool {
         self.input || self.weights
     }
+
+    /// The packing lanes and Poseidon chips the commitments get.
+    #[cfg(feature = "commitments")]
+    pub fn shape(self) -> crate::chips::commit::CommitShape {
+        use crate::chips::commit::CommitShape;
+        match self.weights {
+            true => CommitShape::WEIGHTS,
+            false => CommitShape::SINGLE,
+        }
+    }
 }
 
 /// The element chips of one lane: a row of element columns that does one
@@ -306,13 +316,14 @@ impl ModelConfig {
         #[cfg(feature = "commitments")]
         let commit = commitments.any().then(|| {
             use crate::chips::commit::CommitConfig;
-            let (advice, fixed, selector) = CommitConfig::COLUMNS;
+            // Committed weights are range-checked while packed.
+            let shape = commitments.shape();
+            let (advice, fixed, selector) = shape.columns(commitments.weights);
             advice_columns += advice;
             fixed_columns += fixed;
-            // Committed weights are range-checked while packed.
-            selectors += selector + usize::from(commitments.weights);
+            selectors += selector;
             let lookup = commitments.weights.then_some((range_table, &mut names));
-            CommitConfig::allocate(meta, lookup)
+            CommitConfig::allocate(meta, lookup, shape)
         });
         #[cfg(not(feature = "commitments"))]
         let _ = commitments;

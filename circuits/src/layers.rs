@@ -239,7 +239,7 @@ impl LayoutCtx<'_> {
                 _ => vec![],
             })
             .collect();
-        let mut commitments = vec![];
+        let (mut commitments, mut next_chip) = (vec![], 0);
         for (i, t) in layout.iter().enumerate() {
             let value = |j: usize| match &values {
                 Some(v) => v
@@ -252,7 +252,7 @@ impl LayoutCtx<'_> {
             let (tensor, commitment) = match t.check() {
                 RangeCheck::Lookup => {
                     let v: Vec<Value<Fp>> = (0..t.values.len()).map(value).collect();
-                    commit.commit_values(layouter, self.assigner, &self.zero, &v)?
+                    commit.commit_values(layouter, self.assigner, &self.zero, &v, &mut next_chip)?
                 }
                 check => {
                     let bits = t.bits;
@@ -289,15 +289,17 @@ impl LayoutCtx<'_> {
                             }
                         },
                     )?;
+                    let (zero, chip) = (&self.zero, &mut next_chip);
                     let h =
-                        commit.commit(layouter, self.assigner, &self.zero, &tensor, bits, None)?;
+                        commit.commit(layouter, self.assigner, zero, &tensor, bits, None, chip)?;
                     (tensor, h)
                 }
             };
             cells[t.node].extend(tensor);
             commitments.push(commitment);
         }
-        let h = commit.chain(layouter, model_initial(layout.len()), &commitments)?;
+        let start = model_initial(layout.len());
+        let h = commit.chain(layouter, start, &commitments, &mut next_chip)?;
         Ok((cells, h))
     }
 

@@ -75,8 +75,9 @@ impl WeightVisibility {
 
 /// Rows of one Poseidon call in halo2_gadgets' `Pow5Chip` (`P128Pow5T3`):
 /// the initial state (1), the input added (2), the permutation (1 + 4 full
-/// rounds + 28 rows of two partial rounds + 4 full rounds).
-pub const POSEIDON_ROWS: usize = 40;
+/// rounds + 28 rows of two partial rounds + 4 full rounds, and the output
+/// state's row): measured, 41.
+pub const POSEIDON_ROWS: usize = 41;
 
 /// The cost of one step.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,13 +233,17 @@ impl CircuitPlan {
         weight_visibility: WeightVisibility,
         profile: Profile,
     ) -> Result<(Self, Vec<Step>)> {
+        let commitments = Commitments {
+            input: input_visibility == Visibility::Committed,
+            weights: weight_visibility == WeightVisibility::Committed,
+        };
         let architecture;
-        let (model, committed_weights) = match weight_visibility {
-            WeightVisibility::Fixed => (model, None),
+        let (model, bounded_weights) = match weight_visibility {
+            WeightVisibility::Fixed => (model, 0),
             WeightVisibility::Committed => {
-                let (arch, rows) = weight_commitment_rows(model)?;
+                let (arch, bounded) = committed_weights(model)?;
                 architecture = arch;
-                (&architecture, Some(rows))
+                (&architecture, bounded)
             }
         };
         let input = model.input();
@@ -259,9 +264,6 @@ impl CircuitPlan {
             element_rows: input.shape.numel().div_ceil(profile.layout().element_lanes),
             bounds: vec![BoundProof::RangeCheck],
         }];
-        #[cfg_attr(not(feature = "commitments"), allow(unused_variables))]
-        let (bounded_weights, weight_rows) = committed_weights.unwrap_or_default();
-        #[cfg(feature = "commitments")]
         if bounded_weights > 0 {
             layers.push(LayerCost {
                 nodes: vec![],
@@ -290,20 +292,18 @@ impl CircuitPlan {
         let table_rows = activation_rows.max(1 << crate::chips::range::LIMB_BITS);
         let dot_rows: usize = layers.iter().map(|l| l.dot_rows).sum();
         let element_rows: usize = layers.iter().map(|l| l.element_rows).sum();
-        let commitment_rows = match input_visibility {
-            Visibility::Committed => weight_rows.plus(commitment_rows(model)?),
-            Visibility::Public | Visibility::Private => weight_rows,
-        }
-        .rows();
+        let commitment_rows = match commitments.input || commitments.weights {
+            true => {
+                let weights = commitments.weights.then_some(model);
+                commitment_rows(model, weights, commitments)?.rows()
+            }
+            false => 0,
+        };
         // The zero cell takes row 0 of the accumulator column, before the dot rows.
         let rows = (1 + dot_rows)
             .max(element_rows)
             .max(table_rows)
             .max(commitment_rows);
-        let commitments = Commitments {
-            input: input_visibility == Visibility::Committed,
-            weights: weight_visibility == WeightVisibility::Committed,
-        };
         let shape = layout_shape(profile, commitments);
         let (k, usable_rows) = (1..=MAX_K)
             .map(|k| (k, (1usize << k).saturating_sub(shape.blinding)))
@@ -346,74 +346,104 @@ impl CircuitPlan {
     }
 }
 
-/// Rows of commitments in their two column groups, which the floor
-/// planner lays side by side: packing (a leading row, a row per value, and
-/// each chain's first element) and hashing (Poseidon calls).
-#[derive(Clone, Copy, Debug, Default)]
+/// Rows of commitments, whose columns the floor planner lays beside the
+/// model's: each packing lane's rows (a region per tensor, as tall as its
+/// fullest lane, then the chain's first element in lane 0) and each
+/// Poseidon chip's calls ([`crate::chips::commit::CommitShape`]).
+#[derive(Clone, Debug, Default)]
 struct CommitmentRows {
     packing: usize,
-    hashing: usize,
+    /// Calls per chip.
+    calls: Vec<usize>,
+    /// The chip the next call goes to.
+    next_chip: usize,
 }
 
 impl CommitmentRows {
-    /// One tensor of `n` values of `bits` bits: packed, then hashed one
-    /// call per packed element (and one for a blinding element).
     #[cfg(feature = "commitments")]
-    fn tensor(n: usize, bits: u32, blinded: bool) -> Self {
-        let calls = n.div_ceil(crate::commitment::values_per_element(bits)) + usize::from(blinded);
+    fn new(chips: usize) -> Self {
         CommitmentRows {
-            packing: 2 + n,
-            hashing: calls * POSEIDON_ROWS,
+            packing: 0,
+            calls: vec![0; chips],
+            next_chip: 0,
         }
     }
 
-    fn plus(self, other: Self) -> Self {
-        CommitmentRows {
-            packing: self.packing + other.packing,
-            hashing: self.hashing + other.hashing,
+    /// One tensor of `n` values of `bits` bits over `lanes` packing lanes,
+    /// then its chain: one call per packed element, one more for a
+    /// blinding element.
+    #[cfg(feature = "commitments")]
+    fn tensor(&mut self, n: usize, bits: u32, blinded: bool, lanes: usize) {
+        let per = crate::commitment::values_per_element(bits);
+        let elements = n.div_ceil(per);
+        let fullest = (0..lanes)
+            .map(|lane| {
+                (lane..elements)
+                    .step_by(lanes)
+                    .map(|e| per.min(n - e * per))
+                    .sum::<usize>()
+            })
+            .max()
+            .unwrap_or(0);
+        self.packing += 2 + fullest;
+        self.chain(elements + usize::from(blinded));
+    }
+
+    /// A chain's calls, round robin over the chips from the next one.
+    #[cfg(feature = "commitments")]
+    fn chain(&mut self, calls: usize) {
+        let chips = self.calls.len();
+        for _ in 0..calls {
+            self.calls[self.next_chip % chips] += 1;
+            self.next_chip += 1;
         }
     }
 
-    fn rows(self) -> usize {
-        self.packing.max(self.hashing)
+    fn rows(&self) -> usize {
+        let calls = self.calls.iter().copied().max().unwrap_or(0);
+        self.packing.max(calls * POSEIDON_ROWS)
     }
 }
 
-/// Rows the input's commitment takes. Refused in a build without
-/// commitments.
+/// Rows the commitments take: the weights' (their tensors, then the chain
+/// over the tensors' commitments) and the input's, in the layout
+/// `commitments` gets. Refused in a build without commitments.
 #[cfg(feature = "commitments")]
-fn commitment_rows(model: &QuantizedModel) -> Result<CommitmentRows> {
-    let input = model.input();
-    Ok(CommitmentRows::tensor(
-        input.shape.numel(),
-        input.bits,
-        true,
-    ))
-}
-
-/// A model's architecture, how many of its committed weights take bound
-/// rows, and the rows their packing and hashing take (each tensor packed
-/// and hashed, then the chain over the tensors' commitments).
-#[cfg(feature = "commitments")]
-fn weight_commitment_rows(
+fn commitment_rows(
     model: &QuantizedModel,
-) -> Result<(QuantizedModel, (usize, CommitmentRows))> {
+    weights: Option<&QuantizedModel>,
+    commitments: Commitments,
+) -> Result<CommitmentRows> {
+    let shape = commitments.shape();
+    let mut rows = CommitmentRows::new(shape.chips);
+    if let Some(architecture) = weights {
+        let tensors = crate::weights::committed_tensors(architecture)?;
+        for t in &tensors {
+            rows.tensor(t.values.len(), t.bits, false, shape.lanes);
+        }
+        rows.packing += 1;
+        rows.chain(tensors.len());
+    }
+    if commitments.input {
+        // The input's calls start on the first chip.
+        rows.next_chip = 0;
+        let input = model.input();
+        rows.tensor(input.shape.numel(), input.bits, true, shape.lanes);
+    }
+    Ok(rows)
+}
+
+/// A model's architecture, and how many of its committed weights take
+/// bound or division rows.
+#[cfg(feature = "commitments")]
+fn committed_weights(model: &QuantizedModel) -> Result<(QuantizedModel, usize)> {
     let architecture = crate::weights::architecture(model)?;
-    let tensors = crate::weights::committed_tensors(&architecture)?;
-    let bounded: usize = tensors
+    let bounded = crate::weights::committed_tensors(&architecture)?
         .iter()
         .filter(|t| t.check() != crate::weights::RangeCheck::Lookup)
         .map(|t| t.values.len())
         .sum();
-    let chain = CommitmentRows {
-        packing: 1,
-        hashing: tensors.len() * POSEIDON_ROWS,
-    };
-    let rows = tensors
-        .iter()
-        .map(|t| CommitmentRows::tensor(t.values.len(), t.bits, false))
-        .fold(chain, CommitmentRows::plus);
-    Ok((architecture, (bounded, rows)))
+    Ok((architecture, bounded))
 }
 
 /// Why a build without the `commitments` feature (the contract's) plans no
@@ -430,11 +460,15 @@ fn no_commitments() -> CircuitError {
 }
 
 #[cfg(not(feature = "commitments"))]
-fn weight_commitment_rows(_: &QuantizedModel) -> Result<(QuantizedModel, (usize, CommitmentRows))> {
+fn committed_weights(_: &QuantizedModel) -> Result<(QuantizedModel, usize)> {
     Err(no_commitments())
 }
 
 #[cfg(not(feature = "commitments"))]
-fn commitment_rows(_: &QuantizedModel) -> Result<CommitmentRows> {
+fn commitment_rows(
+    _: &QuantizedModel,
+    _: Option<&QuantizedModel>,
+    _: Commitments,
+) -> Result<CommitmentRows> {
     Err(no_commitments())
 }

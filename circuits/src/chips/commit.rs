@@ -37,9 +37,18 @@ use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Select
 use halo2_proofs::poly::Rotation;
 use pasta_curves::Fp;
 
-/// The packing gate and the Poseidon chip.
+/// The packing lanes and the Poseidon chips.
 #[derive(Clone, Debug)]
 pub struct CommitConfig {
+    /// Packing lanes: packed element `e` goes to lane `e mod lanes`.
+    lanes: Vec<PackLane>,
+    /// Poseidon chips: a chain's call `i` goes to chip `i mod chips`.
+    poseidon: Vec<Pow5Config<Fp, 3, 2>>,
+}
+
+/// One packing lane: the Horner gate on columns of its own.
+#[derive(Clone, Debug)]
+struct PackLane {
     v: Column<Advice>,
     m: Column<Advice>,
     shift: Column<Fixed>,
@@ -48,14 +57,44 @@ pub struct CommitConfig {
     /// The range lookup of values assigned in the packing rows (only in
     /// circuits that commit weights).
     q_range: Option<Selector>,
-    poseidon: Pow5Config<Fp, 3, 2>,
+}
+
+/// How many packing lanes and Poseidon chips a commitment layout has.
+/// Lanes and chips use columns of their own, so the floor planner lays
+/// them side by side: rows shrink in proportion, columns grow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommitShape {
+    /// Packing lanes.
+    pub lanes: usize,
+    /// Poseidon chips.
+    pub chips: usize,
+}
+
+impl CommitShape {
+    /// One lane and one chip: committed inputs.
+    pub const SINGLE: CommitShape = CommitShape { lanes: 1, chips: 1 };
+    /// Two of each: committed weights, whose thousands of values would
+    /// otherwise set `k` (the digits models: k = 11 instead of 12).
+    pub const WEIGHTS: CommitShape = CommitShape { lanes: 3, chips: 4 };
+
+    /// Advice columns, fixed columns and selectors [`CommitConfig::allocate`]
+    /// adds: per lane 2, 2 and the packing gate's selector (and the range
+    /// lookup's, with `lookup`); per chip 4, 6 and the full-round,
+    /// partial-round and pad-and-add selectors.
+    pub fn columns(self, lookup: bool) -> (usize, usize, usize) {
+        let (lanes, chips) = (self.lanes, self.chips);
+        let selectors = lanes * (1 + usize::from(lookup)) + 3 * chips;
+        (2 * lanes + 4 * chips, 2 * lanes + 6 * chips, selectors)
+    }
 }
 
 /// Commitment instructions.
 pub trait CommitInstructions {
     /// The commitment of `cells`, values proven (elsewhere) to fit `bits`
     /// signed bits; blinded by `blinding` (an advice cell the caller
-    /// assigned) when given.
+    /// assigned) when given. Every method hashes its calls on the chips
+    /// from `next_chip` on, round robin, and advances it.
+    #[allow(clippy::too_many_arguments)]
     fn commit(
         &self,
         layouter: &mut impl Layouter<Fp>,
@@ -64,6 +103,7 @@ pub trait CommitInstructions {
         cells: &[Cell_],
         bits: u32,
         blinding: Option<&Cell_>,
+        next_chip: &mut usize,
     ) -> Result<Cell_, Error>;
 
     /// Assigns 8-bit `values` in the packing rows, each proven in range
@@ -75,6 +115,7 @@ pub trait CommitInstructions {
         assigner: &Assigner,
         zero: &Cell_,
         values: &[Value<Fp>],
+        next_chip: &mut usize,
     ) -> Result<(Vec<Cell_>, Cell_), Error>;
 
     /// The chain `h_{i+1} = Poseidon(h_i, e_i)` from the constant `start`
@@ -84,6 +125,7 @@ pub trait CommitInstructions {
         layouter: &mut impl Layouter<Fp>,
         start: Fp,
         elements: &[Cell_],
+        next_chip: &mut usize,
     ) -> Result<Cell_, Error>;
 }
 
@@ -104,18 +146,12 @@ impl Packed<'_> {
     }
 }
 
-impl CommitConfig {
-    /// Creates the gate `pack` on `v` and `m`, and the Poseidon chip on
-    /// `state` (three advice columns), `partial_sbox` and six fixed
-    /// columns. The circuit must have a column for constants (the chain's
-    /// first element and the sponge's capacity are constants).
-    pub fn configure(
+impl PackLane {
+    /// The gate `pack` on `v` and `m` (and the range lookup, with `lookup`).
+    fn configure(
         meta: &mut ConstraintSystem<Fp>,
         [v, m]: [Column<Advice>; 2],
         [shift, offset]: [Column<Fixed>; 2],
-        state: [Column<Advice>; 3],
-        partial_sbox: Column<Advice>,
-        [rc_a, rc_b]: [[Column<Fixed>; 3]; 2],
         lookup: Option<(RangeTable, &mut Vec<String>)>,
     ) -> Self {
         for column in [v, m] {
@@ -140,51 +176,80 @@ impl CommitConfig {
             let [shift, offset] = [shift, offset].map(|c| meta.query_fixed(c));
             vec![("horner", q * (m_cur - (shift * m_prev + v + offset)))]
         });
-        let poseidon = Pow5Chip::configure::<P128Pow5T3>(meta, state, partial_sbox, rc_a, rc_b);
-        CommitConfig {
+        PackLane {
             v,
             m,
             shift,
             offset,
             q,
             q_range,
-            poseidon,
         }
     }
+}
 
-    /// [`Self::configure`] on columns of its own: 6 advice and 8 fixed
-    /// (what [`Self::COLUMNS`] counts), and with `lookup` the range lookup
-    /// of values packed directly (named in its list of lookup names; one
-    /// more selector).
+impl CommitConfig {
+    /// The lanes and chips of `shape` on columns of their own
+    /// ([`CommitShape::columns`] counts them), with `lookup` the range
+    /// lookup of values packed directly (named in its list of lookup
+    /// names). The circuit must have a column for constants (the chain's
+    /// first element and the sponge's capacity are constants).
     pub fn allocate(
         meta: &mut ConstraintSystem<Fp>,
         lookup: Option<(RangeTable, &mut Vec<String>)>,
+        shape: CommitShape,
     ) -> Self {
+        let (table, mut names) = match lookup {
+            Some((table, names)) => (Some(table), Some(names)),
+            None => (None, None),
+        };
+        let mut lane = |meta: &mut ConstraintSystem<Fp>,
+                        advice: [Column<Advice>; 2],
+                        fixed: [Column<Fixed>; 2]| {
+            let lookup = table.zip(names.as_deref_mut());
+            PackLane::configure(meta, advice, fixed, lookup)
+        };
+        let chip = |meta: &mut ConstraintSystem<Fp>,
+                    state: [Column<Advice>; 3],
+                    partial_sbox: Column<Advice>,
+                    rc_a: [Column<Fixed>; 3],
+                    rc_b: [Column<Fixed>; 3]| {
+            Pow5Chip::configure::<P128Pow5T3>(meta, state, partial_sbox, rc_a, rc_b)
+        };
+        // The first lane and chip in the column and gate order committed
+        // inputs have always had; the others after.
         let advice = [(); 6].map(|_| meta.advice_column());
         let fixed = [(); 8].map(|_| meta.fixed_column());
-        Self::configure(
+        let mut lanes = vec![lane(meta, [advice[0], advice[1]], [fixed[0], fixed[1]])];
+        let mut poseidon = vec![chip(
             meta,
-            [advice[0], advice[1]],
-            [fixed[0], fixed[1]],
             [advice[2], advice[3], advice[4]],
             advice[5],
-            [
-                [fixed[2], fixed[3], fixed[4]],
-                [fixed[5], fixed[6], fixed[7]],
-            ],
-            lookup,
-        )
+            [fixed[2], fixed[3], fixed[4]],
+            [fixed[5], fixed[6], fixed[7]],
+        )];
+        for _ in 1..shape.lanes {
+            let advice = [(); 2].map(|_| meta.advice_column());
+            let fixed = [(); 2].map(|_| meta.fixed_column());
+            lanes.push(lane(meta, advice, fixed));
+        }
+        for _ in 1..shape.chips {
+            let advice = [(); 4].map(|_| meta.advice_column());
+            let fixed = [(); 6].map(|_| meta.fixed_column());
+            poseidon.push(chip(
+                meta,
+                [advice[0], advice[1], advice[2]],
+                advice[3],
+                [fixed[0], fixed[1], fixed[2]],
+                [fixed[3], fixed[4], fixed[5]],
+            ));
+        }
+        CommitConfig { lanes, poseidon }
     }
-
-    /// Advice, fixed columns and selectors [`Self::allocate`] adds (the
-    /// packing gate's selector, and the Poseidon chip's full-round,
-    /// partial-round and pad-and-add ones).
-    pub const COLUMNS: (usize, usize, usize) = (6, 8, 4);
 
     /// A column a blinding element can be assigned in (the packed values'
     /// column: equality-enabled).
     pub fn blinding_column(&self) -> Column<Advice> {
-        self.v
+        self.lanes[0].v
     }
 
     /// Packs values at `bits` bits; returns their cells and the packed
@@ -206,36 +271,47 @@ impl CommitConfig {
             || "pack",
             |mut region| {
                 assigner.region("pack");
-                // Row 0 gives the first element's first row an `m_prev`.
-                let mut m = assigner.copy(&mut region, "m start", zero, self.m, 0)?;
+                // Row 0 of each lane gives its first element's first row
+                // an `m_prev`.
+                let mut m = self
+                    .lanes
+                    .iter()
+                    .map(|lane| assigner.copy(&mut region, "m start", zero, lane.m, 0))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut offsets = vec![1; self.lanes.len()];
                 let (mut cells, mut packed) = (vec![None; values.len()], vec![]);
-                let mut offset = 1;
-                for start in (0..values.len()).step_by(per_element) {
+                for (element, start) in (0..values.len()).step_by(per_element).enumerate() {
+                    let l = element % self.lanes.len();
+                    let (lane, m, offset) = (&self.lanes[l], &mut m[l], &mut offsets[l]);
                     let end = (start + per_element).min(values.len());
                     for (n, i) in (start..end).rev().enumerate() {
-                        self.q.enable(&mut region, offset)?;
+                        lane.q.enable(&mut region, *offset)?;
                         let s = if n == 0 { Fp::zero() } else { shift };
-                        region.assign_fixed(|| "shift", self.shift, offset, || Value::known(s))?;
+                        region.assign_fixed(|| "shift", lane.shift, *offset, || Value::known(s))?;
                         region.assign_fixed(
                             || "offset",
-                            self.offset,
-                            offset,
+                            lane.offset,
+                            *offset,
                             || Value::known(half),
                         )?;
                         let v = match &values {
-                            Packed::Cells(c) => {
-                                assigner.copy(&mut region, "packed value", &c[i], self.v, offset)?
-                            }
+                            Packed::Cells(c) => assigner.copy(
+                                &mut region,
+                                "packed value",
+                                &c[i],
+                                lane.v,
+                                *offset,
+                            )?,
                             Packed::Values(v) => {
-                                let q_range = self.q_range.ok_or(Error::Synthesis)?;
-                                q_range.enable(&mut region, offset)?;
-                                assigner.advice(&mut region, "weight", self.v, offset, v[i])?
+                                let q_range = lane.q_range.ok_or(Error::Synthesis)?;
+                                q_range.enable(&mut region, *offset)?;
+                                assigner.advice(&mut region, "weight", lane.v, *offset, v[i])?
                             }
                         };
                         let value = m.value().zip(v.value()).map(|(m, v)| *m * s + v + half);
-                        m = assigner.advice(&mut region, "m", self.m, offset, value)?;
+                        *m = assigner.advice(&mut region, "m", lane.m, *offset, value)?;
                         cells[i] = Some(v);
-                        offset += 1;
+                        *offset += 1;
                     }
                     packed.push(m.clone());
                 }
@@ -245,15 +321,19 @@ impl CommitConfig {
         )
     }
 
-    /// `Poseidon(h, e)` for each `e` in turn.
+    /// `Poseidon(h, e)` for each `e` in turn, on the chips from
+    /// `next_chip` on.
     fn hash_chain<'a>(
         &self,
         layouter: &mut impl Layouter<Fp>,
         mut h: Cell_,
         elements: impl IntoIterator<Item = &'a Cell_>,
+        next_chip: &mut usize,
     ) -> Result<Cell_, Error> {
         for (i, e) in elements.into_iter().enumerate() {
-            let chip = Pow5Chip::construct(self.poseidon.clone());
+            let config = self.poseidon[*next_chip % self.poseidon.len()].clone();
+            *next_chip += 1;
+            let chip = Pow5Chip::construct(config);
             let hasher = Hash::<_, _, P128Pow5T3, ConstantLength<2>, 3, 2>::init(
                 chip,
                 layouter.namespace(|| format!("link {i}")),
@@ -267,7 +347,7 @@ impl CommitConfig {
     fn start(&self, layouter: &mut impl Layouter<Fp>, h0: Fp) -> Result<Cell_, Error> {
         layouter.assign_region(
             || "commitment start",
-            |mut region| region.assign_advice_from_constant(|| "h0", self.m, 0, h0),
+            |mut region| region.assign_advice_from_constant(|| "h0", self.lanes[0].m, 0, h0),
         )
     }
 }
@@ -281,10 +361,11 @@ impl CommitInstructions for CommitConfig {
         cells: &[Cell_],
         bits: u32,
         blinding: Option<&Cell_>,
+        next_chip: &mut usize,
     ) -> Result<Cell_, Error> {
         let (_, packed) = self.pack(layouter, assigner, zero, Packed::Cells(cells), bits)?;
         let h = self.start(layouter, initial(bits, cells.len()))?;
-        self.hash_chain(layouter, h, packed.iter().chain(blinding))
+        self.hash_chain(layouter, h, packed.iter().chain(blinding), next_chip)
     }
 
     fn commit_values(
@@ -293,11 +374,12 @@ impl CommitInstructions for CommitConfig {
         assigner: &Assigner,
         zero: &Cell_,
         values: &[Value<Fp>],
+        next_chip: &mut usize,
     ) -> Result<(Vec<Cell_>, Cell_), Error> {
         let bits = LIMB_BITS;
         let (cells, packed) = self.pack(layouter, assigner, zero, Packed::Values(values), bits)?;
         let h = self.start(layouter, initial(bits, values.len()))?;
-        Ok((cells, self.hash_chain(layouter, h, &packed)?))
+        Ok((cells, self.hash_chain(layouter, h, &packed, next_chip)?))
     }
 
     fn chain(
@@ -305,9 +387,10 @@ impl CommitInstructions for CommitConfig {
         layouter: &mut impl Layouter<Fp>,
         start: Fp,
         elements: &[Cell_],
+        next_chip: &mut usize,
     ) -> Result<Cell_, Error> {
         let h = self.start(layouter, start)?;
-        self.hash_chain(layouter, h, elements)
+        self.hash_chain(layouter, h, elements, next_chip)
     }
 }
 
@@ -329,6 +412,8 @@ mod tests {
         /// Whether the values are assigned (and range-checked) in the
         /// packing rows: 8-bit weights.
         direct: bool,
+        /// The packing lanes and Poseidon chips.
+        shape: CommitShape,
         assigner: Assigner,
     }
 
@@ -349,6 +434,20 @@ mod tests {
         }
 
         fn configure(meta: &mut ConstraintSystem<Fp>) -> Config {
+            Self::configure_shape(meta, CommitShape::SINGLE)
+        }
+
+        fn configure_for(&self, meta: &mut ConstraintSystem<Fp>) -> Config {
+            Self::configure_shape(meta, self.shape)
+        }
+
+        fn synthesize(&self, c: Config, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
+            self.synthesize_commitment(c, &mut layouter)
+        }
+    }
+
+    impl CommitCircuit {
+        fn configure_shape(meta: &mut ConstraintSystem<Fp>, shape: CommitShape) -> Config {
             let cells = meta.advice_column();
             let constants = meta.fixed_column();
             meta.enable_constant(constants);
@@ -357,16 +456,20 @@ mod tests {
             meta.enable_equality(cells);
             let range_table = RangeTable::configure(meta);
             Config {
-                commit: CommitConfig::allocate(meta, Some((range_table, &mut vec![]))),
+                commit: CommitConfig::allocate(meta, Some((range_table, &mut vec![])), shape),
                 range_table,
                 cells,
                 instance,
             }
         }
 
-        fn synthesize(&self, c: Config, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
+        fn synthesize_commitment(
+            &self,
+            c: Config,
+            layouter: &mut impl Layouter<Fp>,
+        ) -> Result<(), Error> {
             self.assigner.reset();
-            c.range_table.load(&mut layouter)?;
+            c.range_table.load(layouter)?;
             if self.direct {
                 // The values assigned in the packing rows themselves.
                 let zero = layouter.assign_region(
@@ -378,7 +481,7 @@ mod tests {
                 let values: Vec<_> = self.values.iter().map(|&v| Value::known(fe(v))).collect();
                 let (_, h) =
                     c.commit
-                        .commit_values(&mut layouter, &self.assigner, &zero, &values)?;
+                        .commit_values(layouter, &self.assigner, &zero, &values, &mut 0)?;
                 return layouter.constrain_instance(h.cell(), c.instance, 0);
             }
             let (zero, cells, blinding) = layouter.assign_region(
@@ -412,12 +515,13 @@ mod tests {
                 },
             )?;
             let h = c.commit.commit(
-                &mut layouter,
+                layouter,
                 &self.assigner,
                 &zero,
                 &cells,
                 self.bits,
                 blinding.as_ref(),
+                &mut 0,
             )?;
             layouter.constrain_instance(h.cell(), c.instance, 0)
         }
@@ -437,6 +541,7 @@ mod tests {
             bits,
             blinding,
             direct: false,
+            shape: CommitShape::SINGLE,
             assigner: Assigner::default(),
         }
     }
@@ -457,6 +562,11 @@ mod tests {
         for n in [1, 31, 32, 70] {
             let values: Vec<i64> = (0..n).map(|i| (i * 53 % 256) - 128).collect();
             let native = commit(&values, 8, None).unwrap();
+            let lanes = CommitCircuit {
+                shape: CommitShape::WEIGHTS,
+                ..direct(values.clone())
+            };
+            assert_eq!(run(&lanes, native), Ok(()), "{n} values over lanes");
             assert_eq!(run(&direct(values), native), Ok(()), "{n} values");
         }
         // 128 packs like -128 of the next value's bit: 128 + 128 = 256 is
@@ -484,7 +594,8 @@ mod tests {
     }
 
     /// The circuit's hash is the native one, on 100 random tensors of
-    /// random lengths (across element boundaries), widths and blindings.
+    /// random lengths (across element boundaries), widths and blindings,
+    /// a third of them over committed weights' lanes and chips.
     #[test]
     fn the_circuit_commits_exactly_as_the_native_code() {
         let mut state = 0x2545_f491_4f6c_dd1du64;
@@ -503,7 +614,14 @@ mod tests {
                 .collect();
             let blinding = (case % 2 == 0).then(|| Fp::from(next()));
             let native = commit(&values, bits, blinding).unwrap();
-            let c = circuit(values.clone(), bits, blinding);
+            let shape = match case % 3 {
+                0 => CommitShape::WEIGHTS,
+                _ => CommitShape::SINGLE,
+            };
+            let c = CommitCircuit {
+                shape,
+                ..circuit(values.clone(), bits, blinding)
+            };
             assert_eq!(
                 run(&c, native),
                 Ok(()),
