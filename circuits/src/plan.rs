@@ -292,13 +292,7 @@ impl CircuitPlan {
         let table_rows = activation_rows.max(1 << crate::chips::range::LIMB_BITS);
         let dot_rows: usize = layers.iter().map(|l| l.dot_rows).sum();
         let element_rows: usize = layers.iter().map(|l| l.element_rows).sum();
-        let commitment_rows = match commitments.input || commitments.weights {
-            true => {
-                let weights = commitments.weights.then_some(model);
-                commitment_rows(model, weights, commitments)?.rows()
-            }
-            false => 0,
-        };
+        let commitment_rows = commitment_rows(model, commitments)?;
         // The zero cell takes row 0 of the accumulator column, before the dot rows.
         let rows = (1 + dot_rows)
             .max(element_rows)
@@ -350,6 +344,7 @@ impl CircuitPlan {
 /// model's: each packing lane's rows (a region per tensor, as tall as its
 /// fullest lane, then the chain's first element in lane 0) and each
 /// Poseidon chip's calls ([`crate::chips::commit::CommitShape`]).
+#[cfg(feature = "commitments")]
 #[derive(Clone, Debug, Default)]
 struct CommitmentRows {
     packing: usize,
@@ -359,8 +354,8 @@ struct CommitmentRows {
     next_chip: usize,
 }
 
+#[cfg(feature = "commitments")]
 impl CommitmentRows {
-    #[cfg(feature = "commitments")]
     fn new(chips: usize) -> Self {
         CommitmentRows {
             packing: 0,
@@ -372,7 +367,6 @@ impl CommitmentRows {
     /// One tensor of `n` values of `bits` bits over `lanes` packing lanes,
     /// then its chain: one call per packed element, one more for a
     /// blinding element.
-    #[cfg(feature = "commitments")]
     fn tensor(&mut self, n: usize, bits: u32, blinded: bool, lanes: usize) {
         let per = crate::commitment::values_per_element(bits);
         let elements = n.div_ceil(per);
@@ -390,7 +384,6 @@ impl CommitmentRows {
     }
 
     /// A chain's calls, round robin over the chips from the next one.
-    #[cfg(feature = "commitments")]
     fn chain(&mut self, calls: usize) {
         let chips = self.calls.len();
         for _ in 0..calls {
@@ -406,18 +399,14 @@ impl CommitmentRows {
 }
 
 /// Rows the commitments take: the weights' (their tensors, then the chain
-/// over the tensors' commitments) and the input's, in the layout
-/// `commitments` gets. Refused in a build without commitments.
+/// over the tensors' commitments; `model` is then the architecture) and
+/// the input's, in the layout `commitments` gets.
 #[cfg(feature = "commitments")]
-fn commitment_rows(
-    model: &QuantizedModel,
-    weights: Option<&QuantizedModel>,
-    commitments: Commitments,
-) -> Result<CommitmentRows> {
+fn commitment_rows(model: &QuantizedModel, commitments: Commitments) -> Result<usize> {
     let shape = commitments.shape();
     let mut rows = CommitmentRows::new(shape.chips);
-    if let Some(architecture) = weights {
-        let tensors = crate::weights::committed_tensors(architecture)?;
+    if commitments.weights {
+        let tensors = crate::weights::committed_tensors(model)?;
         for t in &tensors {
             rows.tensor(t.values.len(), t.bits, false, shape.lanes);
         }
@@ -430,7 +419,7 @@ fn commitment_rows(
         let input = model.input();
         rows.tensor(input.shape.numel(), input.bits, true, shape.lanes);
     }
-    Ok(rows)
+    Ok(rows.rows())
 }
 
 /// A model's architecture, and how many of its committed weights take
@@ -464,11 +453,11 @@ fn committed_weights(_: &QuantizedModel) -> Result<(QuantizedModel, usize)> {
     Err(no_commitments())
 }
 
+/// Without commitments (the contract's build), none is planned.
 #[cfg(not(feature = "commitments"))]
-fn commitment_rows(
-    _: &QuantizedModel,
-    _: Option<&QuantizedModel>,
-    _: Commitments,
-) -> Result<CommitmentRows> {
-    Err(no_commitments())
+fn commitment_rows(_: &QuantizedModel, commitments: Commitments) -> Result<usize> {
+    match commitments.input || commitments.weights {
+        true => Err(no_commitments()),
+        false => Ok(0),
+    }
 }
