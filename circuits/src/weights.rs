@@ -14,9 +14,10 @@
 //! node.
 //!
 //! **The architecture** is the model with every weight and bias at the
-//! most negative value its range check accepts ([`CommittedTensor::extreme`]:
-//! `-2^(bits-1)`, or a division row's `-2^(bits-2) - 2^15`), and no
-//! calibration record; the widths it declares are its own. Its tensor specs bound every model with the same
+//! most negative value its range check accepts
+//! ([`CommittedTensor::extreme`]: `-2^(bits-1)`, or a division row's
+//! `-2^(bits-2) - 2^15`), and no calibration record; the widths it
+//! declares are its own. Its tensor specs bound every model with the same
 //! graph and widths, so the bounds the circuit relies on hold whatever
 //! weights are committed; its digest names the architecture, and one
 //! verifying key serves every set of weights of it.
