@@ -2,20 +2,16 @@
 //! every op kind passes it, and a step that would leave a value unproven —
 //! wave 1's average pool — is a plan error, not a silent gap.
 
+mod common;
+
+use common::node;
 use zkinfer_circuits::bounds::{self, BoundProof};
 use zkinfer_circuits::plan::steps;
 use zkinfer_circuits::{CircuitError, CircuitPlan, Step, StepKind, Visibility};
 use zkinfer_quant::{
-    Conv2d, Linear, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Shape, TableActivation,
+    Conv2d, Linear, Op, Pool2d, QuantizedModel, Rescale, Scale, Shape, TableActivation,
     TableFunction, Tensor, TensorSpec,
 };
-
-fn node(inputs: &[usize], op: Op) -> Node {
-    Node {
-        inputs: inputs.to_vec(),
-        op,
-    }
-}
 
 /// One model with every op the circuit lays out.
 fn every_op() -> QuantizedModel {

@@ -2,6 +2,9 @@
 //! public input, the verifying key depends only on the architecture, and
 //! every weight, bias, packing and hashing cell is constrained.
 
+mod common;
+
+use common::{linear, node};
 use halo2_proofs::dev::MockProver;
 use halo2_proofs::plonk::{keygen_vk, Circuit};
 use halo2_proofs::poly::commitment::Params;
@@ -11,24 +14,8 @@ use zkinfer_circuits::diagnose::failure_names;
 use zkinfer_circuits::weights::{architecture, model_commitment};
 use zkinfer_circuits::{Fp, ModelCircuit, ModelConfig, Profile, Visibility, WeightVisibility};
 use zkinfer_quant::{
-    Conv2d, Linear, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Shape, Tensor, TensorSpec,
+    Conv2d, Op, Pool2d, QuantizedModel, Rescale, Scale, Shape, Tensor, TensorSpec,
 };
-
-fn node(inputs: &[usize], op: Op) -> Node {
-    Node {
-        inputs: inputs.to_vec(),
-        op,
-    }
-}
-
-fn linear(out: usize, weights: Vec<i64>, bias: Vec<i64>) -> Op {
-    let inp = weights.len() / out;
-    Op::Linear(Linear {
-        weight: Tensor::new([out, inp], weights).unwrap(),
-        weight_scale: Scale(3),
-        bias,
-    })
-}
 
 /// `[1, 4, 4]` → conv 2×3×3 (padded) → rescale → relu → avg pool 2×2 →
 /// flatten → linear 3 → rescale; `tweak` is added to one weight of each

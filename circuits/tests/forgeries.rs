@@ -9,6 +9,9 @@
 //!   than 1,000 random forgeries of random hints — among them quotient
 //!   shifts that the next layer cancels — all refused.
 
+mod common;
+
+use common::node;
 use halo2_proofs::dev::MockProver;
 use std::sync::Arc;
 use zkinfer_circuits::diagnose::{failure_location, failure_name};
@@ -20,13 +23,6 @@ use zkinfer_quant::{
     Conv2d, Linear, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Select, Shape,
     TableActivation, TableFunction, Tensor, TensorSpec,
 };
-
-fn node(inputs: &[usize], op: Op) -> Node {
-    Node {
-        inputs: inputs.to_vec(),
-        op,
-    }
-}
 
 /// MockProver's failures as `(name, location)`.
 fn failures(circuit: &ModelCircuit, instances: Vec<Fp>) -> Vec<(String, String)> {

@@ -1,29 +1,14 @@
 //! The model circuit under MockProver: it accepts the reference trace of
 //! every kind of model, and rejects any single changed witness cell.
 
+mod common;
+
+use common::{linear, node};
 use halo2_proofs::dev::MockProver;
 use std::sync::Arc;
 use zkinfer_circuits::diagnose::failure_names;
 use zkinfer_circuits::{Fp, ModelCircuit, ModelConfig, Profile, Visibility};
-use zkinfer_quant::{
-    Linear, Node, Op, QuantizedModel, Rescale, Scale, Shape, Tensor, TensorSpec, Trace,
-};
-
-fn node(inputs: &[usize], op: Op) -> Node {
-    Node {
-        inputs: inputs.to_vec(),
-        op,
-    }
-}
-
-fn linear(out: usize, weights: Vec<i64>, bias: Vec<i64>) -> Op {
-    let inp = weights.len() / out;
-    Op::Linear(Linear {
-        weight: Tensor::new([out, inp], weights).unwrap(),
-        weight_scale: Scale(3),
-        bias,
-    })
-}
+use zkinfer_quant::{Op, QuantizedModel, Rescale, Scale, Shape, Tensor, TensorSpec, Trace};
 
 /// 4 → linear 3 → rescale → relu → linear 2 → rescale.
 fn tiny() -> QuantizedModel {

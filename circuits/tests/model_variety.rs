@@ -1,21 +1,17 @@
 //! Every op the circuit supports, in small models, under MockProver; and
 //! the bundled digits models at their planned k.
 
+mod common;
+
+use common::node;
 use halo2_proofs::dev::MockProver;
 use std::sync::Arc;
 use zkinfer_circuits::diagnose::failure_names;
 use zkinfer_circuits::{CircuitError, Fp, ModelCircuit, ModelConfig, Profile, Visibility};
 use zkinfer_quant::{
-    Conv2d, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Select, Shape, TableActivation,
+    Conv2d, Op, Pool2d, QuantizedModel, Rescale, Scale, Select, Shape, TableActivation,
     TableFunction, Tensor, TensorSpec,
 };
-
-fn node(inputs: &[usize], op: Op) -> Node {
-    Node {
-        inputs: inputs.to_vec(),
-        op,
-    }
-}
 
 fn image(c: usize, h: usize, w: usize, bits: u32) -> TensorSpec {
     TensorSpec {
