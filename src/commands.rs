@@ -140,7 +140,7 @@ fn weights(
 
 /// The circuit of a model, in the layout profile `--profile` names, else
 /// the package's, else the one the cost model says proves fastest (with
-/// committed weights, else compact: the cost model does not price them yet).
+/// committed weights, the smallest `k`: [`zkinfer_prover::choose::plan_with`]).
 fn plan_circuit(
     model_arg: &str,
     q: &zkinfer_quant::QuantizedModel,
@@ -158,15 +158,7 @@ fn plan_circuit(
         }
         None => ProfileChoice::Auto,
     };
-    let profile = match (weights, choice) {
-        (_, ProfileChoice::Use(profile)) => profile,
-        (zkinfer_circuits::WeightVisibility::Committed, ProfileChoice::Auto) => {
-            zkinfer_circuits::Profile::Compact
-        }
-        (zkinfer_circuits::WeightVisibility::Fixed, ProfileChoice::Auto) => {
-            zkinfer_prover::choose::plan(q, visibility, choice)?.profile
-        }
-    };
+    let profile = zkinfer_prover::choose::plan_with(q, visibility, weights, choice)?.profile;
     Ok(zkinfer_verifier::VerifierKey::plan_circuit_with(
         q.clone(),
         visibility,

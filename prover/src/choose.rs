@@ -14,7 +14,7 @@ use crate::export::Estimates;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
-use zkinfer_circuits::{CircuitError, CircuitPlan, Profile, Visibility};
+use zkinfer_circuits::{CircuitError, CircuitPlan, Profile, Visibility, WeightVisibility};
 use zkinfer_quant::QuantizedModel;
 
 /// How many times faster than the compact profile another profile must be
@@ -122,6 +122,34 @@ pub fn plan(
     CircuitPlan::for_profile(model, visibility, profile)
 }
 
+/// [`plan`] with the weights fixed or committed. The cost model does not
+/// price committed weights yet (their hashing columns): with them, auto
+/// takes the profile with the smallest `k`, compact on a tie.
+pub fn plan_with(
+    model: &QuantizedModel,
+    visibility: Visibility,
+    weights: WeightVisibility,
+    choice: ProfileChoice,
+) -> Result<CircuitPlan, CircuitError> {
+    let plan_in = |profile| {
+        CircuitPlan::with_options(model, visibility, weights, profile).map(|(plan, _)| plan)
+    };
+    match (weights, choice) {
+        (WeightVisibility::Fixed, _) => plan(model, visibility, choice),
+        (WeightVisibility::Committed, ProfileChoice::Use(profile)) => plan_in(profile),
+        (WeightVisibility::Committed, ProfileChoice::Auto) => {
+            // Profile::ALL starts with compact: its plan, or its reason
+            // when no profile plans.
+            let mut plans = Profile::ALL.into_iter().map(plan_in);
+            let compact = plans.next().expect("the compact profile");
+            plans.flatten().fold(compact, |best, other| match best {
+                Ok(best) if best.k <= other.k => Ok(best),
+                _ => Ok(other),
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +161,22 @@ mod tests {
         let err = "fast".parse::<ProfileChoice>().unwrap_err();
         assert!(err.contains("compact, wide, or auto"), "{err}");
         assert_eq!(ProfileChoice::Use(Profile::Compact).to_string(), "compact");
+    }
+
+    /// With committed weights, auto takes the smallest k: compact for a
+    /// small model, whose hashing sets k in either profile.
+    #[test]
+    fn committed_weights_take_the_smallest_k() {
+        let model = zkinfer_models::bundled::BundledModel::find("digits-mlp")
+            .unwrap()
+            .quantized()
+            .unwrap();
+        let committed = WeightVisibility::Committed;
+        let auto = plan_with(&model, Visibility::Public, committed, ProfileChoice::Auto).unwrap();
+        let wide = ProfileChoice::Use(Profile::Wide);
+        let wide = plan_with(&model, Visibility::Public, committed, wide).unwrap();
+        assert_eq!(auto.weight_visibility, committed);
+        assert!(auto.k <= wide.k);
+        assert_eq!(auto.profile, Profile::Compact, "a tie goes to compact");
     }
 }
