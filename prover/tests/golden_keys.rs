@@ -1,7 +1,7 @@
 //! Golden verifying keys: the vk digest of every bundled model (both input
-//! visibilities, and each further layout profile) and of every ONNX
-//! fixture's export (both calibration targets) is pinned in
-//! `tests/golden/verifying_keys.json`.
+//! visibilities, each further layout profile, a committed input and
+//! committed weights) and of every ONNX fixture's export (both calibration
+//! targets) is pinned in `tests/golden/verifying_keys.json`.
 //!
 //! A registered model is named by its vk digest, so a layout change re-keys
 //! every model a contract knows. This test makes that visible: when a
@@ -13,6 +13,7 @@ mod common;
 use common::{float_model, samples};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use zkinfer_circuits::WeightVisibility;
 use zkinfer_models::bundled::BUNDLED;
 use zkinfer_prover::export::{calibrate, Target};
 use zkinfer_prover::ProfileChoice;
@@ -25,25 +26,38 @@ fn golden_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/verifying_keys.json")
 }
 
-/// Every pinned circuit: a label, the quantized model, the visibility and
-/// the profile.
-fn circuits() -> Vec<(String, QuantizedModel, Visibility, Profile)> {
+/// One pinned circuit: a label, the quantized model, the input's and the
+/// weights' visibility and the profile.
+type Pinned = (
+    String,
+    QuantizedModel,
+    Visibility,
+    WeightVisibility,
+    Profile,
+);
+
+/// Every pinned circuit.
+fn circuits() -> Vec<Pinned> {
+    let (fixed, compact) = (WeightVisibility::Fixed, Profile::Compact);
     let mut all = vec![];
     for bundled in BUNDLED {
         for visibility in [Visibility::Public, Visibility::Private] {
             let label = format!("{} ({})", bundled.name, visibility.name());
-            all.push((
-                label,
-                bundled.quantized().unwrap(),
-                visibility,
-                Profile::Compact,
-            ));
+            let model = bundled.quantized().unwrap();
+            all.push((label, model, visibility, fixed, compact));
         }
         for profile in &Profile::ALL[1..] {
             let label = format!("{} (public, {profile})", bundled.name);
             let model = bundled.quantized().unwrap();
-            all.push((label, model, Visibility::Public, *profile));
+            all.push((label, model, Visibility::Public, fixed, *profile));
         }
+        let label = format!("{} (committed input)", bundled.name);
+        let model = bundled.quantized().unwrap();
+        all.push((label, model, Visibility::Committed, fixed, compact));
+        let label = format!("{} (public, committed weights)", bundled.name);
+        let model = bundled.quantized().unwrap();
+        let committed = WeightVisibility::Committed;
+        all.push((label, model, Visibility::Public, committed, compact));
     }
     for name in FIXTURES {
         let float = float_model(name);
@@ -63,7 +77,8 @@ fn circuits() -> Vec<(String, QuantizedModel, Visibility, Profile)> {
                 format!("{name}.onnx ({label})"),
                 calibrated.model,
                 Visibility::Public,
-                Profile::Compact,
+                fixed,
+                compact,
             ));
         }
     }
@@ -74,8 +89,8 @@ fn circuits() -> Vec<(String, QuantizedModel, Visibility, Profile)> {
 fn verifying_keys_match_the_golden_file() {
     let mut params: BTreeMap<u32, IpaParams> = BTreeMap::new();
     let mut keys = BTreeMap::new();
-    for (label, model, visibility, profile) in circuits() {
-        let circuit = VerifierKey::plan_circuit(model, visibility, profile).unwrap();
+    for (label, model, visibility, weights, profile) in circuits() {
+        let circuit = VerifierKey::plan_circuit_with(model, visibility, weights, profile).unwrap();
         let k = circuit.plan().k;
         let p = params.entry(k).or_insert_with(|| IpaParams::new(k)).clone();
         let key = VerifierKey::for_circuit(circuit, p).unwrap();
