@@ -247,3 +247,33 @@ fn wide_weights_and_biases_are_range_checked_by_rows() {
     assert_eq!(mock(&circuit, claimed.clone()), Vec::<String>::new());
     every_numbered_cell_fails(&circuit, &claimed);
 }
+
+/// A consistent forgery in the dot gate: a weight slot's copy raised by one,
+/// every witness after it (the accumulator, the rescale, the output)
+/// following it, so the gates all hold. Only the copy from the committed
+/// weight cell notices; a weight cell raised with its packing and
+/// everything after it changes the commitment, which the claim pins.
+#[test]
+fn consistent_forgeries_of_a_committed_weight_are_caught() {
+    use zkinfer_circuits::Edit;
+    let rescale = Rescale { shift: 3, bits: 9 };
+    let (_, circuit, claimed) = one_layer(vec![3, -2, 5, 1, -7, 4], vec![300, -20], rescale);
+    let log = circuit.recording();
+    assert_eq!(mock(&log, claimed.clone()), Vec::<String>::new());
+    let cells = log.assigned();
+    let slot = cells
+        .iter()
+        .find(|c| c.name == "w" && c.value == Fp::from(5))
+        .expect("the dot row copies weight 5");
+    let forged = circuit.forged([(slot.index, Edit::Add(Fp::one()))]);
+    assert_eq!(mock(&forged, claimed.clone()), vec!["copy"]);
+    let weight = cells
+        .iter()
+        .find(|c| c.name == "weight" && c.value == Fp::from(5))
+        .expect("the packing row holds weight 5");
+    let forged = circuit.forged([(weight.index, Edit::Add(Fp::one()))]);
+    // Every gate and lookup holds (5 + 1 is in range); the commitment it
+    // hashes to is not the claimed one, which its copy to the public input
+    // notices.
+    assert_eq!(mock(&forged, claimed), vec!["copy"]);
+}
