@@ -444,13 +444,14 @@ fn parse_profile(s: &str) -> Result<ProfileChoice, String> {
     s.parse()
 }
 
-/// `--weights-visibility`: `fixed` or `committed`.
+/// `--weights-visibility`: `fixed`, `committed` or `polycommit`.
 fn parse_weights(s: &str) -> Result<WeightVisibility, String> {
     match s {
         "fixed" => Ok(WeightVisibility::Fixed),
         "committed" => Ok(WeightVisibility::Committed),
+        "polycommit" => Ok(WeightVisibility::Polycommit),
         other => Err(format!(
-            "{other:?} is not a weights visibility: fixed or committed"
+            "{other:?} is not a weights visibility: fixed, committed or polycommit"
         )),
     }
 }

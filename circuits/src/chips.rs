@@ -8,7 +8,8 @@
 //! * [`bound`], [`relu`], [`max`], [`arith`] (add, mul), [`table`] — the
 //!   element ops;
 //! * [`commit`] — a tensor's Poseidon commitment (packing, and halo2_gadgets'
-//!   Poseidon chip).
+//!   Poseidon chip);
+//! * [`weight_store`] — polycommit weights in columns of their own.
 
 pub mod arith;
 pub mod bound;
@@ -20,6 +21,8 @@ pub mod range;
 pub mod relu;
 pub mod rescale;
 pub mod table;
+#[cfg(feature = "commitments")]
+pub mod weight_store;
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -65,13 +65,13 @@ impl ModelCircuit {
         let (model, weights) = match weights {
             WeightVisibility::Fixed => (model, None),
             #[cfg(feature = "commitments")]
-            WeightVisibility::Committed => {
+            WeightVisibility::Committed | WeightVisibility::Polycommit => {
                 (Arc::new(crate::weights::architecture(&model)?), Some(model))
             }
             // Never reached: the plan refuses committed weights in a build
             // without commitments (the contract's).
             #[cfg(not(feature = "commitments"))]
-            WeightVisibility::Committed => (model, None),
+            WeightVisibility::Committed | WeightVisibility::Polycommit => (model, None),
         };
         Ok(ModelCircuit {
             steps: Arc::new(steps),
@@ -234,12 +234,14 @@ impl ModelCircuit {
         instances
     }
 
-    /// The weights' commitment, when they are committed.
+    /// The weights' Poseidon commitment, when they are committed (hashed):
+    /// a public input.
     pub fn model_commitment(&self) -> Option<Fp> {
         #[cfg(feature = "commitments")]
         return self
             .weights
             .as_ref()
+            .filter(|_| self.plan.weight_visibility == WeightVisibility::Committed)
             .and_then(|model| crate::weights::model_commitment(model).ok());
         #[cfg(not(feature = "commitments"))]
         None
@@ -337,9 +339,13 @@ impl Circuit<Fp> for ModelCircuit {
         if let Some(model) = &self.weights {
             // Values only with a witness: keys never see the weights.
             let model = self.trace.as_ref().map(|_| model.as_ref());
-            let (weights, commitment) = ctx.commit_weights(&mut layouter, model)?;
-            ctx.weights = Some(weights);
-            public.push(commitment);
+            if self.plan.weight_visibility == WeightVisibility::Polycommit {
+                ctx.weights = Some(ctx.store_weights(&mut layouter, model)?);
+            } else {
+                let (weights, commitment) = ctx.commit_weights(&mut layouter, model)?;
+                ctx.weights = Some(weights);
+                public.push(commitment);
+            }
         }
         let mut tensors: Vec<Vec<Cell_>> = vec![ctx.input(&mut layouter)?];
         for (i, step) in self.steps.iter().enumerate() {

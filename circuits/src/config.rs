@@ -36,9 +36,13 @@ use pasta_curves::Fp;
 pub struct Commitments {
     /// The input (its commitment is a public input).
     pub input: bool,
-    /// The weights: the dot gate reads advice weights, and their
-    /// commitment is a public input.
+    /// The weights, hashed: the dot gate reads advice weights, and their
+    /// Poseidon commitment is a public input.
     pub weights: bool,
+    /// The weights, polycommit: the dot gate reads advice weights, copies
+    /// of cells in this many advice columns of their own
+    /// ([`crate::polycommit`]).
+    pub weight_columns: usize,
 }
 
 impl Commitments {
@@ -47,12 +51,20 @@ impl Commitments {
         Commitments {
             input: plan.input_visibility == crate::Visibility::Committed,
             weights: plan.weight_visibility == crate::WeightVisibility::Committed,
+            weight_columns: plan.weight_columns,
         }
     }
 
+    /// Whether Poseidon hashes something.
     #[cfg(feature = "commitments")]
     fn any(self) -> bool {
         self.input || self.weights
+    }
+
+    /// Whether the dot gate reads advice weights.
+    #[cfg(feature = "commitments")]
+    fn advice_weights(self) -> bool {
+        self.weights || self.weight_columns > 0
     }
 
     /// The packing lanes and Poseidon chips the commitments get.
@@ -107,6 +119,9 @@ pub struct ModelConfig {
     /// their input or weights.
     #[cfg(feature = "commitments")]
     pub commit: Option<crate::chips::commit::CommitConfig>,
+    /// The columns of polycommit weights.
+    #[cfg(feature = "commitments")]
+    pub weight_store: Option<crate::chips::weight_store::WeightStoreConfig>,
     /// The 8-bit range table.
     pub range_table: RangeTable,
     /// Lookup names, by lookup index, for failure reports.
@@ -244,7 +259,7 @@ impl ModelConfig {
             .map(|_| lane_advice(meta))
             .collect();
         #[cfg(feature = "commitments")]
-        let advice_weights = commitments.weights.then(|| {
+        let advice_weights = commitments.advice_weights().then(|| {
             let mut row = |n: usize| (0..n).map(|_| advice(meta, true)).collect::<Vec<_>>();
             let w: Vec<Vec<_>> = (0..layout.dot_outputs)
                 .map(|_| row(layout.dot_inputs))
@@ -325,6 +340,15 @@ impl ModelConfig {
             let lookup = commitments.weights.then_some((range_table, &mut names));
             CommitConfig::allocate(meta, lookup, shape)
         });
+        // Polycommit weights' columns come last: the columns before them
+        // are those of the same circuit with its weights hashed or fixed.
+        #[cfg(feature = "commitments")]
+        let weight_store = (commitments.weight_columns > 0).then(|| {
+            use crate::chips::weight_store::WeightStoreConfig;
+            advice_columns += commitments.weight_columns;
+            selectors += commitments.weight_columns;
+            WeightStoreConfig::configure(meta, commitments.weight_columns, range_table, &mut names)
+        });
         #[cfg(not(feature = "commitments"))]
         let _ = commitments;
         ModelConfig {
@@ -335,6 +359,8 @@ impl ModelConfig {
             lanes,
             #[cfg(feature = "commitments")]
             commit,
+            #[cfg(feature = "commitments")]
+            weight_store,
             range_table,
             lookup_names: names,
             advice_columns,

@@ -212,10 +212,7 @@ impl LayoutCtx<'_> {
         model: Option<&QuantizedModel>,
     ) -> Result<(Vec<Vec<Cell_>>, Cell_), Error> {
         use crate::chips::commit::CommitInstructions;
-        use crate::weights::{
-            committed_tensors, model_initial, split_quotient_bits, RangeCheck, BOUND_BITS,
-        };
-        use zkinfer_quant::Op;
+        use crate::weights::{committed_tensors, model_initial, RangeCheck};
         let commit = self.config.commit.as_ref().ok_or(Error::Synthesis)?;
         // The layout is the architecture's; the values are the model's
         // (checked to be of the architecture: same tensors and widths).
@@ -224,21 +221,7 @@ impl LayoutCtx<'_> {
             Some(m) => Some(committed_tensors(m).map_err(|_| Error::Synthesis)?),
             None => None,
         };
-        let one = layouter.assign_region(
-            || "one",
-            |mut region| {
-                region.assign_advice_from_constant(|| "one", self.config.acc, 0, Fp::one())
-            },
-        )?;
-        let mut cells: Vec<Vec<Cell_>> = self
-            .model
-            .nodes()
-            .iter()
-            .map(|n| match n.op {
-                Op::SumPool2d(_) | Op::AvgPool2d(_) => vec![self.zero.clone(), one.clone()],
-                _ => vec![],
-            })
-            .collect();
+        let mut cells = self.weight_cells(layouter)?;
         let (mut commitments, mut next_chip) = (vec![], 0);
         for (i, t) in layout.iter().enumerate() {
             let value = |j: usize| match &values {
@@ -254,44 +237,20 @@ impl LayoutCtx<'_> {
                     let v: Vec<Value<Fp>> = (0..t.values.len()).map(value).collect();
                     commit.commit_values(layouter, self.assigner, &self.zero, &v, &mut next_chip)?
                 }
-                check => {
-                    let bits = t.bits;
-                    let tensor = self.element_region(
-                        layouter,
-                        "weights bound",
-                        t.values.len(),
-                        |region, c, o, j| match check {
-                            RangeCheck::Split => {
-                                // v + 2^15 = q·2^16 + r, q in bits - 16 bits.
-                                let cell = self.assigner.advice(
-                                    region,
-                                    "weight",
-                                    c.rescale.x,
-                                    o,
-                                    value(j),
-                                )?;
-                                let divisor = Divisor::Shift(BOUND_BITS);
-                                let q = QuotientCheck::Bound(split_quotient_bits(bits));
-                                c.rescale
-                                    .divide(region, self.assigner, o, &cell, divisor, q)?;
-                                Ok(cell)
-                            }
-                            _ => {
-                                let cell = self.assigner.advice(
-                                    region,
-                                    "weight",
-                                    c.bound.y,
-                                    o,
-                                    value(j),
-                                )?;
-                                c.bound.bound(region, self.assigner, o, &cell, bits)?;
-                                Ok(cell)
-                            }
-                        },
-                    )?;
+                _ => {
+                    let tensor = self.weight_bounds(layouter, t, |region, column, o, j| {
+                        self.assigner.advice(region, "weight", column, o, value(j))
+                    })?;
                     let (zero, chip) = (&self.zero, &mut next_chip);
-                    let h =
-                        commit.commit(layouter, self.assigner, zero, &tensor, bits, None, chip)?;
+                    let h = commit.commit(
+                        layouter,
+                        self.assigner,
+                        zero,
+                        &tensor,
+                        t.bits,
+                        None,
+                        chip,
+                    )?;
                     (tensor, h)
                 }
             };
@@ -301,6 +260,114 @@ impl LayoutCtx<'_> {
         let start = model_initial(layout.len());
         let h = commit.chain(layouter, start, &commitments, &mut next_chip)?;
         Ok((cells, h))
+    }
+
+    /// Each node's weight cells before its weights: a pooling node's
+    /// `[zero, one]`, where its sums' taps point.
+    #[cfg(feature = "commitments")]
+    fn weight_cells(&self, layouter: &mut impl Layouter<Fp>) -> Result<Vec<Vec<Cell_>>, Error> {
+        use zkinfer_quant::Op;
+        let one = layouter.assign_region(
+            || "one",
+            |mut region| {
+                region.assign_advice_from_constant(|| "one", self.config.acc, 0, Fp::one())
+            },
+        )?;
+        Ok(self
+            .model
+            .nodes()
+            .iter()
+            .map(|n| match n.op {
+                Op::SumPool2d(_) | Op::AvgPool2d(_) => vec![self.zero.clone(), one.clone()],
+                _ => vec![],
+            })
+            .collect())
+    }
+
+    /// Range-checks a tensor of weights wider than a lookup: a bound row
+    /// each (up to 16 bits) or a division row each,
+    /// `v + 2^15 = q·2^16 + r` ([`crate::weights::RangeCheck`]). Value `j`
+    /// is placed by `place(region, column, offset, j)`.
+    #[cfg(feature = "commitments")]
+    fn weight_bounds(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        t: &crate::weights::CommittedTensor,
+        place: impl Fn(&mut Region<'_, Fp>, Column<Advice>, usize, usize) -> Result<Cell_, Error>,
+    ) -> Result<Vec<Cell_>, Error> {
+        use crate::weights::{split_quotient_bits, RangeCheck, BOUND_BITS};
+        let (check, bits) = (t.check(), t.bits);
+        self.element_region(
+            layouter,
+            "weights bound",
+            t.values.len(),
+            |region, c, o, j| {
+                if check == RangeCheck::Split {
+                    let cell = place(region, c.rescale.x, o, j)?;
+                    let divisor = Divisor::Shift(BOUND_BITS);
+                    let q = QuotientCheck::Bound(split_quotient_bits(bits));
+                    c.rescale
+                        .divide(region, self.assigner, o, &cell, divisor, q)?;
+                    Ok(cell)
+                } else {
+                    let cell = place(region, c.bound.y, o, j)?;
+                    c.bound.bound(region, self.assigner, o, &cell, bits)?;
+                    Ok(cell)
+                }
+            },
+        )
+    }
+
+    /// Lays out polycommit weights ([`crate::polycommit`]): every value in
+    /// the weight store (8-bit weights range-checked there), wider ones
+    /// copied to bound or division rows. `model` gives the values (none for
+    /// keys). Returns each node's weight cells.
+    #[cfg(feature = "commitments")]
+    pub fn store_weights(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        model: Option<&QuantizedModel>,
+    ) -> Result<Vec<Vec<Cell_>>, Error> {
+        use crate::chips::weight_store::Stored;
+        use crate::weights::{committed_tensors, RangeCheck};
+        let store = self.config.weight_store.as_ref().ok_or(Error::Synthesis)?;
+        let layout = committed_tensors(self.model).map_err(|_| Error::Synthesis)?;
+        let values = match model {
+            Some(m) => Some(committed_tensors(m).map_err(|_| Error::Synthesis)?),
+            None => None,
+        };
+        let mut stored = vec![];
+        for (i, t) in layout.iter().enumerate() {
+            let lookup = t.check() == RangeCheck::Lookup;
+            for j in 0..t.values.len() {
+                let value = match &values {
+                    // Of the architecture: the same tensors and widths.
+                    Some(v) => v
+                        .get(i)
+                        .filter(|v| (v.node, v.part, v.bits) == (t.node, t.part, t.bits))
+                        .and_then(|v| v.values.get(j))
+                        .map_or(Value::unknown(), |&x| Value::known(crate::field::fe(x))),
+                    None => Value::unknown(),
+                };
+                stored.push(Stored { value, lookup });
+            }
+        }
+        let stored = store.store(layouter, self.assigner, &stored)?;
+        let mut cells = self.weight_cells(layouter)?;
+        let mut next = 0;
+        for t in &layout {
+            let tensor = &stored[next..next + t.values.len()];
+            next += t.values.len();
+            if t.check() == RangeCheck::Lookup {
+                cells[t.node].extend(tensor.iter().cloned());
+            } else {
+                let copies = self.weight_bounds(layouter, t, |region, column, o, j| {
+                    self.assigner.copy(region, "weight", &tensor[j], column, o)
+                })?;
+                cells[t.node].extend(copies);
+            }
+        }
+        Ok(cells)
     }
 
     /// One region of `n` element operations, operation `j` in lane

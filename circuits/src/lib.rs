@@ -16,7 +16,10 @@
 //! * [`commitment`] — Poseidon commitments of tensors, computed natively
 //!   exactly as [`chips::commit`] computes them in a circuit;
 //!   [`weights`] — committed weights: a model's architecture and its
-//!   weights' commitment ([`WeightVisibility::Committed`]).
+//!   weights' commitment ([`WeightVisibility::Committed`]);
+//!   [`polycommit`] — polycommit weights: the proof's own commitments to
+//!   the weight columns, opened to a registered Pedersen commitment
+//!   ([`WeightVisibility::Polycommit`]).
 //! * [`diagnose`] — naming MockProver failures.
 //! * [`forgery`] — the forgeries an adversarial prover would try, built on
 //!   [`Assigner`]'s edits, for soundness tests and audits.
@@ -76,6 +79,8 @@ pub mod field;
 pub mod forgery;
 mod layers;
 pub mod plan;
+#[cfg(feature = "commitments")]
+pub mod polycommit;
 mod profile;
 pub mod step;
 #[cfg(feature = "commitments")]

@@ -56,6 +56,12 @@ pub enum WeightVisibility {
     /// public input ([`crate::weights`]): the circuit depends only on the
     /// architecture, and the commitment names the weights.
     Committed,
+    /// Private, range-checked cells in advice columns of their own, whose
+    /// commitments in the proof are shown to open to the model's
+    /// registered Pedersen commitment ([`crate::polycommit`]): no hashing
+    /// in the circuit, one verifying key per architecture as for
+    /// `Committed`.
+    Polycommit,
 }
 
 impl WeightVisibility {
@@ -64,7 +70,14 @@ impl WeightVisibility {
         match self {
             WeightVisibility::Fixed => "fixed",
             WeightVisibility::Committed => "committed",
+            WeightVisibility::Polycommit => "polycommit",
         }
+    }
+
+    /// Whether the weights are a witness, committed to one way or the
+    /// other: the circuit lays out the architecture.
+    pub fn is_committed(self) -> bool {
+        self != WeightVisibility::Fixed
     }
 
     /// Whether the weights are fixed (what files leave unsaid).
@@ -72,6 +85,9 @@ impl WeightVisibility {
         *self == WeightVisibility::Fixed
     }
 }
+
+/// The most advice columns polycommit weights get: beyond, `k` grows.
+pub const MAX_WEIGHT_COLUMNS: usize = 64;
 
 /// Rows of one Poseidon call in halo2_gadgets' `Pow5Chip` (`P128Pow5T3`):
 /// the initial state (1), the input added (2), the permutation (1 + 4 full
@@ -136,6 +152,10 @@ pub struct CircuitPlan {
     /// How the weights enter the circuit.
     #[serde(default, skip_serializing_if = "WeightVisibility::is_fixed")]
     pub weight_visibility: WeightVisibility,
+    /// Advice columns holding the weights, with polycommit weights
+    /// ([`crate::polycommit`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub weight_columns: usize,
     /// The column layout.
     #[serde(default)]
     pub profile: Profile,
@@ -233,17 +253,22 @@ impl CircuitPlan {
         weight_visibility: WeightVisibility,
         profile: Profile,
     ) -> Result<(Self, Vec<Step>)> {
-        let commitments = Commitments {
+        let mut commitments = Commitments {
             input: input_visibility == Visibility::Committed,
             weights: weight_visibility == WeightVisibility::Committed,
+            weight_columns: 0,
         };
         let architecture;
-        let (model, bounded_weights) = match weight_visibility {
-            WeightVisibility::Fixed => (model, 0),
-            WeightVisibility::Committed => {
-                let (arch, bounded) = committed_weights(model)?;
+        let (model, bounded_weights, stored_weights) = match weight_visibility {
+            WeightVisibility::Fixed => (model, 0, 0),
+            WeightVisibility::Committed | WeightVisibility::Polycommit => {
+                let (arch, bounded, all) = committed_weights(model)?;
                 architecture = arch;
-                (&architecture, bounded)
+                let stored = match weight_visibility {
+                    WeightVisibility::Polycommit => all,
+                    _ => 0,
+                };
+                (&architecture, bounded, stored)
             }
         };
         let input = model.input();
@@ -298,15 +323,33 @@ impl CircuitPlan {
             .max(element_rows)
             .max(table_rows)
             .max(commitment_rows);
+        // Polycommit weights fill columns of their own, as many as the
+        // smallest k that fits the rest needs (a larger k costs every
+        // column twice; another column costs one), within a cap.
+        commitments.weight_columns = usize::from(stored_weights > 0);
         let shape = layout_shape(profile, commitments);
         let (k, usable_rows) = (1..=MAX_K)
             .map(|k| (k, (1usize << k).saturating_sub(shape.blinding)))
-            .find(|&(_, usable)| usable >= rows)
+            .find(|&(_, usable)| {
+                usable >= rows && stored_weights.div_ceil(usable.max(1)) <= MAX_WEIGHT_COLUMNS
+            })
             .ok_or(CircuitError::TooLarge {
-                rows,
+                rows: rows.max(stored_weights.div_ceil(MAX_WEIGHT_COLUMNS)),
                 max_k: MAX_K,
                 usable: (1 << MAX_K) - shape.blinding,
             })?;
+        let (shape, commitment_rows) = match stored_weights {
+            0 => (shape, commitment_rows),
+            n => {
+                commitments.weight_columns = n.div_ceil(usable_rows);
+                let rows = n.div_ceil(commitments.weight_columns);
+                (
+                    layout_shape(profile, commitments),
+                    commitment_rows.max(rows),
+                )
+            }
+        };
+        let rows = rows.max(commitment_rows);
         let public_input = match input_visibility {
             Visibility::Public => input.shape.numel(),
             Visibility::Private => 0,
@@ -328,6 +371,7 @@ impl CircuitPlan {
                 + model.output().shape.numel(),
             input_visibility,
             weight_visibility,
+            weight_columns: commitments.weight_columns,
             profile,
             layers,
         };
@@ -425,14 +469,20 @@ fn commitment_rows(model: &QuantizedModel, commitments: Commitments) -> Result<u
 /// A model's architecture, and how many of its committed weights take
 /// bound or division rows.
 #[cfg(feature = "commitments")]
-fn committed_weights(model: &QuantizedModel) -> Result<(QuantizedModel, usize)> {
+fn committed_weights(model: &QuantizedModel) -> Result<(QuantizedModel, usize, usize)> {
     let architecture = crate::weights::architecture(model)?;
-    let bounded = crate::weights::committed_tensors(&architecture)?
+    let tensors = crate::weights::committed_tensors(&architecture)?;
+    let count = |t: &&crate::weights::CommittedTensor| t.values.len();
+    let bounded = tensors
         .iter()
         .filter(|t| t.check() != crate::weights::RangeCheck::Lookup)
-        .map(|t| t.values.len())
+        .map(|t| count(&t))
         .sum();
-    Ok((architecture, bounded))
+    Ok((
+        architecture,
+        bounded,
+        tensors.iter().map(|t| count(&t)).sum(),
+    ))
 }
 
 /// Why a build without the `commitments` feature (the contract's) plans no
@@ -449,8 +499,12 @@ fn no_commitments() -> CircuitError {
 }
 
 #[cfg(not(feature = "commitments"))]
-fn committed_weights(_: &QuantizedModel) -> Result<(QuantizedModel, usize)> {
+fn committed_weights(_: &QuantizedModel) -> Result<(QuantizedModel, usize, usize)> {
     Err(no_commitments())
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Without commitments (the contract's build), none is planned.

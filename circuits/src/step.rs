@@ -148,9 +148,11 @@ pub fn steps_with(model: &QuantizedModel, weights: WeightVisibility) -> Result<V
                     // (The plan refuses committed weights without the
                     // feature; the contract's build leaves this out.)
                     #[cfg(feature = "commitments")]
-                    WeightVisibility::Committed => index_terms(model, i),
+                    WeightVisibility::Committed | WeightVisibility::Polycommit => {
+                        index_terms(model, i)
+                    }
                     #[cfg(not(feature = "commitments"))]
-                    WeightVisibility::Committed => vec![],
+                    WeightVisibility::Committed | WeightVisibility::Polycommit => vec![],
                 };
                 (node.op.name(), StepKind::Dot { products })
             }

@@ -123,7 +123,8 @@ pub fn plan(
 }
 
 /// [`plan`] with the weights fixed or committed. The cost model does not
-/// price committed weights yet (their hashing columns): with them, auto
+/// price committed weights yet (their hashing or weight columns): with
+/// them, auto
 /// takes the profile with the smallest `k`, compact on a tie.
 pub fn plan_with(
     model: &QuantizedModel,
@@ -136,8 +137,8 @@ pub fn plan_with(
     };
     match (weights, choice) {
         (WeightVisibility::Fixed, _) => plan(model, visibility, choice),
-        (WeightVisibility::Committed, ProfileChoice::Use(profile)) => plan_in(profile),
-        (WeightVisibility::Committed, ProfileChoice::Auto) => {
+        (_, ProfileChoice::Use(profile)) => plan_in(profile),
+        (WeightVisibility::Committed | WeightVisibility::Polycommit, ProfileChoice::Auto) => {
             // Profile::ALL starts with compact: its plan, or its reason
             // when no profile plans.
             let mut plans = Profile::ALL.into_iter().map(plan_in);

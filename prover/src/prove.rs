@@ -3,7 +3,7 @@
 use crate::error::{ProverError, Result};
 use crate::pk_cache::{self, PkCache};
 use crate::vk_cache::{KeySource, VkCache};
-use halo2_proofs::plonk::{create_proof, ProvingKey};
+use halo2_proofs::plonk::{create_proof_with_openings, ProvingKey};
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
 use pasta_curves::vesta;
 use rand_core::UnwrapErr;
@@ -125,7 +125,11 @@ impl Prover {
         let model_commitment = circuit.model_commitment();
         let visibility = circuit.plan().input_visibility;
         let instances = circuit.instances(&trace);
-        let proof = self.prove_witness(circuit, &instances)?;
+        let (proof, opening) = self.prove_with_opening(circuit, &instances)?;
+        let model_commitment = match &opening {
+            Some(opening) => Some(zkinfer_circuits::polycommit::to_hex(&opening.registered)),
+            None => model_commitment.map(zkinfer_circuits::field::to_hex),
+        };
         debug_assert_eq!(
             public_values(visibility, &trace).len()
                 + usize::from(commitment.is_some())
@@ -146,11 +150,12 @@ impl Prover {
             vk_digest: self.key.vk_digest().to_string(),
             k: self.key.circuit().plan().k,
             profile: self.key.circuit().profile(),
-            model_commitment: model_commitment.map(zkinfer_circuits::field::to_hex),
+            model_commitment,
             input_visibility: visibility,
             input: (visibility == Visibility::Public)
                 .then(|| tensor(self.model.input(), trace.input())),
             input_commitment: commitment.map(zkinfer_circuits::field::to_hex),
+            weights_opening: opening.map(|o| zkinfer_verifier::base64::encode(&o.proof)),
             output: tensor(self.model.output(), trace.output()),
             proof: zkinfer_verifier::base64::encode(&proof),
         };
@@ -167,21 +172,66 @@ impl Prover {
     /// soundness tests use it on forged witnesses, whose proofs a verifier
     /// must reject.
     pub fn prove_witness(&self, circuit: ModelCircuit, instances: &[Fp]) -> Result<Vec<u8>> {
+        Ok(self.prove_with_opening(circuit, instances)?.0)
+    }
+
+    /// [`Self::prove_witness`], and with polycommit weights the proof that
+    /// its weight columns open to the weights' registered commitment.
+    pub fn prove_with_opening(
+        &self,
+        circuit: ModelCircuit,
+        instances: &[Fp],
+    ) -> Result<(Vec<u8>, Option<WeightsOpening>)> {
+        use zkinfer_circuits::polycommit;
+        let plan = circuit.plan().clone();
+        let columns = polycommit::store_columns(&plan);
+        let weights = circuit.witness_model().clone();
+        let mut rng = UnwrapErr(rand::rngs::SysRng);
         let mut transcript = Blake2bWrite::<_, vesta::Affine, Challenge255<_>>::init(vec![]);
-        create_proof(
+        let openings = create_proof_with_openings(
             self.key.params(),
             &self.pk,
             &[circuit],
             &[&[instances]],
-            UnwrapErr(rand::rngs::SysRng),
+            &mut rng,
             &mut transcript,
+            &columns,
         )
         .map_err(|e| ProverError::Halo2 {
             stage: "proof",
             message: e.to_string(),
         })?;
-        Ok(transcript.finalize())
+        let proof = transcript.finalize();
+        if columns.is_empty() {
+            return Ok((proof, None));
+        }
+        let params = self.key.params();
+        let registered = polycommit::commitments(params, &weights, plan.weight_columns)?;
+        let in_proof = polycommit::proof_columns(&proof, &columns).ok_or(ProverError::Halo2 {
+            stage: "proof",
+            message: "the proof does not start with its weight columns' commitments".into(),
+        })?;
+        let openings = openings.first().map_or(&[][..], Vec::as_slice);
+        let opening =
+            polycommit::prove_opening(params, &registered, &in_proof, openings, &proof, &mut rng)?;
+        Ok((
+            proof,
+            Some(WeightsOpening {
+                registered,
+                proof: opening,
+            }),
+        ))
     }
+}
+
+/// Polycommit weights' registered commitment, and the proof that a proof's
+/// weight columns open to it.
+#[derive(Clone, Debug)]
+pub struct WeightsOpening {
+    /// The registered commitment, one point per weight column.
+    pub registered: Vec<zkinfer_circuits::polycommit::Point>,
+    /// The opening proof.
+    pub proof: Vec<u8>,
 }
 
 /// A fresh random field element from the operating system: a commitment's

@@ -63,6 +63,11 @@ pub struct ProofBundle {
     #[cfg(feature = "commitments")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_commitment: Option<String>,
+    /// With polycommit weights: the proof (base64) that the proof's weight
+    /// columns commit to `model_commitment` ([`zkinfer_circuits::polycommit`]).
+    #[cfg(feature = "commitments")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_opening: Option<String>,
     /// The output.
     pub output: PublicTensor,
     /// The proof bytes, standard base64 with padding ([`crate::base64`]).

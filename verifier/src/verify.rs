@@ -156,8 +156,15 @@ fn model_commitment(
     bundle: &ProofBundle,
     weights: zkinfer_circuits::WeightVisibility,
 ) -> Result<Option<Fp>> {
-    use zkinfer_circuits::WeightVisibility::{Committed, Fixed};
+    use zkinfer_circuits::WeightVisibility::{Committed, Fixed, Polycommit};
     Ok(match (&bundle.model_commitment, weights) {
+        // Not a public input: checked with the opening, after the proof.
+        (Some(_), Polycommit) => None,
+        (None, Polycommit) => {
+            return Err(VerifyError::PublicInputMismatch(
+                "the model's weights are polycommit but the bundle has no model_commitment".into(),
+            ))
+        }
         (Some(hex), Committed) => Some(from_hex(hex).ok_or_else(|| {
             VerifyError::PublicInputMismatch(format!(
                 "model_commitment {hex:?} is not a field element (64 hex digits)"
@@ -177,6 +184,55 @@ fn model_commitment(
         }
         (None, Fixed) => None,
     })
+}
+
+/// With polycommit weights, checks that the proof's weight columns open to
+/// the bundle's `model_commitment` (its `weights_opening`); without, that
+/// the bundle carries no opening. Run after the proof itself verified.
+#[cfg(feature = "commitments")]
+fn check_weights_opening(key: &VerifierKey, bundle: &ProofBundle, proof: &[u8]) -> Result<()> {
+    use zkinfer_circuits::polycommit;
+    let plan = key.circuit().plan();
+    let opening = match (&bundle.weights_opening, plan.weight_visibility) {
+        (None, zkinfer_circuits::WeightVisibility::Polycommit) => {
+            return Err(VerifyError::PublicInputMismatch(
+                "the model's weights are polycommit but the bundle has no weights_opening".into(),
+            ))
+        }
+        (Some(_), visibility) if visibility != zkinfer_circuits::WeightVisibility::Polycommit => {
+            return Err(VerifyError::PublicInputMismatch(format!(
+                "the model's weights are {} but the bundle carries a weights_opening",
+                visibility.name()
+            )))
+        }
+        (None, _) => return Ok(()),
+        (Some(opening), _) => crate::base64::decode(opening).ok_or_else(|| {
+            VerifyError::Malformed("the weights_opening is not canonical base64".into())
+        })?,
+    };
+    let hex = bundle.model_commitment.as_deref().unwrap_or_default();
+    let registered = polycommit::from_hex(hex)
+        .filter(|points| points.len() == plan.weight_columns)
+        .ok_or_else(|| {
+            VerifyError::PublicInputMismatch(format!(
+                "model_commitment is not {} curve points (64 hex digits each)",
+                plan.weight_columns
+            ))
+        })?;
+    let columns = polycommit::store_columns(plan);
+    let in_proof = polycommit::proof_columns(proof, &columns).ok_or(VerifyError::Rejected)?;
+    let blind_rows = polycommit::blind_rows(plan);
+    match polycommit::verify_opening(
+        key.params(),
+        &registered,
+        &in_proof,
+        blind_rows,
+        proof,
+        &opening,
+    ) {
+        true => Ok(()),
+        false => Err(VerifyError::Rejected),
+    }
 }
 
 /// Without commitments, a key with a committed input verifies nothing.
@@ -259,6 +315,8 @@ pub fn verify(key: &VerifierKey, bundle: &ProofBundle) -> Result<VerifiedClaim> 
     if !reader.unread.is_empty() {
         return Err(trailing(reader.unread.len()));
     }
+    #[cfg(feature = "commitments")]
+    check_weights_opening(key, bundle, &proof)?;
     Ok(claim)
 }
 
@@ -303,6 +361,9 @@ pub fn verify_batch(key: &VerifierKey, bundles: &[ProofBundle]) -> Result<Vec<Ve
         if proof.len() > proof_bytes {
             return Err(in_batch(trailing(proof.len() - proof_bytes)));
         }
+        // The opening is checked on its own: its transcript is its own.
+        #[cfg(feature = "commitments")]
+        check_weights_opening(key, bundle, &proof).map_err(in_batch)?;
         batch.add_proof(vec![vec![instances]], proof);
         claims.push(claim);
     }

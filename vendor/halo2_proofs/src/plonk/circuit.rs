@@ -38,7 +38,8 @@ impl<C: ColumnType> Column<C> {
         Column { index, column_type }
     }
 
-    pub(crate) fn index(&self) -> usize {
+    /// Index of this column among the columns of its type (zkinfer patch: public).
+    pub fn index(&self) -> usize {
         self.index
     }
 

@@ -42,9 +42,45 @@ pub fn create_proof<
     pk: &ProvingKey<C>,
     circuits: &[ConcreteCircuit],
     instances: &[&[&[C::Scalar]]],
-    mut rng: R,
+    rng: R,
     transcript: &mut T,
 ) -> Result<(), Error> {
+    create_proof_with_openings(params, pk, circuits, instances, rng, transcript, &[]).map(|_| ())
+}
+
+/// The blinding of one advice column's commitment in a proof: the random
+/// values of its unusable rows (from row `n - (blinding_factors + 1)` on)
+/// and the scalar of the blinding generator `w`. With them, the column's
+/// commitment is `Σ_i a_i·G_i + Σ_j blind_rows[j]·G_{u+j} + blind·w`,
+/// where `a_i` are the values the circuit assigned (zkinfer patch).
+#[derive(Clone, Debug)]
+pub struct AdviceOpening<F> {
+    /// The values of the unusable rows, in row order.
+    pub blind_rows: Vec<F>,
+    /// The commitment's blinding factor.
+    pub blind: F,
+}
+
+/// [`create_proof`], also returning the blinding of the advice columns
+/// `columns` (by column index), for each circuit: what a caller needs to
+/// prove, after the proof, a relation between those columns' commitments
+/// and commitments made elsewhere (zkinfer patch). The proof is
+/// [`create_proof`]'s.
+pub fn create_proof_with_openings<
+    C: CurveAffine,
+    E: EncodedChallenge<C>,
+    R: Rng,
+    T: TranscriptWrite<C, E>,
+    ConcreteCircuit: Circuit<C::Scalar>,
+>(
+    params: &Params<C>,
+    pk: &ProvingKey<C>,
+    circuits: &[ConcreteCircuit],
+    instances: &[&[&[C::Scalar]]],
+    mut rng: R,
+    transcript: &mut T,
+    columns: &[usize],
+) -> Result<Vec<Vec<AdviceOpening<C::Scalar>>>, Error> {
     if circuits.len() != instances.len() {
         return Err(Error::InvalidInstances);
     }
@@ -345,6 +381,23 @@ pub fn create_proof<
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+
+    let unusable_rows_start = params.n as usize - (meta.blinding_factors() + 1);
+    let openings = advice
+        .iter()
+        .map(|a| {
+            columns
+                .iter()
+                .map(|&c| {
+                    let values = a.advice_values.get(c).ok_or(Error::BoundsFailure)?;
+                    Ok(AdviceOpening {
+                        blind_rows: values[unusable_rows_start..].to_vec(),
+                        blind: a.advice_blinds[c].0,
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
 
     // Create polynomial evaluator context for values.
     let mut value_evaluator = poly::new_evaluator(|| {});
@@ -731,7 +784,8 @@ pub fn create_proof<
         // We query the h(X) polynomial at x
         .chain(vanishing.open(x));
 
-    multiopen::create_proof(params, rng, transcript, instances).map_err(|_| Error::Opening)
+    multiopen::create_proof(params, rng, transcript, instances).map_err(|_| Error::Opening)?;
+    Ok(openings)
 }
 
 #[test]

@@ -182,6 +182,17 @@ impl<C: CurveAffine> Params<C> {
         self.g.clone()
     }
 
+    /// The Lagrange-basis generators: `commit_lagrange` commits row `i`'s
+    /// value to `get_g_lagrange()[i]` (zkinfer patch).
+    pub fn get_g_lagrange(&self) -> &[C] {
+        &self.g_lagrange
+    }
+
+    /// The blinding generator `w` (zkinfer patch).
+    pub fn get_w(&self) -> C {
+        self.w
+    }
+
     /// Get the circuit size parameter k
     pub fn k(&self) -> u32 {
         self.k

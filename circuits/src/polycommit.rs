@@ -1,0 +1,281 @@
+//! Polycommit weights: the weights as advice columns of their own, tied
+//! to a registered commitment by the proof system's own commitments
+//! instead of a hash computed in the circuit.
+//!
+//! **Registered commitment** ([`commitments`]). The model's committed
+//! tensors ([`crate::weights::committed_tensors`], the same values and
+//! range checks as hashed weights) are laid out over `C` columns
+//! ([`column_values`]: value `e` in column `e mod C`, row `e / C`, zero
+//! elsewhere) and each column is committed as halo2 commits an advice
+//! column, without blinding: `R_c = Σ_i v_{c,i}·G_i` over the IPA
+//! parameters' Lagrange-basis generators. The `C` points, compressed and in
+//! hex ([`to_hex`]), are the model commitment a verifier or contract
+//! registers. Like the hashed commitment it is unblinded: thousands of
+//! weights are not found by trying candidates.
+//!
+//! **Each proof** commits to the same columns blinded, as halo2 commits
+//! every advice column: `P_c = Σ_i a_{c,i}·G_i + Σ_j b_{c,j}·G_{u+j} + r_c·W`
+//! (`u` the first unusable row, `b` its random rows, `W` the blinding
+//! generator). The prover shows, with a Schnorr proof of representation
+//! ([`prove_opening`], [`verify_opening`]), that every `P_c - R_c` lies in
+//! the span of `{G_u, …, G_{n-1}, W}`: so the usable rows of every weight
+//! column hold exactly the registered values (under the discrete-log
+//! assumption the IPA itself rests on), while the proof stays
+//! zero-knowledge (the blinding rows and `r_c` stay hidden). The columns
+//! are combined by a random `ρ`: one proof of `D = Σ ρ^c (P_c - R_c)`.
+//!
+//! The Schnorr proof has its own Blake2b transcript, which absorbs the
+//! registered points and the whole halo2 proof (whose first points are the
+//! advice commitments, [`proof_columns`]): it is bound to the proof and
+//! can be checked beside a batch.
+
+use crate::error::{CircuitError, Result};
+use crate::field::fe;
+use crate::weights::{committed_tensors, RangeCheck};
+use ff::{Field, FromUniformBytes};
+use halo2_proofs::arithmetic::best_multiexp;
+use halo2_proofs::plonk::AdviceOpening;
+use halo2_proofs::poly::commitment::Params;
+use halo2_proofs::transcript::{
+    Blake2bRead, Blake2bWrite, Challenge255, Transcript, TranscriptRead, TranscriptWrite,
+};
+use pasta_curves::group::{Curve, Group, GroupEncoding};
+use pasta_curves::{vesta, Fp};
+use zkinfer_quant::QuantizedModel;
+
+/// The IPA parameters' curve.
+pub type Point = vesta::Affine;
+
+/// Bytes of a compressed point.
+pub const POINT_BYTES: usize = 32;
+
+/// The stored values of a model, in commitment order, each with whether
+/// the store range-checks it by lookup (8-bit weights) or a bound or
+/// division row does.
+pub fn stored_values(model: &QuantizedModel) -> Result<Vec<(i64, bool)>> {
+    Ok(committed_tensors(model)?
+        .iter()
+        .flat_map(|t| {
+            let lookup = t.check() == RangeCheck::Lookup;
+            t.values.iter().map(move |&v| (v, lookup))
+        })
+        .collect())
+}
+
+/// The values of each of `columns` weight columns over `rows` rows.
+pub fn column_values(values: &[i64], columns: usize, rows: usize) -> Vec<Vec<Fp>> {
+    let mut out = vec![vec![Fp::zero(); rows]; columns];
+    for (e, &v) in values.iter().enumerate() {
+        let (c, row) = crate::chips::weight_store::WeightStoreConfig::position(columns, e);
+        out[c][row] = fe(v);
+    }
+    out
+}
+
+/// The registered commitment of a model's weights in `columns` columns
+/// (the plan's `weight_columns`) under `params` (the plan's `k`).
+pub fn commitments(
+    params: &Params<Point>,
+    model: &QuantizedModel,
+    columns: usize,
+) -> Result<Vec<Point>> {
+    let values: Vec<i64> = stored_values(model)?.into_iter().map(|(v, _)| v).collect();
+    let n = 1usize << params.k();
+    if columns == 0 || values.len().div_ceil(columns) > n {
+        return Err(CircuitError::Witness(format!(
+            "{} weights do not fit {columns} columns of 2^{} rows",
+            values.len(),
+            params.k()
+        )));
+    }
+    let bases = params.get_g_lagrange();
+    Ok(column_values(&values, columns, n)
+        .iter()
+        .map(|column| best_multiexp(column, bases).to_affine())
+        .collect())
+}
+
+/// Points as one hex string, 64 digits each.
+pub fn to_hex(points: &[Point]) -> String {
+    points
+        .iter()
+        .flat_map(|p| p.to_bytes().as_ref().to_vec())
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// [`to_hex`]'s points back, if `hex` is a whole number of valid points.
+pub fn from_hex(hex: &str) -> Option<Vec<Point>> {
+    if hex.is_empty() || hex.len() % (2 * POINT_BYTES) != 0 || !hex.is_ascii() {
+        return None;
+    }
+    hex.as_bytes()
+        .chunks(2 * POINT_BYTES)
+        .map(|chunk| {
+            let mut bytes = <Point as GroupEncoding>::Repr::default();
+            for (b, pair) in bytes.as_mut().iter_mut().zip(chunk.chunks(2)) {
+                *b = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+            }
+            Option::from(Point::from_bytes(&bytes))
+        })
+        .collect()
+}
+
+/// The proof's commitments to the advice columns `columns` (by index): a
+/// halo2 proof of one circuit starts with its advice commitments, in
+/// column order.
+pub fn proof_columns(proof: &[u8], columns: &[usize]) -> Option<Vec<Point>> {
+    columns
+        .iter()
+        .map(|&c| {
+            let chunk = proof.get(c * POINT_BYTES..(c + 1) * POINT_BYTES)?;
+            let mut bytes = <Point as GroupEncoding>::Repr::default();
+            bytes.as_mut().copy_from_slice(chunk);
+            Option::from(Point::from_bytes(&bytes))
+        })
+        .collect()
+}
+
+/// The advice column indices of a plan's weight store (none unless its
+/// weights are polycommit), in store order.
+pub fn store_columns(plan: &crate::CircuitPlan) -> Vec<usize> {
+    crate::ModelConfig::of_plan(plan)
+        .weight_store
+        .map_or(vec![], |store| {
+            store.columns.iter().map(|c| c.index()).collect()
+        })
+}
+
+/// The blinding rows of a plan's columns: the rows after its usable ones.
+pub fn blind_rows(plan: &crate::CircuitPlan) -> usize {
+    (1usize << plan.k) - plan.usable_rows
+}
+
+/// Bytes of an opening proof with `blind_rows` blinding rows: the nonce
+/// commitment and one response per base.
+pub fn opening_bytes(blind_rows: usize) -> usize {
+    POINT_BYTES * (blind_rows + 2)
+}
+
+/// The transcript both sides start from: the registered and proof
+/// commitments, and the halo2 proof.
+fn statement<T: Transcript<Point, Challenge255<Point>>>(
+    transcript: &mut T,
+    registered: &[Point],
+    in_proof: &[Point],
+    proof: &[u8],
+) -> std::io::Result<Fp> {
+    let digest = blake2b_simd::Params::new()
+        .hash_length(64)
+        .personal(b"zkinfer-polycmt")
+        .hash(proof);
+    let digest: [u8; 64] = digest.as_bytes().try_into().expect("64-byte digest");
+    transcript.common_scalar(Fp::from_uniform_bytes(&digest))?;
+    transcript.common_scalar(Fp::from(registered.len() as u64))?;
+    for (r, p) in registered.iter().zip(in_proof) {
+        transcript.common_point(*r)?;
+        transcript.common_point(*p)?;
+    }
+    Ok(*transcript.squeeze_challenge_scalar::<()>())
+}
+
+/// The generators a difference `P_c - R_c` may use: the blinding rows'
+/// (from row `n - blind_rows`) and `W`.
+fn blinding_bases(params: &Params<Point>, blind_rows: usize) -> Vec<Point> {
+    let g = params.get_g_lagrange();
+    let mut bases = g[g.len() - blind_rows..].to_vec();
+    bases.push(params.get_w());
+    bases
+}
+
+/// Proves that the proof's weight columns (`in_proof`, blinded by
+/// `openings`, from `create_proof_with_openings`) commit to the registered
+/// values `registered` (see the module docs). `proof` is the halo2 proof.
+pub fn prove_opening(
+    params: &Params<Point>,
+    registered: &[Point],
+    in_proof: &[Point],
+    openings: &[AdviceOpening<Fp>],
+    proof: &[u8],
+    rng: &mut impl rand_core::Rng,
+) -> Result<Vec<u8>> {
+    let blind_rows = openings.first().map_or(0, |o| o.blind_rows.len());
+    if openings.is_empty()
+        || openings.len() != registered.len()
+        || in_proof.len() != registered.len()
+        || openings.iter().any(|o| o.blind_rows.len() != blind_rows)
+    {
+        return Err(CircuitError::Witness(
+            "the openings do not match the weight columns".into(),
+        ));
+    }
+    let io = |e: std::io::Error| CircuitError::Witness(format!("opening transcript: {e}"));
+    let mut transcript = Blake2bWrite::<_, Point, Challenge255<_>>::init(vec![]);
+    let rho = statement(&mut transcript, registered, in_proof, proof).map_err(io)?;
+    // The witness of D = Σ ρ^c (P_c - R_c) over the blinding bases.
+    let mut witness = vec![Fp::zero(); blind_rows + 1];
+    let mut power = Fp::one();
+    for opening in openings {
+        for (w, b) in witness.iter_mut().zip(&opening.blind_rows) {
+            *w += power * b;
+        }
+        witness[blind_rows] += power * opening.blind;
+        power *= rho;
+    }
+    let bases = blinding_bases(params, blind_rows);
+    let nonces: Vec<Fp> = (0..bases.len()).map(|_| Fp::random(&mut *rng)).collect();
+    let a = best_multiexp(&nonces, &bases).to_affine();
+    transcript.write_point(a).map_err(io)?;
+    let e = *transcript.squeeze_challenge_scalar::<()>();
+    for (nonce, w) in nonces.iter().zip(&witness) {
+        transcript.write_scalar(*nonce + e * w).map_err(io)?;
+    }
+    Ok(transcript.finalize())
+}
+
+/// Checks an opening proof (see [`prove_opening`]): whether the proof's
+/// weight columns `in_proof`, with `blind_rows` blinding rows, commit to
+/// the registered values.
+pub fn verify_opening(
+    params: &Params<Point>,
+    registered: &[Point],
+    in_proof: &[Point],
+    blind_rows: usize,
+    proof: &[u8],
+    opening: &[u8],
+) -> bool {
+    if opening.len() != opening_bytes(blind_rows)
+        || registered.is_empty()
+        || in_proof.len() != registered.len()
+        || blind_rows >= params.get_g_lagrange().len()
+    {
+        return false;
+    }
+    let mut reader = opening;
+    let mut transcript = Blake2bRead::<_, Point, Challenge255<_>>::init(&mut reader);
+    let Ok(rho) = statement(&mut transcript, registered, in_proof, proof) else {
+        return false;
+    };
+    let Ok(a) = transcript.read_point() else {
+        return false;
+    };
+    let e = *transcript.squeeze_challenge_scalar::<()>();
+    let Ok(responses) = (0..=blind_rows)
+        .map(|_| transcript.read_scalar())
+        .collect::<std::io::Result<Vec<Fp>>>()
+    else {
+        return false;
+    };
+    // Σ z_j·B_j - A - e·Σ ρ^c (P_c - R_c) = 0, as one multiexp.
+    let mut scalars = responses;
+    let mut bases = blinding_bases(params, blind_rows);
+    scalars.push(-Fp::one());
+    bases.push(a);
+    let mut power = e;
+    for (r, p) in registered.iter().zip(in_proof) {
+        scalars.extend([-power, power]);
+        bases.extend([*p, *r]);
+        power *= rho;
+    }
+    bool::from(best_multiexp(&scalars, &bases).is_identity())
+}

@@ -1,0 +1,166 @@
+//! Polycommit weights with real proofs: the proof's weight columns open to
+//! the registered commitment, and to no other; the opening is bound to its
+//! proof; one key serves every set of weights of the architecture.
+
+use std::sync::Arc;
+use zkinfer_circuits::polycommit::{self, from_hex, to_hex};
+use zkinfer_circuits::{Profile, Visibility, WeightVisibility};
+use zkinfer_models::bundled::BundledModel;
+use zkinfer_models::dataset::{digits, Split};
+use zkinfer_models::Engine;
+use zkinfer_prover::{bundle_json, Prover};
+use zkinfer_quant::{Op, QuantizedModel, Tensor};
+use zkinfer_verifier::{base64, verify, IpaParams, ProofBundle, VerifierKey, VerifyError};
+
+fn digit(model: &QuantizedModel, index: usize) -> Tensor {
+    let test = digits(Split::Test).unwrap();
+    let x: Vec<f64> = test.inputs[index].iter().map(|&p| p as f64).collect();
+    model.quantize_input(&x).unwrap()
+}
+
+fn prover(model: &QuantizedModel, visibility: Visibility) -> (Prover, IpaParams) {
+    let circuit = VerifierKey::plan_circuit_with(
+        model.clone(),
+        visibility,
+        WeightVisibility::Polycommit,
+        Profile::Compact,
+    )
+    .unwrap();
+    let params = IpaParams::new(circuit.plan().k);
+    let p = Prover::for_circuit("digits", circuit, params.clone()).unwrap();
+    (p, params)
+}
+
+/// `model` with its first weighted node's first weight moved by one.
+fn one_weight_changed(model: &QuantizedModel) -> QuantizedModel {
+    let mut nodes = model.nodes().to_vec();
+    let weights = match &mut nodes[0].op {
+        Op::Conv2d(conv) => &mut conv.weight.data,
+        Op::Linear(linear) => &mut linear.weight.data,
+        _ => panic!("the model starts with a weighted node"),
+    };
+    weights[0] += if weights[0] < 100 { 1 } else { -1 };
+    QuantizedModel::new("changed", model.input().clone(), nodes, None).unwrap()
+}
+
+fn with_opening(bundle: &ProofBundle, opening: &[u8]) -> ProofBundle {
+    ProofBundle {
+        weights_opening: Some(base64::encode(opening)),
+        ..bundle.clone()
+    }
+}
+
+#[test]
+fn polycommit_weights_prove_verify_and_bind_the_registered_commitment() {
+    for name in ["digits-mlp", "digits-cnn"] {
+        let model = BundledModel::find(name).unwrap().quantized().unwrap();
+        let (p, params) = prover(&model, Visibility::Committed);
+        let plan = p.verifier_key().circuit().plan().clone();
+        assert!(plan.weight_columns >= 1, "{name}: {plan:?}");
+        let x = digit(&model, 3);
+        let bundle = p.prove(&x).unwrap().bundle;
+        let registered = polycommit::commitments(&params, &model, plan.weight_columns).unwrap();
+        assert_eq!(bundle.model_commitment, Some(to_hex(&registered)), "{name}");
+        let claim = verify(p.verifier_key(), &bundle).unwrap();
+        let engine = Engine::default().run(&model, &x).unwrap();
+        assert_eq!(claim.output, engine.output().data, "{name}");
+        // Neither a weight nor an input value in the bundle.
+        let json: serde_json::Value = serde_json::from_str(&bundle_json(&bundle)).unwrap();
+        assert!(json["input"].is_null(), "{json}");
+        let text = json.to_string();
+        assert!(!text.contains("\"weights\""), "{name}");
+
+        // A weight update: the same key, another commitment.
+        let changed = Arc::new(one_weight_changed(&model));
+        let circuit = p.verifier_key().circuit().with_weights(changed).unwrap();
+        let updated = Prover::for_circuit(name, circuit, params.clone()).unwrap();
+        assert_eq!(
+            updated.verifier_key().vk_digest(),
+            p.verifier_key().vk_digest()
+        );
+        let other = updated.prove(&x).unwrap().bundle;
+        assert_ne!(other.model_commitment, bundle.model_commitment);
+        assert!(verify(p.verifier_key(), &other).is_ok(), "{name}");
+        // Its proof claimed for the original weights: the opening fails.
+        let relabelled = ProofBundle {
+            model_commitment: bundle.model_commitment.clone(),
+            ..other.clone()
+        };
+        assert_eq!(
+            verify(p.verifier_key(), &relabelled),
+            Err(VerifyError::Rejected),
+            "{name}"
+        );
+        // The original proof's opening moved onto the other proof (bound
+        // to its own proof), and each opening with any byte changed.
+        let opening = base64::decode(bundle.weights_opening.as_ref().unwrap()).unwrap();
+        assert_eq!(
+            verify(p.verifier_key(), &with_opening(&relabelled, &opening)),
+            Err(VerifyError::Rejected)
+        );
+        for i in (0..opening.len()).step_by(7) {
+            let mut tampered = opening.clone();
+            tampered[i] ^= 1;
+            assert!(
+                verify(p.verifier_key(), &with_opening(&bundle, &tampered)).is_err(),
+                "{name}: byte {i} of the opening"
+            );
+        }
+        assert!(verify(p.verifier_key(), &with_opening(&bundle, &opening[1..])).is_err());
+        let without = ProofBundle {
+            weights_opening: None,
+            ..bundle.clone()
+        };
+        assert!(matches!(
+            verify(p.verifier_key(), &without),
+            Err(VerifyError::PublicInputMismatch(m)) if m.contains("no weights_opening")
+        ));
+        let no_commitment = ProofBundle {
+            model_commitment: None,
+            ..bundle.clone()
+        };
+        assert!(verify(p.verifier_key(), &no_commitment).is_err());
+        let short = ProofBundle {
+            model_commitment: bundle
+                .model_commitment
+                .as_ref()
+                .map(|h| h[64..].to_string()),
+            ..bundle.clone()
+        };
+        let err = verify(p.verifier_key(), &short).unwrap_err();
+        if plan.weight_columns > 1 {
+            assert!(err.to_string().contains("curve points"), "{err}");
+        }
+        assert!(from_hex("zz").is_none());
+    }
+}
+
+/// The registered commitment is what the proof's columns hold: the
+/// natively computed point of each column equals the column commitment in
+/// a proof less its blinding, which the opening proves; a commitment of
+/// the same weights laid out over another number of columns does not open.
+#[test]
+fn the_registered_commitment_depends_on_every_weight_and_the_layout() {
+    let model = BundledModel::find("digits-mlp")
+        .unwrap()
+        .quantized()
+        .unwrap();
+    let (p, params) = prover(&model, Visibility::Public);
+    let columns = p.verifier_key().circuit().plan().weight_columns;
+    let a = polycommit::commitments(&params, &model, columns).unwrap();
+    let b = polycommit::commitments(&params, &one_weight_changed(&model), columns).unwrap();
+    assert_eq!(a.iter().zip(&b).filter(|(x, y)| x != y).count(), 1);
+    assert_eq!(from_hex(&to_hex(&a)), Some(a.clone()));
+    let bundle = p.prove(&digit(&model, 0)).unwrap().bundle;
+    assert!(verify(p.verifier_key(), &bundle).is_ok());
+    let mut other = polycommit::commitments(&params, &model, columns + 1).unwrap();
+    other.truncate(columns);
+    let relaid = ProofBundle {
+        model_commitment: Some(to_hex(&other)),
+        ..bundle
+    };
+    assert_eq!(
+        verify(p.verifier_key(), &relaid),
+        Err(VerifyError::Rejected)
+    );
+}
