@@ -126,9 +126,16 @@ fn measure(name: &str) {
         )
         .unwrap(),
     );
+    let polycommit = zkinfer_circuits::WeightVisibility::Polycommit;
+    let (poly_k, poly_rows, poly_ms, poly_bytes) = committed_run(
+        VerifierKey::plan_circuit_with(model.clone(), Visibility::Public, polycommit, compact)
+            .unwrap(),
+    );
     println!(
         "{}",
         serde_json::json!({
+            "polycommit_k": poly_k, "polycommit_store_rows": poly_rows,
+            "polycommit_prove_ms": poly_ms, "polycommit_proof_bytes": poly_bytes,
             "committed_k": committed_k, "committed_hash_rows": hash_rows,
             "committed_prove_ms": committed_ms, "committed_proof_bytes": committed_bytes,
             "weights_k": weights_k, "weights_hash_rows": weights_rows,

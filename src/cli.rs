@@ -189,9 +189,11 @@ pub struct ExportArgs {
     /// Whether proofs carry the input.
     #[arg(long, value_enum, default_value_t = InputVisibility::Public)]
     pub input_visibility: InputVisibility,
-    /// The weights: fixed (in the verifying key) or committed (private;
-    /// their Poseidon commitment is a public input, and verifier_key.json
-    /// holds the architecture, not the weights).
+    /// The weights: fixed (in the verifying key), committed (private; their
+    /// Poseidon commitment is a public input, and verifier_key.json holds
+    /// the architecture, not the weights) or polycommit (private; the
+    /// proof's weight columns open to their registered Pedersen
+    /// commitment: no hashing in the circuit).
     #[arg(long, value_parser = parse_weights, default_value = "fixed")]
     pub weights_visibility: WeightVisibility,
     /// The layout profile: compact (12 multiply-accumulates and one element
@@ -282,10 +284,11 @@ pub struct ProveArgs {
     /// `zkinfer commit` prints it); default: a new random one, printed.
     #[arg(long, requires = "committed_input")]
     pub blinding: Option<String>,
-    /// The weights: fixed (in the verifying key, the model's identity) or
-    /// committed (private; their Poseidon commitment is a public input, and
-    /// the key serves every model of the architecture). Default: the
-    /// package's, else fixed.
+    /// The weights: fixed (in the verifying key, the model's identity),
+    /// committed (private; their Poseidon commitment is a public input) or
+    /// polycommit (private; the proof's weight columns open to their
+    /// Pedersen commitment). Committed keys serve every model of the
+    /// architecture. Default: the package's, else fixed.
     #[arg(long, value_parser = parse_weights)]
     pub weights_visibility: Option<WeightVisibility>,
     /// The layout profile: compact (12 multiply-accumulates and one element
@@ -322,6 +325,18 @@ pub struct CommitArgs {
     /// proofs needs instead of the weights.
     #[arg(long)]
     pub architecture_out: Option<PathBuf>,
+    /// Also print the weights' polycommit commitment: one curve point per
+    /// weight column of the circuit `zkinfer prove --weights-visibility
+    /// polycommit` proves (its k and columns: the package's input
+    /// visibility, and `--profile`).
+    #[arg(long)]
+    pub polycommit: bool,
+    /// With --polycommit: the layout profile (default: the package's, else
+    /// auto).
+    #[arg(long, value_parser = parse_profile, requires = "polycommit")]
+    pub profile: Option<ProfileChoice>,
+    #[command(flatten)]
+    pub params: ParamsArgs,
 }
 
 /// `zkinfer verify`.
@@ -348,10 +363,11 @@ pub struct VerifyArgs {
     /// the one this commitment (64 hex digits) opens to.
     #[arg(long, requires = "committed_input")]
     pub expect_input_commitment: Option<String>,
-    /// The weights: fixed (in the verifying key, the model's identity) or
-    /// committed (private; their Poseidon commitment is a public input, and
-    /// the key serves every model of the architecture). Default: the
-    /// package's, else fixed.
+    /// The weights: fixed (in the verifying key, the model's identity),
+    /// committed (private; their Poseidon commitment is a public input) or
+    /// polycommit (private; the proof's weight columns open to their
+    /// Pedersen commitment). Committed keys serve every model of the
+    /// architecture. Default: the package's, else fixed.
     #[arg(long, value_parser = parse_weights)]
     pub weights_visibility: Option<WeightVisibility>,
     /// Reject (exit 1) a proof made with any weights but those this model
@@ -377,10 +393,11 @@ pub struct MockArgs {
     /// Lay out the input as committed (a fresh random blinding element).
     #[arg(long, conflicts_with = "private_input")]
     pub committed_input: bool,
-    /// The weights: fixed (in the verifying key, the model's identity) or
-    /// committed (private; their Poseidon commitment is a public input, and
-    /// the key serves every model of the architecture). Default: the
-    /// package's, else fixed.
+    /// The weights: fixed (in the verifying key, the model's identity),
+    /// committed (private; their Poseidon commitment is a public input) or
+    /// polycommit (private; the proof's weight columns open to their
+    /// Pedersen commitment). Committed keys serve every model of the
+    /// architecture. Default: the package's, else fixed.
     #[arg(long, value_parser = parse_weights)]
     pub weights_visibility: Option<WeightVisibility>,
     /// The layout profile: compact (12 multiply-accumulates and one element

@@ -40,9 +40,9 @@ pub struct Commitments {
     /// Poseidon commitment is a public input.
     pub weights: bool,
     /// The weights, polycommit: the dot gate reads advice weights, copies
-    /// of cells in this many advice columns of their own
+    /// of cells in a store of advice columns of their own
     /// ([`crate::polycommit`]).
-    pub weight_columns: usize,
+    pub store: crate::plan::StoreShape,
 }
 
 impl Commitments {
@@ -51,7 +51,7 @@ impl Commitments {
         Commitments {
             input: plan.input_visibility == crate::Visibility::Committed,
             weights: plan.weight_visibility == crate::WeightVisibility::Committed,
-            weight_columns: plan.weight_columns,
+            store: plan.weight_store,
         }
     }
 
@@ -64,7 +64,7 @@ impl Commitments {
     /// Whether the dot gate reads advice weights.
     #[cfg(feature = "commitments")]
     fn advice_weights(self) -> bool {
-        self.weights || self.weight_columns > 0
+        self.weights || !self.store.is_empty()
     }
 
     /// The packing lanes and Poseidon chips the commitments get.
@@ -343,11 +343,12 @@ impl ModelConfig {
         // Polycommit weights' columns come last: the columns before them
         // are those of the same circuit with its weights hashed or fixed.
         #[cfg(feature = "commitments")]
-        let weight_store = (commitments.weight_columns > 0).then(|| {
+        let weight_store = (!commitments.store.is_empty()).then(|| {
             use crate::chips::weight_store::WeightStoreConfig;
-            advice_columns += commitments.weight_columns;
-            selectors += commitments.weight_columns;
-            WeightStoreConfig::configure(meta, commitments.weight_columns, range_table, &mut names)
+            let (advice, selector) = WeightStoreConfig::counts(commitments.store);
+            advice_columns += advice;
+            selectors += selector;
+            WeightStoreConfig::configure(meta, commitments.store, range_table, &mut names)
         });
         #[cfg(not(feature = "commitments"))]
         let _ = commitments;

@@ -319,8 +319,8 @@ impl LayoutCtx<'_> {
     }
 
     /// Lays out polycommit weights ([`crate::polycommit`]): every value in
-    /// the weight store (8-bit weights range-checked there), wider ones
-    /// copied to bound or division rows. `model` gives the values (none for
+    /// the weight store (up to 16 bits range-checked there), wider ones
+    /// copied to division rows. `model` gives the values (none for
     /// keys). Returns each node's weight cells.
     #[cfg(feature = "commitments")]
     pub fn store_weights(
@@ -328,8 +328,8 @@ impl LayoutCtx<'_> {
         layouter: &mut impl Layouter<Fp>,
         model: Option<&QuantizedModel>,
     ) -> Result<Vec<Vec<Cell_>>, Error> {
-        use crate::chips::weight_store::Stored;
-        use crate::weights::{committed_tensors, RangeCheck};
+        use crate::chips::weight_store::{StoreCheck, Stored};
+        use crate::weights::committed_tensors;
         let store = self.config.weight_store.as_ref().ok_or(Error::Synthesis)?;
         let layout = committed_tensors(self.model).map_err(|_| Error::Synthesis)?;
         let values = match model {
@@ -338,7 +338,7 @@ impl LayoutCtx<'_> {
         };
         let mut stored = vec![];
         for (i, t) in layout.iter().enumerate() {
-            let lookup = t.check() == RangeCheck::Lookup;
+            let check = t.store_check();
             for j in 0..t.values.len() {
                 let value = match &values {
                     // Of the architecture: the same tensors and widths.
@@ -349,7 +349,7 @@ impl LayoutCtx<'_> {
                         .map_or(Value::unknown(), |&x| Value::known(crate::field::fe(x))),
                     None => Value::unknown(),
                 };
-                stored.push(Stored { value, lookup });
+                stored.push(Stored { value, check });
             }
         }
         let stored = store.store(layouter, self.assigner, &stored)?;
@@ -358,7 +358,7 @@ impl LayoutCtx<'_> {
         for t in &layout {
             let tensor = &stored[next..next + t.values.len()];
             next += t.values.len();
-            if t.check() == RangeCheck::Lookup {
+            if t.store_check() != StoreCheck::Elsewhere {
                 cells[t.node].extend(tensor.iter().cloned());
             } else {
                 let copies = self.weight_bounds(layouter, t, |region, column, o, j| {

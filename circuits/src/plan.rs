@@ -86,6 +86,78 @@ impl WeightVisibility {
     }
 }
 
+/// How the store checks one value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreCheck {
+    /// 8 signed bits, by one lookup (a narrow column).
+    Byte,
+    /// 16 signed bits, by two byte lookups (a short group).
+    Short,
+    /// Not here: the caller copies it to a division row (a narrow column).
+    Elsewhere,
+}
+
+/// How many columns of each kind a store has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StoreShape {
+    /// Narrow columns.
+    pub narrow: usize,
+    /// Short groups.
+    pub short: usize,
+}
+
+impl StoreShape {
+    /// The committed columns.
+    pub fn columns(self) -> usize {
+        self.narrow + self.short
+    }
+
+    /// Whether the store has no column (weights not polycommit).
+    pub fn is_empty(&self) -> bool {
+        self.columns() == 0
+    }
+
+    /// Where each of `checks`'s values is stored: `(committed column,
+    /// row)`, narrow columns first.
+    pub fn positions(self, checks: impl IntoIterator<Item = StoreCheck>) -> Vec<(usize, usize)> {
+        let (mut narrow, mut short) = (0, 0);
+        checks
+            .into_iter()
+            .map(|check| match check {
+                StoreCheck::Short => {
+                    short += 1;
+                    let (c, row) = Self::position(self.short, short - 1);
+                    (self.narrow + c, row)
+                }
+                StoreCheck::Byte | StoreCheck::Elsewhere => {
+                    narrow += 1;
+                    Self::position(self.narrow, narrow - 1)
+                }
+            })
+            .collect()
+    }
+
+    /// Where value `e` of a kind's stream over `columns` columns sits.
+    pub fn position(columns: usize, e: usize) -> (usize, usize) {
+        (e % columns, e / columns)
+    }
+
+    /// The shape that stores `narrow` and `short` values in at most
+    /// `rows` rows.
+    pub fn fitting(narrow: usize, short: usize, rows: usize) -> Self {
+        StoreShape {
+            narrow: narrow.div_ceil(rows.max(1)),
+            short: short.div_ceil(rows.max(1)),
+        }
+    }
+
+    /// Rows the store takes for `narrow` and `short` values.
+    pub fn rows(self, narrow: usize, short: usize) -> usize {
+        let rows = |n: usize, c: usize| if c == 0 { 0 } else { n.div_ceil(c) };
+        rows(narrow, self.narrow).max(rows(short, self.short))
+    }
+}
+
 /// The most advice columns polycommit weights get: beyond, `k` grows.
 pub const MAX_WEIGHT_COLUMNS: usize = 64;
 
@@ -152,10 +224,9 @@ pub struct CircuitPlan {
     /// How the weights enter the circuit.
     #[serde(default, skip_serializing_if = "WeightVisibility::is_fixed")]
     pub weight_visibility: WeightVisibility,
-    /// Advice columns holding the weights, with polycommit weights
-    /// ([`crate::polycommit`]).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub weight_columns: usize,
+    /// The columns holding polycommit weights ([`crate::polycommit`]).
+    #[serde(default, skip_serializing_if = "StoreShape::is_empty")]
+    pub weight_store: StoreShape,
     /// The column layout.
     #[serde(default)]
     pub profile: Profile,
@@ -256,19 +327,22 @@ impl CircuitPlan {
         let mut commitments = Commitments {
             input: input_visibility == Visibility::Committed,
             weights: weight_visibility == WeightVisibility::Committed,
-            weight_columns: 0,
+            store: StoreShape::default(),
         };
         let architecture;
-        let (model, bounded_weights, stored_weights) = match weight_visibility {
-            WeightVisibility::Fixed => (model, 0, 0),
+        // Weights checked in element rows, and polycommit weights stored
+        // in narrow columns and in short groups.
+        let (model, bounded_weights, (narrow, short)) = match weight_visibility {
+            WeightVisibility::Fixed => (model, 0, (0, 0)),
             WeightVisibility::Committed | WeightVisibility::Polycommit => {
-                let (arch, bounded, all) = committed_weights(model)?;
+                let (arch, [byte, short, elsewhere]) = committed_weights(model)?;
                 architecture = arch;
-                let stored = match weight_visibility {
-                    WeightVisibility::Polycommit => all,
-                    _ => 0,
-                };
-                (&architecture, bounded, stored)
+                match weight_visibility {
+                    WeightVisibility::Polycommit => {
+                        (&architecture, elsewhere, (byte + elsewhere, short))
+                    }
+                    _ => (&architecture, short + elsewhere, (0, 0)),
+                }
             }
         };
         let input = model.input();
@@ -326,23 +400,24 @@ impl CircuitPlan {
         // Polycommit weights fill columns of their own, as many as the
         // smallest k that fits the rest needs (a larger k costs every
         // column twice; another column costs one), within a cap.
-        commitments.weight_columns = usize::from(stored_weights > 0);
+        commitments.store = StoreShape::fitting(narrow, short, 1 << MAX_K);
         let shape = layout_shape(profile, commitments);
         let (k, usable_rows) = (1..=MAX_K)
             .map(|k| (k, (1usize << k).saturating_sub(shape.blinding)))
             .find(|&(_, usable)| {
-                usable >= rows && stored_weights.div_ceil(usable.max(1)) <= MAX_WEIGHT_COLUMNS
+                let store = StoreShape::fitting(narrow, short, usable);
+                usable >= rows && store.columns() <= MAX_WEIGHT_COLUMNS
             })
             .ok_or(CircuitError::TooLarge {
-                rows: rows.max(stored_weights.div_ceil(MAX_WEIGHT_COLUMNS)),
+                rows: rows.max((narrow + short).div_ceil(MAX_WEIGHT_COLUMNS)),
                 max_k: MAX_K,
                 usable: (1 << MAX_K) - shape.blinding,
             })?;
-        let (shape, commitment_rows) = match stored_weights {
+        let (shape, commitment_rows) = match narrow + short {
             0 => (shape, commitment_rows),
-            n => {
-                commitments.weight_columns = n.div_ceil(usable_rows);
-                let rows = n.div_ceil(commitments.weight_columns);
+            _ => {
+                commitments.store = StoreShape::fitting(narrow, short, usable_rows);
+                let rows = commitments.store.rows(narrow, short);
                 (
                     layout_shape(profile, commitments),
                     commitment_rows.max(rows),
@@ -371,7 +446,7 @@ impl CircuitPlan {
                 + model.output().shape.numel(),
             input_visibility,
             weight_visibility,
-            weight_columns: commitments.weight_columns,
+            weight_store: commitments.store,
             profile,
             layers,
         };
@@ -466,23 +541,21 @@ fn commitment_rows(model: &QuantizedModel, commitments: Commitments) -> Result<u
     Ok(rows.rows())
 }
 
-/// A model's architecture, and how many of its committed weights take
-/// bound or division rows.
+/// A model's architecture, and how many of its committed weights are
+/// checked as bytes, as 16-bit values, and by division rows.
 #[cfg(feature = "commitments")]
-fn committed_weights(model: &QuantizedModel) -> Result<(QuantizedModel, usize, usize)> {
+fn committed_weights(model: &QuantizedModel) -> Result<(QuantizedModel, [usize; 3])> {
     let architecture = crate::weights::architecture(model)?;
-    let tensors = crate::weights::committed_tensors(&architecture)?;
-    let count = |t: &&crate::weights::CommittedTensor| t.values.len();
-    let bounded = tensors
-        .iter()
-        .filter(|t| t.check() != crate::weights::RangeCheck::Lookup)
-        .map(|t| count(&t))
-        .sum();
-    Ok((
-        architecture,
-        bounded,
-        tensors.iter().map(|t| count(&t)).sum(),
-    ))
+    let mut counts = [0; 3];
+    for t in crate::weights::committed_tensors(&architecture)? {
+        let kind = match t.store_check() {
+            StoreCheck::Byte => 0,
+            StoreCheck::Short => 1,
+            StoreCheck::Elsewhere => 2,
+        };
+        counts[kind] += t.values.len();
+    }
+    Ok((architecture, counts))
 }
 
 /// Why a build without the `commitments` feature (the contract's) plans no
@@ -499,12 +572,8 @@ fn no_commitments() -> CircuitError {
 }
 
 #[cfg(not(feature = "commitments"))]
-fn committed_weights(_: &QuantizedModel) -> Result<(QuantizedModel, usize, usize)> {
+fn committed_weights(_: &QuantizedModel) -> Result<(QuantizedModel, [usize; 3])> {
     Err(no_commitments())
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
 }
 
 /// Without commitments (the contract's build), none is planned.

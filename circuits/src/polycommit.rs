@@ -31,7 +31,8 @@
 
 use crate::error::{CircuitError, Result};
 use crate::field::fe;
-use crate::weights::{committed_tensors, RangeCheck};
+use crate::plan::{StoreCheck, StoreShape};
+use crate::weights::committed_tensors;
 use ff::{Field, FromUniformBytes};
 use halo2_proofs::arithmetic::best_multiexp;
 use halo2_proofs::plonk::AdviceOpening;
@@ -49,47 +50,52 @@ pub type Point = vesta::Affine;
 /// Bytes of a compressed point.
 pub const POINT_BYTES: usize = 32;
 
-/// The stored values of a model, in commitment order, each with whether
-/// the store range-checks it by lookup (8-bit weights) or a bound or
-/// division row does.
-pub fn stored_values(model: &QuantizedModel) -> Result<Vec<(i64, bool)>> {
+/// The stored values of a model, in commitment order, each with how the
+/// store checks it.
+pub fn stored_values(model: &QuantizedModel) -> Result<Vec<(i64, StoreCheck)>> {
     Ok(committed_tensors(model)?
         .iter()
         .flat_map(|t| {
-            let lookup = t.check() == RangeCheck::Lookup;
-            t.values.iter().map(move |&v| (v, lookup))
+            let check = t.store_check();
+            t.values.iter().map(move |&v| (v, check))
         })
         .collect())
 }
 
-/// The values of each of `columns` weight columns over `rows` rows.
-pub fn column_values(values: &[i64], columns: usize, rows: usize) -> Vec<Vec<Fp>> {
-    let mut out = vec![vec![Fp::zero(); rows]; columns];
-    for (e, &v) in values.iter().enumerate() {
-        let (c, row) = crate::chips::weight_store::WeightStoreConfig::position(columns, e);
-        out[c][row] = fe(v);
+/// The values of each committed column of a store of `shape` over `rows`
+/// rows, if they fit.
+pub fn column_values(
+    values: &[(i64, StoreCheck)],
+    shape: StoreShape,
+    rows: usize,
+) -> Option<Vec<Vec<Fp>>> {
+    let mut out = vec![vec![Fp::zero(); rows]; shape.columns()];
+    let positions = shape.positions(values.iter().map(|&(_, check)| check));
+    for (&(v, _), (c, row)) in values.iter().zip(positions) {
+        *out.get_mut(c)?.get_mut(row)? = fe(v);
     }
-    out
+    Some(out)
 }
 
-/// The registered commitment of a model's weights in `columns` columns
-/// (the plan's `weight_columns`) under `params` (the plan's `k`).
+/// The registered commitment of a model's weights in a store of `shape`
+/// (the plan's `weight_store`) under `params` (the plan's `k`).
 pub fn commitments(
     params: &Params<Point>,
     model: &QuantizedModel,
-    columns: usize,
+    shape: StoreShape,
 ) -> Result<Vec<Point>> {
-    let values: Vec<i64> = stored_values(model)?.into_iter().map(|(v, _)| v).collect();
-    let n = 1usize << params.k();
-    if columns == 0 || values.len().div_ceil(columns) > n {
-        return Err(CircuitError::Witness(format!(
-            "{} weights do not fit {columns} columns of 2^{} rows",
+    let values = stored_values(model)?;
+    let columns = column_values(&values, shape, 1 << params.k()).ok_or_else(|| {
+        CircuitError::Witness(format!(
+            "{} weights do not fit a store of {} columns and {} short groups of 2^{} rows",
             values.len(),
+            shape.narrow,
+            shape.short,
             params.k()
-        )));
-    }
+        ))
+    })?;
     let bases = params.get_g_lagrange();
-    Ok(column_values(&values, columns, n)
+    Ok(columns
         .iter()
         .map(|column| best_multiexp(column, bases).to_affine())
         .collect())
@@ -142,7 +148,7 @@ pub fn store_columns(plan: &crate::CircuitPlan) -> Vec<usize> {
     crate::ModelConfig::of_plan(plan)
         .weight_store
         .map_or(vec![], |store| {
-            store.columns.iter().map(|c| c.index()).collect()
+            store.committed().iter().map(|c| c.index()).collect()
         })
 }
 

@@ -109,6 +109,16 @@ impl CommittedTensor {
         }
     }
 
+    /// How a polycommit weight store checks its values: bytes and 16-bit
+    /// values in the store, wider ones in division rows.
+    pub fn store_check(&self) -> crate::plan::StoreCheck {
+        match self.check() {
+            RangeCheck::Lookup => crate::plan::StoreCheck::Byte,
+            RangeCheck::Bound => crate::plan::StoreCheck::Short,
+            RangeCheck::Split => crate::plan::StoreCheck::Elsewhere,
+        }
+    }
+
     /// How its values are range-checked.
     pub fn check(&self) -> RangeCheck {
         match self.bits {

@@ -206,7 +206,7 @@ impl Prover {
             return Ok((proof, None));
         }
         let params = self.key.params();
-        let registered = polycommit::commitments(params, &weights, plan.weight_columns)?;
+        let registered = polycommit::commitments(params, &weights, plan.weight_store)?;
         let in_proof = polycommit::proof_columns(&proof, &columns).ok_or(ProverError::Halo2 {
             stage: "proof",
             message: "the proof does not start with its weight columns' commitments".into(),

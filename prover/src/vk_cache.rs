@@ -21,7 +21,7 @@
 use crate::artifact::write_atomically;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use zkinfer_circuits::ModelCircuit;
+use zkinfer_circuits::{ModelCircuit, WeightVisibility};
 use zkinfer_verifier::{base64, IpaParams, VerifierKey};
 
 /// The `format` field of cached keys.
@@ -95,11 +95,12 @@ impl VkCache {
             true => String::new(),
             false => format!("-{}", plan.profile),
         };
-        // An architecture is a model too: its committed-weights key must
+        // An architecture is a model too: its committed-weights keys must
         // not share a name with its own fixed-weights key.
-        let weights = match plan.weight_visibility.is_fixed() {
-            true => "",
-            false => "-committed-weights",
+        let weights = match plan.weight_visibility {
+            WeightVisibility::Fixed => "",
+            WeightVisibility::Committed => "-committed-weights",
+            WeightVisibility::Polycommit => "-polycommit-weights",
         };
         self.dir.join(format!(
             "vk-{}-{}{profile}{weights}.json",

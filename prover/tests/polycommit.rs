@@ -56,10 +56,10 @@ fn polycommit_weights_prove_verify_and_bind_the_registered_commitment() {
         let model = BundledModel::find(name).unwrap().quantized().unwrap();
         let (p, params) = prover(&model, Visibility::Committed);
         let plan = p.verifier_key().circuit().plan().clone();
-        assert!(plan.weight_columns >= 1, "{name}: {plan:?}");
+        assert!(plan.weight_store.columns() >= 1, "{name}: {plan:?}");
         let x = digit(&model, 3);
         let bundle = p.prove(&x).unwrap().bundle;
-        let registered = polycommit::commitments(&params, &model, plan.weight_columns).unwrap();
+        let registered = polycommit::commitments(&params, &model, plan.weight_store).unwrap();
         assert_eq!(bundle.model_commitment, Some(to_hex(&registered)), "{name}");
         let claim = verify(p.verifier_key(), &bundle).unwrap();
         let engine = Engine::default().run(&model, &x).unwrap();
@@ -128,7 +128,7 @@ fn polycommit_weights_prove_verify_and_bind_the_registered_commitment() {
             ..bundle.clone()
         };
         let err = verify(p.verifier_key(), &short).unwrap_err();
-        if plan.weight_columns > 1 {
+        if plan.weight_store.columns() > 1 {
             assert!(err.to_string().contains("curve points"), "{err}");
         }
         assert!(from_hex("zz").is_none());
@@ -146,15 +146,19 @@ fn the_registered_commitment_depends_on_every_weight_and_the_layout() {
         .quantized()
         .unwrap();
     let (p, params) = prover(&model, Visibility::Public);
-    let columns = p.verifier_key().circuit().plan().weight_columns;
-    let a = polycommit::commitments(&params, &model, columns).unwrap();
-    let b = polycommit::commitments(&params, &one_weight_changed(&model), columns).unwrap();
+    let store = p.verifier_key().circuit().plan().weight_store;
+    let a = polycommit::commitments(&params, &model, store).unwrap();
+    let b = polycommit::commitments(&params, &one_weight_changed(&model), store).unwrap();
     assert_eq!(a.iter().zip(&b).filter(|(x, y)| x != y).count(), 1);
     assert_eq!(from_hex(&to_hex(&a)), Some(a.clone()));
     let bundle = p.prove(&digit(&model, 0)).unwrap().bundle;
     assert!(verify(p.verifier_key(), &bundle).is_ok());
-    let mut other = polycommit::commitments(&params, &model, columns + 1).unwrap();
-    other.truncate(columns);
+    let wider = zkinfer_circuits::plan::StoreShape {
+        narrow: store.narrow + 1,
+        ..store
+    };
+    let mut other = polycommit::commitments(&params, &model, wider).unwrap();
+    other.remove(store.narrow);
     let relaid = ProofBundle {
         model_commitment: Some(to_hex(&other)),
         ..bundle

@@ -1,6 +1,7 @@
 //! `zkinfer commit`: the Poseidon commitments a circuit with committed
 //! weights or a committed input makes public — the model's weights', and
-//! with `--input` the input's.
+//! with `--input` the input's — and with `--polycommit` the Pedersen
+//! commitment polycommit weights open to.
 
 use crate::cli::CommitArgs;
 use crate::report::outln;
@@ -30,6 +31,10 @@ struct CommitOutput {
     /// Where the architecture was written, with `--architecture-out`.
     #[serde(skip_serializing_if = "Option::is_none")]
     architecture: Option<String>,
+    /// With `--polycommit`: the weights' Pedersen commitment, one point
+    /// per weight column (64 hex digits each), and the circuit it is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    polycommit: Option<Polycommit>,
     /// The input's commitment, with `--input`.
     #[serde(skip_serializing_if = "Option::is_none")]
     input_commitment: Option<String>,
@@ -41,6 +46,34 @@ struct CommitOutput {
     values: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     bits: Option<u32>,
+}
+
+/// A polycommit commitment and the circuit whose weight columns it opens.
+#[derive(Serialize)]
+struct Polycommit {
+    commitment: String,
+    k: u32,
+    profile: zkinfer_circuits::Profile,
+    /// Narrow weight columns and 16-bit groups.
+    columns: usize,
+    short_groups: usize,
+}
+
+/// The weights' polycommit commitment for the circuit `prove` would prove.
+fn polycommit(args: &CommitArgs, q: &zkinfer_quant::QuantizedModel) -> anyhow::Result<Polycommit> {
+    let visibility = super::visibility(&args.model, false, false)?;
+    let weights = zkinfer_circuits::WeightVisibility::Polycommit;
+    let circuit = super::plan_circuit(&args.model, q, visibility, weights, args.profile)?;
+    let plan = circuit.plan();
+    let params = super::load_params(&super::params_cache(&args.params), plan.k)?;
+    let points = zkinfer_circuits::polycommit::commitments(&params, q, plan.weight_store)?;
+    Ok(Polycommit {
+        commitment: zkinfer_circuits::polycommit::to_hex(&points),
+        k: plan.k,
+        profile: plan.profile,
+        columns: plan.weight_store.narrow,
+        short_groups: plan.weight_store.short,
+    })
 }
 
 pub fn run(args: &CommitArgs, json: bool) -> anyhow::Result<()> {
@@ -72,6 +105,12 @@ pub fn run(args: &CommitArgs, json: bool) -> anyhow::Result<()> {
             .architecture_out
             .as_ref()
             .map(|p| p.display().to_string()),
+        polycommit: match args.polycommit {
+            true => Some(polycommit(args, q).with_context(|| {
+                format!("committing the weights of {} (polycommit)", model.source)
+            })?),
+            false => None,
+        },
         input_commitment: None,
         blinding: None,
         values: None,
@@ -109,6 +148,16 @@ pub fn run(args: &CommitArgs, json: bool) -> anyhow::Result<()> {
             "weights      not committable: {}",
             out.weights_error.as_deref().unwrap_or("")
         ),
+    }
+    if let Some(p) = &out.polycommit {
+        outln!(
+            "polycommit   {} (k = {}, {} profile, {} columns and {} 16-bit groups)",
+            p.commitment,
+            p.k,
+            p.profile,
+            p.columns,
+            p.short_groups
+        );
     }
     if let Some(path) = &out.architecture {
         outln!("wrote        {path} (the architecture: what a verifier needs, no weights)");

@@ -28,7 +28,10 @@ struct ProveOutput {
     outputs_int: Vec<i64>,
     scale: i32,
     proof_bytes: usize,
-    /// The weights' commitment, when they are committed.
+    /// `fixed`, `committed` or `polycommit`.
+    weight_visibility: &'static str,
+    /// The weights' commitment, when they are committed (a field element)
+    /// or polycommit (curve points).
     #[serde(skip_serializing_if = "Option::is_none")]
     model_commitment: Option<String>,
     /// The input's commitment, when it is committed.
@@ -128,14 +131,9 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             })
         })
         .transpose()?;
-    let circuit = super::plan_circuit(
-        &args.model,
-        &q,
-        visibility,
-        super::weights(&args.model, args.weights_visibility)?,
-        args.profile,
-    )
-    .with_context(|| format!("planning the circuit of {}", model.source))?;
+    let weights = super::weights(&args.model, args.weights_visibility)?;
+    let circuit = super::plan_circuit(&args.model, &q, visibility, weights, args.profile)
+        .with_context(|| format!("planning the circuit of {}", model.source))?;
     let k = circuit.plan().k;
     let paths = bundle_paths(args)?;
     check_outputs(args, &paths)?;
@@ -214,6 +212,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             outputs_int: claim.output,
             scale: scale.0,
             proof_bytes: proved.bundle.proof_bytes()?.len(),
+            weight_visibility: weights.name(),
             model_commitment: proved.bundle.model_commitment.clone(),
             input_commitment: proved.bundle.input_commitment.clone(),
             blinding: proved.blinding.map(zkinfer_circuits::field::to_hex),
@@ -250,7 +249,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             out.timings_ms.verify
         );
         if let Some(commitment) = &out.model_commitment {
-            outln!("weights  committed: {commitment}");
+            outln!("weights  {}: {commitment}", out.weight_visibility);
         }
         if let (Some(commitment), Some(r)) = (&out.input_commitment, &out.blinding) {
             outln!("input    committed: {commitment}");

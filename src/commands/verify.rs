@@ -8,6 +8,7 @@ use crate::report::{self, outln};
 use anyhow::Context;
 use serde::Serialize;
 use std::process::ExitCode;
+use zkinfer_circuits::WeightVisibility;
 use zkinfer_models::load_quantized_model;
 use zkinfer_quant::Scale;
 use zkinfer_verifier::contract::input_digest;
@@ -45,7 +46,7 @@ struct VerifyOutput {
 }
 
 impl VerifyOutput {
-    fn new(claim: VerifiedClaim, output_scale: Scale) -> Self {
+    fn new(claim: VerifiedClaim, output_scale: Scale, weights: WeightVisibility) -> Self {
         VerifyOutput {
             verified: true,
             input_visibility: match (&claim.input, &claim.input_commitment) {
@@ -53,10 +54,7 @@ impl VerifyOutput {
                 (None, Some(_)) => Visibility::Committed.name(),
                 (None, None) => Visibility::Private.name(),
             },
-            weight_visibility: match claim.model_commitment {
-                Some(_) => zkinfer_circuits::WeightVisibility::Committed.name(),
-                None => zkinfer_circuits::WeightVisibility::Fixed.name(),
-            },
+            weight_visibility: weights.name(),
             model_commitment: claim.model_commitment.clone(),
             input_commitment: claim.input_commitment.clone(),
             input_digest: claim.input.as_deref().map(input_digest),
@@ -90,20 +88,21 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
     // Whether the weights are committed is the verifier's choice too; a
     // bundle of the other kind cannot be checked against its key.
     let weights = super::weights(&args.model, args.weights_visibility)?;
-    let committed_weights = weights == zkinfer_circuits::WeightVisibility::Committed;
     for (bundle, path) in bundles.iter().zip(&args.proof) {
-        match (bundle.model_commitment.is_some(), committed_weights) {
-            (true, false) => anyhow::bail!(
-                "{} carries a model_commitment: its weights are committed (verify with \
-                 --weights-visibility committed)",
-                path.display()
-            ),
-            (false, true) => anyhow::bail!(
-                "{} has no model_commitment: its weights are fixed (verify without \
-                 --weights-visibility committed)",
-                path.display()
-            ),
-            _ => {}
+        let kind = match (&bundle.model_commitment, &bundle.weights_opening) {
+            (None, _) => WeightVisibility::Fixed,
+            (Some(_), None) => WeightVisibility::Committed,
+            (Some(_), Some(_)) => WeightVisibility::Polycommit,
+        };
+        if kind != weights {
+            anyhow::bail!(
+                "{}'s weights are {} but this verifier expects {} weights (verify with \
+                 --weights-visibility {})",
+                path.display(),
+                kind.name(),
+                weights.name(),
+                kind.name()
+            );
         }
     }
     // The verifier decides what is proven about the input, not the bundle.
@@ -139,15 +138,24 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
     let mut wrong: Vec<serde_json::Value> = vec![];
     for (flag, expected, what, found) in expectations {
         let Some(hex) = expected else { continue };
-        let want = zkinfer_circuits::field::from_hex(hex)
-            .with_context(|| format!("{flag} {hex:?} is not a field element (64 hex digits)"))?;
+        // A field element, or polycommit weights' curve points, in the
+        // one spelling they are printed in.
+        let points = what == "model" && weights == WeightVisibility::Polycommit;
+        let canonical = |hex: &str| match points {
+            true => zkinfer_circuits::polycommit::from_hex(hex)
+                .map(|p| zkinfer_circuits::polycommit::to_hex(&p)),
+            false => zkinfer_circuits::field::from_hex(hex).map(zkinfer_circuits::field::to_hex),
+        };
+        let want = canonical(hex).with_context(|| match points {
+            true => format!("{flag} {hex:?} is not curve points (64 hex digits each)"),
+            false => format!("{flag} {hex:?} is not a field element (64 hex digits)"),
+        })?;
         for (bundle, path) in bundles.iter().zip(&args.proof) {
             let found = found(bundle);
-            if found.and_then(zkinfer_circuits::field::from_hex) != Some(want) {
+            if found.and_then(canonical).as_ref() != Some(&want) {
                 let error = format!(
-                    "it proves {what} commitment {}, not the expected {}",
+                    "it proves {what} commitment {}, not the expected {want}",
                     found.unwrap_or("(none)"),
-                    zkinfer_circuits::field::to_hex(want)
                 );
                 eprintln!("rejected: {}: {error}", path.display());
                 wrong.push(serde_json::json!({
@@ -168,14 +176,15 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
     let path = &args.proof[0];
     match Phase::run("verifying", || verify(&key, &bundles[0])) {
         Ok(claim) => {
-            let out = VerifyOutput::new(claim, scale);
+            let out = VerifyOutput::new(claim, scale, weights);
             if json {
                 report::json(&out)?;
             } else {
                 outln!("verified {} → class {}", path.display(), out.class);
                 if let Some(commitment) = &out.model_commitment {
                     outln!(
-                        "weights  committed: {commitment} (the output is the architecture's with the weights that open it)"
+                        "weights  {}: {commitment} (the output is the architecture's with the weights that open it)",
+                        out.weight_visibility
                     );
                 }
                 match (&out.input_digest, &out.input_commitment) {
@@ -244,7 +253,7 @@ fn run_batch(
         let proof = path.display().to_string();
         let mut entry = match result {
             Ok(claim) => {
-                let claim = VerifyOutput::new(claim, scale);
+                let claim = VerifyOutput::new(claim, scale, key.circuit().plan().weight_visibility);
                 if !json {
                     outln!("verified {proof} → class {}", claim.class);
                 }

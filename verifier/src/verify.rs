@@ -212,11 +212,11 @@ fn check_weights_opening(key: &VerifierKey, bundle: &ProofBundle, proof: &[u8]) 
     };
     let hex = bundle.model_commitment.as_deref().unwrap_or_default();
     let registered = polycommit::from_hex(hex)
-        .filter(|points| points.len() == plan.weight_columns)
+        .filter(|points| points.len() == plan.weight_store.columns())
         .ok_or_else(|| {
             VerifyError::PublicInputMismatch(format!(
                 "model_commitment is not {} curve points (64 hex digits each)",
-                plan.weight_columns
+                plan.weight_store.columns()
             ))
         })?;
     let columns = polycommit::store_columns(plan);
