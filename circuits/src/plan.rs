@@ -324,6 +324,7 @@ impl CircuitPlan {
         weight_visibility: WeightVisibility,
         profile: Profile,
     ) -> Result<(Self, Vec<Step>)> {
+        #[cfg_attr(not(feature = "commitments"), allow(unused_mut))]
         let mut commitments = Commitments {
             input: input_visibility == Visibility::Committed,
             weights: weight_visibility == WeightVisibility::Committed,
@@ -399,20 +400,28 @@ impl CircuitPlan {
             .max(commitment_rows);
         // Polycommit weights fill columns of their own, as many as the
         // smallest k that fits the rest needs (a larger k costs every
-        // column twice; another column costs one), within a cap.
-        commitments.store = StoreShape::fitting(narrow, short, 1 << MAX_K);
+        // column twice; another column costs one), within a cap. (A build
+        // without commitments, the contract's, plans none.)
+        #[cfg(feature = "commitments")]
+        let fits = |usable: usize| {
+            StoreShape::fitting(narrow, short, usable).columns() <= MAX_WEIGHT_COLUMNS
+        };
+        #[cfg(not(feature = "commitments"))]
+        let (fits, _) = (|_: usize| true, (narrow, short));
+        #[cfg(feature = "commitments")]
+        {
+            commitments.store = StoreShape::fitting(narrow, short, 1 << MAX_K);
+        }
         let shape = layout_shape(profile, commitments);
         let (k, usable_rows) = (1..=MAX_K)
             .map(|k| (k, (1usize << k).saturating_sub(shape.blinding)))
-            .find(|&(_, usable)| {
-                let store = StoreShape::fitting(narrow, short, usable);
-                usable >= rows && store.columns() <= MAX_WEIGHT_COLUMNS
-            })
+            .find(|&(_, usable)| usable >= rows && fits(usable))
             .ok_or(CircuitError::TooLarge {
-                rows: rows.max((narrow + short).div_ceil(MAX_WEIGHT_COLUMNS)),
+                rows,
                 max_k: MAX_K,
                 usable: (1 << MAX_K) - shape.blinding,
             })?;
+        #[cfg(feature = "commitments")]
         let (shape, commitment_rows) = match narrow + short {
             0 => (shape, commitment_rows),
             _ => {

@@ -1,0 +1,170 @@
+//! Polycommit weights under MockProver: the weights sit in the weight
+//! store's columns, range-checked there (bytes and 16-bit values) or by
+//! division rows (wider), copied to the dot rows, and public inputs are the
+//! input and the output only. What ties the store to the registered
+//! commitment is the opening proof (`prover/tests/polycommit.rs`); here,
+//! every cell is constrained, and every range check refuses what it must.
+
+mod common;
+
+use common::{convnet, every_numbered_cell_fails_but, instances, mock};
+use halo2_proofs::dev::MockProver;
+use std::sync::Arc;
+use zkinfer_circuits::plan::{StoreCheck, StoreShape};
+use zkinfer_circuits::polycommit::{column_values, stored_values};
+use zkinfer_circuits::{Edit, Fp, ModelCircuit, Profile, WeightVisibility};
+use zkinfer_quant::{QuantizedModel, Rescale};
+
+const POLYCOMMIT: WeightVisibility = WeightVisibility::Polycommit;
+
+fn one_layer(
+    weights: Vec<i64>,
+    biases: Vec<i64>,
+    rescale: Rescale,
+) -> (Arc<QuantizedModel>, ModelCircuit, Vec<Fp>) {
+    common::one_layer(weights, biases, rescale, POLYCOMMIT)
+}
+
+#[test]
+fn accepts_with_the_input_and_output_as_the_only_public_inputs() {
+    for profile in Profile::ALL {
+        let circuit = common::with_weights(convnet(0), profile, POLYCOMMIT);
+        let plan = circuit.plan();
+        assert_eq!(plan.weight_visibility, POLYCOMMIT);
+        // 18 + 24 weights in one narrow column, the 2 + 3 biases (16
+        // bits) in one short group.
+        assert_eq!(
+            plan.weight_store,
+            StoreShape {
+                narrow: 1,
+                short: 1
+            }
+        );
+        let instances = instances(&circuit);
+        assert_eq!(instances.len(), 16 + 3, "input, output");
+        assert_eq!(mock(&circuit, instances), Vec::<String>::new(), "{profile}");
+    }
+}
+
+/// The store's columns hold exactly what the native commitment commits
+/// to: the values `column_values` lays out, at the rows it says.
+#[test]
+fn the_store_is_laid_out_as_the_native_commitment_says() {
+    let model = convnet(0);
+    let circuit = common::with_weights(model.clone(), Profile::Compact, POLYCOMMIT).recording();
+    assert_eq!(mock(&circuit, instances(&circuit)), Vec::<String>::new());
+    let stored: Vec<_> = circuit
+        .assigned()
+        .into_iter()
+        .filter(|c| c.name == STORED)
+        .collect();
+    let values = stored_values(&model).unwrap();
+    assert_eq!(stored.len(), values.len());
+    let shape = circuit.plan().weight_store;
+    let columns = column_values(&values, shape, 1 << circuit.plan().k).unwrap();
+    let positions = shape.positions(values.iter().map(|v| v.1));
+    for ((cell, (c, row)), (v, _)) in stored.iter().zip(positions).zip(&values) {
+        assert_eq!(cell.offset, row, "the store's region starts at row 0");
+        assert_eq!(cell.value, columns[c][row]);
+        assert_eq!(cell.value, zkinfer_circuits::field::fe(*v));
+    }
+}
+
+/// Every cell zkinfer assigns (the stored weights' limbs, dot-row copies,
+/// division rows, pooling's constant cells) changed by one fails. A stored
+/// weight changed with everything derived from it following is another
+/// model's inference (see the forgeries below): the opening binds those.
+#[test]
+fn every_cell_of_a_polycommit_circuit_matters() {
+    let circuit = common::with_weights(convnet(0), Profile::Compact, POLYCOMMIT);
+    every_numbered_cell_fails_but(&circuit, &instances(&circuit), &[STORED]);
+}
+
+/// The name the store gives its value cells.
+const STORED: &str = "stored weight";
+
+/// Every advice cell of a small polycommit circuit changed by one after
+/// synthesis fails.
+#[test]
+fn every_advice_cell_matters() {
+    let rescale = Rescale { shift: 3, bits: 9 };
+    let (_, circuit, claimed) = one_layer(vec![3, -2, 5, 1, -7, 4], vec![300, -20], rescale);
+    let mut prover = MockProver::run(circuit.plan().k, &circuit, vec![claimed]).unwrap();
+    assert_eq!(prover.verify(), Ok(()));
+    for (column, row) in prover.assigned_advice_cells() {
+        assert!(prover.add_to_advice(column, row, Fp::one()));
+        assert!(
+            prover.verify().is_err(),
+            "advice column {column}, row {row} changed by one went unnoticed"
+        );
+        prover.add_to_advice(column, row, -Fp::one());
+    }
+}
+
+/// 16-bit weights go to a short group, biases wider than 16 bits to
+/// division rows; every cell is constrained.
+#[test]
+fn wide_weights_and_biases_are_range_checked() {
+    let rescale = Rescale {
+        shift: 10,
+        bits: 10,
+    };
+    let (model, circuit, claimed) =
+        one_layer(vec![3, 300, -5, 1, -7, 4], vec![100_000, -70_000], rescale);
+    let checks: Vec<StoreCheck> = stored_values(&model).unwrap().iter().map(|v| v.1).collect();
+    assert_eq!(checks[..6], [StoreCheck::Short; 6]);
+    assert_eq!(checks[6..], [StoreCheck::Elsewhere; 2]);
+    assert_eq!(
+        circuit.plan().weight_store,
+        StoreShape {
+            narrow: 1,
+            short: 1
+        }
+    );
+    assert_eq!(mock(&circuit, claimed.clone()), Vec::<String>::new());
+    every_numbered_cell_fails_but(&circuit, &claimed, &[STORED]);
+}
+
+/// Consistent forgeries. A stored weight set outside its width, with every
+/// copy and later witness following it: the store's range check refuses
+/// it. A dot row's weight copy raised by one, everything after it
+/// following: the copy from the store refuses it. A stored weight raised
+/// by one within its width, everything following: the circuit holds — it
+/// is another model's inference, which only the opening proof, against the
+/// registered commitment, refuses (`prover/tests/polycommit.rs`).
+#[test]
+fn consistent_forgeries_of_a_stored_weight() {
+    let rescale = Rescale { shift: 3, bits: 9 };
+    let (_, circuit, claimed) = one_layer(vec![3, -2, 5, 1, -7, 4], vec![300, -20], rescale);
+    let log = circuit.recording();
+    assert_eq!(mock(&log, claimed.clone()), Vec::<String>::new());
+    let cells = log.assigned();
+    let stored = cells
+        .iter()
+        .find(|c| c.name == STORED && c.value == Fp::from(5))
+        .expect("the store holds weight 5");
+    let claims = |forged: &ModelCircuit| {
+        let forged = forged.recording();
+        mock(&forged, vec![]);
+        forged.public_cells()
+    };
+    let out_of_range = circuit.forged([(stored.index, Edit::Set(Fp::from(200)))]);
+    let failures = mock(&out_of_range, claims(&out_of_range));
+    assert!(
+        failures.contains(&"lookup stored weight byte".to_string()),
+        "{failures:?}"
+    );
+    let slot = cells
+        .iter()
+        .find(|c| c.name == "w" && c.value == Fp::from(5))
+        .expect("the dot row copies weight 5");
+    let copy = circuit.forged([(slot.index, Edit::Add(Fp::one()))]);
+    assert_eq!(mock(&copy, claims(&copy)), vec!["copy"]);
+    let within = circuit.forged([(stored.index, Edit::Add(Fp::one()))]);
+    let forged_claim = claims(&within);
+    assert_ne!(forged_claim, claimed, "the output moved with the weight");
+    assert_eq!(mock(&within, forged_claim), Vec::<String>::new());
+    // The same model with that weight is what it proves.
+    let (_, _, honest_claim) = one_layer(vec![3, -2, 6, 1, -7, 4], vec![300, -20], rescale);
+    assert_eq!(claims(&within), honest_claim);
+}
