@@ -1,6 +1,6 @@
 //! Golden verifying keys: the vk digest of every bundled model (both input
-//! visibilities, each further layout profile, a committed input and
-//! committed weights) and of every ONNX fixture's export (both calibration
+//! visibilities, each further layout profile, a committed input, and
+//! hashed and polycommit weights) and of every ONNX fixture's export (both calibration
 //! targets) is pinned in `tests/golden/verifying_keys.json`.
 //!
 //! A registered model is named by its vk digest, so a layout change re-keys
@@ -58,6 +58,10 @@ fn circuits() -> Vec<Pinned> {
         let model = bundled.quantized().unwrap();
         let committed = WeightVisibility::Committed;
         all.push((label, model, Visibility::Public, committed, compact));
+        let label = format!("{} (public, polycommit weights)", bundled.name);
+        let model = bundled.quantized().unwrap();
+        let polycommit = WeightVisibility::Polycommit;
+        all.push((label, model, Visibility::Public, polycommit, compact));
     }
     for name in FIXTURES {
         let float = float_model(name);

@@ -168,3 +168,71 @@ fn the_registered_commitment_depends_on_every_weight_and_the_layout() {
         Err(VerifyError::Rejected)
     );
 }
+
+/// A consistent forgery of a stored weight: the first weight raised by one
+/// (within its width) with every witness derived from it following, and
+/// the forged model's output claimed. The circuit holds — it is another
+/// model's inference — so halo2's proof verifies; the opening against the
+/// registered commitment of the real weights refuses it.
+#[test]
+fn a_forged_stored_weight_proves_but_does_not_open() {
+    use halo2_proofs::plonk::{verify_proof, SingleVerifier};
+    use halo2_proofs::transcript::{Blake2bRead, Challenge255};
+    use zkinfer_circuits::{Edit, Fp};
+    let model = BundledModel::find("digits-mlp").unwrap().quantized().unwrap();
+    let (p, params) = prover(&model, Visibility::Public);
+    let x = digit(&model, 2);
+    let trace = Engine::default().run(&model, &x).unwrap();
+    let forged_model = one_weight_changed(&model);
+    let delta = forged_model.nodes()[0].op.clone();
+    let Op::Linear(forged_linear) = delta else {
+        panic!("digits-mlp starts with a linear layer")
+    };
+    let Op::Linear(linear) = &model.nodes()[0].op else {
+        unreachable!()
+    };
+    let raise = forged_linear.weight.data[0] - linear.weight.data[0];
+    // The store is laid out first: cell 0 is the first weight.
+    let circuit = p
+        .verifier_key()
+        .circuit()
+        .with_trace(trace)
+        .unwrap()
+        .forged([(0, Edit::Add(zkinfer_circuits::field::fe(raise)))])
+        .recording();
+    let claimed = Engine::default().run(&forged_model, &x).unwrap();
+    let instances: Vec<Fp> = x
+        .data
+        .iter()
+        .chain(&claimed.output().data)
+        .map(|&v| zkinfer_circuits::field::fe(v))
+        .collect();
+    let (proof, opening) = p.prove_with_opening(circuit.clone(), &instances).unwrap();
+    assert_eq!(circuit.assigned()[0].name, "stored weight");
+    assert_eq!(circuit.public_cells(), instances, "the forged output is claimed");
+    let strategy = SingleVerifier::new(&params);
+    let mut transcript = Blake2bRead::<_, _, Challenge255<_>>::init(&proof[..]);
+    let key = p.verifier_key();
+    assert!(
+        verify_proof(&params, key.vk(), strategy, &[&[&instances]], &mut transcript).is_ok(),
+        "the circuit alone accepts another model's inference"
+    );
+    let opening = opening.unwrap();
+    let plan = key.circuit().plan();
+    let columns = polycommit::store_columns(plan);
+    let in_proof = polycommit::proof_columns(&proof, &columns).unwrap();
+    let blind_rows = polycommit::blind_rows(plan);
+    assert!(!polycommit::verify_opening(
+        &params,
+        &opening.registered,
+        &in_proof,
+        blind_rows,
+        &proof,
+        &opening.proof
+    ));
+    // The weights the proof holds open only to their own commitment,
+    // which is not the registered one.
+    let forged_registered =
+        polycommit::commitments(&params, &forged_model, plan.weight_store).unwrap();
+    assert_ne!(forged_registered, opening.registered);
+}
