@@ -1,4 +1,4 @@
-//! Committed weights from the command line: `prove --weights-visibility
+//! Committed weights (hashed and polycommit) from the command line: `prove --weights-visibility
 //! committed` makes public the commitment `zkinfer commit` prints, a
 //! verifier holding only the architecture (no weights) checks it, and a
 //! weight update proves under the same verifying key with a new
@@ -13,8 +13,8 @@ use zkinfer_quant::{Op, QuantizedModel};
 
 const DIGIT_7: &str = "examples/inputs/digit-7.json";
 
-/// `prove --weights-visibility committed` of digit 7 with `model`.
-fn prove(model: &str, out: &Path, params: &Path) -> serde_json::Value {
+/// `prove --weights-visibility <weights>` of digit 7 with `model`.
+fn prove_with(model: &str, out: &Path, params: &Path, weights: &str) -> serde_json::Value {
     zkinfer([
         "--json",
         "prove",
@@ -25,15 +25,31 @@ fn prove(model: &str, out: &Path, params: &Path) -> serde_json::Value {
         "--out",
         out.to_str().unwrap(),
         "--weights-visibility",
-        "committed",
+        weights,
         "--params-dir",
         params.to_str().unwrap(),
     ])
     .json()
 }
 
+/// `prove --weights-visibility committed` of digit 7 with `model`.
+fn prove(model: &str, out: &Path, params: &Path) -> serde_json::Value {
+    prove_with(model, out, params, "committed")
+}
+
 /// `verify --weights-visibility committed` with `extra` flags.
 fn verify(model: &str, proof: &Path, params: &Path, extra: &[&str]) -> common::Run {
+    verify_with(model, proof, params, "committed", extra)
+}
+
+/// `verify --weights-visibility <weights>` with `extra` flags.
+fn verify_with(
+    model: &str,
+    proof: &Path,
+    params: &Path,
+    weights: &str,
+    extra: &[&str],
+) -> common::Run {
     let mut args = vec![
         "verify",
         "--model",
@@ -41,7 +57,7 @@ fn verify(model: &str, proof: &Path, params: &Path, extra: &[&str]) -> common::R
         "--proof",
         proof.to_str().unwrap(),
         "--weights-visibility",
-        "committed",
+        weights,
         "--params-dir",
         params.to_str().unwrap(),
     ];
@@ -114,7 +130,7 @@ fn committed_weights_prove_verify_and_update_under_one_key() {
         "--params-dir",
         params.to_str().unwrap(),
     ])
-    .assert_error(&["model_commitment", "--weights-visibility committed"]);
+    .assert_error(&["weights are committed", "--weights-visibility committed"]);
 
     // The weight update: a new commitment, the same architecture and key.
     let updated = dir.path().join("updated.json");
@@ -174,5 +190,75 @@ fn bad_weight_flags_are_usage_errors() {
         "hashed",
     ]);
     assert_eq!(run.code, Some(2), "{run:#?}");
-    assert!(run.stderr.contains("fixed or committed"), "{run:#?}");
+    assert!(
+        run.stderr.contains("fixed, committed or polycommit"),
+        "{run:#?}"
+    );
+}
+
+/// Polycommit weights from the command line: `commit --polycommit` prints
+/// the curve points `prove` opens its weight columns to; a verifier with
+/// the architecture only checks the proof; a weight update proves under
+/// the same key with new points, which a verifier expecting the old ones
+/// rejects; a bundle relabelled with the old points does not open.
+#[test]
+fn polycommit_weights_prove_verify_and_update_under_one_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = dir.path().join("params");
+    let (arch, proof) = (dir.path().join("arch.json"), dir.path().join("p.json"));
+    let params_arg = params.to_str().unwrap();
+    let commit = |model: &str| {
+        let arch = arch.to_str().unwrap();
+        let args = ["--json", "commit", "--model", model, "--polycommit"];
+        let mut args = args.to_vec();
+        args.extend(["--architecture-out", arch, "--params-dir", params_arg]);
+        zkinfer(args).json()
+    };
+    let committed = commit("digits-mlp");
+    let points = committed["polycommit"]["commitment"].as_str().unwrap();
+    assert_eq!(points.len() % 64, 0);
+    assert_eq!(committed["polycommit"]["k"], 9);
+    let proved = prove_with("digits-mlp", &proof, &params, "polycommit");
+    assert_eq!(proved["weight_visibility"], "polycommit");
+    assert_eq!(proved["model_commitment"], points);
+    assert_eq!(proved["model_digest"], committed["architecture_digest"]);
+    let text = std::fs::read_to_string(&proof).unwrap();
+    assert!(text.contains("weights_opening"), "{text}");
+
+    let arch_arg = arch.to_str().unwrap();
+    let verified = verify_with(arch_arg, &proof, &params, "polycommit", &["--json"]).json();
+    assert_eq!(verified["weight_visibility"], "polycommit");
+    assert_eq!(verified["model_commitment"], points);
+    // A verifier expecting hashed weights cannot check it, and says how.
+    verify(arch_arg, &proof, &params, &[])
+        .assert_error(&["weights are polycommit", "--weights-visibility polycommit"]);
+
+    let updated = dir.path().join("updated.json");
+    updated_mlp(&updated);
+    let updated_arg = updated.to_str().unwrap();
+    let recommitted = commit(updated_arg);
+    let new_points = recommitted["polycommit"]["commitment"].as_str().unwrap();
+    assert_ne!(new_points, points);
+    let new_proof = dir.path().join("updated.proof.json");
+    let reproved = prove_with(updated_arg, &new_proof, &params, "polycommit");
+    assert_eq!(reproved["vk_digest"], proved["vk_digest"], "one key");
+    assert_eq!(reproved["model_commitment"], new_points);
+    verify_with(arch_arg, &new_proof, &params, "polycommit", &[]).assert_success();
+
+    let expecting = ["--expect-model-commitment", points];
+    let rejected = verify_with(arch_arg, &new_proof, &params, "polycommit", &expecting);
+    assert_eq!(rejected.code, Some(1), "{rejected:#?}");
+    assert!(rejected.stderr.contains(new_points), "{rejected:#?}");
+    verify_with(arch_arg, &proof, &params, "polycommit", &expecting).assert_success();
+    // Not curve points: a usage error naming the flag.
+    let bad = ["--expect-model-commitment", "00"];
+    verify_with(arch_arg, &proof, &params, "polycommit", &bad)
+        .assert_error(&["--expect-model-commitment", "not curve points"]);
+
+    let mut forged = read_json(&new_proof);
+    forged["model_commitment"] = committed["polycommit"]["commitment"].clone();
+    let forged_path = dir.path().join("forged.json");
+    std::fs::write(&forged_path, forged.to_string()).unwrap();
+    let run = verify_with(arch_arg, &forged_path, &params, "polycommit", &[]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
 }

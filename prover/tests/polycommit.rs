@@ -179,7 +179,10 @@ fn a_forged_stored_weight_proves_but_does_not_open() {
     use halo2_proofs::plonk::{verify_proof, SingleVerifier};
     use halo2_proofs::transcript::{Blake2bRead, Challenge255};
     use zkinfer_circuits::{Edit, Fp};
-    let model = BundledModel::find("digits-mlp").unwrap().quantized().unwrap();
+    let model = BundledModel::find("digits-mlp")
+        .unwrap()
+        .quantized()
+        .unwrap();
     let (p, params) = prover(&model, Visibility::Public);
     let x = digit(&model, 2);
     let trace = Engine::default().run(&model, &x).unwrap();
@@ -209,12 +212,23 @@ fn a_forged_stored_weight_proves_but_does_not_open() {
         .collect();
     let (proof, opening) = p.prove_with_opening(circuit.clone(), &instances).unwrap();
     assert_eq!(circuit.assigned()[0].name, "stored weight");
-    assert_eq!(circuit.public_cells(), instances, "the forged output is claimed");
+    assert_eq!(
+        circuit.public_cells(),
+        instances,
+        "the forged output is claimed"
+    );
     let strategy = SingleVerifier::new(&params);
     let mut transcript = Blake2bRead::<_, _, Challenge255<_>>::init(&proof[..]);
     let key = p.verifier_key();
     assert!(
-        verify_proof(&params, key.vk(), strategy, &[&[&instances]], &mut transcript).is_ok(),
+        verify_proof(
+            &params,
+            key.vk(),
+            strategy,
+            &[&[&instances]],
+            &mut transcript
+        )
+        .is_ok(),
         "the circuit alone accepts another model's inference"
     );
     let opening = opening.unwrap();
