@@ -108,7 +108,10 @@ fn measure(name: &str) {
             let proved = prover.prove(&x).unwrap();
             times.push(ms(t));
             verify(prover.verifier_key(), &proved.bundle).unwrap();
-            bytes = proved.bundle.proof_bytes().unwrap().len();
+            // A polycommit bundle's opening travels with its proof.
+            let opening = proved.bundle.weights_opening.as_deref();
+            let opening = opening.and_then(zkinfer_verifier::base64::decode);
+            bytes = proved.bundle.proof_bytes().unwrap().len() + opening.map_or(0, |o| o.len());
         }
         (k, rows, median(times), bytes)
     };
@@ -238,8 +241,25 @@ fn measure_package(dir: &str, report: &str) {
         check.push(ms(t));
         bytes = proved.bundle.proof_bytes().unwrap().len();
     }
-    let plan = prover.verifier_key().circuit().plan();
-    let estimates = zkinfer_prover::export::Estimates::of(plan);
+    let plan = prover.verifier_key().circuit().plan().clone();
+    let estimates = zkinfer_prover::export::Estimates::of(&plan);
+    let peak = peak_mb();
+    // Polycommit weights in the same profile, after every fixed-weights
+    // figure (its keys raise the peak).
+    let polycommit = zkinfer_circuits::WeightVisibility::Polycommit;
+    let circuit =
+        VerifierKey::plan_circuit_with(model.clone(), Visibility::Public, polycommit, profile)
+            .unwrap();
+    let poly_k = circuit.plan().k;
+    let (params, _) = cache.load(poly_k).unwrap();
+    let prover = Prover::for_circuit(dir, circuit, params).unwrap();
+    let mut poly = vec![];
+    for _ in 0..SCALE_RUNS {
+        let t = Instant::now();
+        let proved = prover.prove(&x).unwrap();
+        poly.push(ms(t));
+        verify(prover.verifier_key(), &proved.bundle).unwrap();
+    }
     println!(
         "{}",
         serde_json::json!({
@@ -251,7 +271,7 @@ fn measure_package(dir: &str, report: &str) {
             "params_ms": params_ms, "keygen_ms": keygen_ms, "vk_ms": vk_ms,
             "vk_from_commitments_ms": vk_from_commitments_ms,
             "prove_ms": median(prove), "verify_ms": median(check), "proof_bytes": bytes,
-            "peak_mb": peak_mb(),
+            "peak_mb": peak, "polycommit_k": poly_k, "polycommit_prove_ms": median(poly),
         })
     );
 }
@@ -419,6 +439,20 @@ fn scale_models(exe: &std::path::Path, cli: &str, dir: &std::path::Path) -> Vec<
             vk / 1e3,
             (keygen - vk) / 1e3,
             m["vk_from_commitments_ms"].as_f64().unwrap() / 1e3,
+        );
+    }
+    println!("\npolycommit weights (private; the proof's weight columns open to their Pedersen commitment), in the same profile:");
+    for m in &rows {
+        let (fixed, poly) = (
+            m["prove_ms"].as_f64().unwrap(),
+            m["polycommit_prove_ms"].as_f64().unwrap(),
+        );
+        println!(
+            "{:<8} k = {}, prove {:>5.1} s ({:.2}x the fixed weights')",
+            m["model"].as_str().unwrap(),
+            m["polycommit_k"].as_u64().unwrap(),
+            poly / 1e3,
+            poly / fixed,
         );
     }
     println!("\npeak memory after each phase (VmHWM: the highest so far)");
@@ -770,6 +804,22 @@ fn main() {
             committed,
             committed / fixed,
             m["weights_proof_bytes"].as_u64().unwrap(),
+        );
+    }
+    println!("\npolycommit weights (--weights-visibility polycommit: private weights in columns of their own, opened to a registered Pedersen commitment; one key per architecture):");
+    for m in &rows {
+        let (fixed, poly) = (
+            m["prove_ms"].as_f64().unwrap(),
+            m["polycommit_prove_ms"].as_f64().unwrap(),
+        );
+        println!(
+            "{:<11} k = {}, {} store rows, prove {:.1} ms ({:.2}x the fixed weights'), {} B with the opening",
+            m["model"].as_str().unwrap(),
+            m["polycommit_k"].as_u64().unwrap(),
+            m["polycommit_store_rows"].as_u64().unwrap(),
+            poly,
+            poly / fixed,
+            m["polycommit_proof_bytes"].as_u64().unwrap(),
         );
     }
     println!("\nreference (EZKL 23.0.5, same architectures, this machine kind): prove 4.1 s / 3.9 s at k = 15, verify 34–37 ms, 3,072-byte proofs, 340 MB peak");
