@@ -21,7 +21,7 @@ pub mod range;
 pub mod relu;
 pub mod rescale;
 pub mod table;
-#[cfg(feature = "commitments")]
+#[cfg(feature = "committed-weights")]
 pub mod weight_store;
 
 #[cfg(test)]

@@ -64,13 +64,13 @@ impl ModelCircuit {
         let (plan, steps) = CircuitPlan::with_options(&model, visibility, weights, profile)?;
         let (model, weights) = match weights {
             WeightVisibility::Fixed => (model, None),
-            #[cfg(feature = "commitments")]
+            #[cfg(feature = "committed-weights")]
             WeightVisibility::Committed | WeightVisibility::Polycommit => {
                 (Arc::new(crate::weights::architecture(&model)?), Some(model))
             }
             // Never reached: the plan refuses committed weights in a build
             // without commitments (the contract's).
-            #[cfg(not(feature = "commitments"))]
+            #[cfg(not(feature = "committed-weights"))]
             WeightVisibility::Committed | WeightVisibility::Polycommit => (model, None),
         };
         Ok(ModelCircuit {
@@ -102,7 +102,7 @@ impl ModelCircuit {
     /// The same circuit proving inferences of `model`, a model of its
     /// architecture, when its weights are committed: keys made for one
     /// model's circuit serve another's.
-    #[cfg(feature = "commitments")]
+    #[cfg(feature = "committed-weights")]
     pub fn with_weights(&self, model: Arc<QuantizedModel>) -> Result<Self> {
         if self.weights.is_none() {
             return Err(CircuitError::Witness(
@@ -325,7 +325,7 @@ impl Circuit<Fp> for ModelCircuit {
             || "zero",
             |mut region| region.assign_advice_from_constant(|| "zero", config.acc, 0, Fp::zero()),
         )?;
-        #[cfg_attr(not(feature = "commitments"), allow(unused_mut))]
+        #[cfg_attr(not(feature = "committed-weights"), allow(unused_mut))]
         let mut ctx = LayoutCtx {
             config: &config,
             assigner: &self.assigner,
@@ -335,16 +335,22 @@ impl Circuit<Fp> for ModelCircuit {
             weights: None,
         };
         let mut public: Vec<Cell_> = vec![];
-        #[cfg(feature = "commitments")]
+        #[cfg(feature = "committed-weights")]
         if let Some(model) = &self.weights {
             // Values only with a witness: keys never see the weights.
             let model = self.trace.as_ref().map(|_| model.as_ref());
             if self.plan.weight_visibility == WeightVisibility::Polycommit {
                 ctx.weights = Some(ctx.store_weights(&mut layouter, model)?);
             } else {
-                let (weights, commitment) = ctx.commit_weights(&mut layouter, model)?;
-                ctx.weights = Some(weights);
-                public.push(commitment);
+                // Hashed weights (a build without Poseidon plans none).
+                #[cfg(feature = "commitments")]
+                {
+                    let (weights, commitment) = ctx.commit_weights(&mut layouter, model)?;
+                    ctx.weights = Some(weights);
+                    public.push(commitment);
+                }
+                #[cfg(not(feature = "commitments"))]
+                return Err(Error::Synthesis);
             }
         }
         let mut tensors: Vec<Vec<Cell_>> = vec![ctx.input(&mut layouter)?];

@@ -62,7 +62,7 @@ impl Commitments {
     }
 
     /// Whether the dot gate reads advice weights.
-    #[cfg(feature = "commitments")]
+    #[cfg(feature = "committed-weights")]
     fn advice_weights(self) -> bool {
         self.weights || !self.store.is_empty()
     }
@@ -120,7 +120,7 @@ pub struct ModelConfig {
     #[cfg(feature = "commitments")]
     pub commit: Option<crate::chips::commit::CommitConfig>,
     /// The columns of polycommit weights.
-    #[cfg(feature = "commitments")]
+    #[cfg(feature = "committed-weights")]
     pub weight_store: Option<crate::chips::weight_store::WeightStoreConfig>,
     /// The 8-bit range table.
     pub range_table: RangeTable,
@@ -258,7 +258,7 @@ impl ModelConfig {
         let more_advice: Vec<LaneAdvice> = (1..layout.element_lanes)
             .map(|_| lane_advice(meta))
             .collect();
-        #[cfg(feature = "commitments")]
+        #[cfg(feature = "committed-weights")]
         let advice_weights = commitments.advice_weights().then(|| {
             let mut row = |n: usize| (0..n).map(|_| advice(meta, true)).collect::<Vec<_>>();
             let w: Vec<Vec<_>> = (0..layout.dot_outputs)
@@ -278,12 +278,12 @@ impl ModelConfig {
             let bias: Vec<_> = (0..layout.dot_outputs).map(|_| fixed(meta)).collect();
             DotWeights::Fixed { w, bias }
         };
-        #[cfg(feature = "commitments")]
+        #[cfg(feature = "committed-weights")]
         let weights = match advice_weights {
             Some((w, bias)) => DotWeights::Advice { w, bias },
             None => fixed_weights(meta),
         };
-        #[cfg(not(feature = "commitments"))]
+        #[cfg(not(feature = "committed-weights"))]
         let weights = fixed_weights(meta);
         let chain = fixed(meta);
         let mut lane_fixed = |meta: &mut ConstraintSystem<Fp>| -> LaneFixed {
@@ -326,7 +326,7 @@ impl ModelConfig {
         }
         // dot; per lane rescale, bound, relu, max, arith and the complex
         // ones of the two range units and the table; and a commitment's.
-        #[cfg_attr(not(feature = "commitments"), allow(unused_mut))]
+        #[cfg_attr(not(feature = "committed-weights"), allow(unused_mut))]
         let mut selectors = 1 + 8 * layout.element_lanes;
         #[cfg(feature = "commitments")]
         let commit = commitments.any().then(|| {
@@ -342,7 +342,7 @@ impl ModelConfig {
         });
         // Polycommit weights' columns come last: the columns before them
         // are those of the same circuit with its weights hashed or fixed.
-        #[cfg(feature = "commitments")]
+        #[cfg(feature = "committed-weights")]
         let weight_store = (!commitments.store.is_empty()).then(|| {
             use crate::chips::weight_store::WeightStoreConfig;
             let (advice, selector) = WeightStoreConfig::counts(commitments.store);
@@ -350,7 +350,7 @@ impl ModelConfig {
             selectors += selector;
             WeightStoreConfig::configure(meta, commitments.store, range_table, &mut names)
         });
-        #[cfg(not(feature = "commitments"))]
+        #[cfg(not(feature = "committed-weights"))]
         let _ = commitments;
         ModelConfig {
             instance,
@@ -360,7 +360,7 @@ impl ModelConfig {
             lanes,
             #[cfg(feature = "commitments")]
             commit,
-            #[cfg(feature = "commitments")]
+            #[cfg(feature = "committed-weights")]
             weight_store,
             range_table,
             lookup_names: names,

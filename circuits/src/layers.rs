@@ -264,7 +264,7 @@ impl LayoutCtx<'_> {
 
     /// Each node's weight cells before its weights: a pooling node's
     /// `[zero, one]`, where its sums' taps point.
-    #[cfg(feature = "commitments")]
+    #[cfg(feature = "committed-weights")]
     fn weight_cells(&self, layouter: &mut impl Layouter<Fp>) -> Result<Vec<Vec<Cell_>>, Error> {
         use zkinfer_quant::Op;
         let one = layouter.assign_region(
@@ -288,7 +288,7 @@ impl LayoutCtx<'_> {
     /// each (up to 16 bits) or a division row each,
     /// `v + 2^15 = q·2^16 + r` ([`crate::weights::RangeCheck`]). Value `j`
     /// is placed by `place(region, column, offset, j)`.
-    #[cfg(feature = "commitments")]
+    #[cfg(feature = "committed-weights")]
     fn weight_bounds(
         &self,
         layouter: &mut impl Layouter<Fp>,
@@ -322,7 +322,7 @@ impl LayoutCtx<'_> {
     /// the weight store (up to 16 bits range-checked there), wider ones
     /// copied to division rows. `model` gives the values (none for
     /// keys). Returns each node's weight cells.
-    #[cfg(feature = "commitments")]
+    #[cfg(feature = "committed-weights")]
     pub fn store_weights(
         &self,
         layouter: &mut impl Layouter<Fp>,

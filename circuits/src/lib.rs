@@ -79,11 +79,11 @@ pub mod field;
 pub mod forgery;
 mod layers;
 pub mod plan;
-#[cfg(feature = "commitments")]
+#[cfg(feature = "committed-weights")]
 pub mod polycommit;
 mod profile;
 pub mod step;
-#[cfg(feature = "commitments")]
+#[cfg(feature = "committed-weights")]
 pub mod weights;
 
 pub use assign::{Assigner, Cell_ as AssignedCell, Edit, LoggedCell, HINTS};

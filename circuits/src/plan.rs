@@ -324,7 +324,7 @@ impl CircuitPlan {
         weight_visibility: WeightVisibility,
         profile: Profile,
     ) -> Result<(Self, Vec<Step>)> {
-        #[cfg_attr(not(feature = "commitments"), allow(unused_mut))]
+        #[cfg_attr(not(feature = "committed-weights"), allow(unused_mut))]
         let mut commitments = Commitments {
             input: input_visibility == Visibility::Committed,
             weights: weight_visibility == WeightVisibility::Committed,
@@ -402,13 +402,13 @@ impl CircuitPlan {
         // smallest k that fits the rest needs (a larger k costs every
         // column twice; another column costs one), within a cap. (A build
         // without commitments, the contract's, plans none.)
-        #[cfg(feature = "commitments")]
+        #[cfg(feature = "committed-weights")]
         let fits = |usable: usize| {
             StoreShape::fitting(narrow, short, usable).columns() <= MAX_WEIGHT_COLUMNS
         };
-        #[cfg(not(feature = "commitments"))]
+        #[cfg(not(feature = "committed-weights"))]
         let (fits, _) = (|_: usize| true, (narrow, short));
-        #[cfg(feature = "commitments")]
+        #[cfg(feature = "committed-weights")]
         {
             commitments.store = StoreShape::fitting(narrow, short, 1 << MAX_K);
         }
@@ -421,7 +421,7 @@ impl CircuitPlan {
                 max_k: MAX_K,
                 usable: (1 << MAX_K) - shape.blinding,
             })?;
-        #[cfg(feature = "commitments")]
+        #[cfg(feature = "committed-weights")]
         let (shape, commitment_rows) = match narrow + short {
             0 => (shape, commitment_rows),
             _ => {
@@ -552,7 +552,7 @@ fn commitment_rows(model: &QuantizedModel, commitments: Commitments) -> Result<u
 
 /// A model's architecture, and how many of its committed weights are
 /// checked as bytes, as 16-bit values, and by division rows.
-#[cfg(feature = "commitments")]
+#[cfg(feature = "committed-weights")]
 fn committed_weights(model: &QuantizedModel) -> Result<(QuantizedModel, [usize; 3])> {
     let architecture = crate::weights::architecture(model)?;
     let mut counts = [0; 3];
@@ -574,13 +574,13 @@ fn no_commitments() -> CircuitError {
     CircuitError::Unsupported {
         node: 0,
         op: "model",
-        reason: "commitments (of an input or of weights): this build of zkinfer has none (the \
-                 contract's does not yet)"
+        reason: "this commitment (an input's, or the weights') is not in this build of zkinfer \
+                 (the contract's)"
             .into(),
     }
 }
 
-#[cfg(not(feature = "commitments"))]
+#[cfg(not(feature = "committed-weights"))]
 fn committed_weights(_: &QuantizedModel) -> Result<(QuantizedModel, [usize; 3])> {
     Err(no_commitments())
 }

@@ -112,7 +112,7 @@ pub fn to_hex(points: &[Point]) -> String {
 
 /// [`to_hex`]'s points back, if `hex` is a whole number of valid points.
 pub fn from_hex(hex: &str) -> Option<Vec<Point>> {
-    if hex.is_empty() || hex.len() % (2 * POINT_BYTES) != 0 || !hex.is_ascii() {
+    if hex.is_empty() || !hex.len().is_multiple_of(2 * POINT_BYTES) || !hex.is_ascii() {
         return None;
     }
     hex.as_bytes()

@@ -147,11 +147,11 @@ pub fn steps_with(model: &QuantizedModel, weights: WeightVisibility) -> Result<V
                     WeightVisibility::Fixed => dot_terms(model, i),
                     // (The plan refuses committed weights without the
                     // feature; the contract's build leaves this out.)
-                    #[cfg(feature = "commitments")]
+                    #[cfg(feature = "committed-weights")]
                     WeightVisibility::Committed | WeightVisibility::Polycommit => {
                         index_terms(model, i)
                     }
-                    #[cfg(not(feature = "commitments"))]
+                    #[cfg(not(feature = "committed-weights"))]
                     WeightVisibility::Committed | WeightVisibility::Polycommit => vec![],
                 };
                 (node.op.name(), StepKind::Dot { products })
@@ -261,7 +261,7 @@ fn dot_terms(model: &QuantizedModel, node: usize) -> Vec<Taps> {
 
 /// [`dot_terms`] with each weight and bias replaced by its index among the
 /// node's weight cells: weights row-major, then biases.
-#[cfg(feature = "commitments")]
+#[cfg(feature = "committed-weights")]
 fn index_terms(model: &QuantizedModel, node: usize) -> Vec<Taps> {
     let indexed = |weights: usize, biases: usize| {
         let w: Vec<i64> = (0..weights as i64).collect();

@@ -29,9 +29,12 @@
 //! Weights are not blinded: a model's thousands of weights are not found by
 //! trying candidates the way a small input is.
 
-use crate::commitment::{commit, hash2, offset};
+#[cfg(feature = "commitments")]
+use crate::commitment::{commit, hash2};
 use crate::error::{CircuitError, Result};
+#[cfg(feature = "commitments")]
 use crate::field::fe;
+#[cfg(feature = "commitments")]
 use pasta_curves::Fp;
 use zkinfer_quant::{Node, Op, QuantizedModel};
 
@@ -155,7 +158,10 @@ fn parameters(op: &Op) -> Option<(&[i64], &[i64])> {
 }
 
 fn fits(values: &[i64], bits: u32) -> bool {
-    values.iter().all(|&v| offset(v, bits).is_some())
+    let half = 1i128 << (bits - 1);
+    values
+        .iter()
+        .all(|&v| (-half..half).contains(&i128::from(v)))
 }
 
 /// The committed tensors of a model, in commitment order (node order,
@@ -233,11 +239,13 @@ pub fn architecture(model: &QuantizedModel) -> Result<QuantizedModel> {
 }
 
 /// The first element of a model commitment's chain over `tensors` tensors.
+#[cfg(feature = "commitments")]
 pub fn model_initial(tensors: usize) -> Fp {
     fe(MODEL_COMMITMENT_TAG as i64) + Fp::from(tensors as u64) * Fp::from(1 << 16)
 }
 
 /// The commitment of a model's weights (see the module docs).
+#[cfg(feature = "commitments")]
 pub fn model_commitment(model: &QuantizedModel) -> Result<Fp> {
     let tensors = committed_tensors(model)?;
     tensors

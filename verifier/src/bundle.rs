@@ -51,7 +51,7 @@ pub struct ProofBundle {
     /// The Poseidon commitment of the model's weights (64 hex digits),
     /// when they are committed: the key is the architecture's, and this
     /// names the weights the proof used.
-    #[cfg(feature = "commitments")]
+    #[cfg(feature = "committed-weights")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_commitment: Option<String>,
     /// Whether the input is public.
@@ -65,7 +65,7 @@ pub struct ProofBundle {
     pub input_commitment: Option<String>,
     /// With polycommit weights: the proof (base64) that the proof's weight
     /// columns commit to `model_commitment` ([`zkinfer_circuits::polycommit`]).
-    #[cfg(feature = "commitments")]
+    #[cfg(feature = "committed-weights")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weights_opening: Option<String>,
     /// The output.

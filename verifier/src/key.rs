@@ -55,7 +55,7 @@ impl VerifierKey {
     /// [`Self::plan_circuit`] with the weights fixed or committed: with
     /// committed weights the circuit lays out the model's architecture,
     /// and its key serves every model of it.
-    #[cfg(feature = "commitments")]
+    #[cfg(feature = "committed-weights")]
     pub fn plan_circuit_with(
         model: QuantizedModel,
         visibility: Visibility,

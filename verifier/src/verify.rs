@@ -7,7 +7,7 @@ use halo2_proofs::plonk::{verify_proof, SingleVerifier};
 use halo2_proofs::transcript::{Blake2bRead, Challenge255};
 use pasta_curves::{vesta, Fp};
 use zkinfer_circuits::field::fe;
-#[cfg(feature = "commitments")]
+#[cfg(feature = "committed-weights")]
 use zkinfer_circuits::field::from_hex;
 use zkinfer_circuits::Visibility;
 use zkinfer_quant::TensorSpec;
@@ -27,7 +27,7 @@ pub struct VerifiedClaim {
     /// The weights' commitment (64 hex digits), when committed: the proof
     /// shows the output is that of the architecture with the weights that
     /// open it.
-    #[cfg(feature = "commitments")]
+    #[cfg(feature = "committed-weights")]
     pub model_commitment: Option<String>,
     /// The input's commitment (64 hex digits), when committed: the proof
     /// shows the output is the model's on the input that opens it.
@@ -83,7 +83,7 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
     let commitment = input_commitment(bundle, plan.input_visibility)?;
     // The weights' commitment comes first (a build without commitments,
     // the contract's, plans no committed weights).
-    #[cfg(feature = "commitments")]
+    #[cfg(feature = "committed-weights")]
     let commitment = model_commitment(bundle, plan.weight_visibility)?
         .into_iter()
         .chain(commitment);
@@ -114,7 +114,7 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
         vk_digest: bundle.vk_digest.clone(),
         k: bundle.k,
         input,
-        #[cfg(feature = "commitments")]
+        #[cfg(feature = "committed-weights")]
         model_commitment: bundle.model_commitment.clone(),
         #[cfg(feature = "commitments")]
         input_commitment: bundle.input_commitment.clone(),
@@ -151,7 +151,7 @@ fn input_commitment(bundle: &ProofBundle, visibility: Visibility) -> Result<Opti
 }
 
 /// The bundle's model commitment, checked against the key's weights.
-#[cfg(feature = "commitments")]
+#[cfg(feature = "committed-weights")]
 fn model_commitment(
     bundle: &ProofBundle,
     weights: zkinfer_circuits::WeightVisibility,
@@ -189,7 +189,7 @@ fn model_commitment(
 /// With polycommit weights, checks that the proof's weight columns open to
 /// the bundle's `model_commitment` (its `weights_opening`); without, that
 /// the bundle carries no opening. Run after the proof itself verified.
-#[cfg(feature = "commitments")]
+#[cfg(feature = "committed-weights")]
 fn check_weights_opening(key: &VerifierKey, bundle: &ProofBundle, proof: &[u8]) -> Result<()> {
     use zkinfer_circuits::polycommit;
     let plan = key.circuit().plan();
@@ -315,7 +315,7 @@ pub fn verify(key: &VerifierKey, bundle: &ProofBundle) -> Result<VerifiedClaim> 
     if !reader.unread.is_empty() {
         return Err(trailing(reader.unread.len()));
     }
-    #[cfg(feature = "commitments")]
+    #[cfg(feature = "committed-weights")]
     check_weights_opening(key, bundle, &proof)?;
     Ok(claim)
 }
@@ -362,7 +362,7 @@ pub fn verify_batch(key: &VerifierKey, bundles: &[ProofBundle]) -> Result<Vec<Ve
             return Err(in_batch(trailing(proof.len() - proof_bytes)));
         }
         // The opening is checked on its own: its transcript is its own.
-        #[cfg(feature = "commitments")]
+        #[cfg(feature = "committed-weights")]
         check_weights_opening(key, bundle, &proof).map_err(in_batch)?;
         batch.add_proof(vec![vec![instances]], proof);
         claims.push(claim);

@@ -46,7 +46,7 @@ pub enum DotWeights {
         bias: Vec<Column<Fixed>>,
     },
     /// Advice columns holding copies of weight cells.
-    #[cfg(feature = "commitments")]
+    #[cfg(feature = "committed-weights")]
     Advice {
         /// `w[acc][lane]`, equality-enabled.
         w: Vec<Vec<Column<Advice>>>,
@@ -59,7 +59,7 @@ impl DotWeights {
     fn weight(&self, m: &mut VirtualCells<'_, Fp>, g: usize, l: usize) -> Expression<Fp> {
         match self {
             DotWeights::Fixed { w, .. } => m.query_fixed(w[g][l]),
-            #[cfg(feature = "commitments")]
+            #[cfg(feature = "committed-weights")]
             DotWeights::Advice { w, .. } => m.query_advice(w[g][l], Rotation::cur()),
         }
     }
@@ -67,7 +67,7 @@ impl DotWeights {
     fn bias(&self, m: &mut VirtualCells<'_, Fp>, g: usize) -> Expression<Fp> {
         match self {
             DotWeights::Fixed { bias, .. } => m.query_fixed(bias[g]),
-            #[cfg(feature = "commitments")]
+            #[cfg(feature = "committed-weights")]
             DotWeights::Advice { bias, .. } => m.query_advice(bias[g], Rotation::cur()),
         }
     }
@@ -75,7 +75,7 @@ impl DotWeights {
     fn shape(&self) -> (usize, usize) {
         match self {
             DotWeights::Fixed { w, bias } => (bias.len(), w.first().map_or(0, Vec::len)),
-            #[cfg(feature = "commitments")]
+            #[cfg(feature = "committed-weights")]
             DotWeights::Advice { w, bias } => (bias.len(), w.first().map_or(0, Vec::len)),
         }
     }
@@ -102,7 +102,7 @@ impl DotWeights {
                 region.assign_fixed(|| "w", column, offset, || value)?;
                 Ok(value)
             }
-            #[cfg(feature = "commitments")]
+            #[cfg(feature = "committed-weights")]
             (DotWeights::Advice { w, bias }, Some(cells)) => {
                 let column = lane.map_or(bias[g], |l| w[g][l]);
                 let cell = match source {
