@@ -151,7 +151,7 @@ pub fn run(args: &CommitArgs, json: bool) -> anyhow::Result<()> {
     }
     if let Some(p) = &out.polycommit {
         outln!(
-            "polycommit   {} (k = {}, {} profile, {} columns and {} 16-bit groups)",
+            "polycommit   {} (k = {}, {} profile; store: {} byte columns, {} 16-bit groups)",
             p.commitment,
             p.k,
             p.profile,
