@@ -338,7 +338,7 @@ impl LayoutCtx<'_> {
         };
         let mut stored = vec![];
         for (i, t) in layout.iter().enumerate() {
-            let check = t.store_check();
+            let check = t.store_check(store.shape());
             for j in 0..t.values.len() {
                 let value = match &values {
                     // Of the architecture: the same tensors and widths.
@@ -358,7 +358,7 @@ impl LayoutCtx<'_> {
         for t in &layout {
             let tensor = &stored[next..next + t.values.len()];
             next += t.values.len();
-            if t.store_check() != StoreCheck::Elsewhere {
+            if t.store_check(store.shape()) != StoreCheck::Elsewhere {
                 cells[t.node].extend(tensor.iter().cloned());
             } else {
                 let copies = self.weight_bounds(layouter, t, |region, column, o, j| {

@@ -318,11 +318,37 @@ impl CircuitPlan {
     /// [`Self::with_steps`] with the weights' visibility. Committed
     /// weights lay out the model's architecture ([`crate::weights`]), never
     /// its values.
+    ///
+    /// Polycommit weights of 9–16 bits are range-checked in the weight
+    /// store's 16-bit groups when that takes a smaller `k` than bound rows
+    /// beside the model (LeNet-5's 61,706 weights of 12 bits), and by bound
+    /// rows otherwise (the digits models' biases: no columns added).
     pub fn with_options(
         model: &QuantizedModel,
         input_visibility: Visibility,
         weight_visibility: WeightVisibility,
         profile: Profile,
+    ) -> Result<(Self, Vec<Step>)> {
+        let plan =
+            |shorts| Self::with_store(model, input_visibility, weight_visibility, profile, shorts);
+        if weight_visibility != WeightVisibility::Polycommit {
+            return plan(false);
+        }
+        match (plan(false), plan(true)) {
+            (Ok(rows), Ok(store)) if store.0.k < rows.0.k => Ok(store),
+            (Err(_), Ok(store)) => Ok(store),
+            (rows, _) => rows,
+        }
+    }
+
+    /// [`Self::with_options`], with polycommit weights of 9–16 bits in the
+    /// store's 16-bit groups (`shorts_in_store`) or in bound rows.
+    fn with_store(
+        model: &QuantizedModel,
+        input_visibility: Visibility,
+        weight_visibility: WeightVisibility,
+        profile: Profile,
+        shorts_in_store: bool,
     ) -> Result<(Self, Vec<Step>)> {
         #[cfg_attr(not(feature = "committed-weights"), allow(unused_mut))]
         let mut commitments = Commitments {
@@ -338,10 +364,15 @@ impl CircuitPlan {
             WeightVisibility::Committed | WeightVisibility::Polycommit => {
                 let (arch, [byte, short, elsewhere]) = committed_weights(model)?;
                 architecture = arch;
-                match weight_visibility {
-                    WeightVisibility::Polycommit => {
+                match (weight_visibility, shorts_in_store) {
+                    (WeightVisibility::Polycommit, true) => {
                         (&architecture, elsewhere, (byte + elsewhere, short))
                     }
+                    (WeightVisibility::Polycommit, false) => (
+                        &architecture,
+                        short + elsewhere,
+                        (byte + short + elsewhere, 0),
+                    ),
                     _ => (&architecture, short + elsewhere, (0, 0)),
                 }
             }
@@ -557,10 +588,10 @@ fn committed_weights(model: &QuantizedModel) -> Result<(QuantizedModel, [usize; 
     let architecture = crate::weights::architecture(model)?;
     let mut counts = [0; 3];
     for t in crate::weights::committed_tensors(&architecture)? {
-        let kind = match t.store_check() {
-            StoreCheck::Byte => 0,
-            StoreCheck::Short => 1,
-            StoreCheck::Elsewhere => 2,
+        let kind = match t.check() {
+            crate::weights::RangeCheck::Lookup => 0,
+            crate::weights::RangeCheck::Bound => 1,
+            crate::weights::RangeCheck::Split => 2,
         };
         counts[kind] += t.values.len();
     }

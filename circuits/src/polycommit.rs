@@ -50,13 +50,13 @@ pub type Point = vesta::Affine;
 /// Bytes of a compressed point.
 pub const POINT_BYTES: usize = 32;
 
-/// The stored values of a model, in commitment order, each with how the
-/// store checks it.
-pub fn stored_values(model: &QuantizedModel) -> Result<Vec<(i64, StoreCheck)>> {
+/// The stored values of a model, in commitment order, each with how a
+/// store of `shape` checks it.
+pub fn stored_values(model: &QuantizedModel, shape: StoreShape) -> Result<Vec<(i64, StoreCheck)>> {
     Ok(committed_tensors(model)?
         .iter()
         .flat_map(|t| {
-            let check = t.store_check();
+            let check = t.store_check(shape);
             t.values.iter().map(move |&v| (v, check))
         })
         .collect())
@@ -84,7 +84,7 @@ pub fn commitments(
     model: &QuantizedModel,
     shape: StoreShape,
 ) -> Result<Vec<Point>> {
-    let values = stored_values(model)?;
+    let values = stored_values(model, shape)?;
     let columns = column_values(&values, shape, 1 << params.k()).ok_or_else(|| {
         CircuitError::Witness(format!(
             "{} weights do not fit a store of {} columns and {} short groups of 2^{} rows",

@@ -112,13 +112,15 @@ impl CommittedTensor {
         }
     }
 
-    /// How a polycommit weight store checks its values: bytes and 16-bit
-    /// values in the store, wider ones in division rows.
-    pub fn store_check(&self) -> crate::plan::StoreCheck {
+    /// How a polycommit weight store of `shape` checks its values: bytes
+    /// in the store, 16-bit values there when it has 16-bit groups, the
+    /// rest in bound or division rows.
+    pub fn store_check(&self, shape: crate::plan::StoreShape) -> crate::plan::StoreCheck {
+        use crate::plan::StoreCheck;
         match self.check() {
-            RangeCheck::Lookup => crate::plan::StoreCheck::Byte,
-            RangeCheck::Bound => crate::plan::StoreCheck::Short,
-            RangeCheck::Split => crate::plan::StoreCheck::Elsewhere,
+            RangeCheck::Lookup => StoreCheck::Byte,
+            RangeCheck::Bound if shape.short > 0 => StoreCheck::Short,
+            RangeCheck::Bound | RangeCheck::Split => StoreCheck::Elsewhere,
         }
     }
 

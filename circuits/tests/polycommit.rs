@@ -31,13 +31,13 @@ fn accepts_with_the_input_and_output_as_the_only_public_inputs() {
         let circuit = common::with_weights(convnet(0), profile, POLYCOMMIT);
         let plan = circuit.plan();
         assert_eq!(plan.weight_visibility, POLYCOMMIT);
-        // 18 + 24 weights in one narrow column, the 2 + 3 biases (16
-        // bits) in one short group.
+        // 18 + 24 weights and the 2 + 3 biases (16 bits, in bound rows:
+        // a 16-bit group would not lower k) in one column.
         assert_eq!(
             plan.weight_store,
             StoreShape {
                 narrow: 1,
-                short: 1
+                short: 0
             }
         );
         let instances = instances(&circuit);
@@ -58,9 +58,9 @@ fn the_store_is_laid_out_as_the_native_commitment_says() {
         .into_iter()
         .filter(|c| c.name == STORED)
         .collect();
-    let values = stored_values(&model).unwrap();
-    assert_eq!(stored.len(), values.len());
     let shape = circuit.plan().weight_store;
+    let values = stored_values(&model, shape).unwrap();
+    assert_eq!(stored.len(), values.len());
     let columns = column_values(&values, shape, 1 << circuit.plan().k).unwrap();
     let positions = shape.positions(values.iter().map(|v| v.1));
     for ((cell, (c, row)), (v, _)) in stored.iter().zip(positions).zip(&values) {
@@ -101,28 +101,113 @@ fn every_advice_cell_matters() {
     }
 }
 
-/// 16-bit weights go to a short group, biases wider than 16 bits to
-/// division rows; every cell is constrained.
+/// A few 16-bit weights take bound rows, biases wider than 16 bits
+/// division rows (the store adds no 16-bit group: it would not lower k);
+/// every cell is constrained.
 #[test]
-fn wide_weights_and_biases_are_range_checked() {
+fn wide_weights_and_biases_are_range_checked_by_rows() {
     let rescale = Rescale {
         shift: 10,
         bits: 10,
     };
     let (model, circuit, claimed) =
         one_layer(vec![3, 300, -5, 1, -7, 4], vec![100_000, -70_000], rescale);
-    let checks: Vec<StoreCheck> = stored_values(&model).unwrap().iter().map(|v| v.1).collect();
-    assert_eq!(checks[..6], [StoreCheck::Short; 6]);
-    assert_eq!(checks[6..], [StoreCheck::Elsewhere; 2]);
+    let shape = circuit.plan().weight_store;
     assert_eq!(
-        circuit.plan().weight_store,
+        shape,
         StoreShape {
             narrow: 1,
-            short: 1
+            short: 0
         }
     );
+    let checks: Vec<StoreCheck> = stored_values(&model, shape)
+        .unwrap()
+        .iter()
+        .map(|v| v.1)
+        .collect();
+    assert_eq!(checks, [StoreCheck::Elsewhere; 8]);
     assert_eq!(mock(&circuit, claimed.clone()), Vec::<String>::new());
     every_numbered_cell_fails_but(&circuit, &claimed, &[STORED]);
+}
+
+/// Many 16-bit weights and biases: bound rows would need k = 10, two
+/// 16-bit groups of the store keep k = 9 (and no narrow column is left). The circuit accepts, every stored value sits
+/// where the native commitment puts it, and a stored 16-bit weight set
+/// outside 16 bits (every witness after it following) is refused by the
+/// group's byte lookups.
+#[test]
+fn many_16_bit_weights_take_the_stores_16_bit_groups() {
+    let weights: Vec<i64> = (0..600).map(|i| (i * 37 % 601) - 300).collect();
+    let biases: Vec<i64> = (0..30).map(|i| i * 1000 - 15_000).collect();
+    let input = zkinfer_quant::TensorSpec {
+        shape: zkinfer_quant::Shape(vec![20]),
+        scale: zkinfer_quant::Scale(4),
+        bits: 8,
+    };
+    let nodes = vec![
+        common::node(&[0], common::linear(30, weights, biases)),
+        common::node(
+            &[1],
+            zkinfer_quant::Op::Rescale(Rescale {
+                shift: 12,
+                bits: 10,
+            }),
+        ),
+    ];
+    let model = QuantizedModel::new("shorts", input, nodes, None).unwrap();
+    let x = zkinfer_quant::Tensor::new([20], (0..20).map(|i| i * 13 - 120).collect()).unwrap();
+    let trace = model.forward(&x).unwrap();
+    let circuit = ModelCircuit::with_options(
+        Arc::new(model.clone()),
+        zkinfer_circuits::Visibility::Public,
+        POLYCOMMIT,
+        Profile::Compact,
+    )
+    .unwrap()
+    .with_trace(trace.clone())
+    .unwrap();
+    let plan = circuit.plan();
+    assert_eq!(
+        (plan.k, plan.weight_store),
+        (
+            9,
+            StoreShape {
+                narrow: 0,
+                short: 2
+            }
+        )
+    );
+    let claimed = circuit.instances(&trace);
+    let log = circuit.recording();
+    assert_eq!(mock(&log, claimed.clone()), Vec::<String>::new());
+    let shape = plan.weight_store;
+    let values = stored_values(&model, shape).unwrap();
+    let stored: Vec<_> = log
+        .assigned()
+        .into_iter()
+        .filter(|c| c.name == STORED)
+        .collect();
+    let columns = column_values(&values, shape, 1 << plan.k).unwrap();
+    for (cell, (c, row)) in stored
+        .iter()
+        .zip(shape.positions(values.iter().map(|v| v.1)))
+    {
+        assert_eq!((cell.offset, cell.value), (row, columns[c][row]));
+    }
+    let short = stored
+        .iter()
+        .find(|c| c.value == Fp::from(296))
+        .expect("weight 296");
+    let forged = circuit.forged([(short.index, Edit::Set(Fp::from(40_000)))]);
+    let forged_log = forged.recording();
+    mock(&forged_log, vec![]);
+    let failures = mock(&forged, forged_log.public_cells());
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.starts_with("lookup stored short")),
+        "{failures:?}"
+    );
 }
 
 /// Consistent forgeries. A stored weight set outside its width, with every

@@ -159,9 +159,9 @@ impl WeightStoreConfig {
                             StoreCheck::Short => {
                                 let group = &self.short[c - self.narrow.len()];
                                 group.q.enable(&mut region, row)?;
-                                // s + 2^15 = lo + 2^8·hi.
-                                let v = stored.value.map(|s| s + fe(1 << 15));
-                                let v = v.map(|v| crate::field::to_i64(&v).unwrap_or(0));
+                                // s + 2^15 = lo + 2^8·hi, from the cell as
+                                // assigned (a forger's edit included).
+                                let v = crate::assign::int(&cell).map(|s| s + (1 << 15));
                                 let (lo, hi) = (v.map(|v| fe(v & 0xff)), v.map(|v| fe(v >> 8)));
                                 assigner.advice(&mut region, "lo", group.lo, row, lo)?;
                                 assigner.advice(&mut region, "hi", group.hi, row, hi)?;
