@@ -882,12 +882,12 @@ fn committed_input_package_proves_with_a_commitment() {
     assert_eq!(verified["outputs_int"], infer(&dir, &input)["outputs_int"]);
 }
 
-/// A committed-weights package: its key and `verifier_key.json` are the
-/// architecture's (no weight in it), prove and verify take the package's
-/// weights visibility without a flag, and bundles carry the weights'
-/// commitment that `zkinfer commit` prints.
-#[test]
-fn committed_weights_package_proves_under_the_architectures_key() {
+/// A committed-weights package (hashed or polycommit): its key and
+/// `verifier_key.json` are the architecture's (no weight in it), prove and
+/// verify take the package's weights visibility without a flag, bundles
+/// carry the weights' commitment that `zkinfer commit` prints, and the
+/// contract refuses to register it (its weights would become public).
+fn committed_weights_package(visibility: &str) {
     let case = Case::new();
     let dir = case.join("package");
     let package = case
@@ -895,12 +895,16 @@ fn committed_weights_package_proves_under_the_architectures_key() {
             &fixture("mlp.onnx"),
             &fixture("mlp.calibration.json"),
             &dir,
-            &["--weights-visibility", "committed", "--json"],
+            &["--weights-visibility", visibility, "--json"],
         )
         .json();
-    assert_eq!(package["weight_visibility"], "committed", "{package}");
-    assert_eq!(package["plan"]["weight_visibility"], "committed");
-    let committed = zkinfer(["--json", "commit", "--model", arg(&dir)]).json();
+    assert_eq!(package["weight_visibility"], visibility, "{package}");
+    assert_eq!(package["plan"]["weight_visibility"], visibility);
+    let committed = zkinfer(["--json", "commit", "--model", arg(&dir), "--polycommit"]).json();
+    let commitment = match visibility {
+        "polycommit" => &committed["polycommit"]["commitment"],
+        _ => &committed["model_commitment"],
+    };
     assert_eq!(package["model_digest"], committed["architecture_digest"]);
     // The key file's model is the architecture: every weight of a layer at
     // its width's extreme.
@@ -922,9 +926,39 @@ fn committed_weights_package_proves_under_the_architectures_key() {
     let proof = case.join("proof.json");
     let proved = case.prove(&dir, &input, &proof).json();
     assert_eq!(proved["vk_digest"], package["vk_digest"], "{proved}");
-    assert_eq!(proved["model_commitment"], committed["model_commitment"]);
+    assert_eq!(&proved["model_commitment"], commitment);
     let verified = case.verify(&dir, &proof).json();
-    assert_eq!(verified["weight_visibility"], "committed", "{verified}");
-    assert_eq!(verified["model_commitment"], committed["model_commitment"]);
+    assert_eq!(verified["weight_visibility"], visibility, "{verified}");
+    assert_eq!(&verified["model_commitment"], commitment);
     assert_eq!(verified["outputs_int"], infer(&dir, &input)["outputs_int"]);
+
+    let state = case.join("state");
+    zkinfer([
+        "contract",
+        "init",
+        "--state",
+        arg(&state),
+        "--admin",
+        "alice",
+    ])
+    .assert_success();
+    zkinfer([
+        "contract",
+        "register",
+        "--state",
+        arg(&state),
+        "--model",
+        arg(&dir),
+    ])
+    .assert_error(&[&format!("exported with {visibility} weights"), "refused"]);
+}
+
+#[test]
+fn committed_weights_package_proves_under_the_architectures_key() {
+    committed_weights_package("committed");
+}
+
+#[test]
+fn polycommit_weights_package_proves_under_the_architectures_key() {
+    committed_weights_package("polycommit");
 }

@@ -100,6 +100,18 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             let loaded = zkinfer_models::load_quantized_model(&model)
                 .with_context(|| format!("loading model {model:?}"))?;
             let visibility = super::visibility(&model, private_input, false)?;
+            // Registering puts the model's weights in the contract's state:
+            // a package exported to keep them private must not go there as
+            // a fixed-weights model.
+            let weights = super::weights(&model, None)?;
+            if weights.is_committed() {
+                anyhow::bail!(
+                    "{model} was exported with {} weights, to keep them private; the contract \
+                     registers fixed-weights models only (their weights become public in its \
+                     state), so it is refused",
+                    weights.name()
+                );
+            }
             let q = loaded.quantized;
             let circuit = super::plan_circuit(
                 &model,
