@@ -6,7 +6,10 @@
 //! * [`ProofBundle`] — the proof file (`zkinfer/proof@2`).
 //! * [`verify`] / [`verify_batch`] → [`VerifiedClaim`], or a
 //!   [`VerifyError`] that tells a malformed bundle from a bundle for another
-//!   model, a public-input mismatch and a rejected proof.
+//!   model, a public-input mismatch and a rejected proof. With polycommit
+//!   weights they also check the bundle's `weights_opening`
+//!   ([`zkinfer_circuits::polycommit`]): the proof's weight columns open to
+//!   its `model_commitment`.
 //! * [`params`] — IPA parameters checked against pinned digests before use.
 //! * [`contract`] — a deterministic contract: model registry, attestations
 //!   of verified outputs, replay protection, gas.
