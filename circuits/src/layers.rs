@@ -224,14 +224,7 @@ impl LayoutCtx<'_> {
         let mut cells = self.weight_cells(layouter)?;
         let (mut commitments, mut next_chip) = (vec![], 0);
         for (i, t) in layout.iter().enumerate() {
-            let value = |j: usize| match &values {
-                Some(v) => v
-                    .get(i)
-                    .filter(|v| (v.node, v.part, v.bits) == (t.node, t.part, t.bits))
-                    .and_then(|v| v.values.get(j))
-                    .map_or(Value::unknown(), |&x| Value::known(crate::field::fe(x))),
-                None => Value::unknown(),
-            };
+            let value = |j: usize| weight_value(values.as_deref(), i, t, j);
             let (tensor, commitment) = match t.check() {
                 RangeCheck::Lookup => {
                     let v: Vec<Value<Fp>> = (0..t.values.len()).map(value).collect();
@@ -340,15 +333,7 @@ impl LayoutCtx<'_> {
         for (i, t) in layout.iter().enumerate() {
             let check = t.store_check(store.shape());
             for j in 0..t.values.len() {
-                let value = match &values {
-                    // Of the architecture: the same tensors and widths.
-                    Some(v) => v
-                        .get(i)
-                        .filter(|v| (v.node, v.part, v.bits) == (t.node, t.part, t.bits))
-                        .and_then(|v| v.values.get(j))
-                        .map_or(Value::unknown(), |&x| Value::known(crate::field::fe(x))),
-                    None => Value::unknown(),
-                };
+                let value = weight_value(values.as_deref(), i, t, j);
                 stored.push(Stored { value, check });
             }
         }
@@ -391,4 +376,22 @@ impl LayoutCtx<'_> {
             },
         )
     }
+}
+
+/// Value `j` of the `i`-th committed tensor of a witness model's `values`
+/// (none for keys), laid out as the architecture's tensor `layout`: unknown
+/// unless the witness's tensor is of the architecture (same node, part and
+/// width).
+#[cfg(feature = "committed-weights")]
+fn weight_value(
+    values: Option<&[crate::weights::CommittedTensor]>,
+    i: usize,
+    layout: &crate::weights::CommittedTensor,
+    j: usize,
+) -> Value<Fp> {
+    values
+        .and_then(|v| v.get(i))
+        .filter(|v| (v.node, v.part, v.bits) == (layout.node, layout.part, layout.bits))
+        .and_then(|v| v.values.get(j))
+        .map_or(Value::unknown(), |&x| Value::known(crate::field::fe(x)))
 }

@@ -329,16 +329,19 @@ impl CircuitPlan {
         weight_visibility: WeightVisibility,
         profile: Profile,
     ) -> Result<(Self, Vec<Step>)> {
-        let plan =
-            |shorts| Self::with_store(model, input_visibility, weight_visibility, profile, shorts);
-        if weight_visibility != WeightVisibility::Polycommit {
-            return plan(false);
+        // (The contract's build plans no polycommit weights.)
+        #[cfg(feature = "committed-weights")]
+        if weight_visibility == WeightVisibility::Polycommit {
+            let plan = |shorts| {
+                Self::with_store(model, input_visibility, weight_visibility, profile, shorts)
+            };
+            return match (plan(false), plan(true)) {
+                (Ok(rows), Ok(store)) if store.0.k < rows.0.k => Ok(store),
+                (Err(_), Ok(store)) => Ok(store),
+                (rows, _) => rows,
+            };
         }
-        match (plan(false), plan(true)) {
-            (Ok(rows), Ok(store)) if store.0.k < rows.0.k => Ok(store),
-            (Err(_), Ok(store)) => Ok(store),
-            (rows, _) => rows,
-        }
+        Self::with_store(model, input_visibility, weight_visibility, profile, false)
     }
 
     /// [`Self::with_options`], with polycommit weights of 9–16 bits in the

@@ -158,3 +158,19 @@ pub fn every_numbered_cell_fails_but(circuit: &ModelCircuit, claimed: &[Fp], fre
         );
     }
 }
+
+/// Every advice cell of `circuit`'s witness (a chip's own cells included,
+/// which zkinfer's assigner does not number), changed by one after
+/// synthesis, fails.
+pub fn every_advice_cell_fails(circuit: &ModelCircuit, claimed: Vec<Fp>) {
+    let mut prover = MockProver::run(circuit.plan().k, circuit, vec![claimed]).unwrap();
+    assert_eq!(prover.verify(), Ok(()));
+    for (column, row) in prover.assigned_advice_cells() {
+        assert!(prover.add_to_advice(column, row, Fp::one()));
+        assert!(
+            prover.verify().is_err(),
+            "advice column {column}, row {row} changed by one went unnoticed"
+        );
+        prover.add_to_advice(column, row, -Fp::one());
+    }
+}
