@@ -39,9 +39,10 @@ pub fn to_hex(value: Fp) -> String {
     value.to_repr().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The field element [`to_hex`] wrote, if `text` is one.
+/// The field element [`to_hex`] wrote, if `text` is one (hex digits only:
+/// `u8::from_str_radix` alone would take a `+`).
 pub fn from_hex(text: &str) -> Option<Fp> {
-    if text.len() != 64 || !text.is_ascii() {
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     let mut repr = [0u8; 32];

@@ -110,9 +110,11 @@ pub fn to_hex(points: &[Point]) -> String {
         .collect()
 }
 
-/// [`to_hex`]'s points back, if `hex` is a whole number of valid points.
+/// [`to_hex`]'s points back, if `hex` is a whole number of valid points
+/// (hex digits only: `u8::from_str_radix` alone would take a `+`).
 pub fn from_hex(hex: &str) -> Option<Vec<Point>> {
-    if hex.is_empty() || !hex.len().is_multiple_of(2 * POINT_BYTES) || !hex.is_ascii() {
+    let digits = hex.bytes().all(|b| b.is_ascii_hexdigit());
+    if hex.is_empty() || !hex.len().is_multiple_of(2 * POINT_BYTES) || !digits {
         return None;
     }
     hex.as_bytes()

@@ -115,15 +115,24 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
         k: bundle.k,
         input,
         #[cfg(feature = "committed-weights")]
-        model_commitment: bundle.model_commitment.clone(),
+        model_commitment: bundle.model_commitment.as_deref().map(canonical_commitment),
         #[cfg(feature = "commitments")]
-        input_commitment: bundle.input_commitment.clone(),
+        input_commitment: bundle.input_commitment.as_deref().map(canonical_commitment),
         input_scale: model.input().scale.0,
         output,
         output_scale: model.output().scale.0,
         class,
     };
     Ok((instances, proof, claim))
+}
+
+/// A commitment in the one spelling zkinfer writes: a claim names what
+/// was proven, not how the bundle spelled it. Field elements and points
+/// are read from hex digits only, and their canonical bytes are written in
+/// lowercase, so lowercasing is the canonical spelling of any accepted one.
+#[cfg(feature = "committed-weights")]
+fn canonical_commitment(hex: &str) -> String {
+    hex.to_ascii_lowercase()
 }
 
 /// The bundle's input commitment, checked against the key's visibility.

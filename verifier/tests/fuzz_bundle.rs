@@ -146,3 +146,29 @@ fn fuzzed_polycommit_bundles_are_refused_or_verify_the_same_claim() {
     );
     assert!(report.accepted > 0, "{report:?}");
 }
+
+/// Commitments are read from hex digits only (`u8::from_str_radix` alone
+/// takes a `+`), and a claim names them in lowercase whatever the bundle's
+/// spelling.
+#[test]
+fn commitments_have_one_spelling_in_a_claim() {
+    use zkinfer_circuits::{field, polycommit};
+    assert!(field::from_hex(&"+f".repeat(32)).is_none());
+    assert!(polycommit::from_hex(&"+f".repeat(32)).is_none());
+    let model = QuantizedModel::from_json(MODEL).unwrap();
+    let circuit = VerifierKey::plan_circuit_with(
+        model,
+        Visibility::Public,
+        zkinfer_circuits::WeightVisibility::Polycommit,
+        zkinfer_circuits::Profile::Compact,
+    )
+    .unwrap();
+    let key = VerifierKey::for_circuit(circuit, IpaParams::new(9)).unwrap();
+    let bundle = ProofBundle::from_json(POLYCOMMIT_BUNDLE).unwrap();
+    let original = verify(&key, &bundle).unwrap();
+    let upper = ProofBundle {
+        model_commitment: bundle.model_commitment.as_ref().map(|h| h.to_uppercase()),
+        ..bundle.clone()
+    };
+    assert_eq!(verify(&key, &upper), Ok(original));
+}
