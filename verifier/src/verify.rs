@@ -24,9 +24,10 @@ pub struct VerifiedClaim {
     pub k: u32,
     /// The input integers, when public.
     pub input: Option<Vec<i64>>,
-    /// The weights' commitment (64 hex digits), when committed: the proof
-    /// shows the output is that of the architecture with the weights that
-    /// open it.
+    /// The weights' commitment, when committed — a field element (64 hex
+    /// digits) for hashed weights, curve points (64 hex digits each) for
+    /// polycommit weights: the proof shows the output is that of the
+    /// architecture with the weights that open it.
     #[cfg(feature = "committed-weights")]
     pub model_commitment: Option<String>,
     /// The input's commitment (64 hex digits), when committed: the proof
