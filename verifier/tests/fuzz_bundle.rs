@@ -102,13 +102,8 @@ fn extreme_values_in_every_bundle_field_are_refused_or_harmless() {
 /// --weights-visibility polycommit`).
 const POLYCOMMIT_BUNDLE: &str = include_str!("fixtures/digits-mlp.polycommit.proof.json");
 
-/// Polycommit bundles: the same mutations, and one case in three changes
-/// one hex digit of the registered points or one base64 character of the
-/// opening. A bundle that verifies must claim the same output *and the same
-/// weights' commitment*: any other would open a proof to weights it was
-/// not made with.
-#[test]
-fn fuzzed_polycommit_bundles_are_refused_or_verify_the_same_claim() {
+/// digits-mlp's key with polycommit weights (its architecture's).
+fn polycommit_key() -> VerifierKey {
     let model = QuantizedModel::from_json(MODEL).unwrap();
     let circuit = VerifierKey::plan_circuit_with(
         model,
@@ -117,7 +112,17 @@ fn fuzzed_polycommit_bundles_are_refused_or_verify_the_same_claim() {
         zkinfer_circuits::Profile::Compact,
     )
     .unwrap();
-    let key = VerifierKey::for_circuit(circuit, IpaParams::new(9)).unwrap();
+    VerifierKey::for_circuit(circuit, IpaParams::new(9)).unwrap()
+}
+
+/// Polycommit bundles: the same mutations, and one case in three changes
+/// one hex digit of the registered points or one base64 character of the
+/// opening. A bundle that verifies must claim the same output *and the same
+/// weights' commitment*: any other would open a proof to weights it was
+/// not made with.
+#[test]
+fn fuzzed_polycommit_bundles_are_refused_or_verify_the_same_claim() {
+    let key = polycommit_key();
     let seed: Value = serde_json::from_str(POLYCOMMIT_BUNDLE).unwrap();
     let original = verify(&key, &ProofBundle::from_json(POLYCOMMIT_BUNDLE).unwrap())
         .expect("the fixture verifies (regenerate it after a circuit change)");
@@ -155,15 +160,7 @@ fn commitments_have_one_spelling_in_a_claim() {
     use zkinfer_circuits::{field, polycommit};
     assert!(field::from_hex(&"+f".repeat(32)).is_none());
     assert!(polycommit::from_hex(&"+f".repeat(32)).is_none());
-    let model = QuantizedModel::from_json(MODEL).unwrap();
-    let circuit = VerifierKey::plan_circuit_with(
-        model,
-        Visibility::Public,
-        zkinfer_circuits::WeightVisibility::Polycommit,
-        zkinfer_circuits::Profile::Compact,
-    )
-    .unwrap();
-    let key = VerifierKey::for_circuit(circuit, IpaParams::new(9)).unwrap();
+    let key = polycommit_key();
     let bundle = ProofBundle::from_json(POLYCOMMIT_BUNDLE).unwrap();
     let original = verify(&key, &bundle).unwrap();
     let upper = ProofBundle {
