@@ -60,7 +60,7 @@ pub struct WeightStoreConfig {
 impl WeightStoreConfig {
     /// Allocates a store of `shape`: its advice columns (narrow columns
     /// with equality, short groups with equality on `s`), gates and
-    /// lookups. Returns it with the number of advice columns.
+    /// lookups, naming each lookup in `lookup_names` as it is created.
     pub fn configure(
         meta: &mut ConstraintSystem<Fp>,
         shape: StoreShape,
