@@ -76,6 +76,7 @@ fn contract() -> (MemoryStore, KeyCache) {
     let msg = ExecuteMsg::RegisterModel {
         name: "digits-mlp".into(),
         verifier_key: fixture().mlp_key.clone(),
+        owner: None,
     };
     let response = execute(&mut store, &mut cache, "admin", msg).unwrap();
     assert_eq!(response.events[0].kind, "zkinfer_register");
@@ -133,7 +134,8 @@ fn a_verified_inference_is_recorded_and_queryable() {
     assert_eq!(
         q(QueryMsg::Output {
             model_id: id.clone(),
-            input_digest: a.input_digest.clone()
+            input_digest: a.input_digest.clone(),
+            weights_id: None,
         }),
         QueryResponse::Attestation(recorded.clone())
     );
@@ -250,6 +252,7 @@ fn registration_is_checked() {
     let register = |key: ModelKey| ExecuteMsg::RegisterModel {
         name: "m".into(),
         verifier_key: key,
+        owner: None,
     };
     let err = refused(
         &mut store,
@@ -406,6 +409,7 @@ fn a_retired_model_keeps_its_attestations_marked_and_takes_no_new_proofs() {
     let marked = AttestationInfo {
         attestation: recorded.clone(),
         model_retired: retired.clone(),
+        weights_retired: None,
     };
     let q = |msg| query(&store, msg).unwrap();
     assert_eq!(
@@ -416,6 +420,7 @@ fn a_retired_model_keeps_its_attestations_marked_and_takes_no_new_proofs() {
         q(QueryMsg::Output {
             model_id: id.clone(),
             input_digest: recorded.input_digest.clone(),
+            weights_id: None,
         }),
         QueryResponse::Attestation(marked.clone())
     );
@@ -465,6 +470,7 @@ fn a_retired_model_keeps_its_attestations_marked_and_takes_no_new_proofs() {
     let again = ExecuteMsg::RegisterModel {
         name: "digits-mlp, fixed".into(),
         verifier_key: f.mlp_key.clone(),
+        owner: None,
     };
     let err = refused(&mut store, &mut cache, "admin", again);
     assert_eq!(
@@ -480,6 +486,7 @@ fn a_retired_model_keeps_its_attestations_marked_and_takes_no_new_proofs() {
     let register = ExecuteMsg::RegisterModel {
         name: "digits-cnn".into(),
         verifier_key: f.cnn_key.clone(),
+        owner: None,
     };
     execute(&mut store, &mut cache, "admin", register).unwrap();
     let cnn = ExecuteMsg::SubmitInference {
@@ -496,6 +503,7 @@ fn a_retired_model_keeps_its_attestations_marked_and_takes_no_new_proofs() {
         QueryResponse::Attestation(AttestationInfo {
             attestation: recorded,
             model_retired: retired,
+            weights_retired: None,
         })
     );
 }
@@ -656,6 +664,7 @@ fn ten_thousand_random_and_mutated_messages_never_panic() {
         serde_json::to_string(&ExecuteMsg::RegisterModel {
             name: "cnn".into(),
             verifier_key: f.cnn_key.clone(),
+            owner: None,
         })
         .unwrap(),
         r#"{"output": {"model_id": "x", "input_digest": "y"}}"#.into(),
@@ -705,6 +714,7 @@ fn a_contract_reads_uploaded_parameters_and_derives_none() {
     let register = ExecuteMsg::RegisterModel {
         name: "digits-mlp".into(),
         verifier_key: fixture().mlp_key.clone(),
+        owner: None,
     };
     let err = refused(&mut store, &mut cache, "admin", register.clone());
     assert_eq!(err, ContractError::NoParams(9));

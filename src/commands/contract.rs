@@ -129,6 +129,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             let msg = ExecuteMsg::RegisterModel {
                 name: name.unwrap_or_else(|| q.name().to_string()),
                 verifier_key: ModelKey::of(&key),
+                owner: None,
             };
             let response = match Phase::run("registering (the key is rebuilt and checked)", || {
                 execute(&mut store, &mut cache, &sender, msg)
@@ -230,6 +231,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
                     QueryMsg::Output {
                         model_id,
                         input_digest: digest,
+                        weights_id: None,
                     }
                 }
             };

@@ -38,6 +38,8 @@ mod gas;
 mod handlers;
 mod msg;
 mod store;
+#[cfg(feature = "committed-weights")]
+mod weights;
 
 pub use error::ContractError;
 pub use gas::{verification_gas, GasSchedule, INSTRUCTION_SCHEDULE, SCHEDULE};
@@ -48,3 +50,5 @@ pub use msg::{
     MAX_KEY_COMMITMENTS, MAX_MODEL_BYTES, MAX_PAGE, MAX_PARAMS_CHUNK, MAX_REASON_LEN,
 };
 pub use store::{ContractStore, MemoryStore};
+#[cfg(feature = "committed-weights")]
+pub use {msg::AcceptedWeights, weights::weights_id};

@@ -133,13 +133,20 @@ impl VerifierKey {
             ))
         })?;
         // The challenge binds the claim to the circuit: the model, the
-        // visibility and (beyond compact, whose binding predates profiles)
-        // the layout profile.
+        // input's visibility, (beyond compact, whose binding predates
+        // profiles) the layout profile, and committed weights.
         let plan = circuit.plan();
-        let binding = match plan.profile {
+        #[allow(unused_mut)]
+        let mut binding = match plan.profile {
             Profile::Compact => format!("{model_digest} {}", plan.input_visibility.name()),
             profile => format!("{model_digest} {} {profile}", plan.input_visibility.name()),
         };
+        // And the weights' visibility where they are a witness (the model
+        // digest is then the architecture's).
+        #[cfg(feature = "committed-weights")]
+        if plan.weight_visibility.is_committed() {
+            binding = format!("{binding} {}-weights", plan.weight_visibility.name());
+        }
         if !commitments::check(&params, &columns, &claimed, binding.as_bytes()) {
             return Err(VerifyError::Key(
                 "the commitments are not those of the model's circuit".into(),

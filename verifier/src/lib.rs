@@ -31,4 +31,4 @@ pub use key::{vk_digest, IpaParams, VerifierKey};
 #[cfg(feature = "batch")]
 pub use verify::verify_batch;
 pub use verify::{verify, VerifiedClaim};
-pub use zkinfer_circuits::{Profile, Visibility};
+pub use zkinfer_circuits::{Profile, Visibility, WeightVisibility};

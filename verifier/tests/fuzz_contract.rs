@@ -72,6 +72,7 @@ fn registered(cache: &mut KeyCache) -> MemoryStore {
     let register = ExecuteMsg::RegisterModel {
         name: "digits-mlp".into(),
         verifier_key: model_key(),
+        owner: None,
     };
     execute(&mut store, cache, "admin", register).expect("the fixture's key registers");
     store
@@ -106,6 +107,7 @@ fn queries(model_id: &str, input_digest: &str) -> Vec<QueryMsg> {
         QueryMsg::Output {
             model_id: model_id.into(),
             input_digest: input_digest.into(),
+            weights_id: None,
         },
     ]
 }
@@ -125,6 +127,7 @@ fn fuzzed_messages_never_panic_and_refusals_change_nothing() {
         to_value(&ExecuteMsg::RegisterModel {
             name: "again".into(),
             verifier_key: model_key(),
+            owner: None,
         }),
         to_value(&ExecuteMsg::RetireModel {
             model_id: vk_digest(),
@@ -214,6 +217,7 @@ fn fuzzed_states_never_panic() {
                     ExecuteMsg::RegisterModel {
                         name: "again".into(),
                         verifier_key: model_key(),
+                        owner: None,
                     },
                 ),
             ] {

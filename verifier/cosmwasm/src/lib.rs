@@ -73,14 +73,24 @@ pub fn instantiate(
     Ok(respond(r)?)
 }
 
-/// `register_model` and `retire_model` (admin only), and `submit_inference`.
+/// `register_model`, `retire_model` and `upload_params` (admin only),
+/// `submit_inference`, and with committed weights `accept_weights` and
+/// `retire_weights` (admin or the model's owner).
 #[cfg_attr(not(feature = "library"), cosmwasm_std::entry_point)]
 pub fn execute(
     deps: DepsMut,
     _env: Env,
     info: MessageInfo,
-    msg: ExecuteMsg,
+    #[allow(unused_mut)] mut msg: ExecuteMsg,
 ) -> Result<cosmwasm_std::Response, Error> {
+    // An owner manages a model's weights: a valid address, like the admin.
+    #[cfg(feature = "committed-weights")]
+    if let ExecuteMsg::RegisterModel {
+        owner: Some(owner), ..
+    } = &mut msg
+    {
+        *owner = deps.api.addr_validate(owner)?.into_string();
+    }
     let mut store = CwStore::new(deps.storage);
     let mut keys = keys()
         .lock()

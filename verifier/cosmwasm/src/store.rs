@@ -5,6 +5,8 @@ use crate::keys::{map_key, map_prefix, pair_key, pair_prefix};
 use cosmwasm_std::{from_json, to_json_vec, Order, Storage};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+#[cfg(feature = "committed-weights")]
+use zkinfer_verifier::contract::AcceptedWeights;
 use zkinfer_verifier::contract::{
     Attestation, Config, ContractError, ContractStore, ParamsUpload, RegisteredModel, Retirement,
 };
@@ -29,6 +31,9 @@ const RETIRED: &str = "retired";
 /// triple a megabyte of points.
 const PARAMS: &str = "params";
 const PARAMS_CHUNKS: &str = "params_chunks";
+/// (model id, weights id) → a polycommit model's accepted weights.
+#[cfg(feature = "committed-weights")]
+const WEIGHTS: &str = "weights";
 
 type Result<T> = std::result::Result<T, ContractError>;
 
@@ -139,6 +144,23 @@ impl Reader<'_> {
     fn params_chunk(&self, k: u32, index: u32) -> Result<Option<Vec<u8>>> {
         Ok(self.0.get(&pair_key(PARAMS_CHUNKS, k, index)))
     }
+    #[cfg(feature = "committed-weights")]
+    fn weights(&self, model_id: &str, weights_id: &str) -> Result<Option<AcceptedWeights>> {
+        load(self.0, &pair_key(WEIGHTS, model_id, weights_id))
+    }
+    #[cfg(feature = "committed-weights")]
+    fn weights_of(
+        &self,
+        model_id: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AcceptedWeights>> {
+        let prefix = pair_prefix(WEIGHTS, model_id);
+        scan(self.0, &prefix, start_after.map(str::as_bytes))
+            .take(limit)
+            .map(|(_, value)| from_json(&value).map_err(|e| ContractError::Store(e.to_string())))
+            .collect()
+    }
 }
 
 /// The contract's storage, for execute messages.
@@ -208,6 +230,19 @@ macro_rules! reads {
         fn params_chunk(&self, k: u32, index: u32) -> Result<Option<Vec<u8>>> {
             read(self.storage).params_chunk(k, index)
         }
+        #[cfg(feature = "committed-weights")]
+        fn weights(&self, model_id: &str, weights_id: &str) -> Result<Option<AcceptedWeights>> {
+            read(self.storage).weights(model_id, weights_id)
+        }
+        #[cfg(feature = "committed-weights")]
+        fn weights_of(
+            &self,
+            model_id: &str,
+            start_after: Option<&str>,
+            limit: usize,
+        ) -> Result<Vec<AcceptedWeights>> {
+            read(self.storage).weights_of(model_id, start_after, limit)
+        }
     };
 }
 
@@ -238,7 +273,7 @@ impl ContractStore for CwStore<'_> {
         save(self.storage, &map_key(ATTESTATIONS, a.seq), a)?;
         save(
             self.storage,
-            &pair_key(BY_INPUT, model, a.input_digest.as_str()),
+            &pair_key(BY_INPUT, model, &*a.input_index()),
             &a.seq,
         )?;
         save(
@@ -255,6 +290,14 @@ impl ContractStore for CwStore<'_> {
     fn put_params_chunk(&mut self, k: u32, index: u32, bytes: &[u8]) -> Result<()> {
         self.storage.set(&pair_key(PARAMS_CHUNKS, k, index), bytes);
         Ok(())
+    }
+    #[cfg(feature = "committed-weights")]
+    fn put_weights(&mut self, model_id: &str, weights: &AcceptedWeights) -> Result<()> {
+        save(
+            self.storage,
+            &pair_key(WEIGHTS, model_id, weights.weights_id.as_str()),
+            weights,
+        )
     }
 }
 

@@ -141,6 +141,7 @@ impl Chain {
         let register = ExecuteMsg::RegisterModel {
             name: "digits-mlp".into(),
             verifier_key: fixture().mlp.clone(),
+            owner: None,
         };
         self.app
             .execute_contract(self.admin.clone(), self.contract.clone(), &register, &[])
@@ -197,6 +198,7 @@ fn a_valid_proof_is_stored_and_queryable() {
     let answer = c.query(&QueryMsg::Output {
         model_id: f.mlp.vk_digest.clone(),
         input_digest: digest,
+        weights_id: None,
     });
     assert_eq!(answer, QueryResponse::Attestation(stored.clone()));
     assert_eq!(
@@ -259,6 +261,7 @@ fn forged_replayed_and_unknown_submissions_fail_without_a_trace() {
     let register = ExecuteMsg::RegisterModel {
         name: "again".into(),
         verifier_key: f.mlp.clone(),
+        owner: None,
     };
     assert!(c.refused(&user, &register).contains("unauthorized"));
     let admin = c.admin.clone();
@@ -323,6 +326,7 @@ fn a_retired_model_is_marked_everywhere_and_takes_no_new_proofs() {
     let register = ExecuteMsg::RegisterModel {
         name: "again".into(),
         verifier_key: f.mlp.clone(),
+        owner: None,
     };
     let err = c.refused(&admin, &register);
     assert!(
@@ -345,6 +349,7 @@ fn a_retired_model_is_marked_everywhere_and_takes_no_new_proofs() {
         QueryMsg::Output {
             model_id: id.clone(),
             input_digest: digest,
+            weights_id: None,
         },
     ] {
         assert_eq!(c.query(&msg), QueryResponse::Attestation(marked.clone()));

@@ -67,6 +67,7 @@ fn register_msg(name: &str, prover: &Prover) -> ExecuteMsg {
     ExecuteMsg::RegisterModel {
         name: name.into(),
         verifier_key: ModelKey::of(prover.verifier_key()),
+        owner: None,
     }
 }
 
@@ -180,4 +181,134 @@ fn k_of(name: &str) -> u32 {
         zkinfer_verifier::Profile::Compact,
     )
     .unwrap()
+}
+
+/// The polycommit scenario's messages (the committed-weights module's VM
+/// test): digits-mlp's architecture registered once, two sets of weights
+/// (the bundled ones, `a`, and an update, `b`, with one bias moved by one)
+/// accepted by commitment, and proofs under each: `a` and `b` of the same
+/// held-out digit (each set of weights has its own output for it), `a2` of
+/// another.
+const POLYCOMMIT: &str = "digits-mlp-polycommit";
+
+/// `model` with its last weighted node's first bias moved by one: a weight
+/// update that keeps the architecture.
+fn updated(model: &zkinfer_quant::QuantizedModel) -> zkinfer_quant::QuantizedModel {
+    use zkinfer_quant::Op;
+    let mut nodes = model.nodes().to_vec();
+    let bias = nodes
+        .iter_mut()
+        .rev()
+        .find_map(|n| match &mut n.op {
+            Op::Linear(l) => Some(&mut l.bias),
+            Op::Conv2d(c) => Some(&mut c.bias),
+            _ => None,
+        })
+        .expect("a weighted node");
+    bias[0] += 1;
+    zkinfer_quant::QuantizedModel::new("digits-mlp-b", model.input().clone(), nodes, None).unwrap()
+}
+
+#[test]
+fn polycommit_vm_fixtures_are_current() {
+    use std::sync::Arc;
+    use zkinfer_verifier::{Profile, VerifierKey, WeightVisibility};
+    let model = BundledModel::find("digits-mlp").unwrap().quantized().unwrap();
+    let circuit = VerifierKey::plan_circuit_with(
+        model.clone(),
+        Visibility::Public,
+        WeightVisibility::Polycommit,
+        Profile::Compact,
+    )
+    .unwrap();
+    let k = circuit.plan().k;
+    assert_eq!(k, 9, "the VM test uploads params-k9.bin only");
+    let params = IpaParams::new(k);
+    let a = Prover::for_circuit(POLYCOMMIT, circuit.clone(), params.clone()).unwrap();
+    let b = Prover::for_circuit(
+        POLYCOMMIT,
+        circuit.with_weights(Arc::new(updated(&model))).unwrap(),
+        params.clone(),
+    )
+    .unwrap();
+    assert_eq!(a.verifier_key().vk_digest(), b.verifier_key().vk_digest());
+    let register = json(&register_msg(POLYCOMMIT, &a));
+    let file = format!("register-{POLYCOMMIT}.json");
+    if bless() {
+        write(&file, &register);
+    } else {
+        assert_eq!(
+            String::from_utf8(read(&file)).unwrap(),
+            String::from_utf8(register.clone()).unwrap(),
+            "{file} is stale: regenerate with ZKINFER_BLESS=1"
+        );
+    }
+    let submissions = [("a", &a, 4), ("a2", &a, 5), ("b", &b, 4)];
+    if bless() {
+        let test = digits(Split::Test).unwrap();
+        for (label, p, index) in submissions {
+            let x: Vec<f64> = test.inputs[index].iter().map(|&v| v as f64).collect();
+            let bundle = p.prove(&model.quantize_input(&x).unwrap()).unwrap().bundle;
+            let msg = ExecuteMsg::SubmitInference {
+                model_id: bundle.vk_digest.clone(),
+                proof_bundle: Box::new(bundle),
+            };
+            write(&format!("submit-{POLYCOMMIT}-{label}.json"), &json(&msg));
+        }
+    }
+
+    // Natively: the architecture registers, both commitments are accepted,
+    // and every proof is attested under its own weights.
+    let mut store = MemoryStore::default();
+    let mut cache = KeyCache::default();
+    instantiate(
+        &mut store,
+        InstantiateMsg {
+            admin: "admin".into(),
+        },
+    )
+    .unwrap();
+    let upload = ExecuteMsg::UploadParams {
+        k,
+        chunk: 0,
+        data: zkinfer_verifier::base64::encode(&read("params-k9.bin")),
+        last: true,
+    };
+    execute(&mut store, &mut cache, "admin", upload).unwrap();
+    let msg: ExecuteMsg = serde_json::from_slice(&register).unwrap();
+    execute(&mut store, &mut cache, "admin", msg).unwrap();
+    for (label, _, _) in submissions {
+        let file = format!("submit-{POLYCOMMIT}-{label}.json");
+        let msg: ExecuteMsg = serde_json::from_slice(&read(&file)).unwrap();
+        let ExecuteMsg::SubmitInference { proof_bundle, .. } = &msg else {
+            panic!("{file} is not a submit_inference message");
+        };
+        let expected = match label {
+            "b" => updated(&model),
+            _ => model.clone(),
+        };
+        let commitment = zkinfer_circuits::polycommit::to_hex(
+            &zkinfer_circuits::polycommit::commitments(
+                &params,
+                &expected,
+                a.verifier_key().circuit().plan().weight_store,
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            proof_bundle.model_commitment.as_deref(),
+            Some(commitment.as_str()),
+            "{file}: regenerate with ZKINFER_BLESS=1"
+        );
+        let accept = ExecuteMsg::AcceptWeights {
+            model_id: proof_bundle.vk_digest.clone(),
+            model_commitment: commitment,
+            label: label.into(),
+        };
+        // `a2` uses `a`'s weights, accepted already.
+        let _ = execute(&mut store, &mut cache, "admin", accept);
+        let r = execute(&mut store, &mut cache, "user", msg)
+            .unwrap_or_else(|e| panic!("{file} is refused ({e}): regenerate with ZKINFER_BLESS=1"));
+        assert!(r.attestation.unwrap().attestation.weights_id.is_some());
+    }
 }

@@ -16,7 +16,7 @@ pub enum ContractError {
     /// The contract was not instantiated.
     #[error("not instantiated")]
     NotInstantiated,
-    /// Only the admin may do this.
+    /// Only the admin (for weights: or the model's owner) may do this.
     #[error("unauthorized: {sender} is not the admin")]
     Unauthorized {
         /// Who sent it.
@@ -118,6 +118,46 @@ pub enum ContractError {
     /// The store failed.
     #[error("store: {0}")]
     Store(String),
+    /// Only the admin or the model's owner accepts and retires its weights.
+    #[cfg(feature = "committed-weights")]
+    #[error("unauthorized: {sender} is neither the admin nor the owner of model {model_id}")]
+    NotWeightsAuthority {
+        /// Who sent it.
+        sender: String,
+        /// The model id.
+        model_id: String,
+    },
+    /// The weights are not among the model's accepted weights.
+    #[cfg(feature = "committed-weights")]
+    #[error("weights {weights_id} are not accepted for model {model_id}: the admin or the model's owner accepts them with accept_weights")]
+    UnknownWeights {
+        /// The model id.
+        model_id: String,
+        /// The weights' id.
+        weights_id: String,
+    },
+    /// The weights were accepted already (or accepted and retired).
+    #[cfg(feature = "committed-weights")]
+    #[error("weights {weights_id} of model {model_id} were accepted already{}", .retired.as_ref().map(|r| format!(" and retired ({r}): retired weights cannot be accepted again")).unwrap_or_default())]
+    DuplicateWeights {
+        /// The model id.
+        model_id: String,
+        /// The weights' id.
+        weights_id: String,
+        /// Why they were retired, if they were.
+        retired: Option<String>,
+    },
+    /// The weights were retired: they take no new proofs.
+    #[cfg(feature = "committed-weights")]
+    #[error("weights {weights_id} of model {model_id} were retired ({reason}): they take no new proofs")]
+    WeightsRetired {
+        /// The model id.
+        model_id: String,
+        /// The weights' id.
+        weights_id: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl From<VerifyError> for ContractError {

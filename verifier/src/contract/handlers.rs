@@ -12,6 +12,7 @@ use std::sync::Arc;
 #[cfg(feature = "commitments")]
 use zkinfer_circuits::Visibility;
 use zkinfer_circuits::{CircuitPlan, ModelCircuit};
+use zkinfer_quant::QuantizedModel;
 
 type Result<T> = std::result::Result<T, ContractError>;
 
@@ -89,8 +90,7 @@ impl KeyCache {
         // The stored k picks the parameters to load: check it against the
         // circuit first, so a corrupted state cannot ask for 2^40 rows.
         let circuit =
-            VerifierKey::plan_circuit(parsed, model.key.input_visibility, model.key.profile)
-                .map_err(|e| ContractError::Store(e.to_string()))?;
+            plan_of(&model.key, parsed).map_err(|e| ContractError::Store(e.to_string()))?;
         let k = circuit.plan().k;
         if k != model.key.k {
             return Err(ContractError::Store(format!(
@@ -180,11 +180,11 @@ pub fn input_digest(values: &[i64]) -> String {
     hex(&h.finalize())
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn admin_of(store: &dyn ContractStore) -> Result<Config> {
+pub(super) fn admin_of(store: &dyn ContractStore) -> Result<Config> {
     store.config()?.ok_or(ContractError::NotInstantiated)
 }
 
@@ -231,8 +231,23 @@ pub fn execute(
     msg: ExecuteMsg,
 ) -> Result<Response> {
     match msg {
-        ExecuteMsg::RegisterModel { name, verifier_key } => {
-            register_model(store, cache, sender, name, verifier_key)
+        ExecuteMsg::RegisterModel {
+            name,
+            verifier_key,
+            #[cfg(feature = "committed-weights")]
+            owner,
+        } => {
+            #[cfg(feature = "committed-weights")]
+            check_owner(&verifier_key, owner.as_deref())?;
+            register_model(
+                store,
+                cache,
+                sender,
+                name,
+                verifier_key,
+                #[cfg(feature = "committed-weights")]
+                owner,
+            )
         }
         ExecuteMsg::SubmitInference {
             model_id,
@@ -247,7 +262,78 @@ pub fn execute(
             data,
             last,
         } => upload_params(store, sender, k, chunk, &data, last),
+        #[cfg(feature = "committed-weights")]
+        ExecuteMsg::AcceptWeights {
+            model_id,
+            model_commitment,
+            label,
+        } => super::weights::accept(store, sender, model_id, &model_commitment, label),
+        #[cfg(feature = "committed-weights")]
+        ExecuteMsg::RetireWeights {
+            model_id,
+            weights_id,
+            reason,
+        } => super::weights::retire(store, sender, model_id, weights_id, reason),
     }
+}
+
+/// A registration's owner: only polycommit models have one (it manages
+/// their weights), 1 to [`MAX_NAME_LEN`] bytes.
+#[cfg(feature = "committed-weights")]
+fn check_owner(key: &ModelKey, owner: Option<&str>) -> Result<()> {
+    match owner {
+        Some(_) if key.weight_visibility != zkinfer_circuits::WeightVisibility::Polycommit => {
+            Err(ContractError::InvalidMessage(format!(
+                "owner: a model with {} weights has no owner (only polycommit models' weights \
+                 are managed)",
+                key.weight_visibility.name()
+            )))
+        }
+        Some(owner) => check_text("owner", owner, MAX_NAME_LEN),
+        None => Ok(()),
+    }
+}
+
+/// A registration's weights: fixed, or polycommit with the model's
+/// architecture — never its weights, which the owner registered to keep
+/// private — in the message. Hashed (`committed`) weights are proven
+/// against a Poseidon commitment the contract does not manage.
+#[cfg(feature = "committed-weights")]
+fn check_weights(key: &ModelKey, model: &QuantizedModel) -> Result<()> {
+    match key.weight_visibility {
+        zkinfer_circuits::WeightVisibility::Fixed => Ok(()),
+        zkinfer_circuits::WeightVisibility::Committed => Err(ContractError::InvalidKey(
+            "hashed (committed) weights are not verified by the contract; export the model \
+             with polycommit weights"
+                .into(),
+        )),
+        zkinfer_circuits::WeightVisibility::Polycommit => {
+            let architecture = zkinfer_circuits::weights::architecture(model)
+                .map_err(|e| ContractError::InvalidKey(e.to_string()))?;
+            if architecture != *model {
+                return Err(ContractError::InvalidKey(
+                    "a polycommit registration carries the model's architecture (every weight \
+                     at its width's extreme, as zkinfer export writes verifier_key.json), not \
+                     its weights: registering them would publish them"
+                        .into(),
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The circuit a registered key describes (no witness).
+pub(super) fn plan_of(key: &ModelKey, model: QuantizedModel) -> crate::Result<ModelCircuit> {
+    #[cfg(feature = "committed-weights")]
+    return VerifierKey::plan_circuit_with(
+        model,
+        key.input_visibility,
+        key.weight_visibility,
+        key.profile,
+    );
+    #[cfg(not(feature = "committed-weights"))]
+    VerifierKey::plan_circuit(model, key.input_visibility, key.profile)
 }
 
 fn upload_params(
@@ -337,6 +423,7 @@ fn register_model(
     sender: &str,
     name: String,
     key: ModelKey,
+    #[cfg(feature = "committed-weights")] owner: Option<String>,
 ) -> Result<Response> {
     let config = admin_of(store)?;
     if sender != config.admin {
@@ -376,9 +463,10 @@ fn register_model(
         ));
     }
     let model = key.quantized().map_err(ContractError::InvalidKey)?;
+    #[cfg(feature = "committed-weights")]
+    check_weights(&key, &model)?;
     let model_digest = model.digest().to_hex();
-    let circuit = VerifierKey::plan_circuit(model, key.input_visibility, key.profile)
-        .map_err(|e| ContractError::InvalidKey(e.to_string()))?;
+    let circuit = plan_of(&key, model).map_err(|e| ContractError::InvalidKey(e.to_string()))?;
     let plan = circuit.plan().clone();
     if plan.k > MAX_CONTRACT_K {
         return Err(ContractError::InvalidKey(format!(
@@ -422,6 +510,8 @@ fn register_model(
         name: name.clone(),
         key,
         model_digest: model_digest.clone(),
+        #[cfg(feature = "committed-weights")]
+        owner,
         commitments: None,
     };
     store.put_model(&registered)?;
@@ -483,7 +573,20 @@ fn submit_inference(
         Some(input) => input_digest(&input.values),
         None => proof_digest.clone(),
     };
-    if let Some(seq) = store.output_of(model_id, &input_digest)? {
+    let attestation = Attestation {
+        seq: store.next_seq()?,
+        model_id: model_id.to_string(),
+        input_digest,
+        proof_digest,
+        #[cfg(feature = "committed-weights")]
+        weights_id: super::weights::submitted(store, &model, bundle)?,
+        // Filled in once the proof verifies.
+        output: vec![],
+        output_scale: 0,
+        class: 0,
+        submitter: sender.to_string(),
+    };
+    if let Some(seq) = store.output_of(model_id, &attestation.input_index())? {
         return Err(ContractError::Replay {
             rule: "same model and input",
             seq,
@@ -492,47 +595,51 @@ fn submit_inference(
     let key = cache.key(store, &model)?;
     let claim = verify(&key, bundle)?;
     let attestation = Attestation {
-        seq: store.next_seq()?,
-        model_id: model_id.to_string(),
-        input_digest,
-        proof_digest,
         output: claim.output,
         output_scale: claim.output_scale,
         class: claim.class,
-        submitter: sender.to_string(),
+        ..attestation
     };
     store.put_attestation(&attestation)?;
+    #[allow(unused_mut)]
+    let mut attributes = vec![
+        ("model_id".into(), attestation.model_id.clone()),
+        ("seq".into(), attestation.seq.to_string()),
+        ("input_digest".into(), attestation.input_digest.clone()),
+        ("class".into(), attestation.class.to_string()),
+        ("submitter".into(), attestation.submitter.clone()),
+    ];
+    #[cfg(feature = "committed-weights")]
+    if let Some(id) = &attestation.weights_id {
+        attributes.push(("weights_id".into(), id.clone()));
+    }
     Ok(Response {
         events: vec![Event {
             kind: "zkinfer_attest".into(),
-            attributes: vec![
-                ("model_id".into(), attestation.model_id.clone()),
-                ("seq".into(), attestation.seq.to_string()),
-                ("input_digest".into(), attestation.input_digest.clone()),
-                ("class".into(), attestation.class.to_string()),
-                ("submitter".into(), attestation.submitter.clone()),
-            ],
+            attributes,
         }],
         gas: SCHEDULE.verification(key.circuit().plan()),
         attestation: Some(AttestationInfo {
             attestation,
             model_retired: None,
+            #[cfg(feature = "committed-weights")]
+            weights_retired: None,
         }),
     })
 }
 
-/// A retirement reason: something a person reads in an event or a query,
-/// so printable and short.
-fn check_reason(reason: &str) -> Result<()> {
-    if reason.trim().is_empty() || reason.len() > MAX_REASON_LEN {
+/// Text a person reads in an event or a query (a reason, a label): so
+/// printable and short.
+pub(super) fn check_text(what: &str, text: &str, max: usize) -> Result<()> {
+    if text.trim().is_empty() || text.len() > max {
         return Err(ContractError::InvalidMessage(format!(
-            "reason must be 1 to {MAX_REASON_LEN} bytes, not only spaces"
+            "{what} must be 1 to {max} bytes, not only spaces"
         )));
     }
-    if reason.chars().any(char::is_control) {
-        return Err(ContractError::InvalidMessage(
-            "reason must not contain control characters".into(),
-        ));
+    if text.chars().any(char::is_control) {
+        return Err(ContractError::InvalidMessage(format!(
+            "{what} must not contain control characters"
+        )));
     }
     Ok(())
 }
@@ -549,7 +656,7 @@ fn retire_model(
             sender: sender.into(),
         });
     }
-    check_reason(&reason)?;
+    check_text("reason", &reason, MAX_REASON_LEN)?;
     if store.model(&model_id)?.is_none() {
         return Err(ContractError::UnknownModel(model_id));
     }
@@ -583,6 +690,12 @@ fn attestation_info(
 ) -> Result<AttestationInfo> {
     Ok(AttestationInfo {
         model_retired: store.retirement(&attestation.model_id)?,
+        #[cfg(feature = "committed-weights")]
+        weights_retired: super::weights::retirement(
+            store,
+            &attestation.model_id,
+            attestation.weights_id.as_deref(),
+        )?,
         attestation,
     })
 }
@@ -604,14 +717,27 @@ pub fn query(store: &dyn ContractStore, msg: QueryMsg) -> Result<QueryResponse> 
                 .ok_or(ContractError::UnknownModel(model_id))?;
             let retired = store.retirement(&m.model_id)?;
             let parsed = m.key.quantized().map_err(ContractError::Store)?;
-            let plan = CircuitPlan::for_profile(&parsed, m.key.input_visibility, m.key.profile)
-                .map_err(|e| ContractError::Store(e.to_string()))?;
+            #[cfg(feature = "committed-weights")]
+            let plan = CircuitPlan::with_options(
+                &parsed,
+                m.key.input_visibility,
+                m.key.weight_visibility,
+                m.key.profile,
+            )
+            .map(|(plan, _)| plan);
+            #[cfg(not(feature = "committed-weights"))]
+            let plan = CircuitPlan::for_profile(&parsed, m.key.input_visibility, m.key.profile);
+            let plan = plan.map_err(|e| ContractError::Store(e.to_string()))?;
             Ok(QueryResponse::Model(ModelInfo {
                 model_id: m.model_id,
                 name: m.name,
                 model_digest: m.model_digest,
                 k: m.key.k,
                 input_visibility: m.key.input_visibility,
+                #[cfg(feature = "committed-weights")]
+                weight_visibility: m.key.weight_visibility,
+                #[cfg(feature = "committed-weights")]
+                owner: m.owner,
                 input_shape: parsed.input().shape.0.clone(),
                 output_shape: parsed.output().shape.0.clone(),
                 output_scale: parsed.output().scale.0,
@@ -646,24 +772,27 @@ pub fn query(store: &dyn ContractStore, msg: QueryMsg) -> Result<QueryResponse> 
                 return Err(ContractError::UnknownModel(model_id));
             }
             let limit = limit.unwrap_or(10).min(MAX_PAGE) as usize;
-            let retired = store.retirement(&model_id)?;
             Ok(QueryResponse::Attestations(
                 store
                     .attestations_of(&model_id, start_after, limit)?
                     .into_iter()
-                    .map(|attestation| AttestationInfo {
-                        attestation,
-                        model_retired: retired.clone(),
-                    })
-                    .collect(),
+                    .map(|attestation| attestation_info(store, attestation))
+                    .collect::<Result<_>>()?,
             ))
         }
         QueryMsg::Params {} => Ok(QueryResponse::Params(store.params_uploads()?)),
         QueryMsg::Output {
             model_id,
             input_digest,
+            #[cfg(feature = "committed-weights")]
+            weights_id,
         } => {
-            let seq = store.output_of(&model_id, &input_digest)?.ok_or_else(|| {
+            let index = super::msg::input_index(
+                &input_digest,
+                #[cfg(feature = "committed-weights")]
+                weights_id.as_deref(),
+            );
+            let seq = store.output_of(&model_id, &index)?.ok_or_else(|| {
                 ContractError::NotFound(format!("no output of {model_id} for input {input_digest}"))
             })?;
             let a = store.attestation(seq)?.ok_or_else(|| {
@@ -671,5 +800,16 @@ pub fn query(store: &dyn ContractStore, msg: QueryMsg) -> Result<QueryResponse> 
             })?;
             Ok(QueryResponse::Attestation(attestation_info(store, a)?))
         }
+        #[cfg(feature = "committed-weights")]
+        QueryMsg::Weights {
+            model_id,
+            start_after,
+            limit,
+        } => Ok(QueryResponse::Weights(super::weights::list(
+            store,
+            model_id,
+            start_after,
+            limit,
+        )?)),
     }
 }

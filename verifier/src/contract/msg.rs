@@ -4,6 +4,8 @@ use crate::bundle::ProofBundle;
 use crate::key::VerifierKey;
 use serde::{Deserialize, Serialize};
 use zkinfer_circuits::{Profile, Visibility};
+#[cfg(feature = "committed-weights")]
+use zkinfer_circuits::WeightVisibility;
 use zkinfer_quant::QuantizedModel;
 
 /// The largest model description `register_model` accepts.
@@ -40,6 +42,14 @@ pub struct ModelKey {
     pub input_visibility: Visibility,
     /// The declared verifying key digest; the model id.
     pub vk_digest: String,
+    /// How the weights enter the circuit (absent: fixed). With polycommit
+    /// weights `model` is the architecture (every weight at its declared
+    /// width's extreme, as `zkinfer export` writes it): the key serves
+    /// every set of weights of it, and the weights a proof may use are
+    /// the ones accepted with `accept_weights`.
+    #[cfg(feature = "committed-weights")]
+    #[serde(default, skip_serializing_if = "WeightVisibility::is_fixed")]
+    pub weight_visibility: WeightVisibility,
     /// The declared k.
     pub k: u32,
     /// The circuit's layout profile (absent: compact, the profile of every
@@ -63,6 +73,8 @@ impl ModelKey {
             model: crate::base64::encode(&key.circuit().model().to_bytes()),
             input_visibility: key.circuit().plan().input_visibility,
             vk_digest: key.vk_digest().to_string(),
+            #[cfg(feature = "committed-weights")]
+            weight_visibility: key.circuit().plan().weight_visibility,
             k: key.circuit().plan().k,
             profile: key.circuit().profile(),
             commitments: Some(crate::base64::encode(&key.commitments())),
@@ -87,6 +99,11 @@ pub enum ExecuteMsg {
         name: String,
         /// Its public description.
         verifier_key: ModelKey,
+        /// With polycommit weights: who may accept and retire weights
+        /// besides the admin (the model's owner; a valid address).
+        #[cfg(feature = "committed-weights")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        owner: Option<String>,
     },
     /// Verify a proof and record its output.
     SubmitInference {
@@ -120,6 +137,32 @@ pub enum ExecuteMsg {
         data: String,
         /// Whether this chunk completes the parameters.
         last: bool,
+    },
+    /// Admin or the model's owner: accept a set of weights of a polycommit
+    /// model — its Pedersen commitment, what `zkinfer commit --polycommit`
+    /// prints. Proofs whose weights open to it are then attested; a weight
+    /// update is another `accept_weights`, under the same key.
+    #[cfg(feature = "committed-weights")]
+    AcceptWeights {
+        /// The model id (vk digest).
+        model_id: String,
+        /// The commitment: one curve point per weight column, 64 hex digits
+        /// each.
+        model_commitment: String,
+        /// A label: 1 to 128 bytes, no control characters.
+        label: String,
+    },
+    /// Admin or the model's owner: retire a set of weights. Its proofs are
+    /// refused from then on; its attestations stay readable, marked
+    /// retired; it cannot be accepted again.
+    #[cfg(feature = "committed-weights")]
+    RetireWeights {
+        /// The model id (vk digest).
+        model_id: String,
+        /// The weights' id ([`crate::contract::weights_id`]).
+        weights_id: String,
+        /// Why: 1 to [`MAX_REASON_LEN`] bytes, no control characters.
+        reason: String,
     },
 }
 
@@ -158,6 +201,22 @@ pub enum QueryMsg {
         model_id: String,
         /// [`crate::contract::input_digest`] of the input integers.
         input_digest: String,
+        /// With polycommit weights: which weights ([`AcceptedWeights`]'s
+        /// id); each set of weights has its own output for an input.
+        #[cfg(feature = "committed-weights")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weights_id: Option<String>,
+    },
+    /// A polycommit model's accepted weights (retired ones included),
+    /// ordered by id.
+    #[cfg(feature = "committed-weights")]
+    Weights {
+        /// The model id.
+        model_id: String,
+        /// Start after this weights id.
+        start_after: Option<String>,
+        /// At most this many (default 10, at most [`MAX_PAGE`]).
+        limit: Option<u32>,
     },
 }
 
@@ -192,6 +251,11 @@ pub struct RegisteredModel {
     pub key: ModelKey,
     /// The model digest.
     pub model_digest: String,
+    /// With polycommit weights: who may accept and retire weights besides
+    /// the admin.
+    #[cfg(feature = "committed-weights")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// The verifying key's commitments, base64, as states from before
     /// [`ModelKey::commitments`] kept them; `None` in newer states, whose
     /// key holds them. A model with neither has its key rebuilt in full.
@@ -223,6 +287,15 @@ pub struct ModelInfo {
     pub k: u32,
     /// Whether proofs carry the input.
     pub input_visibility: Visibility,
+    /// How the weights enter the circuit (absent: fixed).
+    #[cfg(feature = "committed-weights")]
+    #[serde(default, skip_serializing_if = "WeightVisibility::is_fixed")]
+    pub weight_visibility: WeightVisibility,
+    /// With polycommit weights: who may accept and retire weights besides
+    /// the admin.
+    #[cfg(feature = "committed-weights")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// Input shape.
     pub input_shape: Vec<usize>,
     /// Output shape.
@@ -256,6 +329,11 @@ pub struct Attestation {
     pub input_digest: String,
     /// SHA-256 of the proof bytes.
     pub proof_digest: String,
+    /// With polycommit weights: the id of the accepted weights the proof
+    /// opened to.
+    #[cfg(feature = "committed-weights")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_id: Option<String>,
     /// The output integers.
     pub output: Vec<i64>,
     /// The output scale.
@@ -276,13 +354,62 @@ pub struct AttestationInfo {
     /// Set when the model was retired: the admin found its key unsound, so
     /// this output was proven under a circuit that may accept false ones.
     pub model_retired: Option<Retirement>,
+    /// Set when the weights the proof used were retired since (superseded
+    /// or withdrawn by the admin or the model's owner).
+    #[cfg(feature = "committed-weights")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights_retired: Option<Retirement>,
+}
+
+impl Attestation {
+    /// What the output-by-input index keys this attestation under, beside
+    /// its model id ([`input_index`]).
+    pub fn input_index(&self) -> std::borrow::Cow<'_, str> {
+        input_index(
+            &self.input_digest,
+            #[cfg(feature = "committed-weights")]
+            self.weights_id.as_deref(),
+        )
+    }
+}
+
+/// What the output-by-input index keys an input under, beside the model
+/// id: the input digest, prefixed with the weights' id for polycommit
+/// weights (each set of weights has its own output).
+pub fn input_index<'a>(
+    input_digest: &'a str,
+    #[cfg(feature = "committed-weights")] weights_id: Option<&str>,
+) -> std::borrow::Cow<'a, str> {
+    #[cfg(feature = "committed-weights")]
+    if let Some(id) = weights_id {
+        return format!("{id}/{input_digest}").into();
+    }
+    input_digest.into()
+}
+
+/// A set of weights accepted for a polycommit model.
+#[cfg(feature = "committed-weights")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcceptedWeights {
+    /// Its id: [`crate::contract::weights_id`] of the commitment.
+    pub weights_id: String,
+    /// The commitment, lowercase hex (one point per weight column).
+    pub model_commitment: String,
+    /// The label it was accepted with.
+    pub label: String,
+    /// The contract's next sequence number when it was accepted: its
+    /// attestations have this one or a higher one.
+    pub accepted_at_seq: u64,
+    /// Set once retired.
+    pub retired: Option<Retirement>,
 }
 
 /// An event, as chains log them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
-    /// `zkinfer_instantiate`, `zkinfer_register`, `zkinfer_attest` or
-    /// `zkinfer_retire`.
+    /// `zkinfer_instantiate`, `zkinfer_register`, `zkinfer_attest`,
+    /// `zkinfer_retire`, `zkinfer_params`, `zkinfer_accept_weights` or
+    /// `zkinfer_retire_weights`.
     pub kind: String,
     /// Key-value attributes.
     pub attributes: Vec<(String, String)>,
@@ -315,4 +442,7 @@ pub enum QueryResponse {
     Attestations(Vec<AttestationInfo>),
     /// For `params`: every `k` with parameters stored or being uploaded.
     Params(Vec<ParamsUpload>),
+    /// For `weights`.
+    #[cfg(feature = "committed-weights")]
+    Weights(Vec<AcceptedWeights>),
 }

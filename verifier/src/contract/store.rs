@@ -2,6 +2,8 @@
 //! [`MemoryStore`], the native one (serializable, for `zkinfer contract`).
 
 use crate::contract::error::ContractError;
+#[cfg(feature = "committed-weights")]
+use crate::contract::msg::AcceptedWeights;
 use crate::contract::msg::{Attestation, Config, ParamsUpload, RegisteredModel, Retirement};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -32,8 +34,9 @@ pub trait ContractStore {
     /// Records an attestation with its indexes (by model and input, by
     /// proof), and advances the sequence number.
     fn put_attestation(&mut self, attestation: &Attestation) -> Result<()>;
-    /// The attestation for a (model, input digest), if any.
-    fn output_of(&self, model_id: &str, input_digest: &str) -> Result<Option<u64>>;
+    /// The attestation for a (model, input index), if any: the index is
+    /// [`Attestation::input_index`].
+    fn output_of(&self, model_id: &str, input_index: &str) -> Result<Option<u64>>;
     /// The attestation recording a proof digest, if any.
     fn proof_seen(&self, proof_digest: &str) -> Result<Option<u64>>;
     /// A model's attestations after `start_after`, oldest first.
@@ -55,6 +58,32 @@ pub trait ContractStore {
     fn params_chunk(&self, k: u32, index: u32) -> Result<Option<Vec<u8>>>;
     /// Stores chunk `index` of the parameters for `k`.
     fn put_params_chunk(&mut self, k: u32, index: u32, bytes: &[u8]) -> Result<()>;
+    /// A polycommit model's accepted weights, by id. (The default: a store
+    /// that keeps none, as the contract built without committed weights.)
+    #[cfg(feature = "committed-weights")]
+    fn weights(&self, _model_id: &str, _weights_id: &str) -> Result<Option<AcceptedWeights>> {
+        Err(no_weights())
+    }
+    /// Records (or updates) accepted weights.
+    #[cfg(feature = "committed-weights")]
+    fn put_weights(&mut self, _model_id: &str, _weights: &AcceptedWeights) -> Result<()> {
+        Err(no_weights())
+    }
+    /// A model's accepted weights after `start_after`, ordered by id.
+    #[cfg(feature = "committed-weights")]
+    fn weights_of(
+        &self,
+        _model_id: &str,
+        _start_after: Option<&str>,
+        _limit: usize,
+    ) -> Result<Vec<AcceptedWeights>> {
+        Err(no_weights())
+    }
+}
+
+#[cfg(feature = "committed-weights")]
+fn no_weights() -> ContractError {
+    ContractError::Store("this store keeps no accepted weights".into())
 }
 
 /// The whole state in ordered maps: deterministic to serialize.
@@ -79,10 +108,14 @@ pub struct MemoryStore {
     /// Their chunks, under `<k>/<index>`, base64.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     params_chunks: BTreeMap<String, String>,
+    /// Polycommit models' accepted weights, under `<model id>/<weights id>`.
+    #[cfg(feature = "committed-weights")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    weights: BTreeMap<String, AcceptedWeights>,
 }
 
-fn input_key(model_id: &str, input_digest: &str) -> String {
-    format!("{model_id}/{input_digest}")
+fn input_key(model_id: &str, input_index: &str) -> String {
+    format!("{model_id}/{input_index}")
 }
 
 impl ContractStore for MemoryStore {
@@ -128,7 +161,7 @@ impl ContractStore for MemoryStore {
             )));
         }
         self.by_input
-            .insert(input_key(&a.model_id, &a.input_digest), a.seq);
+            .insert(input_key(&a.model_id, &a.input_index()), a.seq);
         self.by_proof.insert(a.proof_digest.clone(), a.seq);
         self.by_model
             .entry(a.model_id.clone())
@@ -137,10 +170,10 @@ impl ContractStore for MemoryStore {
         self.attestations.push(a.clone());
         Ok(())
     }
-    fn output_of(&self, model_id: &str, input_digest: &str) -> Result<Option<u64>> {
+    fn output_of(&self, model_id: &str, input_index: &str) -> Result<Option<u64>> {
         Ok(self
             .by_input
-            .get(&input_key(model_id, input_digest))
+            .get(&input_key(model_id, input_index))
             .copied())
     }
     fn proof_seen(&self, proof_digest: &str) -> Result<Option<u64>> {
@@ -193,5 +226,35 @@ impl ContractStore for MemoryStore {
         self.params_chunks
             .insert(format!("{k}/{index}"), crate::base64::encode(bytes));
         Ok(())
+    }
+    #[cfg(feature = "committed-weights")]
+    fn weights(&self, model_id: &str, weights_id: &str) -> Result<Option<AcceptedWeights>> {
+        Ok(self.weights.get(&input_key(model_id, weights_id)).cloned())
+    }
+    #[cfg(feature = "committed-weights")]
+    fn put_weights(&mut self, model_id: &str, weights: &AcceptedWeights) -> Result<()> {
+        self.weights
+            .insert(input_key(model_id, &weights.weights_id), weights.clone());
+        Ok(())
+    }
+    #[cfg(feature = "committed-weights")]
+    fn weights_of(
+        &self,
+        model_id: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AcceptedWeights>> {
+        // Model ids and weights ids are hex: `/` sorts before every digit,
+        // so a model's entries are contiguous and ordered by weights id.
+        let prefix = format!("{model_id}/");
+        Ok(self
+            .weights
+            .range(prefix.clone()..)
+            .take_while(|(key, _)| key.starts_with(&prefix))
+            .map(|(_, w)| w)
+            .filter(|w| start_after.is_none_or(|after| w.weights_id.as_str() > after))
+            .take(limit)
+            .cloned()
+            .collect())
     }
 }
