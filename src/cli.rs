@@ -76,11 +76,67 @@ pub enum ContractCommand {
         /// package's, else auto).
         #[arg(long, value_parser = parse_profile)]
         profile: Option<ProfileChoice>,
+        /// The weights: fixed or polycommit (default: the package's, else
+        /// fixed). A polycommit registration carries the architecture only;
+        /// its weights are accepted with accept-weights.
+        #[arg(long, value_parser = parse_weights)]
+        weights_visibility: Option<WeightVisibility>,
+        /// With polycommit weights: who may accept and retire weights
+        /// besides the admin.
+        #[arg(long)]
+        owner: Option<String>,
         /// The sender (default: the admin).
         #[arg(long)]
         from: Option<String>,
         #[command(flatten)]
         params: ParamsArgs,
+    },
+    /// Accept a set of weights of a polycommit model (admin or the model's
+    /// owner): proofs whose weights open to its commitment are then
+    /// attested. A weight update is one more accept-weights, under the
+    /// same registration.
+    AcceptWeights {
+        /// The state folder.
+        #[arg(long)]
+        state: PathBuf,
+        /// The model id (vk digest).
+        #[arg(long)]
+        model_id: String,
+        /// The commitment (what `zkinfer commit --polycommit` prints).
+        #[arg(long, required_unless_present = "model", conflicts_with = "model")]
+        commitment: Option<String>,
+        /// Or the model (bundled name, model.json or package) whose
+        /// weights to commit to, for the registered circuit.
+        #[arg(long)]
+        model: Option<String>,
+        /// A label (a version, a date).
+        #[arg(long)]
+        label: String,
+        /// The sender (default: the admin).
+        #[arg(long)]
+        from: Option<String>,
+        #[command(flatten)]
+        params: ParamsArgs,
+    },
+    /// Retire a set of weights of a polycommit model (admin or the model's
+    /// owner): its proofs are refused from then on, its attestations stay
+    /// readable, marked retired.
+    RetireWeights {
+        /// The state folder.
+        #[arg(long)]
+        state: PathBuf,
+        /// The model id (vk digest).
+        #[arg(long)]
+        model_id: String,
+        /// The weights' id (from accept-weights or `query weights`).
+        #[arg(long)]
+        weights_id: String,
+        /// Why, for whoever reads its attestations (at most 256 bytes).
+        #[arg(long)]
+        reason: String,
+        /// The sender (default: the admin).
+        #[arg(long)]
+        from: Option<String>,
     },
     /// Submit a proof: it is verified, then recorded as an attestation.
     Submit {
@@ -156,11 +212,26 @@ pub enum ContractQuery {
         #[arg(long)]
         limit: Option<u32>,
     },
+    /// A polycommit model's accepted weights, retired ones included.
+    Weights {
+        /// The model id.
+        #[arg(long)]
+        model_id: String,
+        /// Start after this weights id.
+        #[arg(long)]
+        start_after: Option<String>,
+        /// At most this many (default 10, at most 100).
+        #[arg(long)]
+        limit: Option<u32>,
+    },
     /// The verified output for an input: give its digest, or the model and input file.
     Output {
         /// The model id.
         #[arg(long)]
         model_id: String,
+        /// With polycommit weights: which weights' output.
+        #[arg(long)]
+        weights_id: Option<String>,
         /// The input digest (hex).
         #[arg(long, conflicts_with = "input", required_unless_present = "input")]
         input_digest: Option<String>,

@@ -885,8 +885,10 @@ fn committed_input_package_proves_with_a_commitment() {
 /// A committed-weights package (hashed or polycommit): its key and
 /// `verifier_key.json` are the architecture's (no weight in it), prove and
 /// verify take the package's weights visibility without a flag, bundles
-/// carry the weights' commitment that `zkinfer commit` prints, and the
-/// contract refuses to register it (its weights would become public).
+/// carry the weights' commitment that `zkinfer commit` prints. The
+/// contract never registers it as a fixed-weights model (its weights would
+/// become public); a polycommit package registers its architecture, and
+/// its weights are accepted by commitment.
 fn committed_weights_package(visibility: &str) {
     let case = Case::new();
     let dir = case.join("package");
@@ -942,15 +944,36 @@ fn committed_weights_package(visibility: &str) {
         "alice",
     ])
     .assert_success();
-    zkinfer([
-        "contract",
-        "register",
-        "--state",
-        arg(&state),
-        "--model",
-        arg(&dir),
-    ])
-    .assert_error(&[&format!("exported with {visibility} weights"), "refused"]);
+    let register = |extra: &[&str]| {
+        let mut args = vec!["--json", "contract", "register", "--state", arg(&state)];
+        args.extend(["--model", arg(&dir)]);
+        args.extend(extra);
+        case.run(&args)
+    };
+    // Never as a fixed-weights model: that would publish the weights.
+    register(&["--weights-visibility", "fixed"])
+        .assert_error(&[&format!("exported with {visibility} weights"), "refused"]);
+    if visibility == "committed" {
+        register(&[]).assert_error(&["not hashed (committed) ones", "polycommit"]);
+        return;
+    }
+    // A polycommit package registers its architecture; its weights are
+    // accepted from the package, and its proof is attested under them.
+    let registered = register(&[]).json();
+    let attributes = &registered["events"][0]["attributes"];
+    assert_eq!(attributes[0][1], package["vk_digest"], "{registered}");
+    assert_eq!(attributes[2][1], package["model_digest"], "{registered}");
+    let id = package["vk_digest"].as_str().unwrap();
+    let contract = |args: &[&str]| {
+        let mut all = vec!["--json", "contract"];
+        all.extend(args);
+        all.extend(["--state", arg(&state)]);
+        case.run(&all)
+    };
+    let args = ["accept-weights", "--model-id", id, "--model", arg(&dir)];
+    contract(&[&args[..], &["--label", "v1"]].concat()).assert_success();
+    let attested = contract(&["submit", "--proof", arg(&proof), "--from", "bob"]).json();
+    assert_eq!(attested["attestation"]["output"], verified["outputs_int"]);
 }
 
 #[test]

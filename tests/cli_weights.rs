@@ -262,3 +262,118 @@ fn polycommit_weights_prove_verify_and_update_under_one_key() {
     let run = verify_with(arch_arg, &forged_path, &params, "polycommit", &[]);
     assert_eq!(run.code, Some(1), "{run:#?}");
 }
+
+/// The contract with a polycommit model from the command line: the
+/// architecture registered once (with an owner), weights accepted by the
+/// owner from the model itself, a proof attested under them, a weight
+/// update accepted and proven under the same registration, the old weights
+/// retired and their proofs refused.
+#[test]
+fn contract_accepts_updates_and_retires_polycommit_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = dir.path().join("params");
+    let params_arg = params.to_str().unwrap();
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    let contract = |args: &[&str]| {
+        let mut all = vec!["--json", "contract"];
+        all.extend(args);
+        zkinfer(all)
+    };
+    contract(&["init", "--state", state_arg, "--admin", "admin"]).assert_success();
+    let registered = contract(&[
+        "register",
+        "--state",
+        state_arg,
+        "--model",
+        "digits-mlp",
+        "--weights-visibility",
+        "polycommit",
+        "--owner",
+        "bob",
+        "--params-dir",
+        params_arg,
+    ])
+    .json();
+    let model_id = registered["events"][0]["attributes"][0][1]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = model_id.as_str();
+    let accept = |model: &str, label: &str, from: &str| {
+        contract(&[
+            "accept-weights",
+            "--state",
+            state_arg,
+            "--model-id",
+            id,
+            "--model",
+            model,
+            "--label",
+            label,
+            "--from",
+            from,
+            "--params-dir",
+            params_arg,
+        ])
+    };
+    let submit = |proof: &Path| {
+        let proof = proof.to_str().unwrap();
+        let args = [
+            "submit", "--state", state_arg, "--proof", proof, "--from", "carol",
+        ];
+        let mut args = args.to_vec();
+        args.extend(["--params-dir", params_arg]);
+        contract(&args)
+    };
+
+    // Carol may not accept weights; bob, the owner, may.
+    accept("digits-mlp", "v1", "carol").assert_error(&["neither the admin nor the owner"]);
+    let accepted = accept("digits-mlp", "v1", "bob").json();
+    let weights_v1 = accepted["events"][0]["attributes"][1][1].clone();
+    let proof = dir.path().join("v1.json");
+    let proved = prove_with("digits-mlp", &proof, &params, "polycommit");
+    assert_eq!(proved["vk_digest"], id);
+    let attested = submit(&proof).json();
+    assert_eq!(attested["attestation"]["weights_id"], weights_v1);
+
+    // The update: another model of the architecture, the same registration.
+    let updated = dir.path().join("updated.json");
+    updated_mlp(&updated);
+    let updated_arg = updated.to_str().unwrap();
+    let v2 = dir.path().join("v2.json");
+    prove_with(updated_arg, &v2, &params, "polycommit");
+    submit(&v2).assert_error(&["are not accepted for model"]);
+    accept(updated_arg, "v2", "admin").assert_success();
+    let attested = submit(&v2).json();
+    assert_ne!(attested["attestation"]["weights_id"], weights_v1);
+    // A model of another architecture has no commitment for this circuit.
+    accept("digits-cnn", "cnn", "bob").assert_error(&["is not a model of", "architecture"]);
+
+    // v1 retired: its proofs are refused, its attestation marked.
+    let weights_v1 = weights_v1.as_str().unwrap();
+    contract(&[
+        "retire-weights",
+        "--state",
+        state_arg,
+        "--model-id",
+        id,
+        "--weights-id",
+        weights_v1,
+        "--reason",
+        "superseded by v2",
+        "--from",
+        "bob",
+    ])
+    .assert_success();
+    let again = dir.path().join("v1-again.json");
+    prove_with("digits-mlp", &again, &params, "polycommit");
+    submit(&again).assert_error(&["were retired", "superseded by v2"]);
+    let listed = contract(&["query", "--state", state_arg, "weights", "--model-id", id]).json();
+    assert_eq!(listed["weights"].as_array().unwrap().len(), 2, "{listed}");
+    let first = contract(&["query", "--state", state_arg, "attestation", "--seq", "0"]).json();
+    assert_eq!(
+        first["attestation"]["weights_retired"]["reason"],
+        "superseded by v2"
+    );
+}

@@ -250,3 +250,194 @@ fn a_forged_stored_weight_proves_but_does_not_open() {
         polycommit::commitments(&params, &forged_model, plan.weight_store).unwrap();
     assert_ne!(forged_registered, opening.registered);
 }
+
+/// The contract's polycommit registrations and weights messages, every
+/// refusal leaving the store byte for byte unchanged.
+#[test]
+fn the_contract_manages_polycommit_weights_and_refuses_what_it_must() {
+    use zkinfer_verifier::contract::*;
+    let model = BundledModel::find("digits-mlp")
+        .unwrap()
+        .quantized()
+        .unwrap();
+    let (p, params) = prover(&model, Visibility::Public);
+    let key = ModelKey::of(p.verifier_key());
+    let mut store = MemoryStore::default();
+    let cached = params.clone();
+    let mut cache = KeyCache::with_params(move |_| cached.clone());
+    let admin = InstantiateMsg {
+        admin: "admin".into(),
+    };
+    instantiate(&mut store, admin).unwrap();
+    // Refusals with a cache of their own: keys rebuilt from the store.
+    let refused = |store: &mut MemoryStore, sender: &str, msg: ExecuteMsg, needle: &str| {
+        let before = serde_json::to_vec(&*store).unwrap();
+        let cached = params.clone();
+        let mut cache = KeyCache::with_params(move |_| cached.clone());
+        let err = execute(store, &mut cache, sender, msg)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(needle), "{err:?} lacks {needle:?}");
+        assert_eq!(serde_json::to_vec(&*store).unwrap(), before, "{err}");
+    };
+    let register = |key: ModelKey, owner: Option<&str>| ExecuteMsg::RegisterModel {
+        name: "mlp".into(),
+        verifier_key: key,
+        owner: owner.map(Into::into),
+    };
+    // The weights themselves instead of the architecture: refused, they
+    // would be published.
+    let with_weights = ModelKey {
+        model: base64::encode(&model.to_bytes()),
+        ..key.clone()
+    };
+    let msg = register(with_weights, None);
+    refused(
+        &mut store,
+        "admin",
+        msg,
+        "registering them would publish them",
+    );
+    let fixed = Prover::new("mlp", model.clone(), Visibility::Public, params.clone()).unwrap();
+    let fixed_key = ModelKey::of(fixed.verifier_key());
+    let msg = register(fixed_key.clone(), Some("bob"));
+    refused(&mut store, "admin", msg, "has no owner");
+    execute(
+        &mut store,
+        &mut cache,
+        "admin",
+        register(fixed_key.clone(), None),
+    )
+    .unwrap();
+    execute(
+        &mut store,
+        &mut cache,
+        "admin",
+        register(key.clone(), Some("bob")),
+    )
+    .unwrap();
+    let id = key.vk_digest.clone();
+
+    let x = digit(&model, 2);
+    let bundle = p.prove(&x).unwrap().bundle;
+    let hex = bundle.model_commitment.clone().unwrap();
+    let accept = |model_id: &str, hex: &str, label: &str| ExecuteMsg::AcceptWeights {
+        model_id: model_id.into(),
+        model_commitment: hex.into(),
+        label: label.into(),
+    };
+    let msg = accept(&fixed_key.vk_digest, &hex, "v1");
+    refused(&mut store, "admin", msg, "only polycommit models");
+    refused(
+        &mut store,
+        "carol",
+        accept(&id, &hex, "v1"),
+        "neither the admin nor",
+    );
+    refused(&mut store, "bob", accept(&id, &hex, ""), "label must be");
+    refused(
+        &mut store,
+        "bob",
+        accept(&id, &hex, "v\n1"),
+        "control characters",
+    );
+    refused(
+        &mut store,
+        "bob",
+        accept(&id, &hex[64..], "v1"),
+        "curve points",
+    );
+    refused(&mut store, "bob", accept(&id, "zz", "v1"), "curve points");
+    refused(
+        &mut store,
+        "bob",
+        accept(&"ab".repeat(32), &hex, "v1"),
+        "unknown model",
+    );
+    let submit = |bundle: &ProofBundle| ExecuteMsg::SubmitInference {
+        model_id: id.clone(),
+        proof_bundle: Box::new(bundle.clone()),
+    };
+    refused(&mut store, "carol", submit(&bundle), "are not accepted");
+    // Accepted in another spelling: the id, and the record, are the same.
+    let upper = hex.to_ascii_uppercase();
+    execute(&mut store, &mut cache, "bob", accept(&id, &upper, "v1")).unwrap();
+    refused(
+        &mut store,
+        "admin",
+        accept(&id, &hex, "v1"),
+        "accepted already",
+    );
+    let listed = query(
+        &store,
+        QueryMsg::Weights {
+            model_id: id.clone(),
+            start_after: None,
+            limit: None,
+        },
+    );
+    let Ok(QueryResponse::Weights(listed)) = listed else {
+        panic!("{listed:?}")
+    };
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].model_commitment, hex);
+    let weights = listed[0].weights_id.clone();
+    assert_eq!(weights, weights_id(&from_hex(&hex).unwrap()));
+
+    // A bundle without a commitment, or with an opening moved: refused.
+    let bare = ProofBundle {
+        model_commitment: None,
+        ..bundle.clone()
+    };
+    refused(
+        &mut store,
+        "carol",
+        submit(&bare),
+        "needs a model_commitment",
+    );
+    let other = p.prove(&digit(&model, 3)).unwrap().bundle;
+    let moved = ProofBundle {
+        weights_opening: other.weights_opening.clone(),
+        ..bundle.clone()
+    };
+    refused(&mut store, "carol", submit(&moved), "invalid proof");
+    let r = execute(&mut store, &mut cache, "carol", submit(&bundle)).unwrap();
+    let attested = r.attestation.unwrap().attestation;
+    assert_eq!(attested.weights_id.as_deref(), Some(weights.as_str()));
+    let output = |weights_id: Option<String>| QueryMsg::Output {
+        model_id: id.clone(),
+        input_digest: attested.input_digest.clone(),
+        weights_id,
+    };
+    assert!(query(&store, output(Some(weights.clone()))).is_ok());
+    // Without the weights' id, the index holds no output for the input.
+    assert!(query(&store, output(None)).is_err());
+
+    let retire = |sender: &str, weights_id: &str| {
+        let msg = ExecuteMsg::RetireWeights {
+            model_id: id.clone(),
+            weights_id: weights_id.into(),
+            reason: "withdrawn".into(),
+        };
+        (sender.to_string(), msg)
+    };
+    let (s, msg) = retire("carol", &weights);
+    refused(&mut store, &s, msg, "neither the admin nor");
+    let (s, msg) = retire("bob", &"cd".repeat(32));
+    refused(&mut store, &s, msg, "are not accepted");
+    let (s, msg) = retire("bob", &weights);
+    execute(&mut store, &mut cache, &s, msg).unwrap();
+    let (s, msg) = retire("admin", &weights);
+    refused(&mut store, &s, msg, "were retired");
+    refused(&mut store, "carol", submit(&other), "were retired");
+    refused(
+        &mut store,
+        "bob",
+        accept(&id, &hex, "v1 back"),
+        "cannot be accepted again",
+    );
+    let Ok(QueryResponse::Attestation(info)) = query(&store, output(Some(weights))) else {
+        panic!("the output is still readable")
+    };
+    assert_eq!(info.weights_retired.unwrap().reason, "withdrawn");
+}

@@ -22,7 +22,7 @@ use zkinfer_verifier::contract::{
     execute, input_digest, instantiate, query, ContractError, ContractStore, ExecuteMsg,
     InstantiateMsg, KeyCache, MemoryStore, ModelKey, QueryMsg, QueryResponse, Response,
 };
-use zkinfer_verifier::{ProofBundle, VerifierKey};
+use zkinfer_verifier::{ProofBundle, VerifierKey, WeightVisibility};
 
 fn key_cache(params: &ParamsArgs) -> KeyCache {
     let cache = super::params_cache(params);
@@ -63,6 +63,50 @@ fn print_response(response: &Response, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--from`, else the admin.
+fn sender_or_admin(store: &MemoryStore, from: Option<String>) -> anyhow::Result<String> {
+    Ok(match from {
+        Some(from) => from,
+        None => store.config()?.map(|c| c.admin).unwrap_or_default(),
+    })
+}
+
+/// The polycommit commitment of `model`'s weights for the circuit
+/// registered as `model_id` (its k and weight store).
+fn weights_commitment(
+    store: &MemoryStore,
+    model_id: &str,
+    model: &str,
+    params: &ParamsArgs,
+) -> anyhow::Result<String> {
+    let registered = store
+        .model(model_id)?
+        .ok_or_else(|| ContractError::UnknownModel(model_id.to_string()))?;
+    let key = &registered.key;
+    let loaded = zkinfer_models::load_quantized_model(model)
+        .with_context(|| format!("loading model {model:?}"))?;
+    let circuit = VerifierKey::plan_circuit_with(
+        loaded.quantized.clone(),
+        key.input_visibility,
+        key.weight_visibility,
+        key.profile,
+    )?;
+    if circuit.model().digest().to_hex() != registered.model_digest {
+        bail!(
+            "{model} is not a model of {model_id}'s architecture (its architecture's digest is \
+             {}, the registration's {})",
+            circuit.model().digest().to_hex(),
+            registered.model_digest
+        );
+    }
+    let plan = circuit.plan();
+    let ipa = super::load_params(&super::params_cache(params), plan.k)?;
+    let points =
+        zkinfer_circuits::polycommit::commitments(&ipa, &loaded.quantized, plan.weight_store)
+            .with_context(|| format!("committing to the weights of {model}"))?;
+    Ok(zkinfer_circuits::polycommit::to_hex(&points))
+}
+
 pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
     match command {
         ContractCommand::Init { state, admin } => {
@@ -86,6 +130,8 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             name,
             private_input,
             profile,
+            weights_visibility,
+            owner,
             from,
             params,
         } => {
@@ -100,26 +146,30 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             let loaded = zkinfer_models::load_quantized_model(&model)
                 .with_context(|| format!("loading model {model:?}"))?;
             let visibility = super::visibility(&model, private_input, false)?;
-            // Registering puts the model's weights in the contract's state:
-            // a package exported to keep them private must not go there as
-            // a fixed-weights model.
-            let weights = super::weights(&model, None)?;
-            if weights.is_committed() {
-                anyhow::bail!(
-                    "{model} was exported with {} weights, to keep them private; the contract \
-                     registers fixed-weights models only (their weights become public in its \
-                     state), so it is refused",
-                    weights.name()
+            // A fixed-weights registration puts the weights in the
+            // contract's state; a polycommit one only the architecture. A
+            // package exported to keep its weights private registers the
+            // second way (the package's visibility is the default), never
+            // the first.
+            let weights = super::weights(&model, weights_visibility)?;
+            let package = super::weights(&model, None)?;
+            if package.is_committed() && weights == WeightVisibility::Fixed {
+                bail!(
+                    "{model} was exported with {} weights, to keep them private; registering \
+                     it with fixed weights would publish them in the contract's state, so it \
+                     is refused (register it with --weights-visibility polycommit)",
+                    package.name()
+                );
+            }
+            if weights == WeightVisibility::Committed {
+                bail!(
+                    "{model}: the contract verifies fixed or polycommit weights, not hashed \
+                     (committed) ones; export or register it with --weights-visibility \
+                     polycommit"
                 );
             }
             let q = loaded.quantized;
-            let circuit = super::plan_circuit(
-                &model,
-                &q,
-                visibility,
-                zkinfer_circuits::WeightVisibility::Fixed,
-                profile,
-            )?;
+            let circuit = super::plan_circuit(&model, &q, visibility, weights, profile)?;
             let k = circuit.plan().k;
             let mut cache = key_cache(&params);
             let ipa = super::load_params(&super::params_cache(&params), k)?;
@@ -129,7 +179,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             let msg = ExecuteMsg::RegisterModel {
                 name: name.unwrap_or_else(|| q.name().to_string()),
                 verifier_key: ModelKey::of(&key),
-                owner: None,
+                owner,
             };
             let response = match Phase::run("registering (the key is rebuilt and checked)", || {
                 execute(&mut store, &mut cache, &sender, msg)
@@ -165,6 +215,64 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             dir.save(&store)?;
             print_response(&response, json)?;
         }
+        ContractCommand::AcceptWeights {
+            state,
+            model_id,
+            commitment,
+            model,
+            label,
+            from,
+            params,
+        } => {
+            let dir = StateDir::open_for_write(&state)?;
+            let mut store = dir.load()?;
+            let sender = sender_or_admin(&store, from)?;
+            let commitment = match (commitment, model) {
+                (Some(hex), _) => hex,
+                (None, Some(model)) => weights_commitment(&store, &model_id, &model, &params)?,
+                (None, None) => bail!("give --commitment, or --model to commit to its weights"),
+            };
+            let msg = ExecuteMsg::AcceptWeights {
+                model_id: model_id.clone(),
+                model_commitment: commitment,
+                label,
+            };
+            // Accepting rebuilds no key: the cache is never asked for one.
+            let response = match execute(&mut store, &mut KeyCache::default(), &sender, msg) {
+                Ok(r) => r,
+                Err(e) => return refused(e, &model_id, json),
+            };
+            dir.save(&store)?;
+            print_response(&response, json)?;
+        }
+        ContractCommand::RetireWeights {
+            state,
+            model_id,
+            weights_id,
+            reason,
+            from,
+        } => {
+            let dir = StateDir::open_for_write(&state)?;
+            let mut store = dir.load()?;
+            let sender = sender_or_admin(&store, from)?;
+            let msg = ExecuteMsg::RetireWeights {
+                model_id: model_id.clone(),
+                weights_id: weights_id.clone(),
+                reason,
+            };
+            let response = match execute(&mut store, &mut KeyCache::default(), &sender, msg) {
+                Ok(r) => r,
+                Err(e) => return refused(e, &weights_id, json),
+            };
+            dir.save(&store)?;
+            print_response(&response, json)?;
+            if !json {
+                outln!(
+                    "weights {weights_id} are retired: their proofs are refused, and their \
+                     attestations stay readable, marked retired"
+                );
+            }
+        }
         ContractCommand::Retire {
             state,
             model_id,
@@ -173,10 +281,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
         } => {
             let dir = StateDir::open_for_write(&state)?;
             let mut store = dir.load()?;
-            let sender = match from {
-                Some(from) => from,
-                None => store.config()?.map(|c| c.admin).unwrap_or_default(),
-            };
+            let sender = sender_or_admin(&store, from)?;
             let msg = ExecuteMsg::RetireModel {
                 model_id: model_id.clone(),
                 reason,
@@ -212,8 +317,18 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
                     start_after,
                     limit,
                 },
+                ContractQuery::Weights {
+                    model_id,
+                    start_after,
+                    limit,
+                } => QueryMsg::Weights {
+                    model_id,
+                    start_after,
+                    limit,
+                },
                 ContractQuery::Output {
                     model_id,
+                    weights_id,
                     input_digest: digest,
                     input,
                     model,
@@ -231,7 +346,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
                     QueryMsg::Output {
                         model_id,
                         input_digest: digest,
-                        weights_id: None,
+                        weights_id,
                     }
                 }
             };
@@ -264,6 +379,19 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
                             );
                         }
                         outln!("model        {}", a.model_id);
+                        if let Some(id) = &a.weights_id {
+                            outln!(
+                                "weights      {id}{}",
+                                match &info.weights_retired {
+                                    Some(r) => format!(
+                                        " (retired at seq {}: {})",
+                                        r.at_seq,
+                                        report::printable(&r.reason)
+                                    ),
+                                    None => String::new(),
+                                }
+                            );
+                        }
                         outln!("input digest {}", a.input_digest);
                         outln!(
                             "output       {:?} at scale {}",

@@ -89,7 +89,11 @@ pub fn execute(
         owner: Some(owner), ..
     } = &mut msg
     {
-        *owner = deps.api.addr_validate(owner)?.into_string();
+        *owner = deps
+            .api
+            .addr_validate(owner)
+            .map_err(|e| ContractError::InvalidMessage(format!("owner: {e}")))?
+            .into_string();
     }
     let mut store = CwStore::new(deps.storage);
     let mut keys = keys()

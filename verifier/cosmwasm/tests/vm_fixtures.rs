@@ -213,7 +213,10 @@ fn updated(model: &zkinfer_quant::QuantizedModel) -> zkinfer_quant::QuantizedMod
 fn polycommit_vm_fixtures_are_current() {
     use std::sync::Arc;
     use zkinfer_verifier::{Profile, VerifierKey, WeightVisibility};
-    let model = BundledModel::find("digits-mlp").unwrap().quantized().unwrap();
+    let model = BundledModel::find("digits-mlp")
+        .unwrap()
+        .quantized()
+        .unwrap();
     let circuit = VerifierKey::plan_circuit_with(
         model.clone(),
         Visibility::Public,

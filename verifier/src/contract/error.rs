@@ -149,7 +149,9 @@ pub enum ContractError {
     },
     /// The weights were retired: they take no new proofs.
     #[cfg(feature = "committed-weights")]
-    #[error("weights {weights_id} of model {model_id} were retired ({reason}): they take no new proofs")]
+    #[error(
+        "weights {weights_id} of model {model_id} were retired ({reason}): they take no new proofs"
+    )]
     WeightsRetired {
         /// The model id.
         model_id: String,

@@ -573,20 +573,13 @@ fn submit_inference(
         Some(input) => input_digest(&input.values),
         None => proof_digest.clone(),
     };
-    let attestation = Attestation {
-        seq: store.next_seq()?,
-        model_id: model_id.to_string(),
-        input_digest,
-        proof_digest,
-        #[cfg(feature = "committed-weights")]
-        weights_id: super::weights::submitted(store, &model, bundle)?,
-        // Filled in once the proof verifies.
-        output: vec![],
-        output_scale: 0,
-        class: 0,
-        submitter: sender.to_string(),
-    };
-    if let Some(seq) = store.output_of(model_id, &attestation.input_index())? {
+    #[cfg(feature = "committed-weights")]
+    let weights_id = super::weights::submitted(store, &model, bundle)?;
+    #[cfg(feature = "committed-weights")]
+    let index = super::msg::input_index(&input_digest, weights_id.as_deref());
+    #[cfg(not(feature = "committed-weights"))]
+    let index = &input_digest;
+    if let Some(seq) = store.output_of(model_id, &index)? {
         return Err(ContractError::Replay {
             rule: "same model and input",
             seq,
@@ -595,10 +588,16 @@ fn submit_inference(
     let key = cache.key(store, &model)?;
     let claim = verify(&key, bundle)?;
     let attestation = Attestation {
+        seq: store.next_seq()?,
+        model_id: model_id.to_string(),
+        input_digest,
+        proof_digest,
+        #[cfg(feature = "committed-weights")]
+        weights_id,
         output: claim.output,
         output_scale: claim.output_scale,
         class: claim.class,
-        ..attestation
+        submitter: sender.to_string(),
     };
     store.put_attestation(&attestation)?;
     #[allow(unused_mut)]
@@ -772,13 +771,24 @@ pub fn query(store: &dyn ContractStore, msg: QueryMsg) -> Result<QueryResponse> 
                 return Err(ContractError::UnknownModel(model_id));
             }
             let limit = limit.unwrap_or(10).min(MAX_PAGE) as usize;
-            Ok(QueryResponse::Attestations(
-                store
-                    .attestations_of(&model_id, start_after, limit)?
-                    .into_iter()
-                    .map(|attestation| attestation_info(store, attestation))
-                    .collect::<Result<_>>()?,
-            ))
+            let retired = store.retirement(&model_id)?;
+            #[allow(unused_mut)]
+            let mut page: Vec<AttestationInfo> = store
+                .attestations_of(&model_id, start_after, limit)?
+                .into_iter()
+                .map(|attestation| AttestationInfo {
+                    attestation,
+                    model_retired: retired.clone(),
+                    #[cfg(feature = "committed-weights")]
+                    weights_retired: None,
+                })
+                .collect();
+            #[cfg(feature = "committed-weights")]
+            for info in &mut page {
+                let weights = info.attestation.weights_id.as_deref();
+                info.weights_retired = super::weights::retirement(store, &model_id, weights)?;
+            }
+            Ok(QueryResponse::Attestations(page))
         }
         QueryMsg::Params {} => Ok(QueryResponse::Params(store.params_uploads()?)),
         QueryMsg::Output {
@@ -787,11 +797,10 @@ pub fn query(store: &dyn ContractStore, msg: QueryMsg) -> Result<QueryResponse> 
             #[cfg(feature = "committed-weights")]
             weights_id,
         } => {
-            let index = super::msg::input_index(
-                &input_digest,
-                #[cfg(feature = "committed-weights")]
-                weights_id.as_deref(),
-            );
+            #[cfg(feature = "committed-weights")]
+            let index = super::msg::input_index(&input_digest, weights_id.as_deref());
+            #[cfg(not(feature = "committed-weights"))]
+            let index = &input_digest;
             let seq = store.output_of(&model_id, &index)?.ok_or_else(|| {
                 ContractError::NotFound(format!("no output of {model_id} for input {input_digest}"))
             })?;

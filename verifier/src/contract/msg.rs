@@ -3,9 +3,9 @@
 use crate::bundle::ProofBundle;
 use crate::key::VerifierKey;
 use serde::{Deserialize, Serialize};
-use zkinfer_circuits::{Profile, Visibility};
 #[cfg(feature = "committed-weights")]
 use zkinfer_circuits::WeightVisibility;
+use zkinfer_circuits::{Profile, Visibility};
 use zkinfer_quant::QuantizedModel;
 
 /// The largest model description `register_model` accepts.
@@ -364,27 +364,31 @@ pub struct AttestationInfo {
 impl Attestation {
     /// What the output-by-input index keys this attestation under, beside
     /// its model id ([`input_index`]).
+    #[cfg(feature = "committed-weights")]
     pub fn input_index(&self) -> std::borrow::Cow<'_, str> {
-        input_index(
-            &self.input_digest,
-            #[cfg(feature = "committed-weights")]
-            self.weights_id.as_deref(),
-        )
+        input_index(&self.input_digest, self.weights_id.as_deref())
+    }
+
+    /// What the output-by-input index keys this attestation under, beside
+    /// its model id: its input digest.
+    #[cfg(not(feature = "committed-weights"))]
+    pub fn input_index(&self) -> &str {
+        &self.input_digest
     }
 }
 
 /// What the output-by-input index keys an input under, beside the model
 /// id: the input digest, prefixed with the weights' id for polycommit
 /// weights (each set of weights has its own output).
+#[cfg(feature = "committed-weights")]
 pub fn input_index<'a>(
     input_digest: &'a str,
-    #[cfg(feature = "committed-weights")] weights_id: Option<&str>,
+    weights_id: Option<&str>,
 ) -> std::borrow::Cow<'a, str> {
-    #[cfg(feature = "committed-weights")]
-    if let Some(id) = weights_id {
-        return format!("{id}/{input_digest}").into();
+    match weights_id {
+        Some(id) => format!("{id}/{input_digest}").into(),
+        None => input_digest.into(),
     }
-    input_digest.into()
 }
 
 /// A set of weights accepted for a polycommit model.

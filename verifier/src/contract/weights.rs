@@ -38,7 +38,11 @@ pub fn weights_id(points: &[polycommit::Point]) -> String {
 /// a whole number of curve points.
 fn parse(hex: &str) -> Option<(String, String, usize)> {
     let points = polycommit::from_hex(hex)?;
-    Some((polycommit::to_hex(&points), weights_id(&points), points.len()))
+    Some((
+        polycommit::to_hex(&points),
+        weights_id(&points),
+        points.len(),
+    ))
 }
 
 fn is_polycommit(key: &ModelKey) -> bool {
@@ -139,12 +143,13 @@ pub(super) fn retire(
 ) -> Result<Response> {
     managed_model(store, sender, &model_id)?;
     check_text("reason", &reason, MAX_REASON_LEN)?;
-    let mut weights = store
-        .weights(&model_id, &weights_id)?
-        .ok_or_else(|| ContractError::UnknownWeights {
-            model_id: model_id.clone(),
-            weights_id: weights_id.clone(),
-        })?;
+    let mut weights =
+        store
+            .weights(&model_id, &weights_id)?
+            .ok_or_else(|| ContractError::UnknownWeights {
+                model_id: model_id.clone(),
+                weights_id: weights_id.clone(),
+            })?;
     if let Some(retired) = weights.retired {
         return Err(ContractError::WeightsRetired {
             model_id,
