@@ -459,3 +459,133 @@ fn parameters_are_uploaded_once_and_checked() {
         )
         .unwrap();
 }
+
+/// A VM fixture message (`wasm/fixtures`, made by `tests/vm_fixtures.rs`).
+fn vm_fixture(name: &str) -> ExecuteMsg {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("wasm/fixtures")
+        .join(name);
+    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+}
+
+/// A polycommit model in the contract under cw-multi-test: the owner, a
+/// checked address, accepts and retires weights; proofs are attested under
+/// the weights they open to, and refused once those are retired.
+#[test]
+fn a_polycommit_model_takes_proofs_under_accepted_weights_only() {
+    let mut c = empty_chain();
+    for msg in upload_messages(params_k9(), params_k9().len() / 3 + 1) {
+        c.app
+            .execute_contract(c.admin.clone(), c.contract.clone(), &msg, &[])
+            .unwrap();
+    }
+    let ExecuteMsg::RegisterModel {
+        name, verifier_key, ..
+    } = vm_fixture("register-digits-mlp-polycommit.json")
+    else {
+        panic!("a registration")
+    };
+    let id = verifier_key.vk_digest.clone();
+    let owner = c.app.api().addr_make("owner");
+    let register = |owner: &str| ExecuteMsg::RegisterModel {
+        name: name.clone(),
+        verifier_key: verifier_key.clone(),
+        owner: Some(owner.into()),
+    };
+    let admin = c.admin.clone();
+    assert!(c
+        .refused(&admin, &register("Not An Address"))
+        .contains("owner"));
+    c.app
+        .execute_contract(
+            admin.clone(),
+            c.contract.clone(),
+            &register(owner.as_str()),
+            &[],
+        )
+        .unwrap();
+
+    let submission = |label: &str| {
+        let msg = vm_fixture(&format!("submit-digits-mlp-polycommit-{label}.json"));
+        let ExecuteMsg::SubmitInference { proof_bundle, .. } = &msg else {
+            panic!("a submission")
+        };
+        let accept = ExecuteMsg::AcceptWeights {
+            model_id: id.clone(),
+            model_commitment: proof_bundle.model_commitment.clone().unwrap(),
+            label: label.into(),
+        };
+        (msg, accept)
+    };
+    let (a, accept_a) = submission("a");
+    let (a2, _) = submission("a2");
+    let (b, accept_b) = submission("b");
+    let user = c.user.clone();
+    assert!(
+        c.refused(&user, &a).contains("are not accepted"),
+        "before accept"
+    );
+    assert!(c
+        .refused(&user, &accept_a)
+        .contains("neither the admin nor the owner"));
+    let res = c
+        .app
+        .execute_contract(owner.clone(), c.contract.clone(), &accept_a, &[])
+        .unwrap();
+    let event = res
+        .events
+        .iter()
+        .find(|e| e.ty == "wasm-zkinfer_accept_weights");
+    let weights_a = event
+        .unwrap()
+        .attributes
+        .iter()
+        .find(|a| a.key == "weights_id");
+    let weights_a = weights_a.unwrap().value.clone();
+    let attested = |c: &mut Chain, msg: &ExecuteMsg| -> AttestationInfo {
+        let res = c
+            .app
+            .execute_contract(c.user.clone(), c.contract.clone(), msg, &[])
+            .unwrap();
+        cosmwasm_std::from_json(res.data.unwrap()).unwrap()
+    };
+    let first = attested(&mut c, &a);
+    assert_eq!(
+        first.attestation.weights_id.as_deref(),
+        Some(weights_a.as_str())
+    );
+    c.app
+        .execute_contract(admin.clone(), c.contract.clone(), &accept_b, &[])
+        .unwrap();
+    let second = attested(&mut c, &b);
+    assert_eq!(
+        second.attestation.input_digest,
+        first.attestation.input_digest
+    );
+    assert_ne!(second.attestation.weights_id, first.attestation.weights_id);
+
+    let retire = ExecuteMsg::RetireWeights {
+        model_id: id.clone(),
+        weights_id: weights_a.clone(),
+        reason: "superseded".into(),
+    };
+    assert!(c
+        .refused(&user, &retire)
+        .contains("neither the admin nor the owner"));
+    c.app
+        .execute_contract(owner.clone(), c.contract.clone(), &retire, &[])
+        .unwrap();
+    assert!(c.refused(&user, &a2).contains("were retired (superseded)"));
+    let QueryResponse::Weights(listed) = c.query(&QueryMsg::Weights {
+        model_id: id.clone(),
+        start_after: None,
+        limit: None,
+    }) else {
+        panic!("weights")
+    };
+    assert_eq!(listed.len(), 2);
+    let QueryResponse::Attestation(info) = c.query(&QueryMsg::Attestation { seq: 0 }) else {
+        panic!("an attestation")
+    };
+    assert_eq!(info.weights_retired.unwrap().reason, "superseded");
+}
