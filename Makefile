@@ -25,13 +25,15 @@ test:
 
 # The CosmWasm contract as a chain runs it (verifier/cosmwasm/wasm/wasm.sh):
 # the pinned Debian toolchain unpacked into .wasm/ (cached), the wasm32
-# build with its own size profile, wasm-opt, cosmwasm-vm 3.0.11's static
-# checks (what cosmwasm-check runs), and the module's size.
+# builds with their own size profile — zkinfer_cosmwasm.wasm and, with
+# polycommit models, zkinfer_cosmwasm_committed.wasm — wasm-opt,
+# cosmwasm-vm 3.0.11's static checks (what cosmwasm-check runs), and sizes.
 wasm:
 	bash verifier/cosmwasm/wasm/wasm.sh build
 
-# wasm, then the VM scenario (fresh instance per message, wasmd's gas) with
-# every message's gas checked against verifier/cosmwasm/wasm/gas_budgets.json.
+# wasm, then the VM scenarios (fresh instance per message, wasmd's gas) with
+# every message's gas checked against verifier/cosmwasm/wasm/gas_budgets.json
+# (the committed-weights module's: gas_budgets.committed.json).
 wasm-test:
 	bash verifier/cosmwasm/wasm/wasm.sh test
 
