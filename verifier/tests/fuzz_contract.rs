@@ -4,7 +4,7 @@
 //! proof (`tests/fixtures/digits-mlp.proof.json`).
 //!
 //! * messages (10⁴ cases): mutated `submit_inference`, `register_model`,
-//!   `retire_model` and every query, sent by the admin or someone else to
+//!   `retire_model`, `accept_weights`, `retire_weights` and every query, sent by the admin or someone else to
 //!   a fresh copy of the contract. Registrations that would rebuild a key
 //!   for a new vk digest (0.2 s each) are counted and skipped: the real
 //!   registration paths are tested in `prover/tests/contract.rs`.
@@ -109,6 +109,16 @@ fn queries(model_id: &str, input_digest: &str) -> Vec<QueryMsg> {
             input_digest: input_digest.into(),
             weights_id: None,
         },
+        QueryMsg::Output {
+            model_id: model_id.into(),
+            input_digest: input_digest.into(),
+            weights_id: Some("ab".repeat(32)),
+        },
+        QueryMsg::Weights {
+            model_id: model_id.into(),
+            start_after: Some("00".into()),
+            limit: Some(u32::MAX),
+        },
     ]
 }
 
@@ -132,6 +142,18 @@ fn fuzzed_messages_never_panic_and_refusals_change_nothing() {
         to_value(&ExecuteMsg::RetireModel {
             model_id: vk_digest(),
             reason: "unsound".into(),
+        }),
+        // Weights messages: digits-mlp's weights are fixed, so these are
+        // refused; their parsing and checks are what is fuzzed.
+        to_value(&ExecuteMsg::AcceptWeights {
+            model_id: vk_digest(),
+            model_commitment: "0".repeat(5 * 64),
+            label: "v1".into(),
+        }),
+        to_value(&ExecuteMsg::RetireWeights {
+            model_id: vk_digest(),
+            weights_id: "cd".repeat(32),
+            reason: "withdrawn".into(),
         }),
     ];
     seeds.extend(queries(&vk_digest(), &input_digest).iter().map(to_value));
