@@ -109,6 +109,10 @@ pub enum ContractCommand {
         /// weights to commit to, for the registered circuit.
         #[arg(long)]
         model: Option<String>,
+        /// With --model: the owner's secret that blinds the commitment
+        /// (default: the package's weights_secret.txt, else none).
+        #[arg(long, requires = "model")]
+        weights_secret: Option<PathBuf>,
         /// A label (a version, a date).
         #[arg(long)]
         label: String,
@@ -362,6 +366,11 @@ pub struct ProveArgs {
     /// architecture. Default: the package's, else fixed.
     #[arg(long, value_parser = parse_weights)]
     pub weights_visibility: Option<WeightVisibility>,
+    /// With polycommit weights: the owner's secret (a file of 64 hex
+    /// digits) that makes their commitment hiding. Default: the package's
+    /// weights_secret.txt, else none (an unblinded commitment).
+    #[arg(long)]
+    pub weights_secret: Option<PathBuf>,
     /// The layout profile: compact (12 multiply-accumulates and one element
     /// operation per row; the smallest proofs), wide (96 and two; for
     /// LeNet-class models), or auto (the cost model's fastest). Default: the
@@ -402,6 +411,16 @@ pub struct CommitArgs {
     /// visibility, and `--profile`).
     #[arg(long)]
     pub polycommit: bool,
+    /// With --polycommit: the owner's secret that blinds the commitment (a
+    /// file of 64 hex digits). Default: the package's weights_secret.txt,
+    /// else none (unblinded).
+    #[arg(long, requires = "polycommit", conflicts_with = "new_weights_secret")]
+    pub weights_secret: Option<PathBuf>,
+    /// With --polycommit: write a new random secret to this file (which
+    /// must not exist) and blind the commitment with it; prove with
+    /// `--weights-secret FILE`.
+    #[arg(long, requires = "polycommit")]
+    pub new_weights_secret: Option<PathBuf>,
     /// With --polycommit: the layout profile (default: the package's, else
     /// auto).
     #[arg(long, value_parser = parse_profile, requires = "polycommit")]

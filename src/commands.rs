@@ -138,6 +138,52 @@ fn weights(
     }
 }
 
+/// The polycommit weights' secret: `--weights-secret FILE`, else the
+/// package's `weights_secret.txt` (which `export` writes), else none.
+fn weights_secret(
+    model: &str,
+    flag: Option<&std::path::Path>,
+) -> anyhow::Result<Option<zkinfer_circuits::polycommit::WeightsSecret>> {
+    use zkinfer_prover::export::WEIGHTS_SECRET_FILE;
+    let in_package = std::path::Path::new(model).join(WEIGHTS_SECRET_FILE);
+    let path = match flag {
+        Some(path) => path.to_path_buf(),
+        None if in_package.is_file() => in_package,
+        None => return Ok(None),
+    };
+    let text = zkinfer_models::read_text(&path)?;
+    zkinfer_circuits::polycommit::WeightsSecret::from_hex(&text)
+        .map(Some)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: not a weights secret (64 hex digits, as zkinfer export or zkinfer commit \
+                 --new-weights-secret write)",
+                path.display()
+            )
+        })
+}
+
+/// Writes a new random weights secret to `path`, readable by its owner
+/// only; refuses an existing file (a secret is never replaced).
+fn write_new_weights_secret(path: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use std::io::Write;
+    let secret = zkinfer_prover::random_weights_secret();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).with_context(|| {
+        format!(
+            "writing the weights secret to {} (an existing file is never replaced)",
+            path.display()
+        )
+    })?;
+    file.write_all(format!("{}\n", secret.to_hex()).as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing the weights secret to {}", path.display()))
+}
+
 /// The circuit of a model, in the layout profile `--profile` names, else
 /// the package's, else the one the cost model says proves fastest (with
 /// committed weights, the smallest `k`: [`zkinfer_prover::choose::plan_with`]).

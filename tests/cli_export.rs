@@ -908,6 +908,19 @@ fn committed_weights_package(visibility: &str) {
         _ => &committed["model_commitment"],
     };
     assert_eq!(package["model_digest"], committed["architecture_digest"]);
+    // A polycommit package keeps its owner's secret, readable by the owner
+    // only, and its commitment is blinded by it.
+    let secret = dir.join("weights_secret.txt");
+    assert_eq!(secret.exists(), visibility == "polycommit");
+    if visibility == "polycommit" {
+        assert_eq!(committed["polycommit"]["hiding"], true, "{committed}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&secret).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
+    }
     // The key file's model is the architecture: every weight of a layer at
     // its width's extreme.
     let key = read_json(&dir.join("verifier_key.json"));

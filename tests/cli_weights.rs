@@ -377,3 +377,60 @@ fn contract_accepts_updates_and_retires_polycommit_weights() {
         "superseded by v2"
     );
 }
+
+/// The owner's weights secret from the command line: `commit
+/// --new-weights-secret` writes one and prints the hiding commitment,
+/// `prove --weights-secret` proves against it, a proof without the secret
+/// opens only to the unblinded commitment, and a secret file is never
+/// replaced or misread.
+#[test]
+fn a_weights_secret_blinds_the_polycommit_commitment() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = dir.path().join("params");
+    let params_arg = params.to_str().unwrap();
+    let secret = dir.path().join("secret.txt");
+    let secret_arg = secret.to_str().unwrap();
+    let commit = |extra: &[&str]| {
+        let mut args = vec!["--json", "commit", "--model", "digits-mlp", "--polycommit"];
+        args.extend(extra);
+        args.extend(["--params-dir", params_arg]);
+        zkinfer(args)
+    };
+    let created = commit(&["--new-weights-secret", secret_arg]).json();
+    assert_eq!(created["polycommit"]["hiding"], true);
+    let hiding = created["polycommit"]["commitment"].clone();
+    commit(&["--new-weights-secret", secret_arg]).assert_error(&["never replaced", secret_arg]);
+    let again = commit(&["--weights-secret", secret_arg]).json();
+    assert_eq!(again["polycommit"]["commitment"], hiding);
+    let plain = commit(&[]).json();
+    assert_eq!(plain["polycommit"]["hiding"], false);
+    assert_ne!(plain["polycommit"]["commitment"], hiding);
+
+    let proof = dir.path().join("p.json");
+    let mut args = vec![
+        "--json",
+        "prove",
+        "--model",
+        "digits-mlp",
+        "--input",
+        DIGIT_7,
+    ];
+    args.extend(["--out", proof.to_str().unwrap(), "--params-dir", params_arg]);
+    args.extend([
+        "--weights-visibility",
+        "polycommit",
+        "--weights-secret",
+        secret_arg,
+    ]);
+    let proved = zkinfer(args.clone()).json();
+    assert_eq!(proved["model_commitment"], hiding);
+    let expecting = ["--expect-model-commitment", hiding.as_str().unwrap()];
+    verify_with("digits-mlp", &proof, &params, "polycommit", &expecting).assert_success();
+
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, "not a secret\n").unwrap();
+    let bad_arg = bad.to_str().unwrap();
+    args.truncate(args.len() - 1);
+    args.push(bad_arg);
+    zkinfer(args).assert_error(&[bad_arg, "not a weights secret"]);
+}

@@ -10,8 +10,14 @@
 //! column, without blinding: `R_c = Σ_i v_{c,i}·G_i` over the IPA
 //! parameters' Lagrange-basis generators. The `C` points, compressed and in
 //! hex ([`to_hex`]), are the model commitment a verifier or contract
-//! registers. Like the hashed commitment it is unblinded: thousands of
-//! weights are not found by trying candidates.
+//! registers. Unblinded, it hides weights only as far as they are
+//! unpredictable (thousands of trained weights are not found by trying
+//! candidates; a fine-tune one weight away from a public model is). With
+//! the owner's [`WeightsSecret`] each column is blinded,
+//! `R_c = Σ_i v_{c,i}·G_i + s_c·W`, and the commitment is perfectly hiding;
+//! `s_c` is derived from the secret and the model's digest, so every set of
+//! weights gets fresh blinds (reused ones would reveal the difference of
+//! two sets, unblinded). The verifier's check is the same either way.
 //!
 //! **Each proof** commits to the same columns blinded, as halo2 commits
 //! every advice column: `P_c = Σ_i a_{c,i}·G_i + Σ_j b_{c,j}·G_{u+j} + r_c·W`
@@ -77,12 +83,75 @@ pub fn column_values(
     Some(out)
 }
 
+/// A polycommit model owner's secret (32 random bytes), which blinds the
+/// registered commitment of every set of weights it commits to (see the
+/// module docs). Kept with the weights, never published: `Debug` does not
+/// show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WeightsSecret([u8; 32]);
+
+impl std::fmt::Debug for WeightsSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WeightsSecret(..)")
+    }
+}
+
+impl WeightsSecret {
+    /// A fresh secret from `rng`.
+    pub fn random(rng: &mut impl rand_core::Rng) -> Self {
+        let mut bytes = [0u8; 32];
+        rng.fill_bytes(&mut bytes);
+        WeightsSecret(bytes)
+    }
+
+    /// Its 64 hex digits.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// A secret from 64 hex digits (surrounding whitespace ignored).
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let mut bytes = [0u8; 32];
+        for (b, pair) in bytes.iter_mut().zip(text.as_bytes().chunks(2)) {
+            *b = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        Some(WeightsSecret(bytes))
+    }
+
+    /// The blind of each of `columns` columns for `model`'s weights:
+    /// Blake2b-512 (personal `zkinfer-wblind`) of the secret, the model's
+    /// digest and the column index, reduced into the field.
+    pub fn column_blinds(&self, model: &QuantizedModel, columns: usize) -> Vec<Fp> {
+        let digest = model.digest();
+        (0..columns as u64)
+            .map(|c| {
+                let hash = blake2b_simd::Params::new()
+                    .hash_length(64)
+                    .personal(b"zkinfer-wblind")
+                    .to_state()
+                    .update(&self.0)
+                    .update(digest.to_hex().as_bytes())
+                    .update(&c.to_le_bytes())
+                    .finalize();
+                let wide: [u8; 64] = hash.as_bytes().try_into().expect("64-byte digest");
+                Fp::from_uniform_bytes(&wide)
+            })
+            .collect()
+    }
+}
+
 /// The registered commitment of a model's weights in a store of `shape`
-/// (the plan's `weight_store`) under `params` (the plan's `k`).
+/// (the plan's `weight_store`) under `params` (the plan's `k`), blinded
+/// by `secret`'s column blinds when given.
 pub fn commitments(
     params: &Params<Point>,
     model: &QuantizedModel,
     shape: StoreShape,
+    secret: Option<&WeightsSecret>,
 ) -> Result<Vec<Point>> {
     let values = stored_values(model, shape)?;
     let columns = column_values(&values, shape, 1 << params.k()).ok_or_else(|| {
@@ -95,9 +164,15 @@ pub fn commitments(
         ))
     })?;
     let bases = params.get_g_lagrange();
+    let blinds = match secret {
+        Some(secret) => secret.column_blinds(model, columns.len()),
+        None => vec![Fp::zero(); columns.len()],
+    };
+    let w = params.get_w();
     Ok(columns
         .iter()
-        .map(|column| best_multiexp(column, bases).to_affine())
+        .zip(blinds)
+        .map(|(column, blind)| (best_multiexp(column, bases) + w * blind).to_affine())
         .collect())
 }
 
@@ -196,21 +271,37 @@ fn blinding_bases(params: &Params<Point>, blind_rows: usize) -> Vec<Point> {
     bases
 }
 
+/// The registered commitment and its column blinds (zero when it is
+/// unblinded): what the prover needs to open a proof's weight columns.
+#[derive(Clone, Debug)]
+pub struct Registered<'a> {
+    /// The registered points, one per column.
+    pub points: &'a [Point],
+    /// Each column's blind `s_c` ([`WeightsSecret::column_blinds`]), or
+    /// zeros.
+    pub blinds: &'a [Fp],
+}
+
 /// Proves that the proof's weight columns (`in_proof`, blinded by
 /// `openings`, from `create_proof_with_openings`) commit to the registered
-/// values `registered` (see the module docs). `proof` is the halo2 proof.
+/// values (see the module docs). `proof` is the halo2 proof.
 pub fn prove_opening(
     params: &Params<Point>,
-    registered: &[Point],
+    registered: Registered<'_>,
     in_proof: &[Point],
     openings: &[AdviceOpening<Fp>],
     proof: &[u8],
     rng: &mut impl rand_core::Rng,
 ) -> Result<Vec<u8>> {
+    let Registered {
+        points: registered,
+        blinds,
+    } = registered;
     let blind_rows = openings.first().map_or(0, |o| o.blind_rows.len());
     if openings.is_empty()
         || openings.len() != registered.len()
         || in_proof.len() != registered.len()
+        || blinds.len() != registered.len()
         || openings.iter().any(|o| o.blind_rows.len() != blind_rows)
     {
         return Err(CircuitError::Witness(
@@ -220,14 +311,15 @@ pub fn prove_opening(
     let io = |e: std::io::Error| CircuitError::Witness(format!("opening transcript: {e}"));
     let mut transcript = Blake2bWrite::<_, Point, Challenge255<_>>::init(vec![]);
     let rho = statement(&mut transcript, registered, in_proof, proof).map_err(io)?;
-    // The witness of D = Σ ρ^c (P_c - R_c) over the blinding bases.
+    // The witness of D = Σ ρ^c (P_c - R_c) over the blinding bases: W's
+    // coefficient is the proof's blind less the registered one.
     let mut witness = vec![Fp::zero(); blind_rows + 1];
     let mut power = Fp::one();
-    for opening in openings {
+    for (opening, registered_blind) in openings.iter().zip(blinds) {
         for (w, b) in witness.iter_mut().zip(&opening.blind_rows) {
             *w += power * b;
         }
-        witness[blind_rows] += power * opening.blind;
+        witness[blind_rows] += power * (opening.blind - registered_blind);
         power *= rho;
     }
     let bases = blinding_bases(params, blind_rows);
@@ -286,4 +378,54 @@ pub fn verify_opening(
         power *= rho;
     }
     bool::from(best_multiexp(&scalars, &bases).is_identity())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::StoreShape;
+    use zkinfer_quant::QuantizedModel;
+
+    fn model(bias: i64) -> QuantizedModel {
+        crate::weights::tests::mlp(vec![3, -4, 5, 0, 1, 2], vec![bias, 7])
+    }
+
+    #[test]
+    fn a_secret_blinds_each_column_with_w_and_fresh_blinds_per_model() {
+        let params = Params::<Point>::new(4);
+        let shape = StoreShape {
+            narrow: 2,
+            short: 0,
+        };
+        let m = model(5);
+        let plain = commitments(&params, &m, shape, None).unwrap();
+        let secret = WeightsSecret::from_hex(&"ab".repeat(32)).unwrap();
+        let hiding = commitments(&params, &m, shape, Some(&secret)).unwrap();
+        let blinds = secret.column_blinds(&m, 2);
+        for ((p, h), s) in plain.iter().zip(&hiding).zip(&blinds) {
+            assert_eq!((*p + params.get_w() * s).to_affine(), *h);
+            assert_ne!(p, h);
+        }
+        assert_ne!(blinds[0], blinds[1], "independent blinds per column");
+        // Other weights, the same secret: other blinds.
+        assert_ne!(secret.column_blinds(&model(6), 2), blinds);
+        let other = WeightsSecret::from_hex(&"cd".repeat(32)).unwrap();
+        assert_ne!(other.column_blinds(&m, 2), blinds);
+    }
+
+    #[test]
+    fn secrets_read_64_hex_digits_and_never_print() {
+        let secret = WeightsSecret::from_hex(&format!(" {}\n", "0f".repeat(32))).unwrap();
+        assert_eq!(secret.to_hex(), "0f".repeat(32));
+        assert_eq!(format!("{secret:?}"), "WeightsSecret(..)");
+        for bad in [
+            "",
+            "0f",
+            &"0f".repeat(33),
+            &format!("+{}", "f".repeat(63)),
+            &"zz".repeat(32),
+        ] {
+            assert!(WeightsSecret::from_hex(bad).is_none(), "{bad:?}");
+        }
+    }
 }

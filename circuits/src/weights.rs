@@ -261,11 +261,12 @@ pub fn model_commitment(model: &QuantizedModel) -> Result<Fp> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use zkinfer_quant::{Linear, Scale, Shape, Tensor, TensorSpec};
 
-    fn mlp(w: Vec<i64>, b: Vec<i64>) -> QuantizedModel {
+    /// One linear layer, 3 inputs to 2 outputs.
+    pub(crate) fn mlp(w: Vec<i64>, b: Vec<i64>) -> QuantizedModel {
         let linear = Linear {
             weight: Tensor::new(Shape(vec![2, 3]), w).unwrap(),
             weight_scale: Scale(4),

@@ -26,6 +26,10 @@ pub const PACKAGE_FORMAT: &str = "zkinfer/package@1";
 pub const PACKAGE_FILE: &str = "package.json";
 /// `verifier_key.json`.
 pub const KEY_FILE: &str = "verifier_key.json";
+/// `weights_secret.txt`: with polycommit weights, the owner's secret that
+/// blinds their registered commitment (64 hex digits). Private, like the
+/// weights beside it.
+pub const WEIGHTS_SECRET_FILE: &str = "weights_secret.txt";
 
 /// What calibration optimises, in the spirit of EZKL's calibrate-settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,5 +25,5 @@ pub use choose::{ProfileChoice, ProfileCost};
 pub use error::{ProverError, Result};
 pub use params::{ParamsCache, ParamsSource, PARAMS_DIR_ENV};
 pub use pk_cache::PkCache;
-pub use prove::{random_blinding, Proved, Prover, WeightsOpening, VERSION};
+pub use prove::{random_blinding, random_weights_secret, Proved, Prover, WeightsOpening, VERSION};
 pub use vk_cache::{KeySource, VkCache};

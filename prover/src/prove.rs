@@ -22,6 +22,9 @@ pub struct Prover {
     model: Arc<QuantizedModel>,
     key: VerifierKey,
     pk: ProvingKey<vesta::Affine>,
+    /// With polycommit weights: the owner's secret, which blinds the
+    /// registered commitment the proofs open to.
+    weights_secret: Option<zkinfer_circuits::polycommit::WeightsSecret>,
 }
 
 /// A proof and the inference it proves.
@@ -87,7 +90,20 @@ impl Prover {
             model,
             key,
             pk,
+            weights_secret: None,
         }
+    }
+
+    /// With polycommit weights: blinds the registered commitment its
+    /// proofs open to with the owner's `secret` (the hiding commitment
+    /// `zkinfer commit --polycommit` prints with the same secret). No
+    /// effect on other circuits.
+    pub fn with_weights_secret(
+        mut self,
+        secret: Option<zkinfer_circuits::polycommit::WeightsSecret>,
+    ) -> Self {
+        self.weights_secret = secret;
+        self
     }
 
     /// The verifier key (the prover's own, for checking its proofs).
@@ -206,14 +222,23 @@ impl Prover {
             return Ok((proof, None));
         }
         let params = self.key.params();
-        let registered = polycommit::commitments(params, &weights, plan.weight_store)?;
+        let secret = self.weights_secret.as_ref();
+        let registered = polycommit::commitments(params, &weights, plan.weight_store, secret)?;
+        let blinds = match secret {
+            Some(secret) => secret.column_blinds(&weights, registered.len()),
+            None => vec![Fp::zero(); registered.len()],
+        };
         let in_proof = polycommit::proof_columns(&proof, &columns).ok_or(ProverError::Halo2 {
             stage: "proof",
             message: "the proof does not start with its weight columns' commitments".into(),
         })?;
         let openings = openings.first().map_or(&[][..], Vec::as_slice);
+        let to_open = polycommit::Registered {
+            points: &registered,
+            blinds: &blinds,
+        };
         let opening =
-            polycommit::prove_opening(params, &registered, &in_proof, openings, &proof, &mut rng)?;
+            polycommit::prove_opening(params, to_open, &in_proof, openings, &proof, &mut rng)?;
         Ok((
             proof,
             Some(WeightsOpening {
@@ -232,6 +257,12 @@ pub struct WeightsOpening {
     pub registered: Vec<zkinfer_circuits::polycommit::Point>,
     /// The opening proof.
     pub proof: Vec<u8>,
+}
+
+/// A fresh polycommit weights secret from the operating system, which the
+/// model's owner keeps.
+pub fn random_weights_secret() -> zkinfer_circuits::polycommit::WeightsSecret {
+    zkinfer_circuits::polycommit::WeightsSecret::random(&mut UnwrapErr(rand::rngs::SysRng))
 }
 
 /// A fresh random field element from the operating system: a commitment's

@@ -59,7 +59,7 @@ fn polycommit_weights_prove_verify_and_bind_the_registered_commitment() {
         assert!(plan.weight_store.columns() >= 1, "{name}: {plan:?}");
         let x = digit(&model, 3);
         let bundle = p.prove(&x).unwrap().bundle;
-        let registered = polycommit::commitments(&params, &model, plan.weight_store).unwrap();
+        let registered = polycommit::commitments(&params, &model, plan.weight_store, None).unwrap();
         assert_eq!(bundle.model_commitment, Some(to_hex(&registered)), "{name}");
         let claim = verify(p.verifier_key(), &bundle).unwrap();
         let engine = Engine::default().run(&model, &x).unwrap();
@@ -147,8 +147,8 @@ fn the_registered_commitment_depends_on_every_weight_and_the_layout() {
         .unwrap();
     let (p, params) = prover(&model, Visibility::Public);
     let store = p.verifier_key().circuit().plan().weight_store;
-    let a = polycommit::commitments(&params, &model, store).unwrap();
-    let b = polycommit::commitments(&params, &one_weight_changed(&model), store).unwrap();
+    let a = polycommit::commitments(&params, &model, store, None).unwrap();
+    let b = polycommit::commitments(&params, &one_weight_changed(&model), store, None).unwrap();
     assert_eq!(a.iter().zip(&b).filter(|(x, y)| x != y).count(), 1);
     assert_eq!(from_hex(&to_hex(&a)), Some(a.clone()));
     let bundle = p.prove(&digit(&model, 0)).unwrap().bundle;
@@ -157,7 +157,7 @@ fn the_registered_commitment_depends_on_every_weight_and_the_layout() {
         narrow: store.narrow + 1,
         ..store
     };
-    let mut other = polycommit::commitments(&params, &model, wider).unwrap();
+    let mut other = polycommit::commitments(&params, &model, wider, None).unwrap();
     other.remove(store.narrow);
     let relaid = ProofBundle {
         model_commitment: Some(to_hex(&other)),
@@ -247,7 +247,7 @@ fn a_forged_stored_weight_proves_but_does_not_open() {
     // The weights the proof holds open only to their own commitment,
     // which is not the registered one.
     let forged_registered =
-        polycommit::commitments(&params, &forged_model, plan.weight_store).unwrap();
+        polycommit::commitments(&params, &forged_model, plan.weight_store, None).unwrap();
     assert_ne!(forged_registered, opening.registered);
 }
 
@@ -440,4 +440,53 @@ fn the_contract_manages_polycommit_weights_and_refuses_what_it_must() {
         panic!("the output is still readable")
     };
     assert_eq!(info.weights_retired.unwrap().reason, "withdrawn");
+}
+
+/// With the owner's secret the registered commitment is blinded (hiding),
+/// the proofs open to it and to nothing else — not to the unblinded
+/// commitment, nor to another secret's — and the verifier checks them as
+/// any other.
+#[test]
+fn a_weights_secret_makes_the_commitment_hiding_and_proofs_open_to_it_only() {
+    use zkinfer_circuits::polycommit::WeightsSecret;
+    let model = BundledModel::find("digits-cnn")
+        .unwrap()
+        .quantized()
+        .unwrap();
+    let (p, params) = prover(&model, Visibility::Public);
+    let store = p.verifier_key().circuit().plan().weight_store;
+    let secret = WeightsSecret::from_hex(&"5a".repeat(32)).unwrap();
+    let other = WeightsSecret::from_hex(&"a5".repeat(32)).unwrap();
+    let hiding = polycommit::commitments(&params, &model, store, Some(&secret)).unwrap();
+    let plain = polycommit::commitments(&params, &model, store, None).unwrap();
+    let others = polycommit::commitments(&params, &model, store, Some(&other)).unwrap();
+    assert!(hiding.iter().zip(&plain).all(|(h, p)| h != p));
+    let p = p.with_weights_secret(Some(secret));
+    let bundle = p.prove(&digit(&model, 6)).unwrap().bundle;
+    assert_eq!(bundle.model_commitment, Some(to_hex(&hiding)));
+    let claim = verify(p.verifier_key(), &bundle).unwrap();
+    assert_eq!(claim.model_commitment, Some(to_hex(&hiding)));
+    for (what, points) in [("unblinded", &plain), ("another secret's", &others)] {
+        let relabelled = ProofBundle {
+            model_commitment: Some(to_hex(points)),
+            ..bundle.clone()
+        };
+        assert_eq!(
+            verify(p.verifier_key(), &relabelled),
+            Err(VerifyError::Rejected),
+            "{what} commitment"
+        );
+    }
+    // A prover without the secret opens to the unblinded commitment only.
+    let (plain_prover, _) = prover(&model, Visibility::Public);
+    let unblinded = plain_prover.prove(&digit(&model, 6)).unwrap().bundle;
+    assert_eq!(unblinded.model_commitment, Some(to_hex(&plain)));
+    let claimed_hiding = ProofBundle {
+        model_commitment: Some(to_hex(&hiding)),
+        ..unblinded
+    };
+    assert_eq!(
+        verify(p.verifier_key(), &claimed_hiding),
+        Err(VerifyError::Rejected)
+    );
 }

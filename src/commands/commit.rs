@@ -52,6 +52,8 @@ struct CommitOutput {
 #[derive(Serialize)]
 struct Polycommit {
     commitment: String,
+    /// Whether it is blinded by the owner's weights secret.
+    hiding: bool,
     k: u32,
     profile: zkinfer_circuits::Profile,
     /// Narrow weight columns and 16-bit groups.
@@ -66,9 +68,17 @@ fn polycommit(args: &CommitArgs, q: &zkinfer_quant::QuantizedModel) -> anyhow::R
     let circuit = super::plan_circuit(&args.model, q, visibility, weights, args.profile)?;
     let plan = circuit.plan();
     let params = super::load_params(&super::params_cache(&args.params), plan.k)?;
-    let points = zkinfer_circuits::polycommit::commitments(&params, q, plan.weight_store)?;
+    if let Some(path) = &args.new_weights_secret {
+        super::write_new_weights_secret(path)?;
+    }
+    let secret_file = args.new_weights_secret.as_deref();
+    let secret_file = secret_file.or(args.weights_secret.as_deref());
+    let secret = super::weights_secret(&args.model, secret_file)?;
+    let points =
+        zkinfer_circuits::polycommit::commitments(&params, q, plan.weight_store, secret.as_ref())?;
     Ok(Polycommit {
         commitment: zkinfer_circuits::polycommit::to_hex(&points),
+        hiding: secret.is_some(),
         k: plan.k,
         profile: plan.profile,
         columns: plan.weight_store.narrow,
@@ -151,12 +161,16 @@ pub fn run(args: &CommitArgs, json: bool) -> anyhow::Result<()> {
     }
     if let Some(p) = &out.polycommit {
         outln!(
-            "polycommit   {} (k = {}, {} profile; store: {} byte columns, {} 16-bit groups)",
+            "polycommit   {} (k = {}, {} profile; store: {} byte columns, {} 16-bit groups; {})",
             p.commitment,
             p.k,
             p.profile,
             p.columns,
-            p.short_groups
+            p.short_groups,
+            match p.hiding {
+                true => "hiding: blinded by the weights secret",
+                false => "unblinded: hiding only as far as the weights are unpredictable",
+            }
         );
     }
     if let Some(path) = &out.architecture {

@@ -77,6 +77,7 @@ fn weights_commitment(
     store: &MemoryStore,
     model_id: &str,
     model: &str,
+    secret: Option<&zkinfer_circuits::polycommit::WeightsSecret>,
     params: &ParamsArgs,
 ) -> anyhow::Result<String> {
     let registered = store
@@ -101,9 +102,9 @@ fn weights_commitment(
     }
     let plan = circuit.plan();
     let ipa = super::load_params(&super::params_cache(params), plan.k)?;
-    let points =
-        zkinfer_circuits::polycommit::commitments(&ipa, &loaded.quantized, plan.weight_store)
-            .with_context(|| format!("committing to the weights of {model}"))?;
+    let store = plan.weight_store;
+    let points = zkinfer_circuits::polycommit::commitments(&ipa, &loaded.quantized, store, secret)
+        .with_context(|| format!("committing to the weights of {model}"))?;
     Ok(zkinfer_circuits::polycommit::to_hex(&points))
 }
 
@@ -220,6 +221,7 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             model_id,
             commitment,
             model,
+            weights_secret,
             label,
             from,
             params,
@@ -229,7 +231,10 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             let sender = sender_or_admin(&store, from)?;
             let commitment = match (commitment, model) {
                 (Some(hex), _) => hex,
-                (None, Some(model)) => weights_commitment(&store, &model_id, &model, &params)?,
+                (None, Some(model)) => {
+                    let secret = super::weights_secret(&model, weights_secret.as_deref())?;
+                    weights_commitment(&store, &model_id, &model, secret.as_ref(), &params)?
+                }
                 (None, None) => bail!("give --commitment, or --model to commit to its weights"),
             };
             let msg = ExecuteMsg::AcceptWeights {

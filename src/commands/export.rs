@@ -138,6 +138,9 @@ pub fn run(args: &ExportArgs, json: bool) -> anyhow::Result<()> {
     };
     let key_file = ModelKey::of(&key);
     write_package(&args.out, &float, &calibrated.model, &key_file, &package)?;
+    if weights == zkinfer_circuits::WeightVisibility::Polycommit {
+        keep_or_write_weights_secret(&args.out)?;
+    }
     if json {
         return report::json(&package);
     }
@@ -171,6 +174,18 @@ fn write_package(
     write_atomically(&dir.join(KEY_FILE), pretty(key).as_bytes())?;
     write_atomically(&dir.join(PACKAGE_FILE), pretty(package).as_bytes())?;
     Ok(())
+}
+
+/// A polycommit package's secret, which blinds its weights' commitment: a
+/// new one, unless the folder has one already (a re-export of the same
+/// model keeps it: blinds are derived per set of weights, so reusing the
+/// secret reveals nothing).
+fn keep_or_write_weights_secret(dir: &Path) -> anyhow::Result<()> {
+    let path = dir.join(zkinfer_prover::export::WEIGHTS_SECRET_FILE);
+    if super::weights_secret(&dir.to_string_lossy(), None)?.is_some() {
+        return Ok(());
+    }
+    super::write_new_weights_secret(&path)
 }
 
 /// Pretty JSON with a trailing newline.

@@ -132,6 +132,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
         })
         .transpose()?;
     let weights = super::weights(&args.model, args.weights_visibility)?;
+    let weights_secret = super::weights_secret(&args.model, args.weights_secret.as_deref())?;
     let circuit = super::plan_circuit(&args.model, &q, visibility, weights, args.profile)
         .with_context(|| format!("planning the circuit of {}", model.source))?;
     let k = circuit.plan().k;
@@ -164,6 +165,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
         },
         || Prover::for_circuit_cached(&model.source, circuit, params, &vk_cache, &pk_cache),
     )?;
+    let prover = prover.with_weights_secret(weights_secret);
     for (what, source) in [("verifying", &vk_source), ("proving", &pk_source)] {
         if let Some(warning) = source.warning(what, params_cache.dir()) {
             eprintln!("{warning}");

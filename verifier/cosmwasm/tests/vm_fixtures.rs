@@ -295,6 +295,7 @@ fn polycommit_vm_fixtures_are_current() {
                 &params,
                 &expected,
                 a.verifier_key().circuit().plan().weight_store,
+                None,
             )
             .unwrap(),
         );
