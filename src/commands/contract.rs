@@ -63,12 +63,32 @@ fn print_response(response: &Response, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `--from`, else the admin.
-fn sender_or_admin(store: &MemoryStore, from: Option<String>) -> anyhow::Result<String> {
-    Ok(match from {
+/// Sends a message that rebuilds no key (a retirement, accepted weights:
+/// the key cache is never asked for one) from `--from`, else the admin,
+/// and saves the state if it is accepted. `msg` builds it from the loaded
+/// state; `what` names what a refusal is about. Returns the exit code of a
+/// refusal.
+fn send_keyless(
+    state: &std::path::Path,
+    from: Option<String>,
+    what: &str,
+    json: bool,
+    msg: impl FnOnce(&MemoryStore) -> anyhow::Result<ExecuteMsg>,
+) -> anyhow::Result<Option<ExitCode>> {
+    let dir = StateDir::open_for_write(state)?;
+    let mut store = dir.load()?;
+    let sender = match from {
         Some(from) => from,
         None => store.config()?.map(|c| c.admin).unwrap_or_default(),
-    })
+    };
+    let msg = msg(&store)?;
+    let response = match execute(&mut store, &mut KeyCache::default(), &sender, msg) {
+        Ok(r) => r,
+        Err(e) => return refused(e, what, json).map(Some),
+    };
+    dir.save(&store)?;
+    print_response(&response, json)?;
+    Ok(None)
 }
 
 /// The polycommit commitment of `model`'s weights for the circuit
@@ -226,29 +246,24 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             from,
             params,
         } => {
-            let dir = StateDir::open_for_write(&state)?;
-            let mut store = dir.load()?;
-            let sender = sender_or_admin(&store, from)?;
-            let commitment = match (commitment, model) {
-                (Some(hex), _) => hex,
-                (None, Some(model)) => {
-                    let secret = super::weights_secret(&model, weights_secret.as_deref())?;
-                    weights_commitment(&store, &model_id, &model, secret.as_ref(), &params)?
-                }
-                (None, None) => bail!("give --commitment, or --model to commit to its weights"),
-            };
-            let msg = ExecuteMsg::AcceptWeights {
-                model_id: model_id.clone(),
-                model_commitment: commitment,
-                label,
-            };
-            // Accepting rebuilds no key: the cache is never asked for one.
-            let response = match execute(&mut store, &mut KeyCache::default(), &sender, msg) {
-                Ok(r) => r,
-                Err(e) => return refused(e, &model_id, json),
-            };
-            dir.save(&store)?;
-            print_response(&response, json)?;
+            let sent = send_keyless(&state, from, &model_id.clone(), json, |store| {
+                let commitment = match (commitment, model) {
+                    (Some(hex), _) => hex,
+                    (None, Some(model)) => {
+                        let secret = super::weights_secret(&model, weights_secret.as_deref())?;
+                        weights_commitment(store, &model_id, &model, secret.as_ref(), &params)?
+                    }
+                    (None, None) => bail!("give --commitment, or --model to commit to its weights"),
+                };
+                Ok(ExecuteMsg::AcceptWeights {
+                    model_id,
+                    model_commitment: commitment,
+                    label,
+                })
+            })?;
+            if let Some(code) = sent {
+                return Ok(code);
+            }
         }
         ContractCommand::RetireWeights {
             state,
@@ -257,20 +272,14 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             reason,
             from,
         } => {
-            let dir = StateDir::open_for_write(&state)?;
-            let mut store = dir.load()?;
-            let sender = sender_or_admin(&store, from)?;
             let msg = ExecuteMsg::RetireWeights {
-                model_id: model_id.clone(),
+                model_id,
                 weights_id: weights_id.clone(),
                 reason,
             };
-            let response = match execute(&mut store, &mut KeyCache::default(), &sender, msg) {
-                Ok(r) => r,
-                Err(e) => return refused(e, &weights_id, json),
-            };
-            dir.save(&store)?;
-            print_response(&response, json)?;
+            if let Some(code) = send_keyless(&state, from, &weights_id, json, |_| Ok(msg))? {
+                return Ok(code);
+            }
             if !json {
                 outln!(
                     "weights {weights_id} are retired: their proofs are refused, and their \
@@ -284,20 +293,13 @@ pub fn run(command: ContractCommand, json: bool) -> anyhow::Result<ExitCode> {
             reason,
             from,
         } => {
-            let dir = StateDir::open_for_write(&state)?;
-            let mut store = dir.load()?;
-            let sender = sender_or_admin(&store, from)?;
             let msg = ExecuteMsg::RetireModel {
                 model_id: model_id.clone(),
                 reason,
             };
-            // Retiring rebuilds no key: the cache is never asked for one.
-            let response = match execute(&mut store, &mut KeyCache::default(), &sender, msg) {
-                Ok(r) => r,
-                Err(e) => return refused(e, &model_id, json),
-            };
-            dir.save(&store)?;
-            print_response(&response, json)?;
+            if let Some(code) = send_keyless(&state, from, &model_id, json, |_| Ok(msg))? {
+                return Ok(code);
+            }
             if !json {
                 outln!(
                     "model {model_id} is retired: it takes no new proofs, and its attestations \

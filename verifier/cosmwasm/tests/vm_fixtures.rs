@@ -133,25 +133,7 @@ fn vm_fixtures_are_current() {
 
     // The contract logic, natively, with the parameters from storage as in
     // the VM: every registration and every submission is accepted.
-    let mut store = MemoryStore::default();
-    let mut cache = KeyCache::default();
-    instantiate(
-        &mut store,
-        InstantiateMsg {
-            admin: "admin".into(),
-        },
-    )
-    .unwrap();
-    for &k in &ks {
-        let bytes = read(&format!("params-k{k}.bin"));
-        let msg = ExecuteMsg::UploadParams {
-            k,
-            chunk: 0,
-            data: zkinfer_verifier::base64::encode(&bytes),
-            last: true,
-        };
-        execute(&mut store, &mut cache, "admin", msg).unwrap();
-    }
+    let (mut store, mut cache) = contract_with_params(&ks);
     for msg in &registrations {
         let msg: ExecuteMsg = serde_json::from_slice(msg).unwrap();
         execute(&mut store, &mut cache, "admin", msg).unwrap();
@@ -170,6 +152,28 @@ fn vm_fixtures_are_current() {
             .unwrap_or_else(|e| panic!("{file} is refused ({e}): regenerate with ZKINFER_BLESS=1"));
         assert!(r.attestation.is_some());
     }
+}
+
+/// An instantiated contract (admin `admin`) with the fixtures' parameters
+/// for every `k` uploaded, and a key cache that derives none.
+fn contract_with_params(ks: &BTreeSet<u32>) -> (MemoryStore, KeyCache) {
+    let mut store = MemoryStore::default();
+    let mut cache = KeyCache::default();
+    let admin = InstantiateMsg {
+        admin: "admin".into(),
+    };
+    instantiate(&mut store, admin).unwrap();
+    for &k in ks {
+        let bytes = read(&format!("params-k{k}.bin"));
+        let msg = ExecuteMsg::UploadParams {
+            k,
+            chunk: 0,
+            data: zkinfer_verifier::base64::encode(&bytes),
+            last: true,
+        };
+        execute(&mut store, &mut cache, "admin", msg).unwrap();
+    }
+    (store, cache)
 }
 
 /// The k a bundled model's circuit needs.
@@ -262,22 +266,7 @@ fn polycommit_vm_fixtures_are_current() {
 
     // Natively: the architecture registers, both commitments are accepted,
     // and every proof is attested under its own weights.
-    let mut store = MemoryStore::default();
-    let mut cache = KeyCache::default();
-    instantiate(
-        &mut store,
-        InstantiateMsg {
-            admin: "admin".into(),
-        },
-    )
-    .unwrap();
-    let upload = ExecuteMsg::UploadParams {
-        k,
-        chunk: 0,
-        data: zkinfer_verifier::base64::encode(&read("params-k9.bin")),
-        last: true,
-    };
-    execute(&mut store, &mut cache, "admin", upload).unwrap();
+    let (mut store, mut cache) = contract_with_params(&BTreeSet::from([k]));
     let msg: ExecuteMsg = serde_json::from_slice(&register).unwrap();
     execute(&mut store, &mut cache, "admin", msg).unwrap();
     for (label, _, _) in submissions {
