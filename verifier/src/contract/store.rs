@@ -114,8 +114,10 @@ pub struct MemoryStore {
     weights: BTreeMap<String, AcceptedWeights>,
 }
 
-fn input_key(model_id: &str, input_index: &str) -> String {
-    format!("{model_id}/{input_index}")
+/// A key under a model: `<model id>/<rest>` (model ids are hex, so a
+/// model's keys are contiguous in an ordered map).
+fn model_scoped_key(model_id: &str, rest: &str) -> String {
+    format!("{model_id}/{rest}")
 }
 
 impl ContractStore for MemoryStore {
@@ -161,7 +163,7 @@ impl ContractStore for MemoryStore {
             )));
         }
         self.by_input
-            .insert(input_key(&a.model_id, &a.input_index()), a.seq);
+            .insert(model_scoped_key(&a.model_id, &a.input_index()), a.seq);
         self.by_proof.insert(a.proof_digest.clone(), a.seq);
         self.by_model
             .entry(a.model_id.clone())
@@ -173,7 +175,7 @@ impl ContractStore for MemoryStore {
     fn output_of(&self, model_id: &str, input_index: &str) -> Result<Option<u64>> {
         Ok(self
             .by_input
-            .get(&input_key(model_id, input_index))
+            .get(&model_scoped_key(model_id, input_index))
             .copied())
     }
     fn proof_seen(&self, proof_digest: &str) -> Result<Option<u64>> {
@@ -229,12 +231,12 @@ impl ContractStore for MemoryStore {
     }
     #[cfg(feature = "committed-weights")]
     fn weights(&self, model_id: &str, weights_id: &str) -> Result<Option<AcceptedWeights>> {
-        Ok(self.weights.get(&input_key(model_id, weights_id)).cloned())
+        Ok(self.weights.get(&model_scoped_key(model_id, weights_id)).cloned())
     }
     #[cfg(feature = "committed-weights")]
     fn put_weights(&mut self, model_id: &str, weights: &AcceptedWeights) -> Result<()> {
         self.weights
-            .insert(input_key(model_id, &weights.weights_id), weights.clone());
+            .insert(model_scoped_key(model_id, &weights.weights_id), weights.clone());
         Ok(())
     }
     #[cfg(feature = "committed-weights")]
