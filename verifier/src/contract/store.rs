@@ -231,12 +231,17 @@ impl ContractStore for MemoryStore {
     }
     #[cfg(feature = "committed-weights")]
     fn weights(&self, model_id: &str, weights_id: &str) -> Result<Option<AcceptedWeights>> {
-        Ok(self.weights.get(&model_scoped_key(model_id, weights_id)).cloned())
+        Ok(self
+            .weights
+            .get(&model_scoped_key(model_id, weights_id))
+            .cloned())
     }
     #[cfg(feature = "committed-weights")]
     fn put_weights(&mut self, model_id: &str, weights: &AcceptedWeights) -> Result<()> {
-        self.weights
-            .insert(model_scoped_key(model_id, &weights.weights_id), weights.clone());
+        self.weights.insert(
+            model_scoped_key(model_id, &weights.weights_id),
+            weights.clone(),
+        );
         Ok(())
     }
     #[cfg(feature = "committed-weights")]
