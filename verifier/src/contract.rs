@@ -30,6 +30,12 @@
 //!   (`upload_params`, in chunks), checked against the digest pinned for
 //!   `k`, and read from storage by every verification: a contract never
 //!   derives them (that was 70 % of a submission's cost).
+//! * With the `committed-weights` feature, polycommit models: a
+//!   registration carries the architecture (never the weights) and may
+//!   name an owner; the admin or the owner accepts sets of weights by their
+//!   commitment (`accept_weights`, [`weights_id`]) and retires them
+//!   (`retire_weights`); a proof is attested only under accepted, unretired
+//!   weights, and its attestation records which ([`AcceptedWeights`]).
 //! * Handlers validate everything before they write, so a refused message
 //!   leaves the store unchanged.
 

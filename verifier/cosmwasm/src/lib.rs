@@ -10,6 +10,11 @@
 //! instructions), a size profile of its own, `wasm-opt -Oz`, and the VM's
 //! static checks. `make wasm-test` runs the contract in cosmwasm-vm with
 //! its gas checked against `wasm/gas_budgets.json`.
+//!
+//! Two modules: without default features, fixed-weights models only (the
+//! 600 KiB module); with the `committed-weights` feature (the default
+//! natively), polycommit models too, whose weights are accepted and retired
+//! by commitment (`zkinfer_cosmwasm_committed.wasm`).
 
 #![deny(missing_docs, unsafe_code)]
 

@@ -363,7 +363,8 @@ pub struct AttestationInfo {
 
 impl Attestation {
     /// What the output-by-input index keys this attestation under, beside
-    /// its model id ([`input_index`]).
+    /// its model id: its input digest, prefixed with its weights' id for
+    /// polycommit weights.
     #[cfg(feature = "committed-weights")]
     pub fn input_index(&self) -> std::borrow::Cow<'_, str> {
         input_index(&self.input_digest, self.weights_id.as_deref())
