@@ -49,7 +49,9 @@ mod weights;
 
 pub use error::ContractError;
 pub use gas::{verification_gas, GasSchedule, INSTRUCTION_SCHEDULE, SCHEDULE};
-pub use handlers::{execute, execute_json, input_digest, instantiate, query, query_json, KeyCache};
+pub use handlers::{
+    execute, execute_json, input_digest, instantiate, query, query_json, KeyCache, DECODED_PARAMS,
+};
 pub use msg::{
     Attestation, AttestationInfo, Config, Event, ExecuteMsg, InstantiateMsg, ModelInfo, ModelKey,
     ModelSummary, ParamsUpload, QueryMsg, QueryResponse, RegisteredModel, Response, Retirement,

@@ -53,7 +53,7 @@ pub trait ContractStore {
     /// Records the parameters' state for `k`.
     fn put_params_upload(&mut self, upload: &ParamsUpload) -> Result<()>;
     /// Chunk `index` of the parameters for `k` (index
-    /// [`super::handlers::DECODED_PARAMS`]: the completed upload's
+    /// [`crate::contract::DECODED_PARAMS`]: the completed upload's
     /// parameters, uncompressed).
     fn params_chunk(&self, k: u32, index: u32) -> Result<Option<Vec<u8>>>;
     /// Stores chunk `index` of the parameters for `k`.
