@@ -36,8 +36,13 @@ impl KeyPart for u32 {
     }
 }
 
+/// Parts zkinfer stores are short (model ids are 64 hex digits), but a
+/// query or message may name a longer one: its length saturates at
+/// `u16::MAX` instead of failing, giving a key no stored record has (every
+/// stored part is shorter, so its prefix differs) — the lookup finds
+/// nothing, and the caller says so.
 fn length_prefixed(out: &mut Vec<u8>, part: &[u8]) {
-    let len = u16::try_from(part.len()).expect("key parts are short");
+    let len = u16::try_from(part.len()).unwrap_or(u16::MAX);
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(part);
 }
@@ -92,5 +97,16 @@ mod tests {
         assert!(pair_key("by_model", "m", 7u64).starts_with(&pair_prefix("by_model", "m")));
         let chunks: Map<(u32, u32), ()> = Map::new("params_chunks");
         assert_eq!(pair_key("params_chunks", 9u32, 1u32), &*chunks.key((9, 1)));
+    }
+
+    /// A hostile query naming a model id of 70,000 bytes gets a key, not a
+    /// trap, and one whose prefix no stored (short) id has.
+    #[test]
+    fn an_overlong_key_part_saturates_its_length() {
+        let long = "a".repeat(70_000);
+        let key = pair_key("by_input", long.as_str(), "d");
+        assert_eq!(&key[10..12], &[0xff, 0xff]);
+        assert_eq!(key.len(), 2 + 8 + 2 + 70_000 + 1);
+        assert!(!key.starts_with(&pair_prefix("by_input", "a".repeat(64).as_str())));
     }
 }

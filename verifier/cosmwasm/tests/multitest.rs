@@ -589,3 +589,39 @@ fn a_polycommit_model_takes_proofs_under_accepted_weights_only() {
     };
     assert_eq!(info.weights_retired.unwrap().reason, "superseded");
 }
+
+/// Queries naming ids far longer than any stored one are answered with an
+/// error, not a trap (storage key parts saturate their length).
+#[test]
+fn overlong_ids_in_queries_are_not_found() {
+    let c = chain();
+    let long = "a".repeat(70_000);
+    for msg in [
+        QueryMsg::Output {
+            model_id: long.clone(),
+            input_digest: "00".into(),
+            weights_id: None,
+        },
+        QueryMsg::Attestations {
+            model_id: long.clone(),
+            start_after: None,
+            limit: None,
+        },
+        QueryMsg::Weights {
+            model_id: long.clone(),
+            start_after: Some(long.clone()),
+            limit: None,
+        },
+    ] {
+        let err = c
+            .app
+            .wrap()
+            .query_wasm_smart::<QueryResponse>(c.contract.clone(), &msg)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no output") || err.contains("unknown model"),
+            "{err}"
+        );
+    }
+}

@@ -137,7 +137,7 @@ main() {
     stage "committed-weights contract build" build_contract "$committed" committed-weights
     stage "VM harness build" build_vm
     stage check check "$module" 614400 module
-    # Measured at 680,802 B (+67 KB over the default module: polycommit
+    # Measured at 680,800 B (+67 KB over the default module: polycommit
     # verification +29 KB, the weights messages and records the rest);
     # 700 KiB leaves room for small changes under wasmd's 800 KiB.
     stage check check "$committed" 716800 "committed-weights module"
