@@ -73,8 +73,13 @@ impl Step {
             StepKind::Relu { .. } => vec![Some(Derived)],
             // One of two proven inputs, chosen by a proven bit.
             StepKind::MaxPool { .. } => vec![Some(Derived)],
-            // Sums and products of two proven inputs.
+            // Sums and products of two proven inputs; sums of products.
             StepKind::Add | StepKind::Mul => vec![Some(Derived)],
+            #[cfg(feature = "transformers")]
+            StepKind::MatMul { .. } => vec![Some(Derived)],
+            // The quotient is range-checked on the division's row.
+            #[cfg(feature = "transformers")]
+            StepKind::Divide { .. } => vec![Some(RangeCheck)],
             // The lookup makes the output a table entry (and proves the
             // input in the domain).
             StepKind::Table { .. } => vec![Some(Lookup)],

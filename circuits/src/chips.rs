@@ -3,6 +3,10 @@
 //! test that accepts a right witness and rejects a wrong one.
 //!
 //! * [`dot`] — multiply-accumulate rows (linear, conv, window sums);
+//! * [`pair_dot`] — dot products of two activations (attention's matmuls),
+//!   on the dot rows' columns;
+//! * [`divide`] — rounding division by a divisor computed at run time (a
+//!   softmax's normalisation);
 //! * [`range`] — range checks by 8-bit limbs, and the shared table;
 //! * [`rescale`] — rounding division (rescale, average pooling);
 //! * [`bound`], [`relu`], [`max`], [`arith`] (add, mul), [`table`] — the
@@ -15,8 +19,12 @@ pub mod arith;
 pub mod bound;
 #[cfg(feature = "commitments")]
 pub mod commit;
+#[cfg(feature = "transformers")]
+pub mod divide;
 pub mod dot;
 pub mod max;
+#[cfg(feature = "transformers")]
+pub mod pair_dot;
 pub mod range;
 pub mod relu;
 pub mod rescale;

@@ -8,7 +8,7 @@
 //! the architecture's ([`crate::weights`]).
 
 use crate::assign::{Assigner, Cell_, Edit, LoggedCell};
-use crate::config::{Commitments, ModelConfig};
+use crate::config::{Additions, ModelConfig};
 use crate::error::{CircuitError, Result};
 use crate::field::fe;
 use crate::layers::LayoutCtx;
@@ -297,7 +297,7 @@ impl Circuit<Fp> for ModelCircuit {
     }
 
     fn configure_for(&self, meta: &mut ConstraintSystem<Fp>) -> ModelConfig {
-        ModelConfig::configure_with(meta, self.plan.profile, Commitments::of(&self.plan))
+        ModelConfig::configure_with(meta, self.plan.profile, Additions::of(&self.plan))
     }
 
     fn synthesize(

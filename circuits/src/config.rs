@@ -30,10 +30,12 @@ use crate::profile::Profile;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Fixed, Instance};
 use pasta_curves::Fp;
 
-/// What a circuit commits to: each adds columns, and most circuits have
-/// neither.
+/// What a circuit adds to its profile's columns and gates: commitments
+/// (each adds columns) and the gates of rarer ops. Most circuits have
+/// none, and a circuit without one has exactly the profile's columns and
+/// gates (its verifying key does not depend on the others existing).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Commitments {
+pub struct Additions {
     /// The input (its commitment is a public input).
     pub input: bool,
     /// The weights, hashed: the dot gate reads advice weights, and their
@@ -43,16 +45,29 @@ pub struct Commitments {
     /// of cells in a store of advice columns of their own
     /// ([`crate::polycommit`]).
     pub store: crate::plan::StoreShape,
+    /// The pair-dot gate, for products of two activations
+    /// ([`crate::chips::pair_dot`]): one selector, no column.
+    pub pair_dot: bool,
+    /// The division gate in every lane, for divisors computed at run time
+    /// ([`crate::chips::divide`]): one selector per lane, no column.
+    pub divide: bool,
 }
 
-impl Commitments {
-    /// What a plan commits to.
+impl Additions {
+    /// What a plan adds.
     pub fn of(plan: &crate::CircuitPlan) -> Self {
-        Commitments {
+        #[cfg_attr(not(feature = "transformers"), allow(unused_mut))]
+        let mut additions = Additions {
             input: plan.input_visibility == crate::Visibility::Committed,
             weights: plan.weight_visibility == crate::WeightVisibility::Committed,
             store: plan.weight_store,
+            ..Additions::default()
+        };
+        #[cfg(feature = "transformers")]
+        {
+            (additions.pair_dot, additions.divide) = (plan.pair_dot, plan.divide);
         }
+        additions
     }
 
     /// Whether Poseidon hashes something.
@@ -122,6 +137,13 @@ pub struct ModelConfig {
     /// The columns of polycommit weights.
     #[cfg(feature = "committed-weights")]
     pub weight_store: Option<crate::chips::weight_store::WeightStoreConfig>,
+    /// Products of two activations, in circuits that have them.
+    #[cfg(feature = "transformers")]
+    pub pair_dot: Option<crate::chips::pair_dot::PairDotConfig>,
+    /// Divisions by divisors computed at run time, one gate per lane, in
+    /// circuits that have them.
+    #[cfg(feature = "transformers")]
+    pub divide: Vec<crate::chips::divide::DivideConfig>,
     /// The 8-bit range table.
     pub range_table: RangeTable,
     /// Lookup names, by lookup index, for failure reports.
@@ -198,11 +220,14 @@ impl ModelConfig {
         Self::configure(&mut ConstraintSystem::default(), profile)
     }
 
-    /// A plan's configuration on its own (its profile, and the commitment
-    /// columns when it commits to something).
+    /// A plan's configuration on its own (its profile, with the plan's
+    /// additions).
     pub fn of_plan(plan: &crate::CircuitPlan) -> Self {
-        let commitments = Commitments::of(plan);
-        Self::configure_with(&mut ConstraintSystem::default(), plan.profile, commitments)
+        Self::configure_with(
+            &mut ConstraintSystem::default(),
+            plan.profile,
+            Additions::of(plan),
+        )
     }
 
     /// Element lane 0: the one every profile has.
@@ -217,18 +242,19 @@ impl ModelConfig {
     /// not depend on the other profiles existing. Further lanes' columns,
     /// gates and lookups come after lane 0's.
     pub fn configure(meta: &mut ConstraintSystem<Fp>, profile: Profile) -> Self {
-        Self::configure_with(meta, profile, Commitments::default())
+        Self::configure_with(meta, profile, Additions::default())
     }
 
-    /// [`Self::configure`], and for `commitments` the columns, gate and
-    /// Poseidon chip of commitments after every other column; committed
+    /// [`Self::configure`], and the `additions`: for commitments the
+    /// columns, gate and Poseidon chip after every other column; committed
     /// weights also replace the dot gate's fixed weight columns by advice
-    /// ones. A build without the `commitments` feature has none to add:
-    /// the plan refuses commitments there.
+    /// ones; the pair-dot gate comes after every other gate. A build
+    /// without an addition's feature has none to add: the plan refuses it
+    /// there.
     pub fn configure_with(
         meta: &mut ConstraintSystem<Fp>,
         profile: Profile,
-        commitments: Commitments,
+        additions: Additions,
     ) -> Self {
         let layout = profile.layout();
         let instance = meta.instance_column();
@@ -259,7 +285,7 @@ impl ModelConfig {
             .map(|_| lane_advice(meta))
             .collect();
         #[cfg(feature = "committed-weights")]
-        let advice_weights = commitments.advice_weights().then(|| {
+        let advice_weights = additions.advice_weights().then(|| {
             let mut row = |n: usize| (0..n).map(|_| advice(meta, true)).collect::<Vec<_>>();
             let w: Vec<Vec<_>> = (0..layout.dot_outputs)
                 .map(|_| row(layout.dot_inputs))
@@ -297,12 +323,22 @@ impl ModelConfig {
         let more_fixed: Vec<LaneFixed> = (1..layout.element_lanes)
             .map(|_| lane_fixed(meta))
             .collect();
+        // Each lane's element columns and divisor column, for the division
+        // gates.
+        #[cfg(feature = "transformers")]
+        let lane_columns: Vec<([Column<Advice>; 5], Column<Fixed>)> =
+            std::iter::once((lane0_advice, lane0_fixed))
+                .chain(more_advice.iter().copied().zip(more_fixed.iter().copied()))
+                .map(|((e, ..), ([_, div, _, _], ..))| (e, div))
+                .collect();
         let constants = fixed(meta);
         meta.enable_constant(constants);
 
         let mut names = vec![];
         let range_table = RangeTable::configure(meta);
         let units = lane_units(meta, &mut names, lane0_advice, lane0_fixed, range_table);
+        #[cfg(feature = "transformers")]
+        let pair_lanes = x.clone();
         let dot = DotConfig::configure(meta, x, accs.clone(), weights, chain);
         let mut lanes = vec![lane_chips(
             meta,
@@ -329,29 +365,53 @@ impl ModelConfig {
         #[cfg_attr(not(feature = "committed-weights"), allow(unused_mut))]
         let mut selectors = 1 + 8 * layout.element_lanes;
         #[cfg(feature = "commitments")]
-        let commit = commitments.any().then(|| {
+        let commit = additions.any().then(|| {
             use crate::chips::commit::CommitConfig;
             // Committed weights are range-checked while packed.
-            let shape = commitments.shape();
-            let (advice, fixed, selector) = shape.columns(commitments.weights);
+            let shape = additions.shape();
+            let (advice, fixed, selector) = shape.columns(additions.weights);
             advice_columns += advice;
             fixed_columns += fixed;
             selectors += selector;
-            let lookup = commitments.weights.then_some((range_table, &mut names));
+            let lookup = additions.weights.then_some((range_table, &mut names));
             CommitConfig::allocate(meta, lookup, shape)
         });
         // Polycommit weights' columns come last: the columns before them
         // are those of the same circuit with its weights hashed or fixed.
         #[cfg(feature = "committed-weights")]
-        let weight_store = (!commitments.store.is_empty()).then(|| {
+        let weight_store = (!additions.store.is_empty()).then(|| {
             use crate::chips::weight_store::WeightStoreConfig;
-            let (advice, selector) = WeightStoreConfig::counts(commitments.store);
+            let (advice, selector) = WeightStoreConfig::counts(additions.store);
             advice_columns += advice;
             selectors += selector;
-            WeightStoreConfig::configure(meta, commitments.store, range_table, &mut names)
+            WeightStoreConfig::configure(meta, additions.store, range_table, &mut names)
         });
+        // The pair-dot gate comes after every other gate, and uses the dot
+        // block's columns: a circuit without it is unchanged.
+        #[cfg(feature = "transformers")]
+        let pair_dot = additions.pair_dot.then(|| {
+            use crate::chips::pair_dot::PairDotConfig;
+            selectors += 1;
+            PairDotConfig::configure(meta, &pair_lanes, accs[0], chain)
+        });
+        // The division gates come last, one per lane, on each lane's own
+        // columns.
+        #[cfg(feature = "transformers")]
+        let divide = match additions.divide {
+            false => vec![],
+            true => lanes
+                .iter()
+                .zip(&lane_columns)
+                .map(|(lane, &(e, div))| {
+                    use crate::chips::divide::DivideConfig;
+                    selectors += 1;
+                    let [e0, e1, e2, ..] = e;
+                    DivideConfig::configure(meta, [e0, e1, e2], div, lane.unit_a, lane.bound)
+                })
+                .collect(),
+        };
         #[cfg(not(feature = "committed-weights"))]
-        let _ = commitments;
+        let _ = additions;
         ModelConfig {
             instance,
             profile,
@@ -362,6 +422,10 @@ impl ModelConfig {
             commit,
             #[cfg(feature = "committed-weights")]
             weight_store,
+            #[cfg(feature = "transformers")]
+            pair_dot,
+            #[cfg(feature = "transformers")]
+            divide,
             range_table,
             lookup_names: names,
             advice_columns,

@@ -31,6 +31,17 @@ pub fn divisor(step: &Step, row: usize) -> Option<i64> {
     step.divisor(row).map(Divisor::value)
 }
 
+/// Whether step `step` divides by a value computed at run time (its
+/// divisor a cell, [`crate::chips::divide`]).
+fn divides_at_run_time(circuit: &ModelCircuit, step: usize) -> bool {
+    #[cfg(feature = "transformers")]
+    if let crate::StepKind::Divide { .. } = circuit.steps()[step].kind {
+        return true;
+    }
+    let _ = (circuit, step);
+    false
+}
+
 fn cell<'a>(
     log: &'a [LoggedCell],
     step: usize,
@@ -186,8 +197,27 @@ pub fn random(
                     return Some(forgery);
                 }
             }
-            let div = divisor(&circuit.steps()[step], hint.offset)?;
-            let r = to_i64(&cell(log, step, "r", hint.offset)?.value)?;
+            let (div, r) = match divides_at_run_time(circuit, step) {
+                // A division by a cell: 2s, s the divisor copied just
+                // before the quotient; the remainder assigned just after.
+                true => {
+                    let near = |name: &str, before: bool| {
+                        let mut same = log
+                            .iter()
+                            .filter(|c| c.step == Some(step) && c.name == name);
+                        match before {
+                            true => same.rev().find(|c| c.index < hint.index),
+                            false => same.find(|c| c.index > hint.index),
+                        }
+                    };
+                    let s = to_i64(&near("divisor", true)?.value)?;
+                    (2 * s, to_i64(&near("r", false)?.value)?)
+                }
+                false => (
+                    divisor(&circuit.steps()[step], hint.offset)?,
+                    to_i64(&cell(log, step, "r", hint.offset)?.value)?,
+                ),
+            };
             // d with 0 ≤ r - d < div, d ≠ 0: a non-integer quotient whose
             // remainder fits; or an integer one off.
             let choices: Vec<i64> = (r - div + 1..=r).filter(|&d| d != 0).collect();

@@ -158,6 +158,46 @@ impl LayoutCtx<'_> {
                     })?;
                 Ok(vec![out])
             }
+            #[cfg(feature = "transformers")]
+            StepKind::MatMul { dims } => Ok(vec![self.pair_dots(layouter, step, dims, tensors)?]),
+            #[cfg(feature = "transformers")]
+            &StepKind::Divide {
+                shift,
+                bits,
+                divisor_bits,
+            } => {
+                let s = &tensors[step.inputs[1]];
+                let lanes = &self.config.divide;
+                if lanes.is_empty() || s.len() != x.len() {
+                    return Err(Error::Synthesis);
+                }
+                // Division j in lane j mod lanes, two rows each.
+                let out = layouter.assign_region(
+                    || step.name,
+                    |mut region| {
+                        self.assigner.region(step.name);
+                        (0..x.len())
+                            .map(|j| {
+                                let c = &lanes[j % lanes.len()];
+                                let o = crate::chips::divide::DIVIDE_ROWS * (j / lanes.len());
+                                let a = self.place(&mut region, &x[j], c.a, o)?;
+                                let d =
+                                    self.assigner.copy(&mut region, "divisor", &s[j], c.s, o)?;
+                                c.divide(
+                                    &mut region,
+                                    self.assigner,
+                                    o,
+                                    (&a, &d),
+                                    shift,
+                                    bits,
+                                    divisor_bits,
+                                )
+                            })
+                            .collect::<Result<Vec<_>, Error>>()
+                    },
+                )?;
+                Ok(vec![out])
+            }
             &StepKind::Table { tag, ref table } => {
                 let out = self.element_region(layouter, "table", x.len(), |region, c, o, j| {
                     let v = self.place(region, &x[j], c.table.x, o)?;
@@ -175,6 +215,31 @@ impl LayoutCtx<'_> {
                 Ok(vec![out])
             }
         }
+    }
+
+    /// Products of two activations, on the pair-dot gate.
+    #[cfg(feature = "transformers")]
+    fn pair_dots(
+        &self,
+        layouter: &mut impl Layouter<Fp>,
+        step: &Step,
+        dims: &zkinfer_quant::MatMulDims,
+        tensors: &[Vec<Cell_>],
+    ) -> Result<Vec<Cell_>, Error> {
+        use crate::chips::pair_dot::PairDotInstructions;
+        let pair = self.config.pair_dot.as_ref().ok_or(Error::Synthesis)?;
+        let [a, b] = [0, 1].map(|n| tensors[step.inputs[n]].as_slice());
+        let products: Vec<Vec<(usize, usize)>> = (0..dims.outputs())
+            .map(|e| dims.terms(e).collect())
+            .collect();
+        pair.pair_dots(
+            layouter,
+            self.assigner,
+            &self.zero,
+            step.name,
+            (a, b),
+            &products,
+        )
     }
 
     fn dots(

@@ -9,7 +9,7 @@
 
 use crate::bounds::{self, BoundProof};
 use crate::chips::range::MAX_RANGE_BITS;
-use crate::config::Commitments;
+use crate::config::Additions;
 use crate::error::{CircuitError, Result};
 use crate::profile::Profile;
 use crate::step::{check_bits, dot_cost};
@@ -227,6 +227,16 @@ pub struct CircuitPlan {
     /// The columns holding polycommit weights ([`crate::polycommit`]).
     #[serde(default, skip_serializing_if = "StoreShape::is_empty")]
     pub weight_store: StoreShape,
+    /// Whether the circuit has the pair-dot gate (the model multiplies two
+    /// activations: [`crate::chips::pair_dot`]).
+    #[cfg(feature = "transformers")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pair_dot: bool,
+    /// Whether the circuit has the division gates (the model divides by a
+    /// value computed at run time: [`crate::chips::divide`]).
+    #[cfg(feature = "transformers")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub divide: bool,
     /// The column layout.
     #[serde(default)]
     pub profile: Profile,
@@ -245,7 +255,7 @@ pub(crate) struct Shape {
     pub lookups: usize,
 }
 
-pub(crate) fn layout_shape(profile: Profile, commitments: Commitments) -> Shape {
+pub(crate) fn layout_shape(profile: Profile, commitments: Additions) -> Shape {
     let mut meta = halo2_proofs::plonk::ConstraintSystem::<pasta_curves::Fp>::default();
     let config = crate::config::ModelConfig::configure_with(&mut meta, profile, commitments);
     Shape {
@@ -264,9 +274,23 @@ impl Step {
         let out = &model.specs()[self.output()];
         let numel = out.shape.numel();
         let layout = profile.layout();
-        let (macs, dot_rows) = dot_cost(self.dot_products(), layout);
+        let (macs, dot_rows) = match &self.kind {
+            #[cfg(feature = "transformers")]
+            StepKind::MatMul { dims } => crate::step::pair_cost(dims, layout),
+            _ => dot_cost(self.dot_products(), layout),
+        };
         let operations: usize = match &self.kind {
             StepKind::Dot { .. } | StepKind::Reshape | StepKind::Select { .. } => 0,
+            #[cfg(feature = "transformers")]
+            StepKind::MatMul { .. } => 0,
+            // Two rows per division, each lane's divisions one after the
+            // other.
+            #[cfg(feature = "transformers")]
+            StepKind::Divide { .. } => {
+                crate::chips::divide::DIVIDE_ROWS
+                    * numel.div_ceil(layout.element_lanes)
+                    * layout.element_lanes
+            }
             StepKind::MaxPool { windows, .. } => {
                 windows.iter().map(|w| w.len().saturating_sub(1)).sum()
             }
@@ -353,11 +377,16 @@ impl CircuitPlan {
         profile: Profile,
         shorts_in_store: bool,
     ) -> Result<(Self, Vec<Step>)> {
-        #[cfg_attr(not(feature = "committed-weights"), allow(unused_mut))]
-        let mut commitments = Commitments {
+        #[cfg_attr(
+            not(any(feature = "committed-weights", feature = "transformers")),
+            allow(unused_mut)
+        )]
+        let mut commitments = Additions {
             input: input_visibility == Visibility::Committed,
             weights: weight_visibility == WeightVisibility::Committed,
             store: StoreShape::default(),
+            pair_dot: false,
+            divide: false,
         };
         let architecture;
         // Weights checked in element rows, and polycommit weights stored
@@ -410,6 +439,15 @@ impl CircuitPlan {
             });
         }
         let steps = crate::step::steps_with(model, weight_visibility)?;
+        #[cfg(feature = "transformers")]
+        {
+            commitments.pair_dot = steps
+                .iter()
+                .any(|s| matches!(s.kind, StepKind::MatMul { .. }));
+            commitments.divide = steps
+                .iter()
+                .any(|s| matches!(s.kind, StepKind::Divide { .. }));
+        }
         let proofs = bounds::check(model, &steps, Step::bounds)?;
         for step in &steps {
             let mut cost = step.cost(model, profile);
@@ -490,6 +528,10 @@ impl CircuitPlan {
             input_visibility,
             weight_visibility,
             weight_store: commitments.store,
+            #[cfg(feature = "transformers")]
+            pair_dot: commitments.pair_dot,
+            #[cfg(feature = "transformers")]
+            divide: commitments.divide,
             profile,
             layers,
         };
@@ -564,7 +606,7 @@ impl CommitmentRows {
 /// over the tensors' commitments; `model` is then the architecture) and
 /// the input's, in the layout `commitments` gets.
 #[cfg(feature = "commitments")]
-fn commitment_rows(model: &QuantizedModel, commitments: Commitments) -> Result<usize> {
+fn commitment_rows(model: &QuantizedModel, commitments: Additions) -> Result<usize> {
     let shape = commitments.shape();
     let mut rows = CommitmentRows::new(shape.chips);
     if commitments.weights {
@@ -621,7 +663,7 @@ fn committed_weights(_: &QuantizedModel) -> Result<(QuantizedModel, [usize; 3])>
 
 /// Without commitments (the contract's build), none is planned.
 #[cfg(not(feature = "commitments"))]
-fn commitment_rows(_: &QuantizedModel, commitments: Commitments) -> Result<usize> {
+fn commitment_rows(_: &QuantizedModel, commitments: Additions) -> Result<usize> {
     match commitments.input || commitments.weights {
         true => Err(no_commitments()),
         false => Ok(0),

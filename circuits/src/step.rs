@@ -13,6 +13,8 @@ use crate::error::{CircuitError, Result};
 use crate::plan::WeightVisibility;
 use crate::profile::Layout;
 use zkinfer_quant::taps::{conv_taps, pool_windows, Taps};
+#[cfg(feature = "transformers")]
+use zkinfer_quant::MatMulDims;
 use zkinfer_quant::{Op, QuantizedModel, TableActivation, TensorId};
 
 /// One unit of layout.
@@ -76,6 +78,24 @@ pub enum StepKind {
     Add,
     /// Element-wise product of two tensors.
     Mul,
+    /// Matrix products of two activations ([`zkinfer_quant::Op::MatMul`]),
+    /// one dot product of two advice operands per output element.
+    #[cfg(feature = "transformers")]
+    MatMul {
+        /// The operands' dimensions.
+        dims: MatMulDims,
+    },
+    /// Rounding division by divisors computed at run time
+    /// ([`zkinfer_quant::Op::Divide`]), two element rows each.
+    #[cfg(feature = "transformers")]
+    Divide {
+        /// The quotient's extra precision bits.
+        shift: u32,
+        /// The quotient's declared bit width.
+        bits: u32,
+        /// The divisor's declared bit width: the remainder's range check.
+        divisor_bits: u32,
+    },
     /// A function through its lookup table.
     Table {
         /// The table's tag in the activation table: 1, 2, … in step order.
@@ -212,6 +232,25 @@ pub fn steps_with(model: &QuantizedModel, weights: WeightVisibility) -> Result<V
             }
             Op::Add => ("add", StepKind::Add),
             Op::Mul => ("mul", StepKind::Mul),
+            #[cfg(feature = "transformers")]
+            Op::Divide(d) => {
+                let divisor_bits = specs[node.inputs[1]].bits;
+                check("the output bound", d.bits)?;
+                check("the remainder", divisor_bits)?;
+                let kind = StepKind::Divide {
+                    shift: d.shift,
+                    bits: d.bits,
+                    divisor_bits,
+                };
+                ("divide", kind)
+            }
+            #[cfg(feature = "transformers")]
+            Op::MatMul => {
+                let [a, b] = [0, 1].map(|n| &specs[node.inputs[n]].shape);
+                // (Validated: the shapes multiply.)
+                let dims = MatMulDims::of(a, b).map_err(|e| unsupported(model, i, e))?;
+                ("matmul", StepKind::MatMul { dims })
+            }
             Op::Table(table) => {
                 tables += 1;
                 let kind = StepKind::Table {
@@ -329,6 +368,22 @@ pub(crate) fn dot_cost(products: &[Taps], layout: Layout) -> (usize, usize) {
         .map(|g| group_rows(products[g[0]].0.len(), layout))
         .sum::<usize>();
     (macs, rows)
+}
+
+/// Multiply-accumulates and dot rows of a step's products of two
+/// activations: a leading row, then each output's pair rows
+/// ([`crate::chips::pair_dot`]).
+#[cfg(feature = "transformers")]
+pub(crate) fn pair_cost(dims: &MatMulDims, layout: Layout) -> (usize, usize) {
+    let rows = 1 + dims.outputs() * pair_rows(dims.k, layout.dot_inputs);
+    (dims.outputs() * dims.k, rows)
+}
+
+/// Rows one product over `terms` terms takes on the dot block's `lanes`
+/// input lanes, paired.
+#[cfg(feature = "transformers")]
+pub fn pair_rows(terms: usize, lanes: usize) -> usize {
+    terms.div_ceil((lanes / 2).max(1)).max(1)
 }
 
 fn unsupported(model: &QuantizedModel, node: usize, reason: String) -> CircuitError {

@@ -20,7 +20,7 @@ use zkinfer_circuits::{Fp, LoggedCell, ModelCircuit, ModelConfig, Profile, StepK
 use zkinfer_fuzz::Rng;
 use zkinfer_quant::ops;
 use zkinfer_quant::{
-    Conv2d, Linear, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Select, Shape,
+    Conv2d, Divide, Linear, Node, Op, Pool2d, QuantizedModel, Rescale, Scale, Select, Shape,
     TableActivation, TableFunction, Tensor, TensorSpec,
 };
 
@@ -189,12 +189,27 @@ fn small(rng: &mut Rng, m: i64) -> i64 {
     rng.below((2 * m + 1) as usize) as i64 - m
 }
 
+/// Rows and columns swapped in each of `c` channels of `h × h`.
+fn transpose(c: usize, h: usize) -> Op {
+    let indices = (0..c * h * h)
+        .map(|j| {
+            let (ch, y, x) = (j / (h * h), j / h % h, j % h);
+            Some((ch * h + x) * h + y)
+        })
+        .collect();
+    Op::Select(Select {
+        shape: Shape(vec![c, h, h]),
+        indices,
+    })
+}
+
 /// A random small model: a 2 × 6 × 6 image through one to three random
 /// blocks (conv → rescale with or without a fused ReLU, sum pool →
 /// rescale, a lone ReLU, max pool, average pool of 2×2 or 3×3, a table, a
 /// residual add, padded 3×3 average and max pools, a depthwise conv, a
-/// transpose, a product gated by its own ReLU), then flatten → linear →
-/// rescale.
+/// transpose, a product gated by its own ReLU, each channel times its
+/// transpose, a softmax-like normalisation by the proved division), then,
+/// half the time, a 2×2 average pool, and flatten → linear → rescale.
 fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
     let mut nodes: Vec<Node> = vec![];
     let (mut c, mut h) = (2usize, 6usize);
@@ -204,7 +219,7 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
         nodes.len()
     };
     for _ in 0..1 + rng.below(3) {
-        match rng.below(12) {
+        match rng.below(14) {
             0 => {
                 let oc = 1 + rng.below(2);
                 let weight = (0..oc * c * 9).map(|_| small(rng, 3)).collect();
@@ -307,20 +322,7 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
                     Op::Rescale(Rescale { shift: 4, bits: 9 }),
                 );
             }
-            10 => {
-                // Swap rows and columns of every channel.
-                let indices = (0..c * h * h)
-                    .map(|j| {
-                        let (ch, y, x) = (j / (h * h), j / h % h, j % h);
-                        Some((ch * h + x) * h + y)
-                    })
-                    .collect();
-                let select = Op::Select(Select {
-                    shape: Shape(vec![c, h, h]),
-                    indices,
-                });
-                last = push(&mut nodes, &[last], select);
-            }
+            10 => last = push(&mut nodes, &[last], transpose(c, h)),
             11 => {
                 // x · relu(x), rescaled: a product of two activations.
                 let gate = push(&mut nodes, &[last], Op::Relu);
@@ -331,8 +333,52 @@ fn random_model(rng: &mut Rng, seed: u64) -> QuantizedModel {
                     Op::Rescale(Rescale { shift: 6, bits: 12 }),
                 );
             }
+            12 => {
+                // Each channel times its transpose (attention's Q·Kᵀ
+                // shape), rescaled: products of two activations summed.
+                let transposed = push(&mut nodes, &[last], transpose(c, h));
+                last = push(&mut nodes, &[last, transposed], Op::MatMul);
+                last = push(
+                    &mut nodes,
+                    &[last],
+                    Op::Rescale(Rescale { shift: 9, bits: 12 }),
+                );
+            }
+            13 => {
+                // A softmax's normalisation: a table of positive entries,
+                // each over its row's sum (a window sum broadcast back) by
+                // the proved division.
+                last = push(
+                    &mut nodes,
+                    &[last],
+                    Op::Rescale(Rescale { shift: 3, bits: 6 }),
+                );
+                let table = TableActivation {
+                    function: TableFunction::Exp,
+                    input_bits: 6,
+                    output_scale: Scale(3),
+                    values: (-32..32).map(|x: i64| 1 + (x + 32) / 2).collect(),
+                };
+                let e = push(&mut nodes, &[last], Op::Table(table));
+                let row = Pool2d::new([1, h], [1, h]);
+                let sums = push(&mut nodes, &[e], Op::SumPool2d(row));
+                let broadcast = Op::Select(Select {
+                    shape: Shape(vec![c, h, h]),
+                    indices: (0..c * h * h).map(|j| Some(j / h)).collect(),
+                });
+                let sums = push(&mut nodes, &[sums], broadcast);
+                let divide = Op::Divide(Divide { shift: 6, bits: 8 });
+                last = push(&mut nodes, &[e, sums], divide);
+            }
             _ => last = push(&mut nodes, &[last, last], Op::Add),
         }
+    }
+    // Half the models average-pool right before the final linear layer:
+    // wave 1's shape, where a quotient shift can be cancelled.
+    if h % 2 == 0 && rng.below(2) == 0 {
+        let pool = Pool2d::new([2, 2], [2, 2]);
+        last = push(&mut nodes, &[last], Op::AvgPool2d(pool));
+        h /= 2;
     }
     last = push(&mut nodes, &[last], Op::Flatten);
     let features = c * h * h;
@@ -405,6 +451,8 @@ fn randomized_forgery_search_finds_nothing() {
         "tanh",
         "add",
         "mul",
+        "matmul",
+        "divide",
         "select",
         "flatten",
     ] {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use zkinfer_circuits::diagnose::failure_names;
 use zkinfer_circuits::{CircuitError, Fp, ModelCircuit, ModelConfig, Profile, Visibility};
 use zkinfer_quant::{
-    Conv2d, Op, Pool2d, QuantizedModel, Rescale, Scale, Select, Shape, TableActivation,
+    Conv2d, Divide, Op, Pool2d, QuantizedModel, Rescale, Scale, Select, Shape, TableActivation,
     TableFunction, Tensor, TensorSpec,
 };
 
@@ -301,6 +301,83 @@ fn table_activations() {
         bits: 8,
     };
     assert_proves(QuantizedModel::new("tables", input, nodes, None).unwrap());
+}
+
+/// Attention's two products of activations, without the softmax: scores
+/// `Q·Kᵀ` per head (the input as Q, K and V), rescaled, then `scores·V`.
+#[test]
+fn attention_products() {
+    let (heads, tokens, d) = (2, 4, 3);
+    let transpose = Op::Select(Select {
+        shape: Shape(vec![heads, d, tokens]),
+        indices: (0..heads * d * tokens)
+            .map(|j| {
+                let (h, l, t) = (j / (d * tokens), j / tokens % d, j % tokens);
+                Some((h * tokens + t) * d + l)
+            })
+            .collect(),
+    });
+    let nodes = vec![
+        node(&[0], transpose),
+        node(&[0, 1], Op::MatMul),
+        node(&[2], rescale(8, 9)),
+        node(&[3, 0], Op::MatMul),
+        node(&[4], rescale(9, 10)),
+    ];
+    let input = TensorSpec {
+        shape: Shape(vec![heads, tokens, d]),
+        scale: Scale(4),
+        bits: 8,
+    };
+    let model = QuantizedModel::new("attention", input, nodes, None).unwrap();
+    assert_eq!(model.specs()[2].shape, Shape(vec![heads, tokens, tokens]));
+    assert_proves(model);
+}
+
+/// A softmax as the importer writes it, with the exact division: an exp
+/// table over x − max (positive entries), each row's sum broadcast back,
+/// and each exp over its row's sum at 2^-6.
+#[test]
+fn softmax_with_a_proved_division() {
+    let exp = TableActivation {
+        function: TableFunction::Exp,
+        input_bits: 6,
+        output_scale: Scale(5),
+        values: (-32..32)
+            .map(|x| ((x.min(0) as f64 / 8.0).exp() * 32.0).round().max(1.0) as i64)
+            .collect(),
+    };
+    let broadcast = Op::Select(Select {
+        shape: Shape(vec![1, 2, 4]),
+        indices: (0..8).map(|j| Some(j / 4)).collect(),
+    });
+    let row_max = Pool2d::new([1, 4], [1, 4]);
+    let negate = Op::Conv2d(Conv2d {
+        weight: Tensor::new([1, 1, 1, 1], vec![-1]).unwrap(),
+        weight_scale: Scale(0),
+        bias: vec![0],
+        stride: [1, 1],
+        padding: [0, 0],
+        groups: 1,
+    });
+    let nodes = vec![
+        node(&[0], Op::MaxPool2d(row_max)),
+        node(&[1], negate),
+        node(&[2], broadcast.clone()),
+        node(&[0, 3], Op::Add),
+        node(&[4], rescale(0, 6)),
+        node(&[5], Op::Table(exp)),
+        node(&[6], Op::SumPool2d(row_max)),
+        node(&[7], broadcast),
+        node(&[6, 8], Op::Divide(Divide { shift: 6, bits: 8 })),
+    ];
+    let input = TensorSpec {
+        shape: Shape(vec![1, 2, 4]),
+        scale: Scale(3),
+        bits: 5,
+    };
+    let model = QuantizedModel::new("softmax", input, nodes, None).unwrap();
+    assert_proves(model);
 }
 
 /// Every table function, each in a model of its own: the honest witness

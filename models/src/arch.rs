@@ -96,6 +96,13 @@ pub enum FloatOp {
     Add,
     /// Element-wise product of two tensors of the same shape.
     Mul,
+    /// Matrix product of two tensors, `[…, m, k] × […, k, n]`, with the
+    /// same leading dims (attention's `Q·Kᵀ` and `weights·V`).
+    #[serde(rename = "matmul")]
+    MatMul,
+    /// Element-wise quotient of two tensors of the same shape, the divisor
+    /// positive (a softmax's normalisation).
+    Div,
     /// An element-wise function, quantized as a lookup table.
     Activation {
         /// The function.
@@ -150,6 +157,8 @@ impl FloatOp {
             FloatOp::Reshape { .. } => "reshape",
             FloatOp::Add => "add",
             FloatOp::Mul => "mul",
+            FloatOp::MatMul => "matmul",
+            FloatOp::Div => "div",
             FloatOp::Select { .. } => "select",
             FloatOp::Activation { function } => function.name(),
         }
@@ -182,7 +191,7 @@ impl FloatOp {
 
     fn arity(&self) -> std::ops::RangeInclusive<usize> {
         match self {
-            FloatOp::Add | FloatOp::Mul => 2..=2,
+            FloatOp::Add | FloatOp::Mul | FloatOp::MatMul | FloatOp::Div => 2..=2,
             FloatOp::Select { .. } => 1..=zkinfer_quant::Select::MAX_INPUTS,
             _ => 1..=1,
         }

@@ -2,8 +2,9 @@
 //! returns a [`Trace`] of every intermediate tensor, equal bit for bit to
 //! [`QuantizedModel::forward`].
 //!
-//! candle has no integer matmul or convolution, so linear and conv layers
-//! (and window sums) run on integer-valued f64 tensors. That is exact: the
+//! candle has no integer matmul or convolution, so linear and conv layers,
+//! products of two activations and window sums run on integer-valued f64
+//! tensors. That is exact: the
 //! model's validation bounds every accumulator, and every partial sum, below
 //! 2^53. Everything else runs on i64.
 
@@ -62,6 +63,18 @@ impl Engine {
             .collect();
         for (index, node) in model.nodes().iter().enumerate() {
             let args: Vec<&Tensor> = node.inputs.iter().map(|&id| &tensors[id]).collect();
+            // A division checks its divisors first, as the reference pass
+            // does.
+            if let Op::Divide(_) = node.op {
+                let spec = &model.specs()[node.inputs[1]];
+                for n in 0..inputs.len() {
+                    let divisor = quant::Tensor {
+                        shape: spec.shape.clone(),
+                        data: args[1].get(n)?.flatten_all()?.to_vec1::<i64>()?,
+                    };
+                    model.check_divisor(index, &divisor)?;
+                }
+            }
             let out = self.apply(&node.op, &args)?;
             // Check each node before the next one reads it, as the reference
             // pass does: a table must never be indexed out of its domain.
@@ -133,6 +146,20 @@ impl Engine {
             }
             Op::Add => x.add(args[1])?,
             Op::Mul => x.mul(args[1])?,
+            // floor((a·2^(shift+1) + s) / 2s), the divisors checked
+            // positive; the spec keeps a·2^(shift+1) within 62 bits.
+            Op::Divide(d) => {
+                let s = args[1];
+                let m = Tensor::full(1i64 << (d.shift + 1), x.shape(), x.device())?;
+                kernels::floor_div_by(&x.mul(&m)?.add(s)?, &s.add(s)?)?
+            }
+            // In f64, exact: the spec bounds every partial sum below 2^53.
+            Op::MatMul => {
+                let (a, b) = (x.to_dtype(DType::F64)?, args[1].to_dtype(DType::F64)?);
+                a.contiguous()?
+                    .matmul(&b.contiguous()?)?
+                    .to_dtype(DType::I64)?
+            }
             Op::Select(s) => kernels::select(args, s.shape.dims(), &s.indices)?,
             Op::Rescale(r) if r.shift == 0 => x.clone(),
             Op::Rescale(r) => {

@@ -144,6 +144,8 @@ impl FloatModel {
             }
             FloatOp::Add => x.add(args[1])?,
             FloatOp::Mul => x.mul(args[1])?,
+            FloatOp::MatMul => x.contiguous()?.matmul(&args[1].contiguous()?)?,
+            FloatOp::Div => x.div(args[1])?,
             FloatOp::Select { shape, indices } => kernels::select(args, shape, indices)?,
             FloatOp::Activation { function } => kernels::activation(x, *function)?,
         })
@@ -260,17 +262,23 @@ fn infer_shapes(arch: &Architecture, params: &HashMap<String, Tensor>) -> Result
                 }
                 shape.clone()
             }
-            FloatOp::Add | FloatOp::Mul => {
+            FloatOp::Add | FloatOp::Mul | FloatOp::Div => {
                 let y = &shapes[ids[1]];
                 if x != y {
-                    let verb = if layer.op == FloatOp::Add {
-                        "adds"
-                    } else {
-                        "multiplies"
+                    let verb = match layer.op {
+                        FloatOp::Add => "adds",
+                        FloatOp::Mul => "multiplies",
+                        _ => "divides",
                     };
                     return Err(fail(format!("{verb} shapes {x:?} and {y:?}")));
                 }
                 x.clone()
+            }
+            FloatOp::MatMul => {
+                let a = zkinfer_quant::Shape(x.clone());
+                let b = zkinfer_quant::Shape(shapes[ids[1]].clone());
+                let dims = zkinfer_quant::MatMulDims::of(&a, &b).map_err(fail)?;
+                dims.output(&a).0
             }
             FloatOp::Relu | FloatOp::Activation { .. } => x.clone(),
         };

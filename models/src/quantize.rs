@@ -169,11 +169,42 @@ pub fn quantize(
                 let b = graph.rescale_down(args[1], scale)?;
                 graph.push(Op::Add, &[a, b])?
             }
-            FloatOp::Mul => {
+            FloatOp::Mul | FloatOp::MatMul => {
                 // The exact product at scale s_a + s_b, then one rounding
                 // to the calibrated output scale, as after a linear layer.
-                let product = graph.push(Op::Mul, &[args[0], args[1]])?;
+                let op = match layer.op {
+                    FloatOp::Mul => Op::Mul,
+                    _ => Op::MatMul,
+                };
+                let product = graph.push(op, &[args[0], args[1]])?;
                 graph.rescale_to(product, out_scale, out_bits)?
+            }
+            FloatOp::Div => {
+                // round(a·2^shift / s) lands at the calibrated output scale
+                // directly: shift = out − s_a + s_s, the dividend shifted
+                // down first if that is negative. The divisor at most 16
+                // bits wide (its remainder's range check), shifted down if
+                // wider — to 15 bits, so that rounding up cannot leave 16 —
+                // and it must stay at least 1 (checked at run time).
+                let mut s = args[1];
+                let divisor = graph.spec(s).clone();
+                if divisor.bits > MAX_DIVISOR_BITS {
+                    let shift = divisor.bits - (MAX_DIVISOR_BITS - 1);
+                    let scale = Scale(divisor.scale.0 - shift as i32);
+                    s = graph.rescale_to(s, scale, MAX_DIVISOR_BITS)?;
+                }
+                let s_s = graph.spec(s).scale.0;
+                let mut a = args[0];
+                let mut shift = out_scale.0 - graph.spec(a).scale.0 + s_s;
+                if shift < 0 {
+                    a = graph.rescale_down(a, Scale(graph.spec(a).scale.0 + shift))?;
+                    shift = 0;
+                }
+                let divide = zkinfer_quant::Divide {
+                    shift: shift as u32,
+                    bits: out_bits,
+                };
+                graph.push(Op::Divide(divide), &[a, s])?
             }
             FloatOp::Activation { function } => {
                 let domain_scale = Scale(fit_scale(
@@ -199,6 +230,10 @@ pub fn quantize(
 }
 
 /// Whether layer `i`'s output is read by exactly one layer, a sigmoid or tanh.
+/// The widest divisor of a division: its remainder is range-checked in
+/// `[0, 2s)` by one 16-bit range unit.
+const MAX_DIVISOR_BITS: u32 = 16;
+
 fn feeds_only_a_table(model: &FloatModel, i: usize) -> bool {
     let layers = &model.arch().layers;
     let mut readers = layers

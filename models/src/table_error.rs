@@ -40,8 +40,13 @@ pub fn table_reports(model: &QuantizedModel) -> Vec<TableReport> {
             let y = t.output_scale.dequantize(q);
             // The point itself and the midpoints to its neighbours, which
             // the input's rounding sends here.
+            // Points where the function is undefined (ln 0, 1/0) are
+            // inputs calibration never saw: left out.
             for point in [x(i) - 0.5 * x(1), x(i), x(i) + 0.5 * x(1)] {
-                max_error = max_error.max((t.function.eval(point) - y).abs());
+                let f = t.function.eval(point);
+                if f.is_finite() {
+                    max_error = max_error.max((f - y).abs());
+                }
             }
         }
         reports.push(TableReport {
@@ -61,8 +66,12 @@ mod tests {
     use zkinfer_quant::{Node, Scale, Shape, TableActivation, TensorSpec};
 
     fn model(values: Vec<i64>) -> QuantizedModel {
+        model_of(TableFunction::Clip { min: 0.0, max: 6.0 }, values)
+    }
+
+    fn model_of(function: TableFunction, values: Vec<i64>) -> QuantizedModel {
         let table = TableActivation {
-            function: TableFunction::Clip { min: 0.0, max: 6.0 },
+            function,
             input_bits: 4,
             output_scale: Scale(1),
             values,
@@ -92,5 +101,18 @@ mod tests {
         let mut wrong = exact;
         wrong[10] += 3; // x = 2: 4 + 3 → 3.5 instead of 2
         assert_eq!(table_reports(&model(wrong))[0].max_error, 2.0);
+    }
+
+    /// 1/x on -8..=7 at output scale 1: undefined at 0, whose entry is
+    /// 1/step's (1, as calibration fills it). The report leaves 0 out (an
+    /// infinite error otherwise); its worst defined point is the midpoint
+    /// −0.5 beside that entry: 1/−0.5 = −2 against 1.
+    #[test]
+    fn leaves_out_points_where_the_function_is_undefined() {
+        let values = (-8..8i64)
+            .map(|x| (2.0 / TableFunction::Reciprocal.floor(x as f64, 1.0)).round() as i64)
+            .collect();
+        let report = &table_reports(&model_of(TableFunction::Reciprocal, values))[0];
+        assert_eq!(report.max_error, 3.0);
     }
 }

@@ -7,8 +7,8 @@ use zkinfer_models::dataset::{digits, Split};
 use zkinfer_models::train::SplitMix64;
 use zkinfer_models::{Engine, ModelError};
 use zkinfer_quant::{
-    ops, Conv2d, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale, Select,
-    Shape, TableActivation, TableFunction, Tensor, TensorSpec,
+    ops, Conv2d, Divide, Linear, Node, Op, Pool2d, QuantError, QuantizedModel, Rescale, Scale,
+    Select, Shape, TableActivation, TableFunction, Tensor, TensorSpec,
 };
 
 #[test]
@@ -112,7 +112,7 @@ impl RandomModel {
         for _ in 0..steps {
             let (x, spec) = g.last();
             let image = spec.shape.rank() == 3;
-            match g.rng.below(13) {
+            match g.rng.below(16) {
                 0 | 1 if !image => {
                     let (out, inp) = (g.size(1, 8), spec.shape.numel());
                     let weight = Tensor::new([out, inp], g.ints(out * inp, -8, 8)).unwrap();
@@ -242,6 +242,71 @@ impl RandomModel {
                         vec![x],
                     );
                 }
+                // This tensor as an [m, k] matrix times its transpose
+                // (attention's Q·Kᵀ), rescaled.
+                12 => {
+                    let n = spec.shape.numel();
+                    let k = (1..=n.min(6))
+                        .rev()
+                        .find(|k| n.is_multiple_of(*k))
+                        .unwrap_or(1);
+                    let m = n / k;
+                    let matrix = Op::Reshape {
+                        shape: Shape(vec![m, k]),
+                    };
+                    let transpose = Select {
+                        shape: Shape(vec![k, m]),
+                        indices: (0..n).map(|j| Some((j % m) * k + j / m)).collect(),
+                    };
+                    if g.push(matrix, vec![x]) {
+                        let (a, _) = g.last();
+                        g.push(Op::Select(transpose), vec![a]);
+                        let (t, _) = g.last();
+                        if g.push(Op::MatMul, vec![a, t]) {
+                            let (y, s) = g.last();
+                            g.rescale(y, s.bits);
+                        }
+                    }
+                }
+                // A product of two activations: this tensor gated by its
+                // own ReLU.
+                13 if g.push(Op::Relu, vec![x]) => {
+                    let (r, _) = g.last();
+                    if g.push(Op::Mul, vec![x, r]) {
+                        let (y, s) = g.last();
+                        g.rescale(y, s.bits);
+                    }
+                }
+                // This tensor over a table of it whose entries are
+                // positive, or sometimes 0: the refusal of a divisor below
+                // 1 must match too.
+                14 => {
+                    let input_bits = g.size(3, 6) as u32;
+                    let shift = spec.bits.saturating_sub(input_bits - 1);
+                    let domain = Op::Rescale(Rescale {
+                        shift,
+                        bits: input_bits,
+                    });
+                    if g.push(domain, vec![x]) {
+                        let (t, _) = g.last();
+                        let lowest = g.int(0, 2);
+                        let table = TableActivation {
+                            function: TableFunction::Reciprocal,
+                            input_bits,
+                            output_scale: Scale(g.int(0, 4) as i32),
+                            values: g.ints(1 << input_bits, lowest, 60),
+                        };
+                        if g.push(Op::Table(table), vec![t]) {
+                            let (s, _) = g.last();
+                            let shift = g.size(0, 4) as u32;
+                            let divide = Divide {
+                                shift,
+                                bits: spec.bits + shift,
+                            };
+                            g.push(Op::Divide(divide), vec![x, s]);
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -264,7 +329,9 @@ fn random_input(model: &QuantizedModel, rng: &mut SplitMix64) -> Tensor {
 
 fn bound_error(e: ModelError) -> String {
     match e {
-        ModelError::Quant(q @ QuantError::BoundExceeded { .. }) => q.to_string(),
+        ModelError::Quant(
+            q @ (QuantError::BoundExceeded { .. } | QuantError::NonPositiveDivisor { .. }),
+        ) => q.to_string(),
         other => panic!("the engine failed for another reason: {other}"),
     }
 }
@@ -313,6 +380,9 @@ fn random_models_cover_every_op() {
         "flatten",
         "reshape",
         "add",
+        "mul",
+        "matmul",
+        "divide",
         "rescale",
         "sigmoid",
         "tanh",

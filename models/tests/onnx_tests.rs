@@ -684,7 +684,8 @@ fn slice_and_split_read_attributes_or_inputs_by_opset() {
 fn softmax_is_dropped_only_when_it_normalises_the_whole_output() {
     // Before opset 13, Softmax(axis = 1) on [1, 2, 2, 2] normalises the
     // flattened [1, 8]: dropping it keeps the argmax. From 13 it normalises
-    // channels per pixel: dropping it would change what is proven.
+    // channels per pixel: dropping it would change what is proven, so it
+    // is written out (max, exp, sum, division) and computed.
     let w = g::init("w", &[2, 2, 1, 1], &[], &[1.0, 0.5, -0.5, 2.0]);
     let graph = |opset| {
         g::model(
@@ -704,14 +705,35 @@ fn softmax_is_dropped_only_when_it_normalises_the_whole_output() {
     };
     let imported = import_onnx(&graph(11), "s").unwrap();
     assert!(imported.dropped_softmax);
-    let refused = unsupported_of(&graph(13));
-    assert_eq!(refused.len(), 1, "{refused:?}");
-    assert!(
-        refused[0]
-            .1
-            .contains("only as the model's output, over all of it"),
-        "{refused:?}"
-    );
+    let kept = import_onnx(&graph(13), "s").unwrap();
+    assert!(!kept.dropped_softmax);
+    let ops: Vec<&str> = kept
+        .model
+        .arch()
+        .layers
+        .iter()
+        .map(|l| l.op.name())
+        .collect();
+    for op in ["max_pool2d", "exp", "div"] {
+        assert!(ops.contains(&op), "{op} in {ops:?}");
+    }
+    // Per pixel, the softmax of the two channels c0 = x0 + 0.5·x1 and
+    // c1 = -0.5·x0 + 2·x1 (x0, x1: the input's channels).
+    let x = [0.5f32, -1.0, 2.0, 0.0, 1.0, 0.25, -0.5, 3.0];
+    let input = Tensor::from_vec(x.to_vec(), (1, 2, 2, 2), &Device::Cpu).unwrap();
+    let y = kept.model.forward(&input).unwrap().flatten_all().unwrap();
+    let y = y.to_vec1::<f32>().unwrap();
+    for p in 0..4 {
+        let (x0, x1) = (x[p], x[4 + p]);
+        let (c0, c1) = (x0 + 0.5 * x1, -0.5 * x0 + 2.0 * x1);
+        let want0 = 1.0 / (1.0 + (c1 - c0).exp());
+        assert!(
+            (y[p] - want0).abs() < 1e-6,
+            "pixel {p}: {} vs {want0}",
+            y[p]
+        );
+        assert!((y[4 + p] - (1.0 - want0)).abs() < 1e-6, "pixel {p}");
+    }
 }
 
 #[test]
@@ -1084,4 +1106,53 @@ fn several_inputs_and_outputs_are_one_vector_each_in_graph_order() {
             assert!((a - b).abs() <= 1e-5, "{got:?} vs {want:?}");
         }
     }
+}
+
+/// nanoGPT's mask before a softmax that is the model's output: the softmax
+/// is kept (dropping it would prove logits with the masked positions
+/// live), and the masked position gets probability 0.
+#[test]
+fn a_masked_softmax_at_the_output_is_computed_not_dropped() {
+    let condition = g::init("keep", &[1, 1, 3], &[1, 1, 0], &[]);
+    let fill = g::init("fill", &[], &[], &[f32::NEG_INFINITY]);
+    let model = g::model(
+        13,
+        &[
+            g::node("Where", &["keep", "x", "fill"], &["masked"], vec![]),
+            g::node("Softmax", &["masked"], &["y"], vec![A::Int("axis", -1)]),
+        ],
+        &[condition, fill],
+        &[1, 1, 3],
+    );
+    let imported = import_onnx(&model, "masked").unwrap();
+    assert!(!imported.dropped_softmax);
+    let input = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], (1, 1, 3), &Device::Cpu).unwrap();
+    let y = imported
+        .model
+        .forward(&input)
+        .unwrap()
+        .flatten_all()
+        .unwrap();
+    let y = y.to_vec1::<f32>().unwrap();
+    let (e1, e2) = (1f32.exp(), 2f32.exp());
+    let want = [e1 / (e1 + e2), e2 / (e1 + e2), 0.0];
+    for (got, want) in y.iter().zip(want) {
+        assert!((got - want).abs() < 1e-6, "{y:?} vs {want}");
+    }
+    // Anything else reading the masked scores is refused, naming why.
+    let relu = g::model(
+        13,
+        &[
+            g::node("Where", &["keep", "x", "fill"], &["masked"], vec![]),
+            g::node("Relu", &["masked"], &["y"], vec![]),
+        ],
+        &[
+            g::init("keep", &[1, 1, 3], &[1, 1, 0], &[]),
+            g::init("fill", &[], &[], &[f32::NEG_INFINITY]),
+        ],
+        &[1, 1, 3],
+    );
+    let refused = unsupported_of(&relu);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(refused[0].1.contains("masked with -inf"), "{refused:?}");
 }

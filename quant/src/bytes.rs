@@ -253,6 +253,13 @@ impl Decoder<'_> {
             },
             9 => Op::Add,
             18 => Op::Mul,
+            #[cfg(feature = "transformers")]
+            19 => Op::MatMul,
+            #[cfg(feature = "transformers")]
+            20 => Op::Divide(crate::layer::Divide {
+                shift: self.u32()?,
+                bits: self.u32()?,
+            }),
             10 => Op::Rescale(Rescale {
                 shift: self.u32()?,
                 bits: self.u32()?,

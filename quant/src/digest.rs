@@ -165,6 +165,14 @@ impl<S: Sink> Encoder<S> {
             }
             Op::Add => self.bytes(&[9]),
             Op::Mul => self.bytes(&[18]),
+            #[cfg(feature = "transformers")]
+            Op::MatMul => self.bytes(&[19]),
+            #[cfg(feature = "transformers")]
+            Op::Divide(d) => {
+                self.bytes(&[20]);
+                self.u32(d.shift);
+                self.u32(d.bits);
+            }
             Op::Rescale(r) => {
                 self.bytes(&[10]);
                 self.u32(r.shift);

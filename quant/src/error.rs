@@ -53,6 +53,21 @@ pub enum QuantError {
         shape: String,
     },
 
+    /// A division's divisor is not positive.
+    #[cfg(feature = "transformers")]
+    #[error(
+        "{tensor}: divisor {index} is {value}; a division by a value computed at run time needs \
+         a positive one"
+    )]
+    NonPositiveDivisor {
+        /// Which tensor divides, e.g. `"node 3 (divide)"`.
+        tensor: String,
+        /// Flat index of the element.
+        index: usize,
+        /// The divisor.
+        value: i64,
+    },
+
     /// An input value is NaN or infinite.
     #[error("input value {index} is {value}, not a finite number")]
     NonFiniteInput {

@@ -96,6 +96,19 @@ impl QuantizedModel {
         }
     }
 
+    /// Refuses a divisor of node `node` that is not positive.
+    #[cfg(feature = "transformers")]
+    pub fn check_divisor(&self, node: usize, divisor: &Tensor) -> Result<()> {
+        match divisor.data.iter().position(|&s| s < 1) {
+            None => Ok(()),
+            Some(index) => Err(QuantError::NonPositiveDivisor {
+                tensor: self.tensor_label(node + 1),
+                index,
+                value: divisor.data[index],
+            }),
+        }
+    }
+
     /// Runs the reference integer forward pass on a quantized input.
     ///
     /// Fails with [`QuantError::BoundExceeded`] when an activation leaves
@@ -105,6 +118,10 @@ impl QuantizedModel {
         let mut tensors = vec![input.clone()];
         for (index, node) in self.nodes().iter().enumerate() {
             let args: Vec<&Tensor> = node.inputs.iter().map(|&id| &tensors[id]).collect();
+            #[cfg(feature = "transformers")]
+            if let Op::Divide(_) = node.op {
+                self.check_divisor(index, args[1])?;
+            }
             let out_shape = self.specs()[index + 1].shape.clone();
             let out = apply(&node.op, &args, out_shape);
             self.check_tensor(index + 1, &out)?;
@@ -141,6 +158,23 @@ fn apply(op: &Op, args: &[&Tensor], out_shape: Shape) -> Tensor {
             .zip(&args[1].data)
             .map(|(a, b)| a * b)
             .collect(),
+        // The spec bounds every partial sum within MAX_BITS: no overflow.
+        // The divisors were checked positive (QuantizedModel::forward).
+        #[cfg(feature = "transformers")]
+        Op::Divide(d) => x
+            .data
+            .iter()
+            .zip(&args[1].data)
+            .map(|(&a, &s)| ops::divide(a, s, d.shift))
+            .collect(),
+        #[cfg(feature = "transformers")]
+        Op::MatMul => {
+            let y = &args[1].data;
+            let dims = crate::layer::MatMulDims::of(&x.shape, &args[1].shape).expect("validated");
+            (0..dims.outputs())
+                .map(|e| dims.terms(e).map(|(a, b)| x.data[a] * y[b]).sum())
+                .collect()
+        }
         Op::Rescale(r) => x.data.iter().map(|&v| ops::rescale(v, r.shift)).collect(),
         Op::Table(t) => table(t, x),
         Op::Select(s) => {

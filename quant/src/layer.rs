@@ -36,6 +36,18 @@ pub enum Op {
     /// scale `s_a + s_b` (a [`Rescale`] usually follows, as after a
     /// linear layer).
     Mul,
+    /// Matrix product of two activations, `[…, m, k] × […, k, n] → […,
+    /// m, n]` over equal leading (batch) dims: attention's `Q·Kᵀ` and
+    /// `weights·V`. Output at scale `s_a + s_b`, exact (a [`Rescale`]
+    /// usually follows).
+    #[cfg(feature = "transformers")]
+    MatMul,
+    /// Rounding division of the first tensor by the second, element by
+    /// element, `round(a·2^shift / s)` ([`crate::ops::divide`]), the
+    /// divisor positive (checked at run time): a softmax's normalisation.
+    /// Output at scale `s_a + shift − s_s`, within `bits`.
+    #[cfg(feature = "transformers")]
+    Divide(Divide),
     /// Rounding shift to a smaller scale, with a declared output bound.
     Rescale(Rescale),
     /// A function through a lookup table over a bounded domain.
@@ -59,6 +71,10 @@ impl Op {
             Op::Reshape { .. } => "reshape",
             Op::Add => "add",
             Op::Mul => "mul",
+            #[cfg(feature = "transformers")]
+            Op::MatMul => "matmul",
+            #[cfg(feature = "transformers")]
+            Op::Divide(_) => "divide",
             Op::Rescale(_) => "rescale",
             Op::Table(t) => t.function.name(),
             Op::Select(_) => "select",
@@ -69,6 +85,8 @@ impl Op {
     pub fn arity(&self) -> std::ops::RangeInclusive<usize> {
         match self {
             Op::Add | Op::Mul => 2..=2,
+            #[cfg(feature = "transformers")]
+            Op::MatMul | Op::Divide(_) => 2..=2,
             Op::Select(_) => 1..=Select::MAX_INPUTS,
             _ => 1..=1,
         }
@@ -158,6 +176,63 @@ impl Select {
     pub const MAX_INPUTS: usize = 64;
 }
 
+/// The dimensions of a [`Op::MatMul`]: `batch` products of an `[m, k]`
+/// and a `[k, n]` matrix, each operand row-major after its batch index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MatMulDims {
+    /// The product of the leading dims.
+    pub batch: usize,
+    /// Rows of the left operand.
+    pub m: usize,
+    /// The shared (summed) dimension.
+    pub k: usize,
+    /// Columns of the right operand.
+    pub n: usize,
+}
+
+impl MatMulDims {
+    /// The dims of `a × b`, or why the shapes do not multiply: both of
+    /// rank 2 or more, the same leading dims, `a`'s last equal to `b`'s
+    /// second to last.
+    pub fn of(shape_a: &Shape, shape_b: &Shape) -> Result<Self, String> {
+        let (a, b) = (shape_a.dims(), shape_b.dims());
+        let refuse = || Err(format!("multiplies matrices {shape_a} and {shape_b}"));
+        if a.len() < 2 || a.len() != b.len() || a[..a.len() - 2] != b[..b.len() - 2] {
+            return refuse();
+        }
+        let [m, k] = [a[a.len() - 2], a[a.len() - 1]];
+        let [kb, n] = [b[b.len() - 2], b[b.len() - 1]];
+        if k != kb || k == 0 {
+            return refuse();
+        }
+        Ok(MatMulDims {
+            batch: a[..a.len() - 2].iter().product(),
+            m,
+            k,
+            n,
+        })
+    }
+
+    /// The output's shape: the leading dims of `a`, then `[m, n]`.
+    pub fn output(&self, a: &Shape) -> Shape {
+        let mut dims = a.dims()[..a.dims().len() - 2].to_vec();
+        dims.extend([self.m, self.n]);
+        Shape(dims)
+    }
+
+    /// Output element `e`'s terms: `(index into a, index into b)` for each
+    /// `l < k`, in order.
+    pub fn terms(&self, e: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let (b, i, j) = (e / (self.m * self.n), e / self.n % self.m, e % self.n);
+        (0..self.k).map(move |l| ((b * self.m + i) * self.k + l, (b * self.k + l) * self.n + j))
+    }
+
+    /// The number of output elements.
+    pub fn outputs(&self) -> usize {
+        self.batch * self.m * self.n
+    }
+}
+
 /// A pooling window, with optional padding.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pool2d {
@@ -214,6 +289,16 @@ pub struct Rescale {
     /// Number of bits shifted out; the output scale is `s_x - shift`.
     pub shift: u32,
     /// Declared signed bit width of the output.
+    pub bits: u32,
+}
+
+/// The parameters of [`Op::Divide`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Divide {
+    /// The quotient's extra precision: `y = round(a·2^shift / s)`.
+    pub shift: u32,
+    /// Declared signed bit width of the quotient (checked at run time and
+    /// proven by the circuit).
     pub bits: u32,
 }
 

@@ -54,7 +54,7 @@ pub use error::{QuantError, Result};
 pub use format::MODEL_FORMAT;
 pub use forward::Trace;
 pub use function::TableFunction;
-pub use layer::{Conv2d, Linear, Op, Pool2d, Rescale, Select, TableActivation};
+pub use layer::{Conv2d, Divide, Linear, MatMulDims, Op, Pool2d, Rescale, Select, TableActivation};
 pub use model::{
     conv2d_output, pool2d_output, window_output, Calibration, Node, QuantizedModel, TensorId,
     TensorSpec, MAX_ELEMENTS,

@@ -307,6 +307,43 @@ fn node_spec(op: &Op, args: &[&TensorSpec]) -> std::result::Result<TensorSpec, S
                 bits: ops::bits_for_magnitude(max_abs),
             })
         }
+        #[cfg(feature = "transformers")]
+        Op::Divide(d) => {
+            let s = args[1];
+            if x.shape != s.shape {
+                return Err(format!("divides shapes {} and {}", x.shape, s.shape));
+            }
+            // a·2^(shift+1) must fit 62 bits (the engine's i64, with room
+            // for the divisor added).
+            if x.bits + d.shift + 1 > 62 {
+                return Err(format!(
+                    "a {}-bit dividend shifted by {} needs more than 62 bits",
+                    x.bits, d.shift
+                ));
+            }
+            // Both scales are within ±64 and the shift within 61: an i32.
+            Ok(TensorSpec {
+                shape: x.shape.clone(),
+                scale: Scale(x.scale.0 + d.shift as i32 - s.scale.0),
+                bits: d.bits,
+            })
+        }
+        #[cfg(feature = "transformers")]
+        Op::MatMul => {
+            let y = args[1];
+            let dims = crate::layer::MatMulDims::of(&x.shape, &y.shape)?;
+            let scale = sum_scale(x.scale, y.scale)?;
+            // k ≤ MAX_ELEMENTS and each factor ≤ 2^(MAX_BITS − 1): the
+            // saturating u128 product shows an overflow as too many bits.
+            let max_abs = (dims.k as u128)
+                .saturating_mul(1u128 << (x.bits - 1))
+                .saturating_mul(1u128 << (y.bits - 1));
+            Ok(TensorSpec {
+                shape: dims.output(&x.shape),
+                scale,
+                bits: ops::bits_for_magnitude(max_abs),
+            })
+        }
         Op::Rescale(r) => {
             if r.shift > 62 {
                 return Err(format!("shift {} is larger than 62", r.shift));

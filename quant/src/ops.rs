@@ -54,6 +54,16 @@ pub fn div_round(sum: i64, n: i64) -> i64 {
     (sum as i128 + (n / 2) as i128).div_euclid(n as i128) as i64
 }
 
+/// Rounding division by a positive divisor computed at run time:
+/// `round(a·2^shift / s)`, ties towards +∞, i.e. `floor((a·2^(shift+1) +
+/// s) / (2s))` — the softmax's normalisation. The caller checks `s ≥ 1`
+/// and that `a·2^(shift+1)` fits ([`crate::Op::Divide`]'s spec does).
+pub fn divide(a: i64, s: i64, shift: u32) -> i64 {
+    debug_assert!(s >= 1);
+    let numerator = ((a as i128) << (shift + 1)) + s as i128;
+    numerator.div_euclid(2 * s as i128) as i64
+}
+
 /// `max(x, 0)`.
 pub fn relu(x: i64) -> i64 {
     x.max(0)

@@ -61,7 +61,8 @@ fn zoo() -> QuantizedModel {
         output_scale: Scale(4),
         values: (0..1i64 << input_bits).map(|i| (i % 33) - 16).collect(),
     };
-    let nodes = vec![
+    #[cfg_attr(not(feature = "transformers"), allow(unused_mut))]
+    let mut nodes = vec![
         node(&[0], conv([1, 1], [1, 1])),
         node(&[1], Op::Rescale(Rescale { shift: 2, bits: 8 })),
         node(&[2], Op::Relu),
@@ -102,7 +103,30 @@ fn zoo() -> QuantizedModel {
                 indices: vec![Some(1), None, Some(2)],
             }),
         ),
+        node(&[14, 14], Op::Mul),
     ];
+    // A product of matrices: the select's output as a column times itself
+    // as a row.
+    #[cfg(feature = "transformers")]
+    nodes.extend([
+        node(
+            &[14],
+            Op::Reshape {
+                shape: Shape(vec![3, 1]),
+            },
+        ),
+        node(
+            &[14],
+            Op::Reshape {
+                shape: Shape(vec![1, 3]),
+            },
+        ),
+        node(&[16, 17], Op::MatMul),
+        node(
+            &[15, 15],
+            Op::Divide(zkinfer_quant::Divide { shift: 2, bits: 12 }),
+        ),
+    ]);
     QuantizedModel::new("zoo", image(1, 4, 4), nodes, None).expect("the zoo is valid")
 }
 
@@ -264,7 +288,8 @@ fn a_1x1_convolution_may_still_pad() {
 // --- Property tests and fuzzing -------------------------------------------
 
 /// What a parsed model must satisfy: specs in range, and a forward pass
-/// that runs (or reports a bound) on the zero input and the extreme ones.
+/// that runs (or reports a bound, or a divisor below 1) on the zero input
+/// and the extreme ones.
 fn check_valid(model: &QuantizedModel) {
     for spec in model.specs() {
         assert!((1..=MAX_BITS).contains(&spec.bits), "{spec:?}");
@@ -281,6 +306,8 @@ fn check_valid(model: &QuantizedModel) {
         match model.forward(&x) {
             Ok(trace) => assert_eq!(trace.tensors.len(), model.nodes().len() + 1),
             Err(QuantError::BoundExceeded { .. }) => {}
+            #[cfg(feature = "transformers")]
+            Err(QuantError::NonPositiveDivisor { .. }) => {}
             Err(e) => panic!("forward failed on a valid model: {e}"),
         }
     }

@@ -520,3 +520,109 @@ fn selects_move_values() {
     let err = invalid(spec, vec![node(&[0], rescaled), node(&[0, 1], mixed)]);
     assert!(err.contains("rescale the inputs to one scale"), "{err}");
 }
+
+#[cfg(feature = "transformers")]
+#[test]
+fn matmul_multiplies_two_activations_per_batch_index() {
+    let spec = TensorSpec {
+        shape: Shape(vec![2, 2, 3]),
+        scale: Scale(2),
+        bits: 8,
+    };
+    let transpose = Op::Select(Select {
+        shape: Shape(vec![2, 3, 2]),
+        indices: (0..12)
+            .map(|j| {
+                let (b, l, i) = (j / 6, j / 2 % 3, j % 2);
+                Some(b * 6 + i * 3 + l)
+            })
+            .collect(),
+    });
+    // x · xᵀ per batch index: the Gram matrices of the two 2 × 3 blocks.
+    let nodes = vec![node(&[0], transpose), node(&[0, 1], Op::MatMul)];
+    let m = QuantizedModel::new("gram", spec.clone(), nodes, None).unwrap();
+    let x = Tensor::new([2, 2, 3], vec![1, 2, 3, 4, 5, 6, -1, 0, 2, 3, -2, 1]).unwrap();
+    let trace = m.forward(&x).unwrap();
+    assert_eq!(m.output().shape, Shape(vec![2, 2, 2]));
+    assert_eq!(trace.output().data, vec![14, 32, 32, 77, 5, -1, -1, 14]);
+    // Scales add; the bound is k · 2^7 · 2^7 = 3 · 2^14, so 17 bits.
+    assert_eq!(m.output().scale, Scale(4));
+    assert_eq!(m.output().bits, 17);
+
+    // Shapes that do not multiply: x · x ([2, 3] by [2, 3]), and ranks or
+    // batch dims that differ.
+    let err = invalid(spec.clone(), vec![node(&[0, 0], Op::MatMul)]);
+    assert!(
+        err.contains("multiplies matrices [2×2×3] and [2×2×3]"),
+        "{err}"
+    );
+    let flat = Op::Reshape {
+        shape: Shape(vec![3, 4]),
+    };
+    let err = invalid(
+        spec.clone(),
+        vec![node(&[0], flat), node(&[0, 1], Op::MatMul)],
+    );
+    assert!(
+        err.contains("multiplies matrices [2×2×3] and [3×4]"),
+        "{err}"
+    );
+    let other_batch = Op::Reshape {
+        shape: Shape(vec![4, 3, 1]),
+    };
+    let err = invalid(
+        spec,
+        vec![node(&[0], other_batch), node(&[0, 1], Op::MatMul)],
+    );
+    assert!(err.contains("(matmul)"), "{err}");
+}
+
+/// A softmax's normalisation: each element over its row's sum, with 8
+/// more bits of precision, rounded half up; a divisor below 1 refused.
+#[cfg(feature = "transformers")]
+#[test]
+fn divide_rounds_by_a_divisor_computed_at_run_time() {
+    use zkinfer_quant::{ops, Divide};
+    let spec = TensorSpec {
+        shape: Shape(vec![2, 2]),
+        scale: Scale(3),
+        bits: 8,
+    };
+    // The divisors: each row's sum, broadcast (a conv of ones would do it
+    // in a model; a select and an add do here).
+    let swap = Op::Select(Select {
+        shape: Shape(vec![2, 2]),
+        indices: [1, 0, 3, 2].map(Some).to_vec(),
+    });
+    let divide = Op::Divide(Divide { shift: 8, bits: 10 });
+    let nodes = vec![
+        node(&[0], swap),
+        node(&[0, 1], Op::Add),
+        node(&[0, 2], divide),
+    ];
+    let m = QuantizedModel::new("normalise", spec.clone(), nodes, None).unwrap();
+    // Scale 3 + 8 − 3: the quotient at 2^-8.
+    assert_eq!(m.output().scale, Scale(8));
+    let x = Tensor::new([2, 2], vec![1, 2, 3, 5]).unwrap();
+    let y = m.forward(&x).unwrap();
+    // 256/3 = 85.33 → 85, 512/3 = 170.67 → 171, 768/8 = 96, 1280/8 = 160.
+    assert_eq!(y.output().data, vec![85, 171, 96, 160]);
+    // Ties go up, negatives included: round(-1.5) = -1.
+    assert_eq!(ops::divide(-3, 2, 0), -1);
+    assert_eq!(ops::divide(3, 2, 0), 2);
+    assert_eq!(ops::divide(-7, 3, 0), -2);
+
+    let zero_sum = Tensor::new([2, 2], vec![1, -1, 3, 5]).unwrap();
+    let err = m.forward(&zero_sum).unwrap_err().to_string();
+    assert!(err.starts_with("node 2 (divide): divisor 0 is 0"), "{err}");
+    let wrong_shapes = Op::Divide(Divide { shift: 0, bits: 8 });
+    let flat = Op::Flatten;
+    let err = invalid(
+        spec.clone(),
+        vec![node(&[0], flat), node(&[0, 1], wrong_shapes)],
+    );
+    assert!(err.contains("divides shapes"), "{err}");
+    let too_far = Op::Divide(Divide { shift: 60, bits: 8 });
+    let err = invalid(spec, vec![node(&[0, 0], too_far)]);
+    assert!(err.contains("needs more than 62 bits"), "{err}");
+}

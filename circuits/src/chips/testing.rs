@@ -31,7 +31,7 @@ impl Circuit<Fp> for ChipCircuit<'_> {
     }
 
     fn configure(meta: &mut ConstraintSystem<Fp>) -> ModelConfig {
-        ModelConfig::configure(meta, crate::Profile::Compact)
+        harness_config(meta)
     }
 
     fn synthesize(
@@ -50,6 +50,17 @@ impl Circuit<Fp> for ChipCircuit<'_> {
             },
         )
     }
+}
+
+/// The compact profile, with every gate a plan may add that has no column
+/// of its own (so that every chip has its gate here).
+fn harness_config(meta: &mut ConstraintSystem<Fp>) -> ModelConfig {
+    let additions = crate::config::Additions {
+        pair_dot: cfg!(feature = "transformers"),
+        divide: cfg!(feature = "transformers"),
+        ..Default::default()
+    };
+    ModelConfig::configure_with(meta, crate::Profile::Compact, additions)
 }
 
 /// Runs MockProver (k = 9) on one region filled by `fill`.
@@ -73,7 +84,7 @@ pub fn run_edited(
             tables: tables.clone(),
             assigner: assigner.clone(),
         };
-        let config = ModelConfig::of(crate::Profile::Compact);
+        let config = harness_config(&mut ConstraintSystem::default());
         let prover = MockProver::run(9, &circuit, vec![vec![]]).expect("the chip region fits");
         (config, prover.verify(), assigner.log())
     };

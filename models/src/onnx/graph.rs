@@ -141,7 +141,7 @@ const SHAPE_KEEPING: &[&str] = &[
 /// What zkinfer imports, for messages.
 pub const SUPPORTED: &[&str] = &[
     "Gemm",
-    "MatMul (a constant right-hand side of any rank)",
+    "MatMul (a constant right-hand side of any rank, or two tensors of rank 3 or more, batch included)",
     "Conv (1-D and 2-D, grouped and depthwise too)",
     "ConvTranspose (2-D)",
     "Relu",
@@ -157,12 +157,12 @@ pub const SUPPORTED: &[&str] = &[
     "Reshape",
     "Squeeze",
     "Unsqueeze",
-    "Add, Sub and Mul of two tensors (broadcast)",
+    "Add, Sub, Mul and Div of two tensors (broadcast; a divisor through a reciprocal table, a square root one through an inverse square root table), Pow(x, 2) as x · x",
     "Add/Sub/Mul/Div by a constant, BatchNormalization and ai.onnx.ml Scaler (folded into a neighbouring Gemm/MatMul/Conv, else a per-element layer)",
     "Identity",
     "Dropout",
     "Cast to float",
-    "Softmax/LogSoftmax as the output",
+    "Softmax/LogSoftmax (as the output: dropped, the logits proved; inside a model: max-subtracted, an exp table, a sum, a proved division)",
     "constant subgraphs (Shape, Gather, Concat, …)",
     "several graph inputs and outputs (each fed and proven as one vector)",
 ];
@@ -183,6 +183,10 @@ struct Walker<'m> {
     params: HashMap<String, Param>,
     reports: Vec<NodeReport>,
     dropped_softmax: bool,
+    /// Values masked with `-inf` by a constant `Where` (a causal mask),
+    /// by resolved name: which elements are kept. Only a Softmax may read
+    /// them: it leaves the masked positions out.
+    masks: HashMap<String, Vec<bool>>,
 }
 
 fn int_attr(node: &NodeProto, name: &str, default: i64) -> i64 {
@@ -257,6 +261,43 @@ fn with_batch(shape: &[usize]) -> Vec<usize> {
     let mut full = vec![1];
     full.extend(shape);
     full
+}
+
+/// For a softmax over `axes` of a tensor of `full` dims with elements
+/// `keep`-t or masked: each element's stand-in, itself when kept, else the
+/// first kept element of its row (the elements equal but on the axes).
+fn masked_rows(full: &[usize], axes: &[usize], keep: &[bool]) -> R<Vec<usize>> {
+    let strides: Vec<usize> = (0..full.len())
+        .map(|a| full[a + 1..].iter().product())
+        .collect();
+    // An element's row: its index with the axes' coordinates zeroed.
+    let row = |i: usize| -> usize {
+        axes.iter()
+            .map(|&a| (i / strides[a] % full[a]) * strides[a])
+            .fold(i, |r, off| r - off)
+    };
+    let mut first: HashMap<usize, usize> = HashMap::new();
+    for (i, _) in keep.iter().enumerate().filter(|(_, &k)| k) {
+        first.entry(row(i)).or_insert(i);
+    }
+    (0..keep.len())
+        .map(|i| match keep[i] {
+            true => Ok(i),
+            false => first
+                .get(&row(i))
+                .copied()
+                .ok_or_else(|| "a softmax row masked entirely (every position -inf)".to_string()),
+        })
+        .collect()
+}
+
+/// A shape without the batch as `((rows, columns), leading dims)`, when it
+/// has two dims or more.
+fn split_matrix(shape: &[usize]) -> Option<((usize, usize), &[usize])> {
+    match shape {
+        [lead @ .., rows, columns] => Some(((*rows, *columns), lead)),
+        _ => None,
+    }
 }
 
 /// A shape with the batch dimension, back without it (the batch must stay
@@ -632,6 +673,7 @@ pub fn analyse(model: &ModelProto) -> Analysis {
         model,
         opset,
         values: HashMap::new(),
+        masks: HashMap::new(),
         alias: HashMap::new(),
         uses: HashMap::new(),
         readers: HashMap::new(),
@@ -1024,7 +1066,19 @@ impl Walker<'_> {
             })
             .collect();
         let (first_pos, x) = dyns[0].clone();
+        let masked = present
+            .iter()
+            .any(|n| self.masks.contains_key(self.resolve(n)));
+        if masked && !matches!(node.op_type.as_str(), "Softmax" | "LogSoftmax") {
+            self.keep_shape(&out, &x);
+            return Err(
+                "reads a value masked with -inf by a Where; only a Softmax may (it leaves the \
+                 masked positions out)"
+                    .into(),
+            );
+        }
         match node.op_type.as_str() {
+            "Where" => self.where_constant(index, node, &vals, &out)?,
             "Shape" => {
                 self.set(
                     &out,
@@ -1159,7 +1213,9 @@ impl Walker<'_> {
                         .all(|&n| self.model.graph.node[n].op_type == "ArgMax")
                 });
                 let covers = opset::softmax_covers_all(node, self.opset, &with_batch(&x.shape))?;
-                if self.graph_outputs.contains(&resolved) && only_labels && covers {
+                // (A masked softmax is never dropped: its logits would keep
+                // the masked positions.)
+                if self.graph_outputs.contains(&resolved) && only_labels && covers && !masked {
                     let (id, shape) = self.plain(&x, node);
                     self.set(&out, Val::Dyn(Dyn::plain(id, shape)));
                     self.dropped_softmax = true;
@@ -1170,14 +1226,9 @@ impl Walker<'_> {
                                 .into(),
                         },
                     );
-                } else {
+                } else if let Err(e) = self.softmax_layers(index, node, &x, &out, masked) {
                     self.keep_shape(&out, &x);
-                    return Err(format!(
-                        "{} is supported only as the model's output, over all of it (zkinfer proves \
-                         the logits; a softmax inside a model, as attention has, needs its \
-                         exponential and division proved: not yet)",
-                        node.op_type
-                    ));
+                    return Err(e);
                 }
             }
             "Transpose" => self.transpose(index, node, x, &out)?,
@@ -1187,10 +1238,36 @@ impl Walker<'_> {
             "InstanceNormalization" | "LayerNormalization" => {
                 self.normalization(index, node, &x, &out)?
             }
+            "MatMul" if dyns.len() == 2 => {
+                let (a, b) = (&dyns[0].1, &dyns[1].1);
+                if let Err(e) = self.matmul_activations(index, node, a, b, &out) {
+                    self.keep_shape(&out, a);
+                    return Err(e);
+                }
+            }
             "Gemm" | "MatMul" => self.linear(index, node, &x, first_pos, &out)?,
             "Conv" => self.conv(index, node, &x, first_pos, &out)?,
             "ConvTranspose" => self.conv_transpose(index, node, &x, first_pos, &out)?,
             "Add" | "Sub" | "Mul" | "Div" => self.arithmetic(index, node, &vals, &out)?,
+            "Pow" => {
+                let exponent = match (first_pos, vals.get(1)) {
+                    (0, Some(Val::Const(c))) if c.as_f32().len() == 1 => c.as_f32()[0],
+                    _ => {
+                        self.keep_shape(&out, &x);
+                        return Err("Pow of a tensor by a constant exponent only".into());
+                    }
+                };
+                let (id, shape) = self.plain(&x, node);
+                if exponent == 2.0 {
+                    // x² (LayerNorm written out): a product of two activations.
+                    self.push(index, FloatOp::Mul, vec![id, id], &out, shape);
+                } else {
+                    self.keep_shape(&out, &x);
+                    return Err(format!(
+                        "Pow with exponent {exponent}: zkinfer imports x² (as x · x)"
+                    ));
+                }
+            }
             "BatchNormalization" => {
                 if first_pos != 0 || dyns.len() != 1 {
                     return Err("BatchNormalization parameters must be constants".into());
@@ -1647,16 +1724,22 @@ impl Walker<'_> {
                 }
                 let float_op = match op {
                     "Add" | "Sub" => FloatOp::Add,
-                    "Mul" => FloatOp::Mul,
+                    "Mul" | "Div" => FloatOp::Mul,
                     _ => {
                         self.keep_shape(out, a);
                         return Err(format!(
-                            "{op} of two tensors: no circuit op for it yet (Add, Sub and Mul have one)"
+                            "{op} of two tensors: no circuit op for it yet (Add, Sub, Mul and Div have one)"
                         ));
                     }
                 };
                 let (ia, sa) = self.plain(a, node);
                 let (mut ib, sb) = self.plain(b, node);
+                if op == "Div" {
+                    // a / b = a · (1/b): a table of the reciprocal, or of the
+                    // inverse square root when b is a square root
+                    // (LayerNorm written out: d / sqrt(variance + ε)).
+                    ib = self.reciprocal(index, ib);
+                }
                 let full = match fold::broadcast_dims(&with_batch(&sa), &with_batch(&sb)) {
                     Ok(full) => full,
                     Err(e) => {
@@ -1693,6 +1776,26 @@ impl Walker<'_> {
             }
             _ => Err(format!("{op} takes two inputs")),
         }
+    }
+
+    /// `1 / t` for tensor `id` as a table layer: `rsqrt(v)` when `t` is a
+    /// `sqrt(v)` layer (which then has no reader left and is pruned), else
+    /// the reciprocal of `t`.
+    fn reciprocal(&mut self, index: usize, id: usize) -> usize {
+        use zkinfer_quant::TableFunction;
+        let sqrt_of = id.checked_sub(1).and_then(|l| {
+            let layer = &self.layers[l];
+            let is_sqrt = layer.op
+                == FloatOp::Activation {
+                    function: TableFunction::Sqrt,
+                };
+            is_sqrt.then(|| layer.input_ids(l)[0])
+        });
+        let (function, input) = match sqrt_of {
+            Some(v) => (TableFunction::Rsqrt { epsilon: 0.0 }, v),
+            None => (TableFunction::Reciprocal, id),
+        };
+        self.layer(&[index], FloatOp::Activation { function }, vec![input])
     }
 
     /// Tensor `id` of `shape`, broadcast to `full` (batch included) by a
@@ -2008,6 +2111,147 @@ impl Walker<'_> {
         Ok(())
     }
 
+    /// `Softmax` or `LogSoftmax` inside a model (attention's), written out
+    /// with ops the circuit proves: the maximum over the axes (pairwise
+    /// comparisons), `d = x − max`, an exp table over `d`'s calibrated
+    /// domain, the sum of the exps `s`, then `e / s` by a proved rounding
+    /// division (`LogSoftmax`: `d − ln s` through a log table).
+    ///
+    /// With a `-inf` mask on the input (`masked`: a causal mask), the
+    /// masked positions are left out: the maximum reads a kept element of
+    /// the same row in their place, and their exps are zeros.
+    fn softmax_layers(
+        &mut self,
+        index: usize,
+        node: &NodeProto,
+        x: &Dyn,
+        out: &str,
+        masked: bool,
+    ) -> R<()> {
+        use zkinfer_quant::TableFunction;
+        let shape = x.shape.clone();
+        let full = with_batch(&shape);
+        let axes = opset::softmax_axes(node, self.opset, full.len())?;
+        if axes.contains(&0) {
+            return Err(format!("{} over the batch axis", node.op_type));
+        }
+        let keep = match masked {
+            true => self.masks.get(self.resolve(&node.input[0])).cloned(),
+            false => None,
+        };
+        let (mut id, _) = self.plain(x, node);
+        // With a mask: each masked element replaced by its row's first kept
+        // one (the maximum is unchanged), and the same map with zeros for
+        // the exps.
+        let (max_input, exp_keep) = match &keep {
+            Some(keep) => {
+                let first = masked_rows(&full, &axes, keep)?;
+                let select = |indices| FloatOp::Select {
+                    shape: shape.clone(),
+                    indices,
+                };
+                let stand_ins = (0..keep.len()).map(|i| Some(first[i])).collect();
+                let zeros = (0..keep.len()).map(|i| keep[i].then_some(i)).collect();
+                (Some(select(stand_ins)), Some(select(zeros)))
+            }
+            None => (None, None),
+        };
+        let source = id;
+        if let Some(op) = max_input {
+            id = self.layer(&[index], op, vec![id]);
+        }
+        // The reduction over the axes, broadcast back to the full shape;
+        // `negate`d first when asked.
+        let reduced =
+            |w: &mut Self, id: usize, op: &str, f: Option<TableFunction>, negate: bool| {
+                let (r, plan) = w.reduce_layers(index, id, &shape, &axes, op, true)?;
+                let mut r = w.reshape_reduced(index, r, &plan);
+                if let Some(function) = f {
+                    r = w.layer(&[index], FloatOp::Activation { function }, vec![r]);
+                }
+                if negate {
+                    let negation = Affine::negation(plan.out_shape.iter().product(), index);
+                    r = w.affine_layers(&negation, &plan.out_shape, r);
+                }
+                Ok::<usize, String>(w.broadcast(index, r, &plan.out_shape, &full))
+            };
+        let max = reduced(self, id, "ReduceMax", None, true)?;
+        let d = self.layer(&[index], FloatOp::Add, vec![source, max]);
+        let exp = FloatOp::Activation {
+            function: TableFunction::Exp,
+        };
+        let mut e = self.layer(&[index], exp, vec![d]);
+        if let Some(op) = exp_keep {
+            e = self.layer(&[index], op, vec![e]);
+        }
+        if node.op_type == "LogSoftmax" {
+            let log_sum = reduced(self, e, "ReduceSum", Some(TableFunction::Log), true)?;
+            self.push(index, FloatOp::Add, vec![d, log_sum], out, shape);
+        } else {
+            let sum = reduced(self, e, "ReduceSum", None, false)?;
+            self.push(index, FloatOp::Div, vec![e, sum], out, shape);
+        }
+        Ok(())
+    }
+
+    /// `Where` with a constant condition and one constant branch: a mask.
+    /// A `-inf` branch (a causal mask before a softmax) is recorded for the
+    /// Softmax that reads the value ([`Self::softmax_layers`]); a finite
+    /// one is a per-element affine map, exact (scale 0 and the constant
+    /// where it is taken, the identity elsewhere).
+    fn where_constant(&mut self, index: usize, node: &NodeProto, vals: &[Val], out: &str) -> R<()> {
+        let [Val::Const(condition), a, b] = vals else {
+            return Err("Where with a condition computed at run time is not supported".into());
+        };
+        let (x, fill, x_when_true) = match (a, b) {
+            (Val::Dyn(x), Val::Const(c)) => (x, c, true),
+            (Val::Const(c), Val::Dyn(x)) => (x, c, false),
+            _ => return Err("Where of two tensors computed at run time is not supported".into()),
+        };
+        let full = with_batch(&x.shape);
+        let dims = fold::broadcast_dims(&condition.dims, &fill.dims)?;
+        if fold::broadcast_dims(&dims, &full)? != full {
+            self.keep_shape(out, x);
+            return Err(format!(
+                "Where broadcasts a tensor of {full:?} to a larger shape"
+            ));
+        }
+        let (c, f) = (condition.as_f32(), fill.as_f32());
+        let (ci, fi) = (
+            fold::broadcast_index(&condition.dims, &full),
+            fold::broadcast_index(&fill.dims, &full),
+        );
+        let n: usize = full.iter().product();
+        let keep: Vec<bool> = (0..n).map(|i| (c[ci(i)] != 0.0) == x_when_true).collect();
+        let fills = || (0..n).filter(|&i| !keep[i]).map(|i| f[fi(i)]);
+        if fills().all(|v| v == f32::NEG_INFINITY) {
+            self.set(out, Val::Dyn(x.clone()));
+            let name = self.resolve(out).to_string();
+            self.masks.insert(name, keep);
+            self.status(
+                index,
+                Status::Dropped {
+                    why: "a -inf mask: the Softmax that reads it leaves the masked positions out"
+                        .into(),
+                },
+            );
+            Ok(())
+        } else if fills().all(f32::is_finite) {
+            let a = Affine {
+                pre: vec![0.0; n],
+                scale: keep.iter().map(|&k| if k { 1.0 } else { 0.0 }).collect(),
+                shift: (0..n)
+                    .map(|i| if keep[i] { 0.0 } else { f[fi(i)] })
+                    .collect(),
+                nodes: vec![index],
+            };
+            self.apply_affine(index, node, x.clone(), a)
+        } else {
+            self.keep_shape(out, x);
+            Err("Where with a constant branch of both -inf and other values".into())
+        }
+    }
+
     /// skl2onnx's `StandardScaler`: `ai.onnx.ml.Scaler`, `(x - offset) ·
     /// scale` per feature (one value or one per feature): an affine map.
     fn scaler(&mut self, index: usize, node: &NodeProto, vals: &[Val]) -> R<()> {
@@ -2138,6 +2382,49 @@ impl Walker<'_> {
             out,
             vec![out_f],
         );
+        Ok(())
+    }
+
+    /// `MatMul` of two tensors (attention's `Q·Kᵀ` and `weights·V`), both
+    /// of rank 2 or more without the batch: the leading dims broadcast
+    /// (numpy's rule, by a select where one side is smaller), then one
+    /// matrix product per leading index.
+    fn matmul_activations(
+        &mut self,
+        index: usize,
+        node: &NodeProto,
+        a: &Dyn,
+        b: &Dyn,
+        out: &str,
+    ) -> R<()> {
+        let (ia, sa) = self.plain(a, node);
+        let (ib, sb) = self.plain(b, node);
+        let (Some(((ma, ka), lead_a)), Some(((kb, nb), lead_b))) =
+            (split_matrix(&sa), split_matrix(&sb))
+        else {
+            return Err(format!(
+                "MatMul of tensors {:?} and {:?}: zkinfer multiplies two tensors of rank 3 or more                  (batch included), as attention does",
+                with_batch(&sa),
+                with_batch(&sb)
+            ));
+        };
+        if ka != kb {
+            return Err(format!(
+                "MatMul of {:?} by {:?}: {ka} columns against {kb} rows",
+                with_batch(&sa),
+                with_batch(&sb)
+            ));
+        }
+        let lead = fold::broadcast_dims(&with_batch(lead_a), &with_batch(lead_b))?;
+        let full = |rows: usize, columns: usize| {
+            let mut full = lead.clone();
+            full.extend([rows, columns]);
+            full
+        };
+        let ia = self.broadcast(index, ia, &sa, &full(ma, ka));
+        let ib = self.broadcast(index, ib, &sb, &full(kb, nb));
+        let shape = without_batch(&full(ma, nb), "the product's shape")?;
+        self.push(index, FloatOp::MatMul, vec![ia, ib], out, shape);
         Ok(())
     }
 
@@ -2613,4 +2900,32 @@ fn constant_value(node: &NodeProto, budget: &mut Budget) -> R<Const> {
         return Ok(Const::ints(vec![a.ints.len()], a.ints.clone()));
     }
     Err("only tensor, float and integer Constants are supported".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::masked_rows;
+
+    /// A causal mask over the last axis of `[1, 2, 3, 3]` (two heads of
+    /// three tokens): a masked score stands in for its row's first kept
+    /// one, the first column, in both heads.
+    #[test]
+    fn masked_positions_stand_in_for_their_rows_first_kept_element() {
+        let causal: Vec<bool> = (0..18).map(|i| i % 3 <= i / 3 % 3).collect();
+        let stand_ins = masked_rows(&[1, 2, 3, 3], &[3], &causal).unwrap();
+        assert_eq!(
+            stand_ins,
+            [0, 0, 0, 3, 4, 3, 6, 7, 8, 9, 9, 9, 12, 13, 12, 15, 16, 17]
+        );
+        // Over the rows instead (axis 2): a column's first kept element.
+        let by_column = masked_rows(&[1, 2, 3, 3], &[2], &causal).unwrap();
+        assert_eq!(&by_column[..9], [0, 4, 8, 3, 4, 8, 6, 7, 8]);
+    }
+
+    #[test]
+    fn a_row_masked_entirely_is_refused() {
+        let keep = [true, true, false, false];
+        let err = masked_rows(&[1, 2, 2], &[2], &keep).unwrap_err();
+        assert!(err.contains("masked entirely"), "{err}");
+    }
 }

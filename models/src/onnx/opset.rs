@@ -225,15 +225,21 @@ pub fn batch_norm_is_inference(node: &NodeProto, read_outputs: &dyn Fn(&str) -> 
 /// Before opset 13 the input is coerced to 2-D at `axis` (default 1), so
 /// it normalises axes `axis..rank`; from 13 only `axis` (default -1).
 pub fn softmax_covers_all(node: &NodeProto, opset: i64, full_shape: &[usize]) -> R<bool> {
-    let rank = full_shape.len();
+    let normalised = softmax_axes(node, opset, full_shape.len())?;
+    Ok((1..full_shape.len()).all(|i| full_shape[i] == 1 || normalised.contains(&i)))
+}
+
+/// The axes a `Softmax`/`LogSoftmax` normalises over (batch included):
+/// `axis` alone from opset 13, `axis` and every later one before (the
+/// input coerced to 2-D at `axis`).
+pub fn softmax_axes(node: &NodeProto, opset: i64, rank: usize) -> R<Vec<usize>> {
     let default = if opset < 13 { 1 } else { -1 };
     let a = super::fold::axis(node.attr("axis").and_then(|a| a.i).unwrap_or(default), rank)?;
-    let normalised: Vec<usize> = if opset < 13 {
+    Ok(if opset < 13 {
         (a..rank).collect()
     } else {
         vec![a]
-    };
-    Ok((1..rank).all(|i| full_shape[i] == 1 || normalised.contains(&i)))
+    })
 }
 
 /// The output shape of `Upsample` (opsets 7–9: `scales` attribute, then an
