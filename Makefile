@@ -79,6 +79,16 @@ demo: build
 	$(ZKINFER) prove --model $(DEMO)/cnn_bn_pool --input examples/inputs/digit-0.json --out $(DEMO)/onnx.proof.json
 	$(ZKINFER) verify --model $(DEMO)/cnn_bn_pool --proof $(DEMO)/onnx.proof.json
 	@echo
+	@echo "== a tiny GPT (2 layers, 2 heads, d 32, 16 characters of context), trained on Alice in Wonderland:"
+	@echo "   exported from PyTorch's ONNX, the next character after a prompt proved and verified"
+	$(ZKINFER) export --onnx models/fixtures/tiny_gpt/tiny_gpt.onnx --profile wide \
+		--calibration models/fixtures/tiny_gpt/tiny_gpt.calibration.json --out $(DEMO)/tiny_gpt
+	@echo "prompt: 'they had a large'"
+	python3 examples/gpt_chars.py encode "they had a large" > $(DEMO)/gpt-prompt.json
+	$(ZKINFER) prove --model $(DEMO)/tiny_gpt --input $(DEMO)/gpt-prompt.json --out $(DEMO)/gpt.proof.json
+	$(ZKINFER) verify --model $(DEMO)/tiny_gpt --proof $(DEMO)/gpt.proof.json --json \
+		| python3 examples/gpt_chars.py decode
+	@echo
 	@echo "== accuracy on the held-out split"
 	$(ZKINFER) eval --model digits-mlp
 	$(ZKINFER) eval --model digits-cnn

@@ -504,7 +504,7 @@ pub struct InferArgs {
     /// A bundled model's name, a model.json file, or a model directory.
     #[arg(long)]
     pub model: String,
-    /// JSON input: {"input": [...]} or EZKL's {"input_data": [[...]]}.
+    /// JSON input: {"input": [...]}, {"inputs": [[...], ...]} (several samples: one result each), {"tokens": [...]} or EZKL's {"input_data": [[...]]}.
     #[arg(long)]
     pub input: PathBuf,
 }

@@ -48,30 +48,64 @@ fn read_input(
     model_arg: &str,
     path: &std::path::Path,
 ) -> anyhow::Result<zkinfer_quant::Tensor> {
+    let mut samples = read_inputs(model, model_arg, path)?;
+    if samples.len() != 1 {
+        anyhow::bail!(
+            "{}: holds {} samples, this command takes one",
+            path.display(),
+            samples.len()
+        );
+    }
+    Ok(samples.remove(0))
+}
+
+/// Every sample of an input file, quantized ([`read_input`] for files of
+/// several samples): a warning for the first value outside what
+/// calibration saw.
+fn read_inputs(
+    model: &zkinfer_quant::QuantizedModel,
+    model_arg: &str,
+    path: &std::path::Path,
+) -> anyhow::Result<Vec<zkinfer_quant::Tensor>> {
     use crate::failure::AtFileExt;
     let parts = input_parts(model_arg)?.unwrap_or_else(|| vec![model.input().shape.numel()]);
-    let values = zkinfer_models::input::read_single(path, &parts)?;
-    let x = model.quantize_input(&values).at_file(path)?;
-    if let Some(cal) = model.calibration() {
-        // Calibration ran in f32 and recorded its range as f32 values: a
-        // value is compared as calibration would have seen it, so proving
-        // the very file one calibrated on never warns.
-        let seen = |v: f64| f64::from(v as f32);
-        if let Some((i, v)) = values
-            .iter()
-            .enumerate()
-            .find(|(_, &v)| seen(v) < cal.input_min || seen(v) > cal.input_max)
-        {
-            eprintln!(
-                "warning: {}: value {i} is {v}, outside the calibration range [{}, {}]; \
-                 the output may be less accurate",
-                path.display(),
-                cal.input_min,
-                cal.input_max
-            );
-        }
-    }
-    Ok(x)
+    let samples = zkinfer_models::input::read_samples_of(path, &parts)?;
+    let mut warned = false;
+    let several = samples.len() > 1;
+    samples
+        .iter()
+        .enumerate()
+        .map(|(j, values)| {
+            let x = model.quantize_input(values).at_file(path)?;
+            let Some(cal) = model.calibration() else {
+                return Ok(x);
+            };
+            // Calibration ran in f32 and recorded its range as f32 values: a
+            // value is compared as calibration would have seen it, so proving
+            // the very file one calibrated on never warns.
+            let seen = |v: f64| f64::from(v as f32);
+            let outside = values
+                .iter()
+                .enumerate()
+                .find(|(_, &v)| seen(v) < cal.input_min || seen(v) > cal.input_max);
+            if let (Some((i, v)), false) = (outside, warned) {
+                warned = true;
+                eprintln!(
+                    "warning: {}: {}value {i} is {v}, outside the calibration range [{}, {}]; \
+                     the output may be less accurate",
+                    path.display(),
+                    if several {
+                        format!("sample {j}, ")
+                    } else {
+                        String::new()
+                    },
+                    cal.input_min,
+                    cal.input_max
+                );
+            }
+            Ok(x)
+        })
+        .collect()
 }
 
 /// The values of each graph input of a package folder's model, when its

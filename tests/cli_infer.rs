@@ -109,6 +109,27 @@ fn cnn_reads_a_nested_image_like_the_flat_input() {
     }
 }
 
+/// A file of several samples gets one result per sample, in file order,
+/// each what `infer` gives that sample alone.
+#[test]
+fn a_file_of_several_samples_infers_each() {
+    let scratch = Scratch::new();
+    let digits = held_out_sample(3);
+    let inputs: Vec<Vec<f64>> = digits.iter().map(Digit::input).collect();
+    let several = scratch.write_json("several.json", &json!({ "inputs": inputs }));
+    let batch = infer_json("digits-mlp", &several);
+    let samples = batch["samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 3, "{batch}");
+    for (d, got) in digits.iter().zip(samples) {
+        let alone = infer_json("digits-mlp", &scratch.write_input("one.json", &d.input()));
+        for key in ["class", "outputs", "outputs_int"] {
+            assert_eq!(got[key], alone[key], "row {}: {key}", d.index);
+        }
+        assert_eq!(batch["scale"], alone["scale"]);
+        assert_eq!(batch["model_digest"], alone["model_digest"]);
+    }
+}
+
 #[test]
 fn ezkl_input_data_gives_the_same_result_as_input() {
     let scratch = Scratch::new();

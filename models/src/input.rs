@@ -11,6 +11,11 @@
 //!   vector, their concatenation in graph order: sample `j` is the `j`-th
 //!   slice of every array, laid end to end.
 //!
+//! * `{"tokens": [id, ...]}` or `{"tokens": [[id, ...], ...]}` — token ids
+//!   (one sample, or several), for a model whose input is `[t, vocab]`
+//!   one-hot rows (an ONNX model whose input indexes embedding tables):
+//!   each id becomes its row, a 1 at the id and 0 elsewhere.
+//!
 //! JSON has no NaN or infinity; files written by Python's `json` module may
 //! still contain `NaN` or `Infinity`, which get an error of their own.
 
@@ -104,6 +109,8 @@ pub fn parse_samples_of(text: &str, parts: &[usize]) -> std::result::Result<Vec<
             .enumerate()
             .map(|(i, s)| flatten(s, &format!("inputs[{i}]")))
             .collect::<std::result::Result<Vec<_>, _>>()?
+    } else if let Some(v) = obj.get("tokens") {
+        token_samples(v, numel)?
     } else if let Some(v) = obj.get("input_data") {
         let per_input = v
             .as_array()
@@ -150,7 +157,7 @@ pub fn parse_samples_of(text: &str, parts: &[usize]) -> std::result::Result<Vec<
             })
             .collect()
     } else {
-        return Err("expected a field \"input\", \"inputs\" or \"input_data\"".into());
+        return Err("expected a field \"input\", \"inputs\", \"input_data\" or \"tokens\"".into());
     };
     if samples.is_empty() {
         return Err("holds no samples".into());
@@ -164,6 +171,50 @@ pub fn parse_samples_of(text: &str, parts: &[usize]) -> std::result::Result<Vec<
         }
     }
     Ok(samples)
+}
+
+/// `"tokens"`: one context of ids or an array of them, each id expanded to
+/// a one-hot row; a model input of `numel` values takes contexts of `t`
+/// ids with `numel = t · vocab`.
+fn token_samples(v: &Value, numel: usize) -> std::result::Result<Vec<Vec<f64>>, String> {
+    let list = v
+        .as_array()
+        .filter(|l| !l.is_empty())
+        .ok_or("\"tokens\" must be a non-empty array of token ids, or of such arrays")?;
+    let contexts: Vec<(String, &Vec<Value>)> = if list.iter().all(Value::is_array) {
+        list.iter()
+            .enumerate()
+            .map(|(i, c)| (format!("tokens[{i}]"), c.as_array().expect("an array")))
+            .collect()
+    } else {
+        vec![("tokens".to_string(), list)]
+    };
+    contexts
+        .into_iter()
+        .map(|(field, ids)| {
+            let t = ids.len();
+            if t == 0 || !numel.is_multiple_of(t) {
+                return Err(format!(
+                    "{field} holds {t} token ids: the model's input of {numel} values takes a \
+                     context whose length divides it (one-hot rows of the vocabulary)"
+                ));
+            }
+            let vocab = numel / t;
+            let mut rows = vec![0.0; numel];
+            for (p, id) in ids.iter().enumerate() {
+                match id.as_u64().filter(|&i| (i as usize) < vocab) {
+                    Some(i) => rows[p * vocab + i as usize] = 1.0,
+                    None => {
+                        return Err(format!(
+                            "{field}[{p}] is {id}: a token id is an integer from 0 to {}",
+                            vocab - 1
+                        ))
+                    }
+                }
+            }
+            Ok(rows)
+        })
+        .collect()
 }
 
 /// Flattens a number or a nested array row-major. Nested arrays must be
@@ -251,6 +302,28 @@ mod tests {
             parse_samples_of(r#"{"input_data": [[1, 2, 3, 4], [5, 6]]}"#, &[2, 1]).unwrap(),
             vec![vec![1.0, 2.0, 5.0], vec![3.0, 4.0, 6.0]]
         );
+        // Token ids: one-hot rows of a [2, 3] input, one context or several.
+        let rows = vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0];
+        assert_eq!(
+            parse_samples(r#"{"tokens": [2, 0]}"#, 6).unwrap(),
+            vec![rows.clone()]
+        );
+        assert_eq!(
+            parse_samples(r#"{"tokens": [[2, 0], [1, 1]]}"#, 6).unwrap(),
+            vec![rows, vec![0.0, 1.0, 0.0, 0.0, 1.0, 0.0]]
+        );
+    }
+
+    #[test]
+    fn refuses_token_ids_outside_the_vocabulary_by_position() {
+        let err = |t: &str| parse_samples(t, 6).unwrap_err();
+        assert!(err(r#"{"tokens": [2, 3]}"#)
+            .contains("tokens[1] is 3: a token id is an integer from 0 to 2"));
+        assert!(err(r#"{"tokens": [[0, 1], [1, -1]]}"#).contains("tokens[1][1] is -1"));
+        assert!(err(r#"{"tokens": [1.5, 0]}"#).contains("tokens[0] is 1.5"));
+        assert!(err(r#"{"tokens": [0, 1, 2, 0]}"#).contains("tokens holds 4 token ids"));
+        assert!(err(r#"{"tokens": []}"#).contains("non-empty array"));
+        assert!(err(r#"{"tokens": "ab"}"#).contains("non-empty array"));
     }
 
     #[test]

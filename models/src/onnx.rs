@@ -13,6 +13,10 @@
 //!   columns, `Clip(0, ∞)` and `Max(x, 0)` as Relu);
 //! - [`conv_transpose`]: `ConvTranspose` as zero insertion (a select) and
 //!   a conv with flipped kernels;
+//! - [`embedding`]: token ids read by `Gather`s of constant tables, as
+//!   one-hot rows times the table;
+//! - [`gelu`]: GELU written out (erf or tanh form), recognised as one
+//!   table;
 //! - [`activation`]: activations that import as lookup tables;
 //! - [`moves`]: ops that only move values (concat, slice, pad, …) as a
 //!   select, their index map computed by the folder;
@@ -29,7 +33,9 @@
 
 mod activation;
 mod conv_transpose;
+mod embedding;
 mod fold;
+mod gelu;
 mod graph;
 mod import;
 mod moves;

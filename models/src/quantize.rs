@@ -62,6 +62,16 @@ pub fn quantize(
         .iter()
         .map(|t| Ok(t.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()? as f64))
         .collect::<Result<Vec<f64>>>()?;
+    // The extremes of each tensor, signed: where a table that grows
+    // without bound stops growing (below).
+    let max_value = floats
+        .iter()
+        .map(|t| Ok(t.flatten_all()?.max(0)?.to_scalar::<f32>()? as f64))
+        .collect::<Result<Vec<f64>>>()?;
+    let min_value = floats
+        .iter()
+        .map(|t| Ok(t.flatten_all()?.min(0)?.to_scalar::<f32>()? as f64))
+        .collect::<Result<Vec<f64>>>()?;
     let flat_input = batch.flatten_all()?;
     let calibration = Calibration {
         samples: samples.len(),
@@ -207,18 +217,46 @@ pub fn quantize(
                 graph.push(Op::Divide(divide), &[a, s])?
             }
             FloatOp::Activation { function } => {
+                // An exp table (a softmax's) gets a finer domain: its
+                // relative error is its input step.
+                let bits = match function {
+                    TableFunction::Exp => options.table_bits.max(EXP_TABLE_BITS),
+                    _ => options.table_bits,
+                };
                 let domain_scale = Scale(fit_scale(
                     max_abs[layer.input_ids(i)[0]],
-                    options.table_bits - options.headroom_bits,
+                    bits - options.headroom_bits,
                 ));
                 let spec = graph.spec(x);
-                let t = if spec.scale == domain_scale && spec.bits <= options.table_bits {
+                let t = if spec.scale == domain_scale && spec.bits <= bits {
                     x
                 } else {
-                    graph.rescale_to(x, domain_scale, options.table_bits)?
+                    graph.rescale_to(x, domain_scale, bits)?
                 };
                 let domain_scale = graph.spec(t).scale;
-                let table = build_table(*function, options.table_bits, domain_scale, options)?;
+                // The domain is symmetric, and the output scale is set by
+                // the largest value on it: a function that grows without
+                // bound at one end would spend the output's bits on inputs
+                // calibration never saw (an inverse square root at 0, where
+                // variances of at least 0.7 come in, left 2 bits for its
+                // outputs; exp at +64 when a softmax's `x − max` is never
+                // positive). Beyond its calibrated inputs — half the
+                // smallest for the positive inputs of 1/x, 1/√x and ln — such
+                // a table holds its value at the edge.
+                let input = layer.input_ids(i)[0];
+                let lowest = min_value[input] / 2.0;
+                let clamp = match function {
+                    TableFunction::Exp => Clamp::Above(max_value[input]),
+                    TableFunction::Rsqrt { .. }
+                    | TableFunction::Reciprocal
+                    | TableFunction::Log
+                        if lowest > 0.0 =>
+                    {
+                        Clamp::Below(lowest)
+                    }
+                    _ => Clamp::None,
+                };
+                let table = build_table(*function, bits, domain_scale, clamp, options)?;
                 graph.push(Op::Table(table), &[t])?
             }
         };
@@ -343,17 +381,40 @@ fn quantize_params(
     Ok((wt, s_w, bq))
 }
 
+/// Domain bits of an exp table: 4,096 entries. Its relative error between
+/// two points is `e^(step/2) − 1`: 1.6 % at the tiny GPT's step of 1/32
+/// (its scores' scale), where 256 entries over `[−128, 128)` had 28 %.
+const EXP_TABLE_BITS: u32 = 12;
+
+/// Where a table stops following its function ([`build_table`]).
+#[derive(Clone, Copy, Debug)]
+enum Clamp {
+    /// Inputs above this read its value.
+    Above(f64),
+    /// Inputs below this read its value.
+    Below(f64),
+    None,
+}
+
 fn build_table(
     function: TableFunction,
     input_bits: u32,
     domain_scale: Scale,
+    clamp: Clamp,
     o: &QuantizeOptions,
 ) -> Result<TableActivation> {
     let min = -(1i64 << (input_bits - 1));
     let step = domain_scale.dequantize(1);
+    // Inputs beyond the clamp (rounded outwards to a domain point) read
+    // its value.
+    let clamped = |x: f64| match clamp {
+        Clamp::Above(top) => x.min((top / step).ceil() * step),
+        Clamp::Below(bottom) => x.max((bottom / step).floor() * step),
+        Clamp::None => x,
+    };
     // Inputs where the formula is undefined read the smallest step's value.
     let domain: Vec<f64> = (0..1i64 << input_bits)
-        .map(|i| function.floor(domain_scale.dequantize(min + i), step))
+        .map(|i| function.floor(clamped(domain_scale.dequantize(min + i)), step))
         .collect();
     // Outputs within ±1 (sigmoid, tanh, erf, …) keep two bits of headroom
     // below the activation width; larger ones give up one bit of scale per

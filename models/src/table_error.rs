@@ -35,8 +35,28 @@ pub fn table_reports(model: &QuantizedModel) -> Vec<TableReport> {
         let input = model.specs()[n.inputs[0]].scale;
         let x = |i: i64| input.dequantize(i);
         let min = t.domain_min();
+        // A table of a function that grows without bound holds its value
+        // at the edge of its calibrated inputs beyond them (the
+        // quantizer's choice: exp above, 1/x, 1/√x and ln below): the
+        // domain it stands for ends where that constant run begins.
+        let run = |values: &mut dyn Iterator<Item = &i64>| {
+            let first = values.next().copied();
+            1 + values.take_while(|&&v| Some(v) == first).count()
+        };
+        let zero = usize::try_from(-min).expect("a negative domain minimum");
+        let (start, end) = match t.function {
+            TableFunction::Exp => (0, t.values.len() + 1 - run(&mut t.values.iter().rev())),
+            // Clamped below a positive input: the run passes 0 (a run of
+            // equal roundings of 1/x among negative inputs does not).
+            TableFunction::Rsqrt { .. } | TableFunction::Reciprocal | TableFunction::Log => {
+                let head = run(&mut t.values.iter()) - 1;
+                (if head > zero { head } else { 0 }, t.values.len())
+            }
+            _ => (0, t.values.len()),
+        };
         let mut max_error = 0.0f64;
-        for (i, &q) in (min..).zip(&t.values) {
+        let first = min + start as i64;
+        for (i, &q) in (first..).zip(&t.values[start..end]) {
             let y = t.output_scale.dequantize(q);
             // The point itself and the midpoints to its neighbours, which
             // the input's rounding sends here.
@@ -52,8 +72,8 @@ pub fn table_reports(model: &QuantizedModel) -> Vec<TableReport> {
         reports.push(TableReport {
             node,
             function: t.function,
-            domain: [x(min), x(min + t.values.len() as i64 - 1)],
-            entries: t.values.len(),
+            domain: [x(first), x(first + (end - start) as i64 - 1)],
+            entries: end - start,
             max_error,
         });
     }
@@ -70,10 +90,14 @@ mod tests {
     }
 
     fn model_of(function: TableFunction, values: Vec<i64>) -> QuantizedModel {
+        model_at(function, values, Scale(1))
+    }
+
+    fn model_at(function: TableFunction, values: Vec<i64>, output_scale: Scale) -> QuantizedModel {
         let table = TableActivation {
             function,
             input_bits: 4,
-            output_scale: Scale(1),
+            output_scale,
             values,
         };
         let input = TensorSpec {
@@ -114,5 +138,25 @@ mod tests {
             .collect();
         let report = &table_reports(&model_of(TableFunction::Reciprocal, values))[0];
         assert_eq!(report.max_error, 3.0);
+        assert_eq!(
+            report.domain,
+            [-8.0, 7.0],
+            "equal roundings are not a clamp"
+        );
+    }
+
+    /// An inverse square root clamped below 2 (the quantizer's choice when
+    /// calibration sees nothing under 4) stands for `[2, 7]`: the report
+    /// measures it there, not against `1/√x` near 0.
+    #[test]
+    fn a_table_clamped_below_reports_the_domain_it_follows() {
+        let f = TableFunction::Rsqrt { epsilon: 0.0 };
+        let values = (-8..8i64)
+            .map(|x| (16.0 * f.eval(x.max(2) as f64)).round() as i64)
+            .collect();
+        let report = &table_reports(&model_at(f, values, Scale(4)))[0];
+        assert_eq!(report.domain, [2.0, 7.0]);
+        assert_eq!(report.entries, 6);
+        assert!(report.max_error < 0.1, "{}", report.max_error);
     }
 }

@@ -1156,3 +1156,127 @@ fn a_masked_softmax_at_the_output_is_computed_not_dropped() {
     assert_eq!(refused.len(), 1, "{refused:?}");
     assert!(refused[0].1.contains("masked with -inf"), "{refused:?}");
 }
+
+// --- Transformers: token ids, GELU written out -----------------------------
+
+/// The tiny GPT (`fixtures/tiny_gpt/`): its integer input, read by a
+/// `Gather` of the embedding table, imports as one-hot rows times the
+/// table, its two tanh GELUs written out as one table each, and the float
+/// graph reproduces onnxruntime's logits for the recorded contexts.
+#[test]
+fn token_ids_import_as_one_hot_rows_and_the_tiny_gpt_matches_onnxruntime() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/tiny_gpt");
+    let bytes = std::fs::read(dir.join("tiny_gpt.onnx")).unwrap();
+    let imported = import_onnx(&bytes, "tiny_gpt").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(imported.inspection.token_vocab, Some(35));
+    assert_eq!(imported.model.arch().input_shape, [16, 35]);
+    let ops = layer_ops(&bytes);
+    assert_eq!(
+        ops.iter().filter(|o| *o == "gelu_tanh").count(),
+        2,
+        "{ops:?}"
+    );
+    assert!(!ops.iter().any(|o| o == "tanh"), "{ops:?}");
+    let held: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("tiny_gpt.heldout.json")).unwrap())
+            .unwrap();
+    let logits = held["logits"].as_array().unwrap();
+    assert!(logits.len() >= 8);
+    for (context, want) in held["contexts"].as_array().unwrap().iter().zip(logits) {
+        let text = serde_json::json!({ "tokens": context }).to_string();
+        let rows = zkinfer_models::input::parse_samples(&text, 16 * 35).unwrap();
+        let x: Vec<f32> = rows[0].iter().map(|&v| v as f32).collect();
+        let input = Tensor::from_vec(x, (1, 16, 35), &Device::Cpu).unwrap();
+        let got = forward_flat(&imported.model, &input);
+        let want = f32s(want);
+        let worst = got
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(worst < 1e-3, "{worst}: {got:?} vs {want:?}");
+    }
+}
+
+/// An integer input read by anything but a `Gather` of a constant table
+/// is refused, naming the input and its reader.
+#[test]
+fn an_integer_input_read_as_a_number_is_refused() {
+    use pb::{bytes, int};
+    let mut shape = vec![];
+    for d in [1u64, 4] {
+        let mut dim = vec![];
+        int(1, d, &mut dim);
+        bytes(1, &dim, &mut shape);
+    }
+    let mut tensor = vec![];
+    int(1, 7, &mut tensor); // INT64
+    bytes(2, &shape, &mut tensor);
+    let mut ty = vec![];
+    bytes(1, &tensor, &mut ty);
+    let mut ids = vec![];
+    bytes(1, b"ids", &mut ids);
+    bytes(2, &ty, &mut ids);
+    let node = g::node("Relu", &["ids"], &["y"], vec![]);
+    let mut graph = vec![];
+    bytes(1, &node, &mut graph);
+    bytes(11, &ids, &mut graph);
+    bytes(12, &pb::value_info("y", &[1, 4]), &mut graph);
+    let mut opset = vec![];
+    int(2, 13, &mut opset);
+    let mut model = vec![];
+    int(1, 8, &mut model);
+    bytes(7, &graph, &mut model);
+    bytes(8, &opset, &mut model);
+    let err = onnx_error(&model);
+    for needle in [
+        "input \"ids\" holds integers",
+        "token ids",
+        "(Relu) reads it",
+    ] {
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
+}
+
+/// GELU written out, in PyTorch's erf form with the operands of the
+/// product swapped, imports as one GELU table (and computes GELU); with a
+/// coefficient a little off it is not GELU, and stays node by node.
+#[test]
+fn gelu_written_out_is_one_table_and_a_near_miss_is_not() {
+    let gelu = |divisor: f32| {
+        g::model(
+            13,
+            &[
+                g::node("Div", &["x", "root2"], &["d"], vec![]),
+                g::node("Erf", &["d"], &["e"], vec![]),
+                g::node("Add", &["e", "one"], &["a"], vec![]),
+                g::node("Mul", &["a", "x"], &["m"], vec![]),
+                g::node("Mul", &["m", "half"], &["y"], vec![]),
+            ],
+            &[
+                g::init("root2", &[], &[], &[divisor]),
+                g::init("one", &[], &[], &[1.0]),
+                g::init("half", &[], &[], &[0.5]),
+            ],
+            &[1, 4],
+        )
+    };
+    let exact = gelu(std::f32::consts::SQRT_2);
+    let ops = layer_ops(&exact);
+    assert!(
+        ops.contains(&"gelu".to_string()) && !ops.contains(&"erf".to_string()),
+        "{ops:?}"
+    );
+    let model = import_onnx(&exact, "gelu").unwrap().model;
+    let xs = [-2.5f32, -0.5, 0.7, 3.0];
+    let y = forward_flat(&model, &Tensor::new(&[xs], &Device::Cpu).unwrap());
+    for (x, y) in xs.iter().zip(y) {
+        let want = 0.5 * x * (1.0 + libm::erff(x / std::f32::consts::SQRT_2));
+        assert!((y - want).abs() < 1e-5, "GELU({x}) = {want}, got {y}");
+    }
+    let near = layer_ops(&gelu(1.5));
+    assert!(
+        near.contains(&"erf".to_string()) && !near.contains(&"gelu".to_string()),
+        "{near:?}"
+    );
+}

@@ -204,6 +204,44 @@ pub fn inspect(package: &Path, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The rows of each op kind together, most first: where a large model's
+/// rows go (a transformer's products, exps and divisions beside its
+/// linear layers), when the per-node table runs to hundreds of lines.
+fn print_rows_by_op(plan: &zkinfer_circuits::CircuitPlan) {
+    let mut by_op: Vec<(&str, usize, u64, usize, usize)> = vec![];
+    for l in &plan.layers {
+        match by_op.iter_mut().find(|o| o.0 == l.op) {
+            Some(o) => {
+                o.1 += 1;
+                o.2 += l.macs as u64;
+                o.3 += l.dot_rows;
+                o.4 += l.element_rows;
+            }
+            None => by_op.push((&l.op, 1, l.macs as u64, l.dot_rows, l.element_rows)),
+        }
+    }
+    by_op.sort_by_key(|o| std::cmp::Reverse(o.3 + o.4));
+    let total = (plan.dot_rows + plan.element_rows).max(1) as f64;
+    let rows: Vec<Vec<String>> = by_op
+        .iter()
+        .filter(|o| o.3 + o.4 > 0)
+        .map(|&(op, n, macs, dot, element)| {
+            vec![
+                op.to_string(),
+                n.to_string(),
+                macs.to_string(),
+                format!("{dot} + {element}"),
+                format!("{:.1} %", 100.0 * (dot + element) as f64 / total),
+            ]
+        })
+        .collect();
+    outln!("rows by op");
+    report::table(
+        &["op", "nodes", "MACs", "rows (dot + element)", "share"],
+        &rows,
+    );
+}
+
 fn print_report(p: &Package) {
     let plan = &p.plan;
     let total_rows = plan.rows.max(1);
@@ -251,6 +289,7 @@ fn print_report(p: &Package) {
         ],
         &rows,
     );
+    print_rows_by_op(plan);
     outln!(
         "circuit  k = {} ({} of {} usable rows: dot {}, element {}, tables {}), {} advice columns, {} lookups",
         p.k, total_rows, plan.usable_rows, plan.dot_rows, plan.element_rows, plan.table_rows, plan.advice_columns, plan.lookups

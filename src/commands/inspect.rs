@@ -79,6 +79,12 @@ fn print(path: &Path, i: &Inspection) {
     if i.inputs.len() > 1 {
         outln!("         (fed as one vector: the inputs flattened, in this order)");
     }
+    if let Some(vocab) = i.token_vocab {
+        outln!(
+            "         (token ids, fed as one-hot rows over a vocabulary of {vocab}: input files \
+             give {{\"tokens\": [id, ...]}})"
+        );
+    }
     for output in &i.outputs {
         outln!("output   {}", report::printable(output));
     }

@@ -13,7 +13,9 @@
 
 use super::activation;
 use super::conv_transpose;
+use super::embedding;
 use super::fold::{self, Budget, Const, Operands};
+use super::gelu;
 use super::moves::{self, zero_padding};
 use super::opset;
 use super::proto::{ModelProto, NodeProto};
@@ -25,6 +27,10 @@ use crate::arch::{FloatLayer, FloatOp};
 use std::collections::HashMap;
 
 type R<T> = std::result::Result<T, String>;
+
+/// `L` of a softmax's `exp(relu(x − max + L))` ([`Walker::softmax_layers`]):
+/// terms below `e^−12 ≈ 6·10⁻⁶` of the largest are lifted to it.
+const SOFTMAX_EXP_RANGE: f32 = 12.0;
 
 /// A float weight, as zkinfer stores it.
 pub struct Param {
@@ -187,6 +193,10 @@ struct Walker<'m> {
     /// by resolved name: which elements are kept. Only a Softmax may read
     /// them: it leaves the masked positions out.
     masks: HashMap<String, Vec<bool>>,
+    /// The graph input of token ids (fed as one-hot rows), if any.
+    tokens: Option<String>,
+    /// The node computing each value.
+    producers: HashMap<String, usize>,
 }
 
 fn int_attr(node: &NodeProto, name: &str, default: i64) -> i64 {
@@ -683,6 +693,8 @@ pub fn analyse(model: &ModelProto) -> Analysis {
         params: HashMap::new(),
         reports: vec![],
         dropped_softmax: false,
+        tokens: None,
+        producers: HashMap::new(),
     };
     // Identity and Dropout are names for their input.
     for node in &graph.node {
@@ -698,6 +710,9 @@ pub fn analyse(model: &ModelProto) -> Analysis {
         }
     }
     for (index, node) in graph.node.iter().enumerate() {
+        for o in node.output.iter().filter(|o| !o.is_empty()) {
+            w.producers.insert(o.clone(), index);
+        }
         if matches!(node.op_type.as_str(), "Identity" | "Dropout") {
             continue;
         }
@@ -735,11 +750,26 @@ pub fn analyse(model: &ModelProto) -> Analysis {
         .collect();
     let mut inputs = vec![];
     let mut shapes = vec![];
+    let mut token_vocab = None;
     for v in &graph_inputs {
         match v.shape.split_first() {
             // A symbolic, 0, -1 or 1 batch dimension: the proof is of one sample.
             Some((batch, rest)) if batch.is_none_or(|b| b <= 1) && rest.iter().all(|d| matches!(d, Some(n) if *n > 0)) => {
-                let shape: Vec<usize> = rest.iter().map(|d| d.unwrap_or(1) as usize).collect();
+                let mut shape: Vec<usize> = rest.iter().map(|d| d.unwrap_or(1) as usize).collect();
+                if v.is_integer() {
+                    match embedding::token_vocab(graph, v, &w.readers) {
+                        Ok(_) if graph_inputs.len() > 1 => problems.push(format!(
+                            "input {:?} holds token ids: zkinfer imports token ids as a model's only input",
+                            v.name
+                        )),
+                        Ok(vocab) => {
+                            token_vocab = Some(vocab);
+                            w.tokens = Some(v.name.clone());
+                            shape.push(vocab);
+                        }
+                        Err(e) => problems.push(e),
+                    }
+                }
                 if crate::arch::numel(&shape).is_none() {
                     problems.push(format!(
                         "input {:?} has shape {:?}: more than {} elements",
@@ -912,6 +942,7 @@ pub fn analyse(model: &ModelProto) -> Analysis {
             vec![]
         },
         dropped_softmax: w.dropped_softmax,
+        token_vocab,
         imports,
     };
     Analysis {
@@ -919,6 +950,23 @@ pub fn analyse(model: &ModelProto) -> Analysis {
         input_shape,
         layers: w.layers,
         params: w.params,
+    }
+}
+
+impl gelu::Scalars for Walker<'_> {
+    fn resolved<'a>(&'a self, name: &'a str) -> &'a str {
+        self.resolve(name)
+    }
+
+    fn scalar(&self, name: &str) -> Option<f64> {
+        match self.get_const(name)?.as_f32().as_slice() {
+            [v] => Some(f64::from(*v)),
+            _ => None,
+        }
+    }
+
+    fn producer(&self, name: &str) -> Option<usize> {
+        self.producers.get(name).copied()
     }
 }
 
@@ -1184,6 +1232,9 @@ impl Walker<'_> {
                     padding: [0, 0],
                 };
                 self.push(index, op, vec![id], &out, vec![c, 1, 1]);
+            }
+            "Gather" if self.tokens.is_some() && node.input.get(1) == self.tokens.as_ref() => {
+                self.embedding(index, node, &x, &out)?
             }
             "Concat" | "Slice" | "Split" | "Gather" | "Expand" | "Tile" | "Resize" | "Upsample" => {
                 self.moves(index, node, &vals)?;
@@ -1712,6 +1763,34 @@ impl Walker<'_> {
         match vals {
             [Val::Dyn(a), Val::Dyn(b)] => {
                 if op == "Mul" {
+                    let gelu = |x: usize, f: usize| {
+                        gelu::gelu_product(&self.model.graph, self, &node.input[x], &node.input[f])
+                    };
+                    let found = match gelu(0, 1) {
+                        Some(g) => Some((a, g)),
+                        None => gelu(1, 0).map(|g| (b, g)),
+                    };
+                    if let Some((x, (function, c))) = found {
+                        // x · (1 + erf(…)) or x · (1 + tanh(…)): c · GELU(x),
+                        // one table; the factor c (2, before PyTorch's · 0.5)
+                        // a pending scale the next node folds.
+                        let (id, shape) = self.plain(&x.clone(), node);
+                        let op = FloatOp::Activation { function };
+                        let id = self.push(index, op, vec![id], out, shape.clone());
+                        if c != 1.0 {
+                            let n = shape.iter().product();
+                            let affine = Affine {
+                                pre: vec![0.0; n],
+                                scale: vec![c as f32; n],
+                                shift: vec![0.0; n],
+                                nodes: vec![index],
+                            };
+                            let mut d = Dyn::plain(id, shape);
+                            d.affine = Some(affine);
+                            self.set(out, Val::Dyn(d));
+                        }
+                        return Ok(());
+                    }
                     if let Some(x) = self.silu_input(a, b).or_else(|| self.silu_input(b, a)) {
                         // x · sigmoid(x): SiLU, one table.
                         let shape = a.shape.clone();
@@ -1868,6 +1947,15 @@ impl Walker<'_> {
         nodes.push(index);
         let shape = out_full[1..].to_vec();
         let identity = source.iter().enumerate().all(|(i, &j)| i == j);
+        if identity && shape != x.shape {
+            // Only axes of length 1 move: the elements keep their order,
+            // the tensor takes the new shape (products read it).
+            let op = FloatOp::Reshape {
+                shape: shape.clone(),
+            };
+            self.push(index, op, vec![x.id], out, shape);
+            return Ok(());
+        }
         let perm = (!identity).then_some(Perm { source, nodes });
         self.set(
             out,
@@ -2156,39 +2244,53 @@ impl Walker<'_> {
             }
             None => (None, None),
         };
-        let source = id;
         if let Some(op) = max_input {
             id = self.layer(&[index], op, vec![id]);
         }
         // The reduction over the axes, broadcast back to the full shape;
-        // `negate`d first when asked.
+        // negated and offset by `plus` first when asked.
         let reduced =
-            |w: &mut Self, id: usize, op: &str, f: Option<TableFunction>, negate: bool| {
+            |w: &mut Self, id: usize, op: &str, f: Option<TableFunction>, plus: Option<f32>| {
                 let (r, plan) = w.reduce_layers(index, id, &shape, &axes, op, true)?;
                 let mut r = w.reshape_reduced(index, r, &plan);
                 if let Some(function) = f {
                     r = w.layer(&[index], FloatOp::Activation { function }, vec![r]);
                 }
-                if negate {
-                    let negation = Affine::negation(plan.out_shape.iter().product(), index);
+                if let Some(plus) = plus {
+                    let mut negation = Affine::negation(plan.out_shape.iter().product(), index);
+                    negation.shift.iter_mut().for_each(|s| *s = plus);
                     r = w.affine_layers(&negation, &plan.out_shape, r);
                 }
                 Ok::<usize, String>(w.broadcast(index, r, &plan.out_shape, &full))
             };
-        let max = reduced(self, id, "ReduceMax", None, true)?;
-        let d = self.layer(&[index], FloatOp::Add, vec![source, max]);
+        let softmax = node.op_type == "Softmax";
+        // The softmax exponentiates `relu(d + L)` with `d = x − max`: the
+        // same ratios (a common factor e^L), with every `d < −L` lifted to
+        // `−L` (a change below e^−L of the largest term), so the exp
+        // table spans `[0, L]`, not the scores' whole range (often ±60),
+        // and its points lie that much closer together.
+        let lift = softmax.then_some(SOFTMAX_EXP_RANGE).unwrap_or(0.0);
+        let max = reduced(self, id, "ReduceMax", None, Some(lift))?;
+        // From the stand-ins, so that `d ≤ 0` everywhere: a masked score
+        // may exceed its row's kept maximum, and the exp table's domain
+        // would have to reach it for an element that is then zeroed.
+        let d = self.layer(&[index], FloatOp::Add, vec![id, max]);
+        let exp_input = match softmax {
+            true => self.layer(&[index], FloatOp::Relu, vec![d]),
+            false => d,
+        };
         let exp = FloatOp::Activation {
             function: TableFunction::Exp,
         };
-        let mut e = self.layer(&[index], exp, vec![d]);
+        let mut e = self.layer(&[index], exp, vec![exp_input]);
         if let Some(op) = exp_keep {
             e = self.layer(&[index], op, vec![e]);
         }
         if node.op_type == "LogSoftmax" {
-            let log_sum = reduced(self, e, "ReduceSum", Some(TableFunction::Log), true)?;
+            let log_sum = reduced(self, e, "ReduceSum", Some(TableFunction::Log), Some(0.0))?;
             self.push(index, FloatOp::Add, vec![d, log_sum], out, shape);
         } else {
-            let sum = reduced(self, e, "ReduceSum", None, false)?;
+            let sum = reduced(self, e, "ReduceSum", None, None)?;
             self.push(index, FloatOp::Div, vec![e, sum], out, shape);
         }
         Ok(())
@@ -2436,6 +2538,26 @@ impl Walker<'_> {
     /// and back after (no rows in the circuit).
     fn matmul_rows(&mut self, index: usize, node: &NodeProto, x: &Dyn, out: &str) -> R<()> {
         let (w_dims, w) = self.weight(node, 1)?;
+        self.matmul_by(index, node, x, out, w_dims, w)
+    }
+
+    /// `Gather(table, ids)` of the token input ([`embedding`]): the one-hot
+    /// rows `x` times the table.
+    fn embedding(&mut self, index: usize, node: &NodeProto, x: &Dyn, out: &str) -> R<()> {
+        let (dims, table) = self.weight(node, 0)?;
+        self.matmul_by(index, node, x, out, dims, table)
+    }
+
+    /// [`Self::matmul_rows`] by the constant `w` of dims `w_dims`.
+    fn matmul_by(
+        &mut self,
+        index: usize,
+        node: &NodeProto,
+        x: &Dyn,
+        out: &str,
+        w_dims: Vec<usize>,
+        w: Vec<f32>,
+    ) -> R<()> {
         let (&k, lead) = x.shape.split_last().expect("rank 2 or more");
         // W as [batch…, k, m]; a vector is one column, dropped after.
         let vector = w_dims.len() == 1;

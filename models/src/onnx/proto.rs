@@ -330,9 +330,17 @@ pub struct ValueInfo {
     pub name: String,
     /// Dimensions; `None` for a symbolic one (`batch_size`).
     pub shape: Vec<Option<i64>>,
+    /// The tensor's element type (`TensorProto.DataType`; 0 if unset).
+    pub elem_type: i32,
 }
 
 impl ValueInfo {
+    /// Whether the value holds integers (token ids, say).
+    pub fn is_integer(&self) -> bool {
+        // INT8, UINT8, UINT16, INT16, INT32, INT64, UINT32, UINT64.
+        matches!(self.elem_type, 2..=7 | 12 | 13)
+    }
+
     fn decode(bytes: &[u8]) -> Result<Self> {
         let what = "ValueInfoProto";
         let mut v = ValueInfo::default();
@@ -347,7 +355,9 @@ impl ValueInfo {
                         if let (1, Wire::Bytes(tensor)) = (n, value) {
                             let mut r = Reader::new(tensor, "TypeProto.Tensor");
                             while let Some((n, value)) = r.field()? {
-                                if let (2, Wire::Bytes(shape)) = (n, value) {
+                                if let (1, Wire::Varint(t)) = (n, &value) {
+                                    v.elem_type = *t as i32;
+                                } else if let (2, Wire::Bytes(shape)) = (n, value) {
                                     let mut r = Reader::new(shape, "TensorShapeProto");
                                     while let Some((n, value)) = r.field()? {
                                         if let (1, Wire::Bytes(dim)) = (n, value) {

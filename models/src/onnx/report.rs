@@ -119,6 +119,9 @@ pub struct Inspection {
     pub layers: Vec<String>,
     /// Whether a final Softmax is dropped (the model outputs logits).
     pub dropped_softmax: bool,
+    /// The vocabulary, when the input is token ids (fed as one-hot rows:
+    /// the model's input is `[tokens, vocabulary]`).
+    pub token_vocab: Option<usize>,
     /// Whether the model imports.
     pub imports: bool,
 }
