@@ -81,7 +81,7 @@ demo: build
 	@echo
 	@echo "== a tiny GPT (2 layers, 2 heads, d 32, 16 characters of context), trained on Alice in Wonderland:"
 	@echo "   exported from PyTorch's ONNX, the next character after a prompt proved and verified"
-	$(ZKINFER) export --onnx models/fixtures/tiny_gpt/tiny_gpt.onnx --profile wide \
+	$(ZKINFER) export --onnx models/fixtures/tiny_gpt/tiny_gpt.onnx --profile wide --target accuracy \
 		--calibration models/fixtures/tiny_gpt/tiny_gpt.calibration.json --out $(DEMO)/tiny_gpt
 	@echo "prompt: 'they had a large'"
 	python3 examples/gpt_chars.py encode "they had a large" > $(DEMO)/gpt-prompt.json

@@ -303,6 +303,8 @@ fn tiny_gpt(exe: &std::path::Path, cli: &str, dir: &std::path::Path) -> serde_js
             "models/fixtures/tiny_gpt/tiny_gpt.calibration.json",
             "--profile",
             "wide",
+            "--target",
+            "accuracy",
             "--out",
         ])
         .arg(&package)

@@ -39,6 +39,8 @@ fn the_tiny_gpt_exports_proves_and_verifies_its_next_token() {
             &fixture("calibration.json"),
             "--profile",
             "wide",
+            "--target",
+            "accuracy",
             "--out",
             arg(&dir),
             "--json",

@@ -10,8 +10,11 @@
 //!   `activation_bits - headroom_bits` bits; the declared bound is
 //!   `activation_bits`, so inputs up to `2^headroom_bits` times larger than
 //!   anything seen in calibration still fit.
-//! * Sigmoid and tanh: a rescale into a `table_bits` domain, then a table
-//!   whose outputs have `activation_bits - 2` fractional bits.
+//! * Tables (sigmoid, tanh, GELU, …): a rescale into a `table_bits` domain
+//!   (exp: 12 bits), then a table whose outputs keep `activation_bits - 2`
+//!   bits below their largest value; a function that grows without bound
+//!   (exp, 1/x, 1/√x, ln) holds its value beyond its calibrated inputs, so
+//!   that value is not set by inputs never seen.
 //!
 //! The result is refused when an accumulator could reach 2^53 (where the f64
 //! engine stops being exact) or when a calibration sample leaves a bound.
@@ -409,7 +412,7 @@ fn build_table(
     // its value.
     let clamped = |x: f64| match clamp {
         Clamp::Above(top) => x.min((top / step).ceil() * step),
-        Clamp::Below(bottom) => x.max((bottom / step).floor() * step),
+        Clamp::Below(bottom) => x.max((bottom / step).floor().max(1.0) * step),
         Clamp::None => x,
     };
     // Inputs where the formula is undefined read the smallest step's value.

@@ -155,10 +155,13 @@ fn training_is_deterministic_for_a_seed() {
     assert_ne!(a, weights(8));
 }
 
-/// Log, square root and reciprocal tables: the formula is undefined on
-/// part of the table's domain (`ln` at `x ≤ 0`, `1/x` at 0), which reads
-/// the smallest positive step's value instead; on the calibrated inputs
-/// (positive) the table is the formula, rounded.
+/// Log, square root and reciprocal tables: on the calibrated inputs
+/// (positive) the table is the formula, rounded. `ln` and `1/x` grow
+/// without bound near 0, so below half the smallest calibrated input
+/// (0.125 here, rounded down to a domain point) they hold their value
+/// there — which also covers where they are undefined (`ln` at `x ≤ 0`,
+/// `1/x` at 0). A square root needs no such clamp: it reads the smallest
+/// positive step's value where it is undefined.
 #[test]
 fn log_sqrt_and_reciprocal_tables_cover_their_whole_domain() {
     use zkinfer_quant::{Op, TableFunction};
@@ -189,15 +192,25 @@ fn log_sqrt_and_reciprocal_tables_cover_their_whole_domain() {
             table.domain_min() + table.values.len() as i64 - 1,
         );
         let in_scale = q.specs()[q.nodes().len() - 1].scale.factor();
+        let step = 1.0 / in_scale;
+        let bottom = (0.125 / step).floor().max(1.0) * step;
         for v in lo..=hi {
             let x = v as f64 / in_scale;
-            let read = function.floor(x, 1.0 / in_scale);
+            let clamped = match function {
+                TableFunction::Sqrt => x,
+                _ => x.max(bottom),
+            };
+            let read = function.floor(clamped, step);
             let want = (function.eval(read) * out_scale).round() as i64;
             assert_eq!(table.lookup(v).unwrap(), want, "{function}({x})");
         }
-        // The undefined inputs read the smallest step's value.
         if function != TableFunction::Sqrt {
-            assert_eq!(table.lookup(0), table.lookup(1), "{function}");
+            // The undefined inputs, and everything under the bottom, read
+            // the bottom's value.
+            let at_bottom = table.lookup((bottom * in_scale) as i64);
+            assert!(bottom > step, "{function}: the clamp is above one step");
+            assert_eq!(table.lookup(0), at_bottom, "{function}");
+            assert_eq!(table.lookup(lo), at_bottom, "{function}");
         }
     }
 }

@@ -2,11 +2,12 @@
 //! of constant tables (`wte[ids]`, a language model's first op).
 //!
 //! The circuit proves arithmetic on field elements, so ids are fed as
-//! what they select with: one-hot rows. An input of ids shaped `[t]` (batch
-//! 1) becomes a model input `[t, vocab]`, and each `Gather(table, ids)` the
-//! product `one_hot · table`: a matrix product by a constant, exact (one
-//! term is non-zero), imported like a `MatMul`. Input files give the ids
-//! (`{"tokens": [...]}`, [`crate::input`]), expanded to the rows.
+//! what they select with: one-hot rows. An input of ids shaped `[t]`
+//! (after the batch dimension of 1) becomes a model input `[t, vocab]`,
+//! and each `Gather(table, ids)` the product `one_hot · table`: a matrix
+//! product by a constant, exact (one term is non-zero), imported like a
+//! `MatMul`. Input files give the ids (`{"tokens": [...]}`,
+//! [`crate::input`]), expanded to the rows.
 
 use super::proto::{GraphProto, ValueInfo};
 use std::collections::HashMap;

@@ -1774,7 +1774,7 @@ impl Walker<'_> {
                         // x · (1 + erf(…)) or x · (1 + tanh(…)): c · GELU(x),
                         // one table; the factor c (2, before PyTorch's · 0.5)
                         // a pending scale the next node folds.
-                        let (id, shape) = self.plain(&x.clone(), node);
+                        let (id, shape) = self.plain(x, node);
                         let op = FloatOp::Activation { function };
                         let id = self.push(index, op, vec![id], out, shape.clone());
                         if c != 1.0 {
@@ -2269,7 +2269,7 @@ impl Walker<'_> {
         // `−L` (a change below e^−L of the largest term), so the exp
         // table spans `[0, L]`, not the scores' whole range (often ±60),
         // and its points lie that much closer together.
-        let lift = softmax.then_some(SOFTMAX_EXP_RANGE).unwrap_or(0.0);
+        let lift = if softmax { SOFTMAX_EXP_RANGE } else { 0.0 };
         let max = reduced(self, id, "ReduceMax", None, Some(lift))?;
         // From the stand-ins, so that `d ≤ 0` everywhere: a masked score
         // may exceed its row's kept maximum, and the exp table's domain
