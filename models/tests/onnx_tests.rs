@@ -190,6 +190,12 @@ mod pb {
 
     /// `ValueInfoProto` of a float tensor of `dims`.
     pub fn value_info(name: &str, dims: &[u64]) -> Vec<u8> {
+        value_info_of(name, dims, 1)
+    }
+
+    /// `ValueInfoProto` of a tensor of `dims` and element type `elem_type`
+    /// (1 float, 7 int64).
+    pub fn value_info_of(name: &str, dims: &[u64], elem_type: u64) -> Vec<u8> {
         let mut shape = vec![];
         for &d in dims {
             let mut dim = vec![];
@@ -197,7 +203,7 @@ mod pb {
             bytes(1, &dim, &mut shape);
         }
         let mut tensor = vec![];
-        int(1, 1, &mut tensor);
+        int(1, elem_type, &mut tensor);
         bytes(2, &shape, &mut tensor);
         let mut ty = vec![];
         bytes(1, &tensor, &mut ty);
@@ -223,12 +229,17 @@ mod pb {
         bytes(1, &node, &mut graph);
         bytes(11, &value_info("x", &[1, 4]), &mut graph);
         bytes(12, &value_info("y", &[1, 4]), &mut graph);
-        let mut opset = vec![];
-        int(2, 13, &mut opset);
+        model_of(&graph, 13)
+    }
+
+    /// A `ModelProto` (IR version 8) holding `graph`, importing `opset`.
+    pub fn model_of(graph: &[u8], opset: u64) -> Vec<u8> {
+        let mut op = vec![];
+        int(2, opset, &mut op);
         let mut model = vec![];
         int(1, 8, &mut model);
-        bytes(7, &graph, &mut model);
-        bytes(8, &opset, &mut model);
+        bytes(7, graph, &mut model);
+        bytes(8, &op, &mut model);
         model
     }
 }
@@ -517,13 +528,7 @@ mod g {
         }
         bytes(11, &value_info("x", dims), &mut graph);
         bytes(12, &value_info("y", &[]), &mut graph);
-        let mut op = vec![];
-        int(2, opset, &mut op);
-        let mut m = vec![];
-        int(1, 8, &mut m);
-        bytes(7, &graph, &mut m);
-        bytes(8, &op, &mut m);
-        m
+        super::pb::model_of(&graph, opset)
     }
 }
 
@@ -1202,32 +1207,11 @@ fn token_ids_import_as_one_hot_rows_and_the_tiny_gpt_matches_onnxruntime() {
 /// is refused, naming the input and its reader.
 #[test]
 fn an_integer_input_read_as_a_number_is_refused() {
-    use pb::{bytes, int};
-    let mut shape = vec![];
-    for d in [1u64, 4] {
-        let mut dim = vec![];
-        int(1, d, &mut dim);
-        bytes(1, &dim, &mut shape);
-    }
-    let mut tensor = vec![];
-    int(1, 7, &mut tensor); // INT64
-    bytes(2, &shape, &mut tensor);
-    let mut ty = vec![];
-    bytes(1, &tensor, &mut ty);
-    let mut ids = vec![];
-    bytes(1, b"ids", &mut ids);
-    bytes(2, &ty, &mut ids);
-    let node = g::node("Relu", &["ids"], &["y"], vec![]);
     let mut graph = vec![];
-    bytes(1, &node, &mut graph);
-    bytes(11, &ids, &mut graph);
-    bytes(12, &pb::value_info("y", &[1, 4]), &mut graph);
-    let mut opset = vec![];
-    int(2, 13, &mut opset);
-    let mut model = vec![];
-    int(1, 8, &mut model);
-    bytes(7, &graph, &mut model);
-    bytes(8, &opset, &mut model);
+    pb::bytes(1, &g::node("Relu", &["ids"], &["y"], vec![]), &mut graph);
+    pb::bytes(11, &pb::value_info_of("ids", &[1, 4], 7), &mut graph);
+    pb::bytes(12, &pb::value_info("y", &[1, 4]), &mut graph);
+    let model = pb::model_of(&graph, 13);
     let err = onnx_error(&model);
     for needle in [
         "input \"ids\" holds integers",
