@@ -26,8 +26,11 @@ def main():
         print(json.dumps({"tokens": [chars.index(c) for c in prompt]}))
     elif sys.argv[1:] == ["decode"]:
         report = json.load(sys.stdin)
-        print(f"proven next character: {chars[report['class']]!r} (token {report['class']}, "
-              f"verified: {str(report.get('verified', 'not checked')).lower()})")
+        c = report["class"]
+        if "verified" in report:
+            print(f"proven next character: {chars[c]!r} (token {c}; verified: {str(report['verified']).lower()})")
+        else:
+            print(f"next character: {chars[c]!r} (token {c}; inferred, not proved)")
     else:
         sys.exit(__doc__)
 
