@@ -24,7 +24,8 @@
 //! - [`resize`]: `Resize`/`Upsample` in nearest mode, a value move;
 //! - [`pwl`]: piecewise-linear activations, exact, from ReLUs and sums;
 //! - [`graph`]: the pass that decides each node, listing every unsupported
-//!   one rather than stopping at the first;
+//!   one rather than stopping at the first (attention's products, softmax
+//!   and masks in `graph/attention.rs`);
 //! - [`report`]: what `zkinfer inspect --onnx` prints.
 //!
 //! A final `Softmax` is dropped (the circuit proves the logits: the same
