@@ -38,19 +38,6 @@ pub fn read_samples_of(path: &Path, parts: &[usize]) -> Result<Vec<Vec<f64>>> {
     parse_samples_of(&text, parts).map_err(|e| ModelError::Data(format!("{}: {e}", path.display())))
 }
 
-/// Reads exactly one sample, for graph inputs of `parts` values each.
-pub fn read_single(path: &Path, parts: &[usize]) -> Result<Vec<f64>> {
-    let mut samples = read_samples_of(path, parts)?;
-    if samples.len() != 1 {
-        return Err(ModelError::Data(format!(
-            "{}: holds {} samples, this command takes one",
-            path.display(),
-            samples.len()
-        )));
-    }
-    Ok(samples.remove(0))
-}
-
 /// Fewer calibration samples than this earn a warning.
 pub const FEW_SAMPLES: usize = 10;
 
