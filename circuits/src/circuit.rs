@@ -2,8 +2,9 @@
 //!
 //! Public inputs (one instance column): the weights' commitment when they
 //! are committed, the input's commitment when it is committed or the input
-//! when it is public, then the output, each element as a signed integer in
-//! the field ([`crate::field::fe`]). Fixed weights are fixed columns, so
+//! when it is public, then the output (or its commitment, when it is
+//! committed: a segment of a model proven in parts), each integer as a
+//! signed integer in the field ([`crate::field::fe`]). Fixed weights are fixed columns, so
 //! the verifying key is the model's identity; committed weights make it
 //! the architecture's ([`crate::weights`]).
 
@@ -33,6 +34,9 @@ pub struct ModelCircuit {
     trace: Option<Arc<Trace>>,
     /// A committed input's blinding element (the prover's secret).
     blinding: Option<Fp>,
+    /// A committed output's blinding element: the next segment's input
+    /// blinding, so that its input commitment is this output's.
+    output_blinding: Option<Fp>,
     assigner: Assigner,
 }
 
@@ -61,7 +65,18 @@ impl ModelCircuit {
         weights: WeightVisibility,
         profile: Profile,
     ) -> Result<Self> {
-        let (plan, steps) = CircuitPlan::with_options(&model, visibility, weights, profile)?;
+        Self::with_output(model, [visibility, Visibility::Public], weights, profile)
+    }
+
+    /// [`Self::with_options`] with the output's visibility too:
+    /// `[input, output]` ([`CircuitPlan::with_output`]).
+    pub fn with_output(
+        model: Arc<QuantizedModel>,
+        visibility: [Visibility; 2],
+        weights: WeightVisibility,
+        profile: Profile,
+    ) -> Result<Self> {
+        let (plan, steps) = CircuitPlan::with_output(&model, visibility, weights, profile)?;
         let (model, weights) = match weights {
             WeightVisibility::Fixed => (model, None),
             #[cfg(feature = "committed-weights")]
@@ -80,6 +95,7 @@ impl ModelCircuit {
             plan: Arc::new(plan),
             trace: None,
             blinding: None,
+            output_blinding: None,
             assigner: Assigner::default(),
         })
     }
@@ -97,6 +113,24 @@ impl ModelCircuit {
     /// The blinding element, if one was given.
     pub fn blinding(&self) -> Option<Fp> {
         self.blinding
+    }
+
+    /// The same circuit with a committed output's blinding element (set
+    /// it before the trace, as [`Self::with_blinding`]).
+    pub fn with_output_blinding(&self, blinding: Fp) -> Self {
+        ModelCircuit {
+            output_blinding: Some(blinding),
+            ..self.clone()
+        }
+    }
+
+    /// Whether the output is committed (and public only as its
+    /// commitment).
+    pub fn output_committed(&self) -> bool {
+        #[cfg(feature = "commitments")]
+        return self.plan.output_visibility == Visibility::Committed;
+        #[cfg(not(feature = "commitments"))]
+        false
     }
 
     /// The same circuit proving inferences of `model`, a model of its
@@ -145,6 +179,11 @@ impl ModelCircuit {
         if self.plan.input_visibility == Visibility::Committed && self.blinding.is_none() {
             return Err(CircuitError::Witness(
                 "a committed input needs its blinding element".into(),
+            ));
+        }
+        if self.output_committed() && self.output_blinding.is_none() {
+            return Err(CircuitError::Witness(
+                "a committed output needs its blinding element".into(),
             ));
         }
         Ok(ModelCircuit {
@@ -217,7 +256,7 @@ impl ModelCircuit {
 
     /// The public inputs of an inference: the weights' commitment (when
     /// committed), the input (when public) or its commitment (when
-    /// committed), then the output.
+    /// committed), then the output (or its commitment).
     pub fn instances(&self, trace: &Trace) -> Vec<Fp> {
         let mut instances = vec![];
         if let Some(commitment) = self.model_commitment() {
@@ -226,11 +265,8 @@ impl ModelCircuit {
         if let Some(commitment) = self.input_commitment(trace) {
             instances.push(commitment);
         }
-        instances.extend(
-            public_values(self.plan.input_visibility, trace)
-                .into_iter()
-                .map(fe),
-        );
+        instances.extend(public_values(&self.plan, trace).into_iter().map(fe));
+        instances.extend(self.output_commitment(trace));
         instances
     }
 
@@ -266,15 +302,39 @@ impl ModelCircuit {
             None
         }
     }
+
+    /// The output's commitment, when it is committed (with the output
+    /// blinding element given, or 0 before one is).
+    pub fn output_commitment(&self, trace: &Trace) -> Option<Fp> {
+        if !self.output_committed() {
+            return None;
+        }
+        #[cfg(feature = "commitments")]
+        {
+            let bits = self.model.output().bits;
+            let blinding = self.output_blinding.unwrap_or(Fp::zero());
+            crate::commitment::commit(&trace.output().data, bits, Some(blinding)).ok()
+        }
+        #[cfg(not(feature = "commitments"))]
+        {
+            let _ = trace;
+            None
+        }
+    }
 }
 
-/// The integers a proof makes public, in instance order (after a
-/// committed input's commitment, which is not an integer).
-pub fn public_values(visibility: Visibility, trace: &Trace) -> Vec<i64> {
-    let mut values = match visibility {
+/// The integers a proof of `plan`'s circuit makes public, in instance
+/// order: the input when public, the output when public (commitments,
+/// which are not integers, come before and after them).
+pub fn public_values(plan: &CircuitPlan, trace: &Trace) -> Vec<i64> {
+    let mut values = match plan.input_visibility {
         Visibility::Public => trace.input().data.clone(),
         Visibility::Private | Visibility::Committed => vec![],
     };
+    #[cfg(feature = "commitments")]
+    if plan.output_visibility == Visibility::Committed {
+        return values;
+    }
     values.extend(&trace.output().data);
     values
 }
@@ -359,14 +419,29 @@ impl Circuit<Fp> for ModelCircuit {
             let outputs = ctx.step(&mut layouter, step, &tensors)?;
             tensors.extend(outputs);
         }
+        // The input's Poseidon calls start on the first chip, as they
+        // always have; the output's follow them.
+        let mut next_chip = 0;
         match self.plan.input_visibility {
             Visibility::Public => public.extend(tensors[0].iter().cloned()),
             Visibility::Private => {}
-            Visibility::Committed => {
-                public.push(self.commit_input(&config, &mut layouter, &ctx.zero, &tensors[0])?)
-            }
+            Visibility::Committed => public.push(self.commit_tensor(
+                (&config, &mut layouter, &ctx.zero),
+                &tensors[0],
+                (self.model.input().bits, self.blinding),
+                &mut next_chip,
+            )?),
         }
-        public.extend(tensors.last().expect("a model has nodes").iter().cloned());
+        let output = tensors.last().expect("a model has nodes");
+        match self.output_committed() {
+            true => public.push(self.commit_tensor(
+                (&config, &mut layouter, &ctx.zero),
+                output,
+                (self.model.output().bits, self.output_blinding),
+                &mut next_chip,
+            )?),
+            false => public.extend(output.iter().cloned()),
+        }
         for (row, cell) in public.iter().enumerate() {
             layouter.constrain_instance(cell.cell(), config.instance, row)?;
         }
@@ -375,17 +450,22 @@ impl Circuit<Fp> for ModelCircuit {
     }
 }
 
+/// What a tensor's commitment is laid out with: the configuration, the
+/// layouter and the zero cell.
+type CommitCtx<'a, L> = (&'a ModelConfig, &'a mut L, &'a Cell_);
+
 impl ModelCircuit {
-    /// The input's commitment: its cells (range-checked by the input's
-    /// bound) packed and hashed with the blinding element, an advice cell
-    /// the prover chooses.
+    /// A tensor's commitment (the input's, or a segment's output): its
+    /// cells (proven `bits`-bit integers: the input by its bound checks,
+    /// an output by the bound invariant) packed and hashed with its
+    /// blinding element, an advice cell the prover chooses.
     #[cfg(feature = "commitments")]
-    fn commit_input(
+    fn commit_tensor<L: Layouter<Fp>>(
         &self,
-        config: &ModelConfig,
-        layouter: &mut impl Layouter<Fp>,
-        zero: &Cell_,
-        input: &[Cell_],
+        (config, layouter, zero): CommitCtx<'_, L>,
+        cells: &[Cell_],
+        (bits, blinding): (u32, Option<Fp>),
+        next_chip: &mut usize,
     ) -> Result<Cell_, Error> {
         use crate::chips::commit::CommitInstructions;
         use halo2_proofs::circuit::Value;
@@ -394,35 +474,32 @@ impl ModelCircuit {
             || "blinding",
             |mut region| {
                 self.assigner.region("blinding");
-                let r = Value::known(self.blinding.unwrap_or(Fp::zero()));
+                let r = Value::known(blinding.unwrap_or(Fp::zero()));
                 let r = self.trace.as_ref().map_or(Value::unknown(), |_| r);
                 self.assigner
                     .advice(&mut region, "blinding", commit.blinding_column(), 0, r)
             },
         )?;
-        let bits = self.model.input().bits;
-        // Its calls start on the first chip, as they always have.
-        let blinding = Some(&blinding);
         commit.commit(
             layouter,
             &self.assigner,
             zero,
-            input,
+            cells,
             bits,
-            blinding,
-            &mut 0,
+            Some(&blinding),
+            next_chip,
         )
     }
 
     #[cfg(not(feature = "commitments"))]
-    fn commit_input(
+    fn commit_tensor<L: Layouter<Fp>>(
         &self,
-        _: &ModelConfig,
-        _: &mut impl Layouter<Fp>,
-        _: &Cell_,
+        _: CommitCtx<'_, L>,
         _: &[Cell_],
+        _: (u32, Option<Fp>),
+        _: &mut usize,
     ) -> Result<Cell_, Error> {
-        // The plan refuses committed inputs in such a build.
+        // The plan refuses commitments in such a build.
         Err(Error::Synthesis)
     }
 }

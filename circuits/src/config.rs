@@ -38,6 +38,9 @@ use pasta_curves::Fp;
 pub struct Additions {
     /// The input (its commitment is a public input).
     pub input: bool,
+    /// The output (its commitment is a public input, in place of its
+    /// values: a segment of a model proven in parts).
+    pub output: bool,
     /// The weights, hashed: the dot gate reads advice weights, and their
     /// Poseidon commitment is a public input.
     pub weights: bool,
@@ -56,13 +59,20 @@ pub struct Additions {
 impl Additions {
     /// What a plan adds.
     pub fn of(plan: &crate::CircuitPlan) -> Self {
-        #[cfg_attr(not(feature = "transformers"), allow(unused_mut))]
+        #[cfg_attr(
+            not(any(feature = "transformers", feature = "commitments")),
+            allow(unused_mut)
+        )]
         let mut additions = Additions {
             input: plan.input_visibility == crate::Visibility::Committed,
             weights: plan.weight_visibility == crate::WeightVisibility::Committed,
             store: plan.weight_store,
             ..Additions::default()
         };
+        #[cfg(feature = "commitments")]
+        {
+            additions.output = plan.output_visibility == crate::Visibility::Committed;
+        }
         #[cfg(feature = "transformers")]
         {
             (additions.pair_dot, additions.divide) = (plan.pair_dot, plan.divide);
@@ -73,7 +83,7 @@ impl Additions {
     /// Whether Poseidon hashes something.
     #[cfg(feature = "commitments")]
     fn any(self) -> bool {
-        self.input || self.weights
+        self.input || self.output || self.weights
     }
 
     /// Whether the dot gate reads advice weights.

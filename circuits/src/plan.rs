@@ -42,6 +42,11 @@ impl Visibility {
             Visibility::Committed => "committed",
         }
     }
+
+    /// Whether the tensor is public (what files leave unsaid of outputs).
+    pub fn is_public(&self) -> bool {
+        *self == Visibility::Public
+    }
 }
 
 /// How the weights enter the circuit.
@@ -217,10 +222,17 @@ pub struct CircuitPlan {
     pub lookups: usize,
     /// Public inputs: the weights' commitment (when committed), the
     /// input's commitment (when committed) or the input (when public),
-    /// then the output.
+    /// then the output (or its commitment).
     pub instances: usize,
     /// Who sees the input.
     pub input_visibility: Visibility,
+    /// Who sees the output: public (its values are public inputs), or
+    /// committed (its blinded Poseidon commitment is, in their place: a
+    /// segment of a model proven in parts, whose output the next
+    /// segment's input commitment names).
+    #[cfg(feature = "commitments")]
+    #[serde(default, skip_serializing_if = "Visibility::is_public")]
+    pub output_visibility: Visibility,
     /// How the weights enter the circuit.
     #[serde(default, skip_serializing_if = "WeightVisibility::is_fixed")]
     pub weight_visibility: WeightVisibility,
@@ -353,26 +365,49 @@ impl CircuitPlan {
         weight_visibility: WeightVisibility,
         profile: Profile,
     ) -> Result<(Self, Vec<Step>)> {
+        let visibility = [input_visibility, Visibility::Public];
+        Self::with_output(model, visibility, weight_visibility, profile)
+    }
+
+    /// [`Self::with_options`] with the output's visibility too:
+    /// `[input, output]`. A committed output (a segment of a model proven
+    /// in parts) is public as its blinded commitment; a private output is
+    /// refused (a proof of nothing anyone can see).
+    pub fn with_output(
+        model: &QuantizedModel,
+        [input_visibility, output_visibility]: [Visibility; 2],
+        weight_visibility: WeightVisibility,
+        profile: Profile,
+    ) -> Result<(Self, Vec<Step>)> {
+        if output_visibility == Visibility::Private {
+            return Err(CircuitError::Unsupported {
+                node: model.nodes().len().saturating_sub(1),
+                op: "output",
+                reason: "an output is public or committed, never private (the proof would \
+                         show nothing)"
+                    .into(),
+            });
+        }
+        let visibility = [input_visibility, output_visibility];
         // (The contract's build plans no polycommit weights.)
         #[cfg(feature = "committed-weights")]
         if weight_visibility == WeightVisibility::Polycommit {
-            let plan = |shorts| {
-                Self::with_store(model, input_visibility, weight_visibility, profile, shorts)
-            };
+            let plan =
+                |shorts| Self::with_store(model, visibility, weight_visibility, profile, shorts);
             return match (plan(false), plan(true)) {
                 (Ok(rows), Ok(store)) if store.0.k < rows.0.k => Ok(store),
                 (Err(_), Ok(store)) => Ok(store),
                 (rows, _) => rows,
             };
         }
-        Self::with_store(model, input_visibility, weight_visibility, profile, false)
+        Self::with_store(model, visibility, weight_visibility, profile, false)
     }
 
     /// [`Self::with_options`], with polycommit weights of 9–16 bits in the
     /// store's 16-bit groups (`shorts_in_store`) or in bound rows.
     fn with_store(
         model: &QuantizedModel,
-        input_visibility: Visibility,
+        [input_visibility, output_visibility]: [Visibility; 2],
         weight_visibility: WeightVisibility,
         profile: Profile,
         shorts_in_store: bool,
@@ -383,6 +418,7 @@ impl CircuitPlan {
         )]
         let mut commitments = Additions {
             input: input_visibility == Visibility::Committed,
+            output: output_visibility == Visibility::Committed,
             weights: weight_visibility == WeightVisibility::Committed,
             store: StoreShape::default(),
             pair_dot: false,
@@ -524,8 +560,13 @@ impl CircuitPlan {
             lookups: shape.lookups,
             instances: usize::from(commitments.weights)
                 + public_input
-                + model.output().shape.numel(),
+                + match output_visibility {
+                    Visibility::Committed => 1,
+                    _ => model.output().shape.numel(),
+                },
             input_visibility,
+            #[cfg(feature = "commitments")]
+            output_visibility,
             weight_visibility,
             weight_store: commitments.store,
             #[cfg(feature = "transformers")]
@@ -603,8 +644,8 @@ impl CommitmentRows {
 }
 
 /// Rows the commitments take: the weights' (their tensors, then the chain
-/// over the tensors' commitments; `model` is then the architecture) and
-/// the input's, in the layout `commitments` gets.
+/// over the tensors' commitments; `model` is then the architecture), the
+/// input's and the output's, in the layout `commitments` gets.
 #[cfg(feature = "commitments")]
 fn commitment_rows(model: &QuantizedModel, commitments: Additions) -> Result<usize> {
     let shape = commitments.shape();
@@ -622,6 +663,23 @@ fn commitment_rows(model: &QuantizedModel, commitments: Additions) -> Result<usi
         rows.next_chip = 0;
         let input = model.input();
         rows.tensor(input.shape.numel(), input.bits, true, shape.lanes);
+    }
+    if commitments.output {
+        // The output's calls follow the input's.
+        let output = model.output();
+        if output.bits > crate::commitment::MAX_BITS {
+            return Err(CircuitError::Unsupported {
+                node: model.nodes().len() - 1,
+                op: "output",
+                reason: format!(
+                    "a committed output packs values of at most {} bits; this one's bound \
+                     is {} bits",
+                    crate::commitment::MAX_BITS,
+                    output.bits
+                ),
+            });
+        }
+        rows.tensor(output.shape.numel(), output.bits, true, shape.lanes);
     }
     Ok(rows.rows())
 }
@@ -664,7 +722,7 @@ fn committed_weights(_: &QuantizedModel) -> Result<(QuantizedModel, [usize; 3])>
 /// Without commitments (the contract's build), none is planned.
 #[cfg(not(feature = "commitments"))]
 fn commitment_rows(_: &QuantizedModel, commitments: Additions) -> Result<usize> {
-    match commitments.input || commitments.weights {
+    match commitments.input || commitments.output || commitments.weights {
         true => Err(no_commitments()),
         false => Ok(0),
     }

@@ -187,28 +187,115 @@ fn every_cell_of_a_committed_circuit_poseidon_included_matters() {
     let input = vec![12, -7, 100, -128];
     let model = Arc::new(tiny());
     let trace = model.forward(&Tensor::new([4], input).unwrap()).unwrap();
-    let circuit = ModelCircuit::with_profile(model, Visibility::Committed, Profile::Compact)
+    let committed_input =
+        ModelCircuit::with_profile(model.clone(), Visibility::Committed, Profile::Compact).unwrap();
+    // A segment's: the input and the output committed.
+    let both = [Visibility::Committed, Visibility::Committed];
+    let fixed = zkinfer_circuits::WeightVisibility::Fixed;
+    let committed_output = ModelCircuit::with_output(model, both, fixed, Profile::Compact)
         .unwrap()
-        .with_blinding(Fp::from(77))
+        .with_output_blinding(Fp::from(78));
+    for circuit in [committed_input, committed_output] {
+        let circuit = circuit
+            .with_blinding(Fp::from(77))
+            .with_trace(trace.clone())
+            .unwrap();
+        let mut prover =
+            MockProver::run(circuit.plan().k, &circuit, vec![circuit.instances(&trace)]).unwrap();
+        assert_eq!(prover.verify(), Ok(()));
+        let cells = prover.assigned_advice_cells();
+        assert!(
+            cells.len() > circuit.assigned_cells() + 300,
+            "{} cells in all, {} numbered by zkinfer: the Poseidon chip's are among them",
+            cells.len(),
+            circuit.assigned_cells()
+        );
+        for &(column, row) in &cells {
+            assert!(prover.add_to_advice(column, row, Fp::one()));
+            assert!(
+                prover.verify().is_err(),
+                "advice column {column}, row {row} changed by one went unnoticed"
+            );
+            prover.add_to_advice(column, row, -Fp::one());
+        }
+        assert_eq!(prover.verify(), Ok(()), "restored");
+    }
+}
+
+/// A committed output (a segment of a model proven in parts): the public
+/// inputs are the input's commitment and the output's, nothing else; the
+/// output commitment names the output the trace computed with its own
+/// blinding element; another output commitment (another output value,
+/// another blinding) fails, and so does every changed cell the model's
+/// layout assigns, the output's packing and blinding included.
+#[test]
+fn a_committed_output_is_public_only_as_its_commitment() {
+    use zkinfer_circuits::commitment::commit;
+    let input = vec![12, -7, 100, -128];
+    let (r_in, r_out) = (Fp::from(0x5eed), Fp::from(0xb1d));
+    let model = Arc::new(tiny());
+    let trace = model
+        .forward(&Tensor::new([4], input.clone()).unwrap())
+        .unwrap();
+    let visibility = [Visibility::Committed, Visibility::Committed];
+    let fixed = zkinfer_circuits::WeightVisibility::Fixed;
+    let circuit =
+        ModelCircuit::with_output(model.clone(), visibility, fixed, Profile::Compact).unwrap();
+    assert_eq!(circuit.plan().instances, 2);
+    assert!(
+        circuit
+            .with_blinding(r_in)
+            .with_trace(trace.clone())
+            .is_err(),
+        "no output blinding element"
+    );
+    let circuit = circuit
+        .with_blinding(r_in)
+        .with_output_blinding(r_out)
         .with_trace(trace.clone())
         .unwrap();
-    let mut prover =
-        MockProver::run(circuit.plan().k, &circuit, vec![circuit.instances(&trace)]).unwrap();
-    assert_eq!(prover.verify(), Ok(()));
-    let cells = prover.assigned_advice_cells();
-    assert!(
-        cells.len() > circuit.assigned_cells() + 300,
-        "{} cells in all, {} numbered by zkinfer: the Poseidon chip's are among them",
-        cells.len(),
-        circuit.assigned_cells()
+    let instances = circuit.instances(&trace);
+    let out = model.output();
+    let output = &trace.output().data;
+    assert_eq!(
+        instances,
+        vec![
+            commit(&input, model.input().bits, Some(r_in)).unwrap(),
+            commit(output, out.bits, Some(r_out)).unwrap(),
+        ]
     );
-    for &(column, row) in &cells {
-        assert!(prover.add_to_advice(column, row, Fp::one()));
-        assert!(
-            prover.verify().is_err(),
-            "advice column {column}, row {row} changed by one went unnoticed"
-        );
-        prover.add_to_advice(column, row, -Fp::one());
+    assert_eq!(mock(&circuit, instances.clone()), Vec::<String>::new());
+
+    let mut other_output = output.clone();
+    other_output[0] += 1;
+    for forged_output in [
+        commit(&other_output, out.bits, Some(r_out)).unwrap(),
+        commit(output, out.bits, Some(r_out + Fp::one())).unwrap(),
+        commit(output, out.bits, None).unwrap(),
+    ] {
+        let forged = vec![instances[0], forged_output];
+        assert_eq!(mock(&circuit, forged), vec!["copy"]);
     }
-    assert_eq!(prover.verify(), Ok(()), "restored");
+    let cells = circuit.assigned_cells();
+    for index in 0..cells {
+        let failures = mock(&circuit.tampered(index, Fp::one()), instances.clone());
+        assert!(
+            !failures.is_empty(),
+            "cell {index} of {cells} changed by one went unnoticed"
+        );
+    }
+
+    // A public input and a committed output (a model's first segment).
+    let visibility = [Visibility::Public, Visibility::Committed];
+    let circuit = ModelCircuit::with_output(model.clone(), visibility, fixed, Profile::Wide)
+        .unwrap()
+        .with_output_blinding(r_out)
+        .with_trace(trace.clone())
+        .unwrap();
+    let instances = circuit.instances(&trace);
+    assert_eq!(instances.len(), 4 + 1);
+    assert_eq!(mock(&circuit, instances), Vec::<String>::new());
+    // No private outputs.
+    let private = [Visibility::Public, Visibility::Private];
+    assert!(ModelCircuit::with_output(model, private, fixed, Profile::Compact).is_err());
 }

@@ -32,6 +32,15 @@ pub enum ProverError {
         message: String,
     },
 
+    /// A model proven in parts: a segment that is not one, or provers
+    /// that are not its segments'.
+    #[error("{0}")]
+    Chain(String),
+
+    /// A model's segment is not a valid model.
+    #[error(transparent)]
+    Quant(#[from] zkinfer_quant::QuantError),
+
     /// A model cannot be exported, or a package is malformed.
     #[error("{0}")]
     Export(String),

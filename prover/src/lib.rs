@@ -5,6 +5,8 @@
 //!   [`PkCache`] — proving keys beside them, checksummed.
 //! * [`Prover`] — keys for one model; [`Prover::prove`] runs the candle
 //!   engine and proves its trace, returning a [`Proved`] bundle.
+//! * [`ChainProver`] — a model proven in parts ([`chain`]): one proof per
+//!   segment, linked by commitments, as a [`zkinfer_verifier::ProofChain`].
 //! * [`bundle_json`], [`write_atomically`] — the proof file.
 //! * [`export`] — calibration targets and circuit packages; [`choose`] —
 //!   the layout profile a model is planned in ([`ProfileChoice`]).
@@ -12,6 +14,7 @@
 #![deny(missing_docs, unsafe_code)]
 
 mod artifact;
+pub mod chain;
 pub mod choose;
 mod error;
 pub mod export;
@@ -21,6 +24,7 @@ mod prove;
 mod vk_cache;
 
 pub use artifact::{bundle_json, write_atomically};
+pub use chain::{ChainProver, ProvedChain};
 pub use choose::{ProfileChoice, ProfileCost};
 pub use error::{ProverError, Result};
 pub use params::{ParamsCache, ParamsSource, PARAMS_DIR_ENV};

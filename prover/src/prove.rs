@@ -37,6 +37,9 @@ pub struct Proved {
     /// A committed input's blinding element: the prover's secret, which
     /// opens the commitment the bundle carries.
     pub blinding: Option<Fp>,
+    /// A committed output's blinding element (a segment's: the next
+    /// segment's input blinding).
+    pub output_blinding: Option<Fp>,
 }
 
 impl Prover {
@@ -130,25 +133,45 @@ impl Prover {
     }
 
     fn prove_trace_with_blinding(&self, trace: Trace, blinding: Option<Fp>) -> Result<Proved> {
-        let committed = self.key.circuit().plan().input_visibility == Visibility::Committed;
-        let blinding = committed.then(|| blinding.unwrap_or_else(random_blinding));
-        let circuit = match blinding {
-            Some(r) => self.key.circuit().with_blinding(r),
-            None => self.key.circuit().clone(),
-        };
+        self.prove_blinded(trace, [blinding, None])
+    }
+
+    /// Proves a trace of this model, a committed input and a committed
+    /// output blinded by `[input, output]` when given (a fresh random
+    /// element when not; ignored for public tensors). A model proven in
+    /// parts blinds a segment's input with the previous segment's output
+    /// blinding, so that the two commitments are one.
+    pub fn prove_blinded(&self, trace: Trace, blindings: [Option<Fp>; 2]) -> Result<Proved> {
+        let base = self.key.circuit();
+        let committed = [
+            base.plan().input_visibility == Visibility::Committed,
+            base.output_committed(),
+        ];
+        let [blinding, output_blinding] =
+            [0, 1].map(|i| committed[i].then(|| blindings[i].unwrap_or_else(random_blinding)));
+        let mut circuit = base.clone();
+        if let Some(r) = blinding {
+            circuit = circuit.with_blinding(r);
+        }
+        if let Some(r) = output_blinding {
+            circuit = circuit.with_output_blinding(r);
+        }
         let circuit = circuit.with_trace(trace.clone())?;
         let commitment = circuit.input_commitment(&trace);
+        let output_commitment = circuit.output_commitment(&trace);
         let model_commitment = circuit.model_commitment();
         let visibility = circuit.plan().input_visibility;
         let instances = circuit.instances(&trace);
+        let circuit_plan = circuit.plan().clone();
         let (proof, opening) = self.prove_with_opening(circuit, &instances)?;
         let model_commitment = match &opening {
             Some(opening) => Some(zkinfer_circuits::polycommit::to_hex(&opening.registered)),
             None => model_commitment.map(zkinfer_circuits::field::to_hex),
         };
         debug_assert_eq!(
-            public_values(visibility, &trace).len()
+            public_values(&circuit_plan, &trace).len()
                 + usize::from(commitment.is_some())
+                + usize::from(output_commitment.is_some())
                 + usize::from(model_commitment.is_some()),
             instances.len(),
             "instances are the commitments (if any) and the public values"
@@ -172,13 +195,22 @@ impl Prover {
                 .then(|| tensor(self.model.input(), trace.input())),
             input_commitment: commitment.map(zkinfer_circuits::field::to_hex),
             weights_opening: opening.map(|o| zkinfer_verifier::base64::encode(&o.proof)),
-            output: tensor(self.model.output(), trace.output()),
+            output: match output_commitment {
+                // A committed output's values stay with the prover.
+                Some(_) => PublicTensor {
+                    values: vec![],
+                    ..tensor(self.model.output(), trace.output())
+                },
+                None => tensor(self.model.output(), trace.output()),
+            },
+            output_commitment: output_commitment.map(zkinfer_circuits::field::to_hex),
             proof: zkinfer_verifier::base64::encode(&proof),
         };
         Ok(Proved {
             bundle,
             trace,
             blinding,
+            output_blinding,
         })
     }
 

@@ -102,8 +102,13 @@ impl VkCache {
             WeightVisibility::Committed => "-committed-weights",
             WeightVisibility::Polycommit => "-polycommit-weights",
         };
+        // A segment's committed output changes its public inputs.
+        let output = match circuit.output_committed() {
+            true => "-committed-output",
+            false => "",
+        };
         self.dir.join(format!(
-            "vk-{}-{}{profile}{weights}.json",
+            "vk-{}-{}{profile}{weights}{output}.json",
             circuit.model().digest().to_hex(),
             plan.input_visibility.name()
         ))

@@ -11,6 +11,8 @@
 //! * [`ops`] — the rounding and bound rules, written down once.
 //! * [`QuantizedModel::forward`] — the reference forward pass returning a
 //!   [`Trace`] of every intermediate tensor: the definition of the semantics.
+//! * [`QuantizedModel::cuts`], [`QuantizedModel::segment`] — a model cut
+//!   into segments, for proofs of a model in parts.
 //! * [`format`] — the versioned model file (`zkinfer/model@1`), and
 //!   [`QuantizedModel::to_bytes`], the compact binary form a contract stores.
 //!
@@ -46,6 +48,7 @@ mod function;
 mod layer;
 mod model;
 pub mod ops;
+mod segment;
 pub mod taps;
 mod tensor;
 

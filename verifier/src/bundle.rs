@@ -68,8 +68,14 @@ pub struct ProofBundle {
     #[cfg(feature = "committed-weights")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weights_opening: Option<String>,
-    /// The output.
+    /// The output: its values when it is public; with a committed output
+    /// (a segment of a model proven in parts), its shape and scale only.
     pub output: PublicTensor,
+    /// The output's Poseidon commitment (64 hex digits), when it is
+    /// committed: the next segment's input commitment.
+    #[cfg(feature = "commitments")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_commitment: Option<String>,
     /// The proof bytes, standard base64 with padding ([`crate::base64`]).
     pub proof: String,
 }

@@ -75,6 +75,51 @@ pub enum VerifyError {
     },
 }
 
+/// Why a proof chain (a model proven in parts) was not accepted.
+#[cfg(feature = "commitments")]
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ChainError {
+    /// One segment's proof failed.
+    #[error("segment {index} of the proof chain: {error}")]
+    Segment {
+        /// Its index.
+        index: usize,
+        /// Why.
+        error: VerifyError,
+    },
+    /// Two segments' proofs verify but do not link: the input commitment
+    /// of one is not the output commitment of the one before.
+    #[error(
+        "segment {index} of the proof chain does not continue segment {}: its input commitment \
+         {input} is not the output commitment {output}",
+        index - 1
+    )]
+    BrokenLink {
+        /// The later segment.
+        index: usize,
+        /// The earlier segment's output commitment.
+        output: String,
+        /// The later segment's input commitment.
+        input: String,
+    },
+    /// The chain as a whole does not fit the model.
+    #[error(transparent)]
+    Chain(#[from] VerifyError),
+}
+
+#[cfg(feature = "commitments")]
+impl ChainError {
+    /// Whether a proof was checked and failed, or the proofs do not link
+    /// (exit code 1), as opposed to a chain that could not be checked
+    /// (exit code 2).
+    pub fn is_rejection(&self) -> bool {
+        match self {
+            ChainError::Segment { error, .. } | ChainError::Chain(error) => error.is_rejection(),
+            ChainError::BrokenLink { .. } => true,
+        }
+    }
+}
+
 impl VerifyError {
     /// Whether the proof itself was checked and failed (exit code 1), as
     /// opposed to an input that could not be checked (exit code 2).

@@ -147,6 +147,11 @@ impl VerifierKey {
         if plan.weight_visibility.is_committed() {
             binding = format!("{binding} {}-weights", plan.weight_visibility.name());
         }
+        // And a committed output (a segment of a model proven in parts).
+        #[cfg(feature = "commitments")]
+        if circuit.output_committed() {
+            binding = format!("{binding} committed-output");
+        }
         if !commitments::check(&params, &columns, &claimed, binding.as_bytes()) {
             return Err(VerifyError::Key(
                 "the commitments are not those of the model's circuit".into(),

@@ -10,6 +10,9 @@
 //!   weights they also check the bundle's `weights_opening`
 //!   ([`zkinfer_circuits::polycommit`]): the proof's weight columns open to
 //!   its `model_commitment`.
+//! * [`ProofChain`] / [`verify_chain`] → [`ChainClaim`]: a model proven
+//!   in parts, segment proofs linked by commitments of the tensors between
+//!   them ([`chain`]).
 //! * [`params`] — IPA parameters checked against pinned digests before use.
 //! * [`contract`] — a deterministic contract: model registry, attestations
 //!   of verified outputs, replay protection, gas.
@@ -18,6 +21,8 @@
 
 pub mod base64;
 mod bundle;
+#[cfg(feature = "commitments")]
+pub mod chain;
 pub mod commitments;
 pub mod contract;
 mod error;
@@ -26,6 +31,10 @@ pub mod params;
 mod verify;
 
 pub use bundle::{ProofBundle, PublicTensor, PROOF_FORMAT};
+#[cfg(feature = "commitments")]
+pub use chain::{verify_chain, ChainClaim, ProofChain, CHAIN_FORMAT};
+#[cfg(feature = "commitments")]
+pub use error::ChainError;
 pub use error::{Result, VerifyError};
 pub use key::{vk_digest, IpaParams, VerifierKey};
 #[cfg(feature = "batch")]

@@ -36,6 +36,10 @@ pub struct VerifiedClaim {
     pub input_commitment: Option<String>,
     /// The input scale.
     pub input_scale: i32,
+    /// The output's commitment (64 hex digits), when committed (a segment
+    /// of a model proven in parts; `output` is then empty).
+    #[cfg(feature = "commitments")]
+    pub output_commitment: Option<String>,
     /// The output integers.
     pub output: Vec<i64>,
     /// The output scale.
@@ -103,11 +107,34 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
             )))
         }
     };
-    let output = check_tensor("output", &bundle.output, model.output())?;
+    #[cfg(feature = "commitments")]
+    let output_commitment = output_commitment(bundle, plan.output_visibility)?;
+    #[cfg(not(feature = "commitments"))]
+    let output_commitment: Option<Fp> = None;
+    let output = match output_commitment {
+        None => check_tensor("output", &bundle.output, model.output())?,
+        // Its values stay private: the shape and scale say what it is.
+        Some(_) => {
+            let (t, spec) = (&bundle.output, model.output());
+            if t.shape != spec.shape.0 || t.scale != spec.scale.0 || !t.values.is_empty() {
+                return Err(VerifyError::PublicInputMismatch(format!(
+                    "the model's output is committed: the bundle gives its shape {:?} and scale \
+                     {} and no values, not shape {:?}, scale {} and {} values",
+                    spec.shape.0,
+                    spec.scale.0,
+                    t.shape,
+                    t.scale,
+                    t.values.len()
+                )));
+            }
+            vec![]
+        }
+    };
     let proof = bundle.proof_bytes()?;
     let instances: Vec<Fp> = commitment
         .into_iter()
         .chain(input.iter().flatten().chain(&output).map(|&v| fe(v)))
+        .chain(output_commitment)
         .collect();
     let class = argmax(&output);
     let claim = VerifiedClaim {
@@ -120,6 +147,11 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
         #[cfg(feature = "commitments")]
         input_commitment: bundle.input_commitment.as_deref().map(canonical_commitment),
         input_scale: model.input().scale.0,
+        #[cfg(feature = "commitments")]
+        output_commitment: bundle
+            .output_commitment
+            .as_deref()
+            .map(canonical_commitment),
         output,
         output_scale: model.output().scale.0,
         class,
@@ -155,6 +187,29 @@ fn input_commitment(bundle: &ProofBundle, visibility: Visibility) -> Result<Opti
                 "the model's input is {} but the bundle carries an input_commitment",
                 visibility.name()
             )))
+        }
+        (None, _) => None,
+    })
+}
+
+/// The bundle's output commitment, checked against the key's visibility.
+#[cfg(feature = "commitments")]
+fn output_commitment(bundle: &ProofBundle, visibility: Visibility) -> Result<Option<Fp>> {
+    Ok(match (&bundle.output_commitment, visibility) {
+        (Some(hex), Visibility::Committed) => Some(from_hex(hex).ok_or_else(|| {
+            VerifyError::PublicInputMismatch(format!(
+                "output_commitment {hex:?} is not a field element (64 hex digits)"
+            ))
+        })?),
+        (None, Visibility::Committed) => {
+            return Err(VerifyError::PublicInputMismatch(
+                "the model's output is committed but the bundle has no output_commitment".into(),
+            ))
+        }
+        (Some(_), _) => {
+            return Err(VerifyError::PublicInputMismatch(
+                "the model's output is public but the bundle carries an output_commitment".into(),
+            ))
         }
         (None, _) => None,
     })
