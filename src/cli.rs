@@ -377,6 +377,19 @@ pub struct ProveArgs {
     /// package's, else auto.
     #[arg(long, value_parser = parse_profile)]
     pub profile: Option<ProfileChoice>,
+    /// Prove the model in parts, one proof per block (each transformer or
+    /// residual block's halves; in a model without residual streams, each
+    /// layer with weights), linked by blinded Poseidon commitments of the
+    /// activations passed between them: a proof chain
+    /// (zkinfer/proof-chain@1) that `zkinfer verify` checks whole. The
+    /// activations between parts stay private.
+    #[arg(long)]
+    pub per_layer: bool,
+    /// Prove the model in parts cut after these tensors (`zkinfer inspect`
+    /// lists the cuts a model has: 0 is the input, i + 1 node i's output),
+    /// e.g. `--cut-at 14,33`.
+    #[arg(long, value_delimiter = ',', conflicts_with = "per_layer")]
+    pub cut_at: Vec<usize>,
     #[command(flatten)]
     pub params: ParamsArgs,
 }
@@ -436,7 +449,9 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub model: String,
     /// The proof bundle; repeat the flag to verify several proofs of the
-    /// model in one batch (about the time of one).
+    /// model in one batch (about the time of one). A proof chain
+    /// (`prove --per-layer`) is verified alone, each segment against its
+    /// key and each link against the next segment's input.
     #[arg(long, required = true)]
     pub proof: Vec<PathBuf>,
     /// Accept proofs of the private-input circuit, which prove that some

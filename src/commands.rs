@@ -1,5 +1,6 @@
 //! One module per subcommand; [`run`] dispatches.
 
+mod chain;
 mod commit;
 mod contract;
 mod eval;
@@ -218,6 +219,24 @@ fn write_new_weights_secret(path: &std::path::Path) -> anyhow::Result<()> {
         .with_context(|| format!("writing the weights secret to {}", path.display()))
 }
 
+/// The layout profile to plan in: `--profile`, else a package folder's,
+/// else auto.
+fn profile_choice(
+    model_arg: &str,
+    flag: Option<zkinfer_prover::ProfileChoice>,
+) -> anyhow::Result<zkinfer_prover::ProfileChoice> {
+    use zkinfer_prover::export::{Package, PACKAGE_FILE};
+    use zkinfer_prover::ProfileChoice;
+    let dir = std::path::Path::new(model_arg);
+    Ok(match flag {
+        Some(choice) => choice,
+        None if dir.join(PACKAGE_FILE).exists() => {
+            ProfileChoice::Use(Package::read(dir)?.plan.profile)
+        }
+        None => ProfileChoice::Auto,
+    })
+}
+
 /// The circuit of a model, in the layout profile `--profile` names, else
 /// the package's, else the one the cost model says proves fastest (with
 /// committed weights, the smallest `k`: [`zkinfer_prover::choose::plan_with`]).
@@ -228,16 +247,7 @@ fn plan_circuit(
     weights: zkinfer_circuits::WeightVisibility,
     flag: Option<zkinfer_prover::ProfileChoice>,
 ) -> anyhow::Result<zkinfer_circuits::ModelCircuit> {
-    use zkinfer_prover::export::{Package, PACKAGE_FILE};
-    use zkinfer_prover::ProfileChoice;
-    let dir = std::path::Path::new(model_arg);
-    let choice = match flag {
-        Some(choice) => choice,
-        None if dir.join(PACKAGE_FILE).exists() => {
-            ProfileChoice::Use(Package::read(dir)?.plan.profile)
-        }
-        None => ProfileChoice::Auto,
-    };
+    let choice = profile_choice(model_arg, flag)?;
     let profile = zkinfer_prover::choose::plan_with(q, visibility, weights, choice)?.profile;
     Ok(zkinfer_verifier::VerifierKey::plan_circuit_with(
         q.clone(),

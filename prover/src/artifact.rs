@@ -6,7 +6,7 @@ use crate::error::{ProverError, Result};
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
-use zkinfer_verifier::ProofBundle;
+use zkinfer_verifier::{ProofBundle, ProofChain};
 
 #[derive(Serialize)]
 struct BundleFile<'a> {
@@ -21,31 +21,57 @@ struct BundleFile<'a> {
     class: usize,
 }
 
-/// The bundle file's text.
-pub fn bundle_json(bundle: &ProofBundle) -> String {
-    let decode = |t: &zkinfer_verifier::PublicTensor| {
-        let factor = 2f64.powi(t.scale);
-        t.values
-            .iter()
-            .map(|&v| v as f64 / factor)
-            .collect::<Vec<f64>>()
-    };
-    let out = &bundle.output;
+/// A proof chain as written: the [`ProofChain`] plus, for people, the last
+/// segment's output decoded to floats and the class.
+#[derive(Serialize)]
+struct ChainFile<'a> {
+    #[serde(flatten)]
+    chain: &'a ProofChain,
+    /// `output.values / 2^output.scale` of the last segment.
+    outputs: Vec<f64>,
+    /// Argmax of the output (first on ties).
+    class: usize,
+}
+
+fn decode(t: &zkinfer_verifier::PublicTensor) -> Vec<f64> {
+    let factor = 2f64.powi(t.scale);
+    t.values.iter().map(|&v| v as f64 / factor).collect()
+}
+
+fn argmax(values: &[i64]) -> usize {
     let mut class = 0;
-    for (i, v) in out.values.iter().enumerate() {
-        if *v > out.values[class] {
+    for (i, v) in values.iter().enumerate() {
+        if *v > values[class] {
             class = i;
         }
     }
-    let file = BundleFile {
-        bundle,
-        inputs: bundle.input.as_ref().map(decode),
-        outputs: decode(out),
-        class,
-    };
-    let mut text = serde_json::to_string_pretty(&file).expect("a bundle serializes");
+    class
+}
+
+fn pretty(file: &impl Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(file).expect("a proof file serializes");
     text.push('\n');
     text
+}
+
+/// The bundle file's text.
+pub fn bundle_json(bundle: &ProofBundle) -> String {
+    pretty(&BundleFile {
+        bundle,
+        inputs: bundle.input.as_ref().map(decode),
+        outputs: decode(&bundle.output),
+        class: argmax(&bundle.output.values),
+    })
+}
+
+/// The proof chain file's text.
+pub fn chain_json(chain: &ProofChain) -> String {
+    let output = chain.segments.last().map(|b| &b.output);
+    pretty(&ChainFile {
+        chain,
+        outputs: output.map(decode).unwrap_or_default(),
+        class: output.map_or(0, |t| argmax(&t.values)),
+    })
 }
 
 /// Writes a file atomically: a temporary file beside it, flushed, renamed.

@@ -3,7 +3,7 @@
 //! says what the chain proves).
 //!
 //! The candle engine runs the whole model once; each segment's proof
-//! covers its slice of that trace. Segment `i`'s output and segment
+//! covers its slice of that trace, and needs only that segment's keys. Segment `i`'s output and segment
 //! `i + 1`'s input are committed with one fresh blinding element, so both
 //! proofs make the same commitment public. Segments share nothing else:
 //! they could be proven on different machines in any order (here, one
@@ -17,7 +17,7 @@ use zkinfer_circuits::{Fp, ModelCircuit, Visibility};
 use zkinfer_models::Engine;
 use zkinfer_quant::{QuantizedModel, Tensor, TensorId, Trace};
 use zkinfer_verifier::chain::{segment_circuit, segment_ends};
-use zkinfer_verifier::{ProofChain, CHAIN_FORMAT};
+use zkinfer_verifier::{ProofBundle, ProofChain, CHAIN_FORMAT};
 
 /// Where `prove --per-layer` cuts a model: its block boundaries
 /// ([`QuantizedModel::block_cuts`]) whose tensors a segment's input can
@@ -55,12 +55,28 @@ pub fn plan_segments(
         .collect()
 }
 
-/// Proves inferences of a model in parts.
+/// Proves inferences of a model in parts, one segment at a time: a
+/// caller that loads each segment's keys only while it proves that
+/// segment ([`Self::start`], [`Self::prove_segment`], [`Self::finish`])
+/// holds one proving key at a time, so the largest segment, not the
+/// model, bounds memory.
 pub struct ChainProver {
     name: String,
     model: Arc<QuantizedModel>,
     cuts: Vec<TensorId>,
-    segments: Vec<Prover>,
+    ends: Vec<(TensorId, TensorId)>,
+}
+
+/// One inference being proven segment by segment.
+#[derive(Clone, Debug)]
+pub struct ChainRun {
+    trace: Trace,
+    /// Each segment's input blinding (the first: the caller's, or `None`
+    /// for a fresh one), then the last segment's output's (`None`).
+    blindings: Vec<Option<Fp>>,
+    bundles: Vec<ProofBundle>,
+    seconds: Vec<f64>,
+    first_blinding: Option<Fp>,
 }
 
 /// A proof chain and the inference it proves.
@@ -72,65 +88,91 @@ pub struct ProvedChain {
     pub trace: Trace,
     /// A committed input's blinding element (the prover's secret).
     pub blinding: Option<Fp>,
+    /// Each segment's proving time, in seconds.
+    pub seconds: Vec<f64>,
 }
 
 impl ChainProver {
-    /// A chain prover from one prover per segment of `model` cut at
-    /// `cuts` (keys of the circuits [`plan_segments`] gives), checked to
-    /// be those segments'.
-    pub fn new(
-        name: &str,
-        model: Arc<QuantizedModel>,
-        cuts: Vec<TensorId>,
-        segments: Vec<Prover>,
-    ) -> Result<Self> {
+    /// A chain prover of `model` cut at `cuts` (cuts of the model, in
+    /// increasing order).
+    pub fn new(name: &str, model: Arc<QuantizedModel>, cuts: Vec<TensorId>) -> Result<Self> {
         let ends = segment_ends(&model, &cuts)?;
-        let mismatch = ends.len() != segments.len()
-            || ends.iter().zip(&segments).any(|(&(from, to), prover)| {
-                model
-                    .segment(from, to)
-                    .map(|s| s.digest().to_hex() != prover.verifier_key().model_digest())
-                    .unwrap_or(true)
-            });
-        if mismatch {
-            return Err(ProverError::Chain(format!(
-                "the {} provers are not those of the model's {} segments",
-                segments.len(),
-                ends.len()
-            )));
-        }
         Ok(ChainProver {
             name: name.to_string(),
             model,
             cuts,
-            segments,
+            ends,
         })
     }
 
-    /// The segments' provers, in order.
-    pub fn segments(&self) -> &[Prover] {
-        &self.segments
+    /// The tensors the model is cut at.
+    pub fn cuts(&self) -> &[TensorId] {
+        &self.cuts
     }
 
-    /// Runs the candle engine on the whole model and proves each segment
-    /// of its trace; a committed input is blinded by `blinding` when given
-    /// (else a fresh random element), each link by a fresh random element.
-    pub fn prove(&self, input: &Tensor, blinding: Option<Fp>) -> Result<ProvedChain> {
+    /// Each segment's first and last tensor.
+    pub fn ends(&self) -> &[(TensorId, TensorId)] {
+        &self.ends
+    }
+
+    /// The segments' circuits ([`plan_segments`]).
+    pub fn circuits(&self, input: Visibility, choice: ProfileChoice) -> Result<Vec<ModelCircuit>> {
+        plan_segments(&self.model, &self.cuts, input, choice)
+    }
+
+    /// Runs the candle engine on the whole model, and draws each link's
+    /// blinding element; a committed input is blinded by `blinding` when
+    /// given (else a fresh random element).
+    pub fn start(&self, input: &Tensor, blinding: Option<Fp>) -> Result<ChainRun> {
         let trace = Engine::default().run(&self.model, input)?;
-        let ends = segment_ends(&self.model, &self.cuts)?;
-        let mut input_blinding = blinding;
-        let mut bundles = vec![];
-        let mut first_blinding = None;
-        for (index, (&(from, to), prover)) in ends.iter().zip(&self.segments).enumerate() {
-            let last = index + 1 == ends.len();
-            let output_blinding = (!last).then(random_blinding);
-            let proved =
-                prover.prove_blinded(trace.segment(from, to), [input_blinding, output_blinding])?;
-            if index == 0 {
-                first_blinding = proved.blinding;
-            }
-            input_blinding = proved.output_blinding;
-            bundles.push(proved.bundle);
+        let mut blindings = vec![blinding];
+        blindings.extend((1..self.ends.len()).map(|_| Some(random_blinding())));
+        blindings.push(None);
+        Ok(ChainRun {
+            trace,
+            blindings,
+            bundles: vec![],
+            seconds: vec![],
+            first_blinding: None,
+        })
+    }
+
+    /// Proves the run's next segment with `prover`, that segment's prover
+    /// (checked); returns its proving time in seconds.
+    pub fn prove_segment(&self, run: &mut ChainRun, prover: &Prover) -> Result<f64> {
+        let index = run.bundles.len();
+        let &(from, to) = self.ends.get(index).ok_or_else(|| {
+            ProverError::Chain(format!(
+                "the chain's {} segments are proven",
+                self.ends.len()
+            ))
+        })?;
+        let expected = self.model.segment(from, to)?.digest().to_hex();
+        if prover.verifier_key().model_digest() != expected {
+            return Err(ProverError::Chain(format!(
+                "the prover given for segment {index} is not that of tensors {from}..{to}"
+            )));
+        }
+        let start = std::time::Instant::now();
+        let blindings = [run.blindings[index], run.blindings[index + 1]];
+        let proved = prover.prove_blinded(run.trace.segment(from, to), blindings)?;
+        let seconds = start.elapsed().as_secs_f64();
+        if index == 0 {
+            run.first_blinding = proved.blinding;
+        }
+        run.bundles.push(proved.bundle);
+        run.seconds.push(seconds);
+        Ok(seconds)
+    }
+
+    /// The chain of a run whose every segment is proven.
+    pub fn finish(&self, run: ChainRun) -> Result<ProvedChain> {
+        if run.bundles.len() != self.ends.len() {
+            return Err(ProverError::Chain(format!(
+                "{} of the chain's {} segments are proven",
+                run.bundles.len(),
+                self.ends.len()
+            )));
         }
         Ok(ProvedChain {
             chain: ProofChain {
@@ -139,10 +181,25 @@ impl ChainProver {
                 model: self.name.clone(),
                 model_digest: self.model.digest().to_hex(),
                 cuts: self.cuts.clone(),
-                segments: bundles,
+                segments: run.bundles,
             },
-            trace,
-            blinding: first_blinding,
+            trace: run.trace,
+            blinding: run.first_blinding,
+            seconds: run.seconds,
         })
+    }
+
+    /// Proves one inference with every segment's prover at hand.
+    pub fn prove(
+        &self,
+        input: &Tensor,
+        blinding: Option<Fp>,
+        provers: &[Prover],
+    ) -> Result<ProvedChain> {
+        let mut run = self.start(input, blinding)?;
+        for prover in provers {
+            self.prove_segment(&mut run, prover)?;
+        }
+        self.finish(run)
     }
 }

@@ -7,7 +7,7 @@
 //!   engine and proves its trace, returning a [`Proved`] bundle.
 //! * [`ChainProver`] — a model proven in parts ([`chain`]): one proof per
 //!   segment, linked by commitments, as a [`zkinfer_verifier::ProofChain`].
-//! * [`bundle_json`], [`write_atomically`] — the proof file.
+//! * [`bundle_json`], [`chain_json`], [`write_atomically`] — the proof file.
 //! * [`export`] — calibration targets and circuit packages; [`choose`] —
 //!   the layout profile a model is planned in ([`ProfileChoice`]).
 
@@ -23,8 +23,8 @@ mod pk_cache;
 mod prove;
 mod vk_cache;
 
-pub use artifact::{bundle_json, write_atomically};
-pub use chain::{ChainProver, ProvedChain};
+pub use artifact::{bundle_json, chain_json, write_atomically};
+pub use chain::{ChainProver, ChainRun, ProvedChain};
 pub use choose::{ProfileChoice, ProfileCost};
 pub use error::{ProverError, Result};
 pub use params::{ParamsCache, ParamsSource, PARAMS_DIR_ENV};

@@ -8,7 +8,7 @@ use zkinfer_circuits::{Fp, ModelCircuit, Profile};
 use zkinfer_models::bundled::BundledModel;
 use zkinfer_models::dataset::{digits, Split};
 use zkinfer_models::Engine;
-use zkinfer_prover::chain::{layer_cuts, plan_segments};
+use zkinfer_prover::chain::layer_cuts;
 use zkinfer_prover::{ChainProver, ProfileChoice, ProvedChain, Prover};
 use zkinfer_quant::{QuantizedModel, Tensor};
 use zkinfer_verifier::{
@@ -33,14 +33,16 @@ fn key(circuit: ModelCircuit) -> VerifierKey {
     VerifierKey::for_circuit(circuit, IpaParams::new(k)).unwrap()
 }
 
-/// The chain prover of digits-mlp cut at its layers (a committed input).
-fn prover() -> &'static ChainProver {
-    static PROVER: OnceLock<ChainProver> = OnceLock::new();
+/// The chain prover of digits-mlp cut at its layers, and its segments'
+/// provers (a committed input).
+fn prover() -> &'static (ChainProver, Vec<Prover>) {
+    static PROVER: OnceLock<(ChainProver, Vec<Prover>)> = OnceLock::new();
     PROVER.get_or_init(|| {
         let model = model();
         let cuts = layer_cuts(&model);
+        let chain = ChainProver::new("digits-mlp", Arc::new(model), cuts).unwrap();
         let compact = ProfileChoice::Use(Profile::Compact);
-        let circuits = plan_segments(&model, &cuts, Visibility::Committed, compact).unwrap();
+        let circuits = chain.circuits(Visibility::Committed, compact).unwrap();
         let provers = circuits
             .into_iter()
             .map(|c| {
@@ -48,13 +50,13 @@ fn prover() -> &'static ChainProver {
                 Prover::for_circuit("digits-mlp", c, IpaParams::new(k)).unwrap()
             })
             .collect();
-        ChainProver::new("digits-mlp", Arc::new(model), cuts, provers).unwrap()
+        (chain, provers)
     })
 }
 
 fn keys() -> Vec<VerifierKey> {
     prover()
-        .segments()
+        .1
         .iter()
         .map(|p| p.verifier_key().clone())
         .collect()
@@ -63,7 +65,8 @@ fn keys() -> Vec<VerifierKey> {
 /// Proofs of held-out digits 3 and 4.
 fn proved() -> &'static [ProvedChain; 2] {
     static PROVED: OnceLock<[ProvedChain; 2]> = OnceLock::new();
-    PROVED.get_or_init(|| [3, 4].map(|i| prover().prove(&digit(&model(), i), None).unwrap()))
+    let (chain, provers) = prover();
+    PROVED.get_or_init(|| [3, 4].map(|i| chain.prove(&digit(&model(), i), None, provers).unwrap()))
 }
 
 #[test]
@@ -81,12 +84,9 @@ fn a_chain_verifies_to_the_engines_output_and_hides_what_flows_between() {
     // The input is public only as its commitment, opened by the blinding
     // the prover kept.
     let r = proved.blinding.expect("a committed input's blinding");
-    let native = zkinfer_circuits::commitment::commit(
-        &engine.input().data,
-        model.input().bits,
-        Some(r),
-    )
-    .unwrap();
+    let native =
+        zkinfer_circuits::commitment::commit(&engine.input().data, model.input().bits, Some(r))
+            .unwrap();
     assert_eq!(
         claim.first.input_commitment,
         Some(zkinfer_circuits::field::to_hex(native))
@@ -196,4 +196,25 @@ fn the_verifier_rebuilds_every_segment_key() {
         assert_eq!(a.vk_digest(), b.vk_digest());
     }
     assert!(verify_chain(&model, chain, &rebuilt).is_ok());
+}
+
+/// A segment proven with another segment's prover, or a chain finished
+/// early, is refused before anything is written.
+#[test]
+fn segments_are_proven_in_order_with_their_own_provers() {
+    let (chain, provers) = prover();
+    let x = digit(&model(), 5);
+    let mut run = chain.start(&x, None).unwrap();
+    let error = chain.prove_segment(&mut run, &provers[1]).unwrap_err();
+    assert!(
+        error.to_string().contains("not that of tensors 0.."),
+        "{error}"
+    );
+    chain.prove_segment(&mut run, &provers[0]).unwrap();
+    let error = chain.finish(run.clone()).unwrap_err();
+    assert!(error.to_string().contains("1 of the chain's 2"), "{error}");
+    chain.prove_segment(&mut run, &provers[1]).unwrap();
+    assert!(chain.prove_segment(&mut run, &provers[1]).is_err());
+    let proved = chain.finish(run).unwrap();
+    assert!(verify_chain(&model(), &proved.chain, &keys()).is_ok());
 }

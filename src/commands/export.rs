@@ -195,12 +195,23 @@ fn pretty<T: serde::Serialize>(value: &T) -> String {
     text
 }
 
-pub fn inspect(package: &Path, json: bool) -> anyhow::Result<()> {
-    let package = Package::read(package)?;
+pub fn inspect(dir: &Path, json: bool) -> anyhow::Result<()> {
+    let package = Package::read(dir)?;
     if json {
         return report::json(&package);
     }
     print_report(&package);
+    // Where the model can be proven in parts (`prove --cut-at`,
+    // `--per-layer`).
+    let source = dir.display().to_string();
+    if let Ok(model) = zkinfer_models::load_quantized_model(&source) {
+        let q = &model.quantized;
+        outln!(
+            "cuts     {:?} (tensors after which nothing earlier is read; --per-layer cuts at {:?})",
+            q.cuts(),
+            zkinfer_prover::chain::layer_cuts(q)
+        );
+    }
     Ok(())
 }
 

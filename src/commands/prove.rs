@@ -55,13 +55,13 @@ struct Timings {
     verify: f64,
 }
 
-fn ms(since: Instant) -> f64 {
+pub(super) fn ms(since: Instant) -> f64 {
     (since.elapsed().as_secs_f64() * 1e4).round() / 10.0
 }
 
 /// Where each input's bundle goes: `--out` itself for one input, else
 /// `<out>/<input name>.proof.json`.
-fn bundle_paths(args: &ProveArgs) -> anyhow::Result<Vec<PathBuf>> {
+pub(super) fn bundle_paths(args: &ProveArgs) -> anyhow::Result<Vec<PathBuf>> {
     if args.input.len() == 1 {
         return Ok(vec![args.out.clone()]);
     }
@@ -88,7 +88,7 @@ fn bundle_paths(args: &ProveArgs) -> anyhow::Result<Vec<PathBuf>> {
 
 /// Refuses a bundle path that is one of the command's inputs (the input
 /// file, the model file), then creates the output folder if there is one.
-fn check_outputs(args: &ProveArgs, paths: &[PathBuf]) -> anyhow::Result<()> {
+pub(super) fn check_outputs(args: &ProveArgs, paths: &[PathBuf]) -> anyhow::Result<()> {
     let model_files = outputs::model_inputs(&args.model);
     let mut inputs: Vec<outputs::Input> = args
         .input
@@ -111,7 +111,22 @@ fn check_outputs(args: &ProveArgs, paths: &[PathBuf]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--blinding`, read.
+pub(super) fn blinding(args: &ProveArgs) -> anyhow::Result<Option<zkinfer_circuits::Fp>> {
+    args.blinding
+        .as_deref()
+        .map(|hex| {
+            zkinfer_circuits::field::from_hex(hex).with_context(|| {
+                format!("--blinding {hex:?} is not a field element (64 hex digits, little-endian)")
+            })
+        })
+        .transpose()
+}
+
 pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
+    if args.per_layer || !args.cut_at.is_empty() {
+        return super::chain::prove(args, json);
+    }
     let model = load_quantized_model(&args.model)
         .with_context(|| format!("loading model {:?}", args.model))?;
     let q = model.quantized;
@@ -122,15 +137,7 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
         .map(|path| super::read_input(&q, &args.model, path))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let visibility = super::visibility(&args.model, args.private_input, args.committed_input)?;
-    let blinding = args
-        .blinding
-        .as_deref()
-        .map(|hex| {
-            zkinfer_circuits::field::from_hex(hex).with_context(|| {
-                format!("--blinding {hex:?} is not a field element (64 hex digits, little-endian)")
-            })
-        })
-        .transpose()?;
+    let blinding = blinding(args)?;
     let weights = super::weights(&args.model, args.weights_visibility)?;
     let weights_secret = super::weights_secret(&args.model, args.weights_secret.as_deref())?;
     let circuit = super::plan_circuit(&args.model, &q, visibility, weights, args.profile)

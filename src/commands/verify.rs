@@ -76,13 +76,21 @@ impl VerifyOutput {
 pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
     let model = load_quantized_model(&args.model)
         .with_context(|| format!("loading model {:?}", args.model))?;
-    let bundles = args
+    let texts = args
         .proof
         .iter()
-        .map(|path| {
-            let text = zkinfer_models::read_text(path)?;
-            ProofBundle::from_json(&text).at_file(path)
-        })
+        .map(|path| zkinfer_models::read_text(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(chain) = texts
+        .iter()
+        .find(|t| zkinfer_verifier::ProofChain::is_chain(t))
+    {
+        return super::chain::verify(args, &model, chain, json);
+    }
+    let bundles = texts
+        .iter()
+        .zip(&args.proof)
+        .map(|(text, path)| ProofBundle::from_json(text).at_file(path))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let q = model.quantized;
     // Whether the weights are committed is the verifier's choice too; a
