@@ -200,6 +200,50 @@ fn measure_package(dir: &str, report: &str) {
     println!("{m}");
 }
 
+/// A package proven in parts (`prove --per-layer`'s cuts, the package's
+/// profile), in this process as the CLI does it: each segment's keys
+/// (cached beside the parameters) loaded only while it is proven. Prints
+/// a JSON line: the segments' k, proving time in all, native verification
+/// of the chain, proof bytes in all, peak memory.
+fn measure_chain(dir: &str, x: &[f64]) -> serde_json::Value {
+    use zkinfer_circuits::Visibility;
+    use zkinfer_prover::chain::layer_cuts;
+    use zkinfer_prover::{ChainProver, ParamsCache, PkCache, ProfileChoice, Prover, VkCache};
+
+    let model = zkinfer_models::load_quantized_model(dir).unwrap().quantized;
+    let x = model.quantize_input(x).unwrap();
+    let package = zkinfer_prover::export::Package::read(std::path::Path::new(dir)).unwrap();
+    let choice = ProfileChoice::Use(package.plan.profile);
+    let chain =
+        ChainProver::new(dir, std::sync::Arc::new(model.clone()), layer_cuts(&model)).unwrap();
+    let circuits = chain.circuits(Visibility::Public, choice).unwrap();
+    let cache = ParamsCache::new(ParamsCache::default_dir());
+    let (vks, pks) = (VkCache::new(cache.dir()), PkCache::new(cache.dir()));
+    let mut run = chain.start(&x, None).unwrap();
+    let (mut keys, mut ks, mut prove_ms) = (vec![], vec![], 0.0);
+    for circuit in circuits {
+        ks.push(circuit.plan().k);
+        let (params, _) = cache.load(circuit.plan().k).unwrap();
+        let (prover, ..) = Prover::for_circuit_cached(dir, circuit, params, &vks, &pks).unwrap();
+        prove_ms += 1e3 * chain.prove_segment(&mut run, &prover).unwrap();
+        keys.push(prover.verifier_key().clone());
+    }
+    let proved = chain.finish(run).unwrap();
+    let t = Instant::now();
+    zkinfer_verifier::verify_chain(&model, &proved.chain, &keys).unwrap();
+    let verify_ms = ms(t);
+    let bytes: usize = proved
+        .chain
+        .segments
+        .iter()
+        .map(|b| b.proof_bytes().unwrap().len())
+        .sum();
+    serde_json::json!({
+        "segment_k": ks, "prove_ms": prove_ms, "verify_ms": verify_ms,
+        "proof_bytes": bytes, "peak_mb": peak_mb(),
+    })
+}
+
 /// A package's proving, in this process, on the sample `x`: keygen, prove
 /// and verify (medians of [`SCALE_RUNS`]), and with `polycommit` the same
 /// model with polycommit weights after every fixed-weights figure (its
@@ -347,6 +391,25 @@ fn tiny_gpt(exe: &std::path::Path, cli: &str, dir: &std::path::Path) -> serde_js
     assert!(status.success());
     m["verify_process_ms"] = ms(t).into();
     m["export_ms"] = export_ms.into();
+    // In parts (`prove --per-layer`): the second run, keys cached.
+    let chain_run = || {
+        let out = Command::new(exe)
+            .args([
+                "prove-chain",
+                package.to_str().unwrap(),
+                input.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    chain_run();
+    let chain = chain_run();
     m["zkinfer_prove_process_ms"] = whole.into();
     println!("\ntiny GPT (2 layers, 2 heads, d 32, context 16, 35 characters; wide profile; medians of {SCALE_RUNS}):\n");
     println!(
@@ -362,6 +425,16 @@ fn tiny_gpt(exe: &std::path::Path, cli: &str, dir: &std::path::Path) -> serde_js
         m["verify_process_ms"].as_f64().unwrap() / 1e3,
         m["peak_mb"].as_f64().unwrap(),
     );
+    println!(
+        "in parts (--per-layer, keys cached): segments of k = {}, create_proof {:.1} s in all, verify {:.0} ms, \
+         proofs {} B in all, peak {:.0} MB",
+        chain["segment_k"],
+        chain["prove_ms"].as_f64().unwrap() / 1e3,
+        chain["verify_ms"].as_f64().unwrap(),
+        chain["proof_bytes"],
+        chain["peak_mb"].as_f64().unwrap(),
+    );
+    m["per_layer"] = chain;
     println!(
         "published, GPT-2 (124 M parameters): NanoZK (halo2 IPA) ~43 s and 6.9 KB per layer proof, \
          23 ms verify; Jolt Atlas 16 tokens 13-23 s (14-core laptop); zkGPT under 25 s"
@@ -795,6 +868,14 @@ fn main() {
         let numel = model.quantized.input().shape.numel();
         let x = zkinfer_models::input::parse_samples(&text, numel).unwrap();
         println!("{}", measure_prover(&args[i + 1], &x[0], false));
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "prove-chain") {
+        let text = std::fs::read_to_string(&args[i + 2]).unwrap();
+        let model = zkinfer_models::load_quantized_model(&args[i + 1]).unwrap();
+        let numel = model.quantized.input().shape.numel();
+        let x = zkinfer_models::input::parse_samples(&text, numel).unwrap();
+        println!("{}", measure_chain(&args[i + 1], &x[0]));
         return;
     }
     if let Some(i) = args

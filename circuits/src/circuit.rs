@@ -65,18 +65,28 @@ impl ModelCircuit {
         weights: WeightVisibility,
         profile: Profile,
     ) -> Result<Self> {
-        Self::with_output(model, [visibility, Visibility::Public], weights, profile)
+        let planned = CircuitPlan::with_options(&model, visibility, weights, profile)?;
+        Self::from_plan(model, planned, weights)
     }
 
     /// [`Self::with_options`] with the output's visibility too:
     /// `[input, output]` ([`CircuitPlan::with_output`]).
+    #[cfg(feature = "commitments")]
     pub fn with_output(
         model: Arc<QuantizedModel>,
         visibility: [Visibility; 2],
         weights: WeightVisibility,
         profile: Profile,
     ) -> Result<Self> {
-        let (plan, steps) = CircuitPlan::with_output(&model, visibility, weights, profile)?;
+        let planned = CircuitPlan::with_output(&model, visibility, weights, profile)?;
+        Self::from_plan(model, planned, weights)
+    }
+
+    fn from_plan(
+        model: Arc<QuantizedModel>,
+        (plan, steps): (CircuitPlan, Vec<Step>),
+        weights: WeightVisibility,
+    ) -> Result<Self> {
         let (model, weights) = match weights {
             WeightVisibility::Fixed => (model, None),
             #[cfg(feature = "committed-weights")]

@@ -366,20 +366,21 @@ impl CircuitPlan {
         profile: Profile,
     ) -> Result<(Self, Vec<Step>)> {
         let visibility = [input_visibility, Visibility::Public];
-        Self::with_output(model, visibility, weight_visibility, profile)
+        Self::planned(model, visibility, weight_visibility, profile)
     }
 
     /// [`Self::with_options`] with the output's visibility too:
     /// `[input, output]`. A committed output (a segment of a model proven
     /// in parts) is public as its blinded commitment; a private output is
     /// refused (a proof of nothing anyone can see).
+    #[cfg(feature = "commitments")]
     pub fn with_output(
         model: &QuantizedModel,
-        [input_visibility, output_visibility]: [Visibility; 2],
+        visibility: [Visibility; 2],
         weight_visibility: WeightVisibility,
         profile: Profile,
     ) -> Result<(Self, Vec<Step>)> {
-        if output_visibility == Visibility::Private {
+        if visibility[1] == Visibility::Private {
             return Err(CircuitError::Unsupported {
                 node: model.nodes().len().saturating_sub(1),
                 op: "output",
@@ -388,7 +389,16 @@ impl CircuitPlan {
                     .into(),
             });
         }
-        let visibility = [input_visibility, output_visibility];
+        Self::planned(model, visibility, weight_visibility, profile)
+    }
+
+    /// The plan, polycommit weights stored the cheaper way.
+    fn planned(
+        model: &QuantizedModel,
+        visibility: [Visibility; 2],
+        weight_visibility: WeightVisibility,
+        profile: Profile,
+    ) -> Result<(Self, Vec<Step>)> {
         // (The contract's build plans no polycommit weights.)
         #[cfg(feature = "committed-weights")]
         if weight_visibility == WeightVisibility::Polycommit {
@@ -560,9 +570,9 @@ impl CircuitPlan {
             lookups: shape.lookups,
             instances: usize::from(commitments.weights)
                 + public_input
-                + match output_visibility {
-                    Visibility::Committed => 1,
-                    _ => model.output().shape.numel(),
+                + match commitments.output {
+                    true => 1,
+                    false => model.output().shape.numel(),
                 },
             input_visibility,
             #[cfg(feature = "commitments")]

@@ -48,6 +48,7 @@ mod function;
 mod layer;
 mod model;
 pub mod ops;
+#[cfg(feature = "segments")]
 mod segment;
 pub mod taps;
 mod tensor;

@@ -108,34 +108,17 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
         }
     };
     #[cfg(feature = "commitments")]
-    let output_commitment = output_commitment(bundle, plan.output_visibility)?;
+    let (output, output_commitment) = committed_output(bundle, plan.output_visibility, model)?;
     #[cfg(not(feature = "commitments"))]
-    let output_commitment: Option<Fp> = None;
-    let output = match output_commitment {
-        None => check_tensor("output", &bundle.output, model.output())?,
-        // Its values stay private: the shape and scale say what it is.
-        Some(_) => {
-            let (t, spec) = (&bundle.output, model.output());
-            if t.shape != spec.shape.0 || t.scale != spec.scale.0 || !t.values.is_empty() {
-                return Err(VerifyError::PublicInputMismatch(format!(
-                    "the model's output is committed: the bundle gives its shape {:?} and scale \
-                     {} and no values, not shape {:?}, scale {} and {} values",
-                    spec.shape.0,
-                    spec.scale.0,
-                    t.shape,
-                    t.scale,
-                    t.values.len()
-                )));
-            }
-            vec![]
-        }
-    };
+    let output = check_tensor("output", &bundle.output, model.output())?;
     let proof = bundle.proof_bytes()?;
-    let instances: Vec<Fp> = commitment
+    #[cfg_attr(not(feature = "commitments"), allow(unused_mut))]
+    let mut instances: Vec<Fp> = commitment
         .into_iter()
         .chain(input.iter().flatten().chain(&output).map(|&v| fe(v)))
-        .chain(output_commitment)
         .collect();
+    #[cfg(feature = "commitments")]
+    instances.extend(output_commitment);
     let class = argmax(&output);
     let claim = VerifiedClaim {
         model_digest: bundle.model_digest.clone(),
@@ -192,27 +175,46 @@ fn input_commitment(bundle: &ProofBundle, visibility: Visibility) -> Result<Opti
     })
 }
 
-/// The bundle's output commitment, checked against the key's visibility.
+/// The bundle's output and its commitment, checked against the key's
+/// visibility: a public output's values, or a committed output's
+/// commitment (and its shape and scale, no values).
 #[cfg(feature = "commitments")]
-fn output_commitment(bundle: &ProofBundle, visibility: Visibility) -> Result<Option<Fp>> {
-    Ok(match (&bundle.output_commitment, visibility) {
-        (Some(hex), Visibility::Committed) => Some(from_hex(hex).ok_or_else(|| {
-            VerifyError::PublicInputMismatch(format!(
-                "output_commitment {hex:?} is not a field element (64 hex digits)"
-            ))
-        })?),
-        (None, Visibility::Committed) => {
-            return Err(VerifyError::PublicInputMismatch(
-                "the model's output is committed but the bundle has no output_commitment".into(),
-            ))
+fn committed_output(
+    bundle: &ProofBundle,
+    visibility: Visibility,
+    model: &zkinfer_quant::QuantizedModel,
+) -> Result<(Vec<i64>, Option<Fp>)> {
+    let mismatch = |what: String| Err(VerifyError::PublicInputMismatch(what));
+    let (t, spec) = (&bundle.output, model.output());
+    match (&bundle.output_commitment, visibility) {
+        (None, Visibility::Committed) => mismatch(
+            "the model's output is committed but the bundle has no output_commitment".into(),
+        ),
+        (Some(_), Visibility::Public | Visibility::Private) => mismatch(
+            "the model's output is public but the bundle carries an output_commitment".into(),
+        ),
+        (None, _) => Ok((check_tensor("output", t, spec)?, None)),
+        (Some(hex), Visibility::Committed) => {
+            let Some(commitment) = from_hex(hex) else {
+                return mismatch(format!(
+                    "output_commitment {hex:?} is not a field element (64 hex digits)"
+                ));
+            };
+            // Its values stay private: the shape and scale say what it is.
+            if t.shape != spec.shape.0 || t.scale != spec.scale.0 || !t.values.is_empty() {
+                return mismatch(format!(
+                    "the model's output is committed: the bundle gives its shape {:?} and scale \
+                     {} and no values, not shape {:?}, scale {} and {} values",
+                    spec.shape.0,
+                    spec.scale.0,
+                    t.shape,
+                    t.scale,
+                    t.values.len()
+                ));
+            }
+            Ok((vec![], Some(commitment)))
         }
-        (Some(_), _) => {
-            return Err(VerifyError::PublicInputMismatch(
-                "the model's output is public but the bundle carries an output_commitment".into(),
-            ))
-        }
-        (None, _) => None,
-    })
+    }
 }
 
 /// The bundle's model commitment, checked against the key's weights.

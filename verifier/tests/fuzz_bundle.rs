@@ -5,7 +5,8 @@
 //! Every case must be refused with an error, or verify *the same claim* as
 //! the original: a mutation that changes what is proven and still verifies
 //! would be a forgery. Zero panics. A polycommit bundle of the same model
-//! is fuzzed the same way, with its registered points and opening too.
+//! is fuzzed the same way, with its registered points and opening too, and
+//! so is a proof chain (`prove --per-layer`), with its links.
 //!
 //! Cost: a bundle whose public inputs still fit the model reaches halo2's
 //! verifier (about 7 ms); `make test` runs 1,000 cases (about 7 s) rather
@@ -168,4 +169,73 @@ fn commitments_have_one_spelling_in_a_claim() {
         ..bundle.clone()
     };
     assert_eq!(verify(&key, &upper), Ok(original));
+}
+
+/// A proof chain of digits-mlp in two segments, a committed link between
+/// them (regenerate with `zkinfer prove --model digits-mlp --input
+/// examples/inputs/digit-3.json --per-layer --out
+/// verifier/tests/fixtures/digits-mlp.chain.json`).
+const CHAIN: &str = include_str!("fixtures/digits-mlp.chain.json");
+
+/// Proof chains: the same mutations over the whole file (the cuts, each
+/// segment's fields, the links), and one case in four changes one hex
+/// digit of a link commitment on one side. A chain that verifies must
+/// establish the same claim; zero panics.
+#[test]
+fn fuzzed_proof_chains_are_refused_or_verify_the_same_claim() {
+    use zkinfer_verifier::chain::segment_circuit;
+    use zkinfer_verifier::{verify_chain, ChainClaim, ProofChain};
+    let model = QuantizedModel::from_json(MODEL).unwrap();
+    let chain = ProofChain::from_json(CHAIN).unwrap();
+    let keys: Vec<VerifierKey> = (0..chain.segments.len())
+        .map(|i| {
+            let profile = chain.segments[i].profile;
+            let circuit = segment_circuit(&model, &chain.cuts, i, Visibility::Public, profile);
+            VerifierKey::for_circuit(circuit.unwrap(), IpaParams::new(9)).unwrap()
+        })
+        .collect();
+    let original: ChainClaim = verify_chain(&model, &chain, &keys)
+        .expect("the fixture verifies (regenerate it after a circuit change)");
+    let seed: Value = serde_json::from_str(CHAIN).unwrap();
+    let check = |bytes: &[u8]| {
+        let Some(chain) = std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|text| ProofChain::from_json(text).ok())
+        else {
+            return false;
+        };
+        match verify_chain(&model, &chain, &keys) {
+            Ok(claim) => {
+                assert_eq!(claim, original, "a mutated chain verified another claim");
+                true
+            }
+            Err(_) => false,
+        }
+    };
+    run(
+        "proof chain",
+        0xb0d1_0004,
+        cases(300),
+        |rng, _| {
+            if !rng.one_in(4) {
+                return mutate_json_text(rng, &seed);
+            }
+            let mut doc = seed.clone();
+            let (segment, field) = match rng.one_in(2) {
+                true => (0, "output_commitment"),
+                false => (1, "input_commitment"),
+            };
+            let mut chars: Vec<char> = doc["segments"][segment][field]
+                .as_str()
+                .unwrap()
+                .chars()
+                .collect();
+            let i = rng.below(chars.len());
+            chars[i] = *rng.pick(&['0', '7', 'a', 'f', 'g', ' ']);
+            doc["segments"][segment][field] = chars.into_iter().collect::<String>().into();
+            serde_json::to_vec(&doc).unwrap()
+        },
+        check,
+        |bytes| show_bytes(bytes),
+    );
 }
