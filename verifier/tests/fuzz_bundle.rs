@@ -235,7 +235,7 @@ fn fuzzed_proof_chains_are_refused_or_verify_the_same_claim() {
             doc["segments"][segment][field] = chars.into_iter().collect::<String>().into();
             serde_json::to_vec(&doc).unwrap()
         },
-        check,
+        |bytes| check(bytes),
         |bytes| show_bytes(bytes),
     );
 }
