@@ -1,12 +1,12 @@
 //! `zkinfer prove --per-layer` / `--cut-at` and `zkinfer verify` of the
-//! proof chain they write: digits-mlp in parts verifies to `infer`'s
-//! integers; a chain whose parts come from two inferences, whose cuts
+//! proof chain they write: digits-mlp and a GPT block exported from
+//! PyTorch, each in parts, verify to `infer`'s integers; a chain whose parts come from two inferences, whose cuts
 //! moved, or whose intermediate values leaked is refused; bad requests
 //! are named.
 
 mod common;
 
-use common::{arg, i64s, read_json, zkinfer, Case};
+use common::{arg, i64s, read_json, repo_path, zkinfer, Case};
 use serde_json::{json, Value};
 
 const DIGIT_7: &str = "examples/inputs/digit-7.json";
@@ -215,4 +215,82 @@ fn bad_chain_requests_are_named() {
     assert_eq!(both.code, Some(2), "{both:#?}");
     assert!(both.stderr.contains("cannot be used with"), "{both:#?}");
     assert!(!out.exists(), "no chain is written for a refused request");
+}
+
+/// A transformer block (the corpus's `gpt_block_op13`: LayerNorm, causal
+/// self-attention, LayerNorm, GELU MLP, both residual adds, a head) cut
+/// where its residual stream forks: each half proven alone, the chain
+/// verified to the integers `infer` computes.
+#[test]
+fn a_transformer_block_in_parts_verifies_to_infers_integers() {
+    let case = Case::new();
+    let corpus = "models/fixtures/onnx/corpus/gpt_block_op13";
+    let calibration = repo_path(&format!("{corpus}.calibration.json"));
+    let package = case.join("block");
+    case.run(&[
+        "export",
+        "--onnx",
+        arg(&repo_path(&format!("{corpus}.onnx"))),
+        "--calibration",
+        arg(&calibration),
+        "--out",
+        arg(&package),
+    ])
+    .assert_success();
+    // One sample: the first 4 × 16 values of the calibration set's first.
+    let first = &read_json(&calibration)["input_data"][0];
+    let sample: Vec<Value> = first.as_array().unwrap()[..64].to_vec();
+    let input = case
+        .scratch
+        .write_json("x.json", &json!({ "input": sample }));
+    let inferred = zkinfer([
+        "--json",
+        "infer",
+        "--model",
+        arg(&package),
+        "--input",
+        arg(&input),
+    ])
+    .json();
+    let chain = case.join("block.chain.json");
+    let proved = case
+        .run(&[
+            "--json",
+            "prove",
+            "--model",
+            arg(&package),
+            "--input",
+            arg(&input),
+            "--out",
+            arg(&chain),
+            "--per-layer",
+        ])
+        .json();
+    let tensors: Vec<Value> = proved["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["tensors"].clone())
+        .collect();
+    assert_eq!(tensors.len(), 3, "{proved}");
+    assert_eq!(tensors[0][0], 0);
+    assert_eq!(tensors[1][0], tensors[0][1], "segments meet at their cuts");
+    assert_eq!(tensors[2][0], tensors[1][1]);
+    let verified = case
+        .run(&[
+            "--json",
+            "verify",
+            "--model",
+            arg(&package),
+            "--proof",
+            arg(&chain),
+        ])
+        .json();
+    assert_eq!(verified["verified"], true, "{verified}");
+    assert_eq!(verified["links"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        i64s(&verified["outputs_int"]),
+        i64s(&inferred["outputs_int"]),
+        "bit for bit"
+    );
 }

@@ -4,8 +4,7 @@
 //! two pre-norm blocks with causal self-attention, the next character's
 //! logits out — exported with `zkinfer export`, proved on one 16-character
 //! context given as token ids, and verified: the verified logits are the
-//! integers `infer` computes in candle, bit for bit, and so are those of
-//! the same context proven in parts (`prove --per-layer`). Its quantized
+//! integers `infer` computes in candle, bit for bit. Its quantized
 //! next-character predictions are then compared with the float model's on
 //! the 200 held-out contexts `make_tiny_gpt.py` recorded.
 
@@ -89,46 +88,6 @@ fn the_tiny_gpt_exports_proves_and_verifies_its_next_token() {
     let logits = i64s(&verified["outputs_int"]);
     assert_eq!(logits.len(), 35, "one logit per character");
     assert_eq!(logits, i64s(&inferred["outputs_int"]), "bit for bit");
-
-    // In parts: one proof per half block, linked by commitments, verified
-    // to the same logits.
-    let chain = case.join("gpt.chain.json");
-    let proved = case
-        .run(&[
-            "prove",
-            "--model",
-            arg(&dir),
-            "--input",
-            arg(&input),
-            "--out",
-            arg(&chain),
-            "--per-layer",
-            "--json",
-        ])
-        .json();
-    let segments = proved["segments"].as_array().unwrap();
-    assert_eq!(
-        segments.len(),
-        6,
-        "embeddings, then 2 blocks of 2 halves, the head with the last"
-    );
-    assert!(
-        segments.iter().all(|s| s["k"].as_u64().unwrap() < 15),
-        "each part is smaller than the whole: {proved}"
-    );
-    let verified = case
-        .run(&[
-            "verify",
-            "--model",
-            arg(&dir),
-            "--proof",
-            arg(&chain),
-            "--json",
-        ])
-        .json();
-    assert_eq!(verified["verified"], true, "{verified}");
-    assert_eq!(verified["links"].as_array().unwrap().len(), 5);
-    assert_eq!(i64s(&verified["outputs_int"]), logits, "the chain's logits");
 
     // The quantized model's next character against the float model's:
     // `infer` on all 200 held-out contexts at once.
