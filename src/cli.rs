@@ -359,6 +359,12 @@ pub struct ProveArgs {
     /// `zkinfer commit` prints it); default: a new random one, printed.
     #[arg(long, requires = "committed_input")]
     pub blinding: Option<String>,
+    /// Commit to the output instead of publishing it (EZKL's "hashed"
+    /// output): the proof makes public a Poseidon commitment of the output,
+    /// blinded by a new random element that `prove` prints beside the
+    /// output for its owner to open later.
+    #[arg(long, conflicts_with_all = ["per_layer", "cut_at"])]
+    pub committed_output: bool,
     /// The weights: fixed (in the verifying key, the model's identity),
     /// committed (private; their Poseidon commitment is a public input) or
     /// polycommit (private; the proof's weight columns open to their
@@ -468,6 +474,11 @@ pub struct VerifyArgs {
     /// the one this commitment (64 hex digits) opens to.
     #[arg(long, requires = "committed_input")]
     pub expect_input_commitment: Option<String>,
+    /// Accept proofs whose output is committed (`prove
+    /// --committed-output`): the proof shows the model's output opens the
+    /// commitment it carries, and no output value is shown.
+    #[arg(long)]
+    pub committed_output: bool,
     /// The weights: fixed (in the verifying key, the model's identity),
     /// committed (private; their Poseidon commitment is a public input) or
     /// polycommit (private; the proof's weight columns open to their

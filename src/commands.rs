@@ -247,13 +247,24 @@ fn plan_circuit(
     weights: zkinfer_circuits::WeightVisibility,
     flag: Option<zkinfer_prover::ProfileChoice>,
 ) -> anyhow::Result<zkinfer_circuits::ModelCircuit> {
+    let public = zkinfer_circuits::Visibility::Public;
+    plan_circuit_io(model_arg, q, [visibility, public], weights, flag)
+}
+
+/// [`plan_circuit`] with the output's visibility too: `[input, output]`
+/// (a committed output is public as its commitment).
+fn plan_circuit_io(
+    model_arg: &str,
+    q: &zkinfer_quant::QuantizedModel,
+    visibility: [zkinfer_circuits::Visibility; 2],
+    weights: zkinfer_circuits::WeightVisibility,
+    flag: Option<zkinfer_prover::ProfileChoice>,
+) -> anyhow::Result<zkinfer_circuits::ModelCircuit> {
     let choice = profile_choice(model_arg, flag)?;
-    let profile = zkinfer_prover::choose::plan_with(q, visibility, weights, choice)?.profile;
-    Ok(zkinfer_verifier::VerifierKey::plan_circuit_with(
-        q.clone(),
-        visibility,
-        weights,
-        profile,
+    let profile = zkinfer_prover::choose::plan_with(q, visibility[0], weights, choice)?.profile;
+    let model = std::sync::Arc::new(q.clone());
+    Ok(zkinfer_circuits::ModelCircuit::with_output(
+        model, visibility, weights, profile,
     )?)
 }
 

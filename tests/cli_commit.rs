@@ -189,3 +189,84 @@ fn a_committed_proof_carries_the_commitment_commit_prints() {
     ]);
     assert_eq!(run.code, Some(2), "{run:#?}");
 }
+
+/// A committed output (EZKL's "hashed" output): `prove --committed-output`
+/// makes public the output's blinded commitment and no output value; its
+/// report gives the prover the integers and the blinding, which open the
+/// commitment natively; `verify --committed-output` accepts the proof and
+/// shows no value; a verifier expecting a public output refuses it; a
+/// commitment of another output is rejected.
+#[test]
+fn a_committed_output_is_proven_without_its_values() {
+    use common::{arg, i64s, Case};
+    let case = Case::new();
+    let proof = case.join("p.json");
+    let proved = case
+        .run(&[
+            "--json",
+            "prove",
+            "--model",
+            "digits-mlp",
+            "--input",
+            DIGIT_7,
+            "--out",
+            arg(&proof),
+            "--committed-output",
+        ])
+        .json();
+    let inferred = zkinfer([
+        "--json",
+        "infer",
+        "--model",
+        "digits-mlp",
+        "--input",
+        DIGIT_7,
+    ])
+    .json();
+    let ints = i64s(&proved["outputs_int"]);
+    assert_eq!(ints, i64s(&inferred["outputs_int"]));
+    assert_eq!(proved["class"], inferred["class"]);
+    let model = BundledModel::find("digits-mlp")
+        .unwrap()
+        .quantized()
+        .unwrap();
+    let r = from_hex(proved["output_blinding"].as_str().unwrap()).unwrap();
+    let native = commit(&ints, model.output().bits, Some(r)).unwrap();
+    assert_eq!(proved["output_commitment"], to_hex(native));
+
+    let file = read_json(&proof);
+    assert_eq!(file["output"]["values"], serde_json::json!([]));
+    assert!(file.get("outputs").is_none() && file.get("class").is_none());
+    assert_eq!(file["output_commitment"], to_hex(native));
+
+    let verify = |path: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
+            "--json",
+            "verify",
+            "--model",
+            "digits-mlp",
+            "--proof",
+            arg(path),
+        ];
+        args.extend_from_slice(extra);
+        case.run(&args)
+    };
+    let verified = verify(&proof, &["--committed-output"]).json();
+    assert_eq!(verified["verified"], true);
+    assert_eq!(verified["output_commitment"], to_hex(native));
+    assert_eq!(verified["outputs_int"], serde_json::json!([]));
+    assert_eq!(verified["class"], serde_json::Value::Null);
+
+    let public = verify(&proof, &[]);
+    assert_eq!(public.code, Some(2), "{public:#?}");
+    assert!(public.stderr.contains("output_commitment"), "{public:#?}");
+
+    let mut other = ints.clone();
+    other[0] += 1;
+    let mut forged = file.clone();
+    forged["output_commitment"] =
+        to_hex(commit(&other, model.output().bits, Some(r)).unwrap()).into();
+    let forged_path = case.scratch.write_json("forged.json", &forged);
+    let run = verify(&forged_path, &["--committed-output"]);
+    assert_eq!(run.code, Some(1), "{run:#?}");
+}

@@ -15,10 +15,12 @@ struct BundleFile<'a> {
     /// `input.values / 2^input.scale`, when the input is public.
     #[serde(skip_serializing_if = "Option::is_none")]
     inputs: Option<Vec<f64>>,
-    /// `output.values / 2^output.scale`.
-    outputs: Vec<f64>,
-    /// Argmax of the output (first on ties).
-    class: usize,
+    /// `output.values / 2^output.scale`; not for a committed output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outputs: Option<Vec<f64>>,
+    /// Argmax of the output (first on ties); not for a committed output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    class: Option<usize>,
 }
 
 /// A proof chain as written: the [`ProofChain`] plus, for people, the last
@@ -56,11 +58,12 @@ fn pretty(file: &impl Serialize) -> String {
 
 /// The bundle file's text.
 pub fn bundle_json(bundle: &ProofBundle) -> String {
+    let public = bundle.output_commitment.is_none();
     pretty(&BundleFile {
         bundle,
         inputs: bundle.input.as_ref().map(decode),
-        outputs: decode(&bundle.output),
-        class: argmax(&bundle.output.values),
+        outputs: public.then(|| decode(&bundle.output)),
+        class: public.then(|| argmax(&bundle.output.values)),
     })
 }
 

@@ -40,6 +40,13 @@ struct ProveOutput {
     /// Its blinding element: the prover's secret, which opens it.
     #[serde(skip_serializing_if = "Option::is_none")]
     blinding: Option<String>,
+    /// The output's commitment, when it is committed (the outputs above
+    /// are then the prover's own, in no proof).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_commitment: Option<String>,
+    /// Its blinding element, which opens it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_blinding: Option<String>,
     /// `cached` when the verifying key came from the cache, else `built`.
     verifying_key: &'static str,
     /// `cached` when the proving key came from the cache, else `built`.
@@ -140,7 +147,12 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
     let blinding = blinding(args)?;
     let weights = super::weights(&args.model, args.weights_visibility)?;
     let weights_secret = super::weights_secret(&args.model, args.weights_secret.as_deref())?;
-    let circuit = super::plan_circuit(&args.model, &q, visibility, weights, args.profile)
+    let output_visibility = match args.committed_output {
+        true => zkinfer_circuits::Visibility::Committed,
+        false => zkinfer_circuits::Visibility::Public,
+    };
+    let io = [visibility, output_visibility];
+    let circuit = super::plan_circuit_io(&args.model, &q, io, weights, args.profile)
         .with_context(|| format!("planning the circuit of {}", model.source))?;
     let k = circuit.plan().k;
     let paths = bundle_paths(args)?;
@@ -216,15 +228,27 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             vk_digest: claim.vk_digest,
             k,
             profile: proved.bundle.profile,
-            class: claim.class,
-            outputs: claim.output.iter().map(|&v| scale.dequantize(v)).collect(),
-            outputs_int: claim.output,
+            // The proven output; a committed one's values are the
+            // prover's (the claim has its commitment only).
+            class: match claim.output_commitment {
+                None => claim.class,
+                // The first largest, as a claim's.
+                Some(_) => (proved.trace.output().data.iter().enumerate().rev())
+                    .max_by_key(|&(_, v)| v)
+                    .map_or(0, |(i, _)| i),
+            },
+            outputs: (proved.trace.output().data.iter())
+                .map(|&v| scale.dequantize(v))
+                .collect(),
+            outputs_int: proved.trace.output().data.clone(),
             scale: scale.0,
             proof_bytes: proved.bundle.proof_bytes()?.len(),
             weight_visibility: weights.name(),
             model_commitment: proved.bundle.model_commitment.clone(),
             input_commitment: proved.bundle.input_commitment.clone(),
             blinding: proved.blinding.map(zkinfer_circuits::field::to_hex),
+            output_commitment: claim.output_commitment,
+            output_blinding: proved.output_blinding.map(zkinfer_circuits::field::to_hex),
             verifying_key: vk_source.name(),
             proving_key: pk_source.name(),
             timings_ms: Timings {
@@ -263,6 +287,10 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
         if let (Some(commitment), Some(r)) = (&out.input_commitment, &out.blinding) {
             outln!("input    committed: {commitment}");
             outln!("blinding {r} (keep it secret: it opens the commitment)");
+        }
+        if let (Some(commitment), Some(r)) = (&out.output_commitment, &out.output_blinding) {
+            outln!("output   committed: {commitment} (the scores above are in no proof)");
+            outln!("blinding {r} (the output's: with the integers, it opens the commitment)");
         }
         outln!("wrote    {} ({} proof bytes)", out.proof, out.proof_bytes);
     }

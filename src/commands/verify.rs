@@ -39,7 +39,11 @@ struct VerifyOutput {
     outputs: Vec<f64>,
     outputs_int: Vec<i64>,
     scale: i32,
-    class: usize,
+    /// The argmax of the output; `null` for a committed output.
+    class: Option<usize>,
+    /// The output's commitment, when committed (`outputs` is then empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_commitment: Option<String>,
     model_digest: String,
     vk_digest: String,
     k: u32,
@@ -65,7 +69,8 @@ impl VerifyOutput {
                 .collect(),
             outputs_int: claim.output,
             scale: claim.output_scale,
-            class: claim.class,
+            class: claim.output_commitment.is_none().then_some(claim.class),
+            output_commitment: claim.output_commitment,
             model_digest: claim.model_digest,
             vk_digest: claim.vk_digest,
             k: claim.k,
@@ -117,8 +122,16 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
     let visibility = super::visibility(&args.model, args.private_input, args.committed_input)?;
     // The layout is the prover's choice (every profile proves the same
     // statement): the first bundle's, and every bundle must share it.
-    let circuit =
-        VerifierKey::plan_circuit_with(q.clone(), visibility, weights, bundles[0].profile)?;
+    let output = match args.committed_output {
+        true => Visibility::Committed,
+        false => Visibility::Public,
+    };
+    let circuit = zkinfer_circuits::ModelCircuit::with_output(
+        std::sync::Arc::new(q.clone()),
+        [visibility, output],
+        weights,
+        bundles[0].profile,
+    )?;
     let k = circuit.plan().k;
     let params = super::load_params(&super::params_cache(&args.params), k)?;
     let key = Phase::run(format!("rebuilding the verifying key (k = {k})"), || {
@@ -188,7 +201,10 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
             if json {
                 report::json(&out)?;
             } else {
-                outln!("verified {} → class {}", path.display(), out.class);
+                match out.class {
+                    Some(class) => outln!("verified {} → class {class}", path.display()),
+                    None => outln!("verified {}", path.display()),
+                }
                 if let Some(commitment) = &out.model_commitment {
                     outln!(
                         "weights  {}: {commitment} (the output is the architecture's with the weights that open it)",
@@ -204,12 +220,19 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
                         "input    private: the proof shows that some input in the model's bound gives this output"
                     ),
                 }
-                outln!("scores   {}", report::floats(&out.outputs));
-                outln!(
-                    "integers {:?} at scale {}",
-                    out.outputs_int,
-                    Scale(out.scale)
-                );
+                match &out.output_commitment {
+                    Some(commitment) => outln!(
+                        "output   committed: {commitment} (the model's output opens it; no value is shown)"
+                    ),
+                    None => {
+                        outln!("scores   {}", report::floats(&out.outputs));
+                        outln!(
+                            "integers {:?} at scale {}",
+                            out.outputs_int,
+                            Scale(out.scale)
+                        );
+                    }
+                }
                 outln!(
                     "model    {} ({})",
                     report::printable(&model.source),
@@ -263,7 +286,10 @@ fn run_batch(
             Ok(claim) => {
                 let claim = VerifyOutput::new(claim, scale, key.circuit().plan().weight_visibility);
                 if !json {
-                    outln!("verified {proof} → class {}", claim.class);
+                    match claim.class {
+                        Some(class) => outln!("verified {proof} → class {class}"),
+                        None => outln!("verified {proof}"),
+                    }
                 }
                 serde_json::to_value(&claim)?
             }

@@ -70,6 +70,19 @@ fn prepare(key: &VerifierKey, bundle: &ProofBundle) -> Result<(Vec<Fp>, Vec<u8>,
             found: bundle.input_visibility.name(),
         });
     }
+    // A committed output changes the circuit: say so before its key.
+    #[cfg(feature = "commitments")]
+    if bundle.output_commitment.is_some() != (plan.output_visibility == Visibility::Committed) {
+        let [bundle_output, key_output] = [
+            bundle.output_commitment.is_some(),
+            !plan.output_visibility.is_public(),
+        ]
+        .map(|committed| if committed { "committed" } else { "public" });
+        return Err(VerifyError::PublicInputMismatch(format!(
+            "the bundle's output is {bundle_output} (output_commitment); this key verifies \
+             proofs with a {key_output} output"
+        )));
+    }
     if bundle.profile != plan.profile {
         return Err(VerifyError::WrongProfile {
             expected: plan.profile.name(),
