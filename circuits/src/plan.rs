@@ -668,14 +668,13 @@ fn commitment_rows(model: &QuantizedModel, commitments: Additions) -> Result<usi
         rows.packing += 1;
         rows.chain(tensors.len());
     }
+    // The input's calls start on the first chip, the output's follow them.
+    rows.next_chip = 0;
     if commitments.input {
-        // The input's calls start on the first chip.
-        rows.next_chip = 0;
         let input = model.input();
         rows.tensor(input.shape.numel(), input.bits, true, shape.lanes);
     }
     if commitments.output {
-        // The output's calls follow the input's.
         let output = model.output();
         if output.bits > crate::commitment::MAX_BITS {
             return Err(CircuitError::Unsupported {
