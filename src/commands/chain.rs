@@ -354,17 +354,7 @@ pub fn verify(
     });
     let claim = match result {
         Ok(claim) => claim,
-        Err(error) if error.is_rejection() => {
-            if json {
-                report::json(&serde_json::json!({
-                    "proof": path.display().to_string(),
-                    "verified": false,
-                    "error": error.to_string(),
-                }))?;
-            }
-            eprintln!("rejected: {}: {error}", path.display());
-            return Ok(ExitCode::from(1));
-        }
+        Err(error) if error.is_rejection() => return super::verify::rejected(path, &error, json),
         Err(error) => return Err(error).at_file(path),
     };
     if let Some(expected) = &args.expect_input_commitment {
@@ -377,12 +367,9 @@ pub fn verify(
                 )
             })?;
         if claim.first.input_commitment.as_ref() != Some(&want) {
-            eprintln!(
-                "rejected: {}: it proves input commitment {}, not the expected {want}",
-                path.display(),
-                claim.first.input_commitment.as_deref().unwrap_or("(none)")
-            );
-            return Ok(ExitCode::from(1));
+            let found = claim.first.input_commitment.as_deref().unwrap_or("(none)");
+            let error = format!("it proves input commitment {found}, not the expected {want}");
+            return super::verify::rejected(path, &error, json);
         }
     }
     let out = verify_output(&chain, &ends, claim, q)?;

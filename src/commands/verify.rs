@@ -241,19 +241,27 @@ pub fn run(args: &VerifyArgs, json: bool) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(error) if error.is_rejection() => {
-            if json {
-                report::json(&serde_json::json!({
-                    "proof": path.display().to_string(),
-                    "verified": false,
-                    "error": error.to_string(),
-                }))?;
-            }
-            eprintln!("rejected: {}: {error}", path.display());
-            Ok(ExitCode::from(1))
-        }
+        Err(error) if error.is_rejection() => rejected(path, &error, json),
         Err(error) => Err(error).at_file(path),
     }
+}
+
+/// Reports a proof (or a chain) that was checked and rejected: exit 1,
+/// and with `--json` what was rejected and why.
+pub(super) fn rejected(
+    path: &std::path::Path,
+    error: &dyn std::fmt::Display,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    if json {
+        report::json(&serde_json::json!({
+            "proof": path.display().to_string(),
+            "verified": false,
+            "error": error.to_string(),
+        }))?;
+    }
+    eprintln!("rejected: {}: {error}", path.display());
+    Ok(ExitCode::from(1))
 }
 
 /// Verifies several bundles at about the cost of one. When the batch
