@@ -396,6 +396,11 @@ pub struct ProveArgs {
     /// e.g. `--cut-at 14,33`.
     #[arg(long, value_delimiter = ',', conflicts_with = "per_layer")]
     pub cut_at: Vec<usize>,
+    /// With --per-layer or --cut-at: keep only the cuts needed for every
+    /// segment to fit 2^K rows — as few proofs as that allows, none larger
+    /// (peak memory and proving time follow k).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_k: Option<u32>,
     #[command(flatten)]
     pub params: ParamsArgs,
 }

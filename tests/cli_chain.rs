@@ -209,6 +209,7 @@ fn bad_chain_requests_are_named() {
     };
     prove(&["--cut-at", "9"]).assert_error(&["tensor 9 is not a cut", "[1, 2, 3, 4]"]);
     prove(&["--cut-at", "3,2"]).assert_error(&["not in increasing order"]);
+    prove(&["--max-k", "12"]).assert_error(&["use it with --per-layer or --cut-at"]);
     prove(&["--per-layer", "--weights-visibility", "committed"])
         .assert_error(&["committed weights are not available with --per-layer"]);
     let both = prove(&["--per-layer", "--cut-at", "3"]);
@@ -293,4 +294,35 @@ fn a_transformer_block_in_parts_verifies_to_infers_integers() {
         i64s(&inferred["outputs_int"]),
         "bit for bit"
     );
+
+    // Grouped to k ≤ 13: the whole block fits one segment (k = 13); no
+    // segment fits 12 (the attention half alone needs 13).
+    let prove_max_k = |k: &str| {
+        case.run(&[
+            "--json",
+            "prove",
+            "--model",
+            arg(&package),
+            "--input",
+            arg(&input),
+            "--out",
+            arg(&chain),
+            "--per-layer",
+            "--max-k",
+            k,
+        ])
+    };
+    let grouped = prove_max_k("13").json();
+    assert_eq!(
+        grouped["segments"].as_array().unwrap().len(),
+        1,
+        "{grouped}"
+    );
+    assert_eq!(
+        i64s(&grouped["outputs_int"]),
+        i64s(&inferred["outputs_int"])
+    );
+    case.run(&["verify", "--model", arg(&package), "--proof", arg(&chain)])
+        .assert_success();
+    prove_max_k("12").assert_error(&["need k = 13 as one segment", "--max-k 12"]);
 }

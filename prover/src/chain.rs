@@ -55,6 +55,64 @@ pub fn plan_segments(
         .collect()
 }
 
+/// The fewest of `cuts` that keep every segment within `2^max_k` rows:
+/// from the input, each segment runs to the farthest cut (or the output)
+/// it still fits to, in the profile `choice` picks. A model's block
+/// boundaries grouped so: as few proofs as the largest one allows, each
+/// no larger than `max_k` (peak memory and proving time follow `k`). An
+/// error names a segment between two consecutive cuts that alone needs
+/// more.
+pub fn fit_cuts(
+    model: &QuantizedModel,
+    cuts: &[TensorId],
+    input: Visibility,
+    choice: ProfileChoice,
+    max_k: u32,
+) -> Result<Vec<TensorId>> {
+    let output = model.nodes().len();
+    let ends: Vec<TensorId> = segment_ends(model, cuts)?.iter().map(|e| e.1).collect();
+    let k_of = |from: TensorId, to: TensorId| -> Result<u32> {
+        let segment = model.segment(from, to)?;
+        let visibility = [
+            if from == 0 {
+                input
+            } else {
+                Visibility::Committed
+            },
+            if to == output {
+                Visibility::Public
+            } else {
+                Visibility::Committed
+            },
+        ];
+        let profile = choose::plan(&segment, visibility[0], choice)?.profile;
+        let fixed = zkinfer_circuits::WeightVisibility::Fixed;
+        let (plan, _) =
+            zkinfer_circuits::CircuitPlan::with_output(&segment, visibility, fixed, profile)?;
+        Ok(plan.k)
+    };
+    let (mut kept, mut from, mut next) = (vec![], 0, 0);
+    while next < ends.len() {
+        let k = k_of(from, ends[next])?;
+        if k > max_k {
+            return Err(ProverError::Chain(format!(
+                "tensors {from}..{} need k = {k} as one segment, above --max-k {max_k}",
+                ends[next]
+            )));
+        }
+        // Extend while the longer segment still fits.
+        let mut to = next;
+        while to + 1 < ends.len() && k_of(from, ends[to + 1]).is_ok_and(|k| k <= max_k) {
+            to += 1;
+        }
+        if ends[to] != output {
+            kept.push(ends[to]);
+        }
+        (from, next) = (ends[to], to + 1);
+    }
+    Ok(kept)
+}
+
 /// Proves inferences of a model in parts, one segment at a time: a
 /// caller that loads each segment's keys only while it proves that
 /// segment ([`Self::start`], [`Self::prove_segment`], [`Self::finish`])

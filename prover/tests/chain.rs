@@ -218,3 +218,29 @@ fn segments_are_proven_in_order_with_their_own_provers() {
     let proved = chain.finish(run).unwrap();
     assert!(verify_chain(&model(), &proved.chain, &keys()).is_ok());
 }
+
+/// `fit_cuts` keeps only the cuts a size limit needs: digits-mlp fits one
+/// segment at k = 9 (its whole circuit's), and nothing fits k = 8.
+#[test]
+fn cuts_are_grouped_to_the_largest_k_allowed() {
+    use zkinfer_prover::chain::fit_cuts;
+    let model = model();
+    let cuts = layer_cuts(&model);
+    let compact = ProfileChoice::Use(Profile::Compact);
+    let public = Visibility::Public;
+    assert_eq!(
+        fit_cuts(&model, &cuts, public, compact, 9).unwrap(),
+        Vec::<usize>::new()
+    );
+    assert_eq!(
+        fit_cuts(&model, &cuts, public, compact, 20).unwrap(),
+        Vec::<usize>::new()
+    );
+    let error = fit_cuts(&model, &cuts, public, compact, 8).unwrap_err();
+    assert!(error.to_string().contains("above --max-k 8"), "{error}");
+    // Every cut of the model, grouped: still one segment.
+    assert_eq!(
+        fit_cuts(&model, &model.cuts(), public, compact, 9).unwrap(),
+        Vec::<usize>::new()
+    );
+}

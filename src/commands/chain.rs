@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use zkinfer_circuits::{Profile, Visibility, WeightVisibility};
 use zkinfer_models::{load_quantized_model, LoadedModel};
-use zkinfer_prover::chain::layer_cuts;
+use zkinfer_prover::chain::{fit_cuts, layer_cuts};
 use zkinfer_prover::{chain_json, write_atomically, ChainProver, PkCache, Prover, VkCache};
 use zkinfer_quant::QuantizedModel;
 use zkinfer_verifier::chain::{segment_circuit, segment_ends};
@@ -100,9 +100,15 @@ pub fn prove(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             weights.name()
         );
     }
-    let cuts = cuts(args, &q, &model.source)?;
-    let chain = ChainProver::new(&model.source, Arc::new(q.clone()), cuts)?;
     let choice = super::profile_choice(&args.model, args.profile)?;
+    let mut cuts = cuts(args, &q, &model.source)?;
+    if let Some(max_k) = args.max_k {
+        cuts = Phase::run(format!("grouping the segments to k ≤ {max_k}"), || {
+            fit_cuts(&q, &cuts, visibility, choice, max_k)
+        })
+        .with_context(|| format!("cutting {} at {cuts:?}", model.source))?;
+    }
+    let chain = ChainProver::new(&model.source, Arc::new(q.clone()), cuts)?;
     let circuits = chain.circuits(visibility, choice).with_context(|| {
         format!(
             "planning the segments of {} cut at {:?}",
@@ -208,11 +214,14 @@ pub fn prove(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
         };
     }
     for (out, input) in outs.iter().zip(&args.input) {
+        let segments = match out.segments.len() {
+            1 => "1 segment".to_string(),
+            n => format!("{n} segments"),
+        };
         outln!(
-            "proved   {} on {} in {} segments → class {}",
+            "proved   {} on {} in {segments} → class {}",
             report::printable(&out.model),
             input.display(),
-            out.segments.len(),
             out.class
         );
         outln!("scores   {}", report::floats(&out.outputs));

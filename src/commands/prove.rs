@@ -134,6 +134,9 @@ pub fn run(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
     if args.per_layer || !args.cut_at.is_empty() {
         return super::chain::prove(args, json);
     }
+    if args.max_k.is_some() {
+        bail!("--max-k groups the segments of a model proven in parts: use it with --per-layer or --cut-at");
+    }
     let model = load_quantized_model(&args.model)
         .with_context(|| format!("loading model {:?}", args.model))?;
     let q = model.quantized;
