@@ -295,6 +295,14 @@ fn a_transformer_block_in_parts_verifies_to_infers_integers() {
         "bit for bit"
     );
 
+    // `inspect` lists the cuts and the rows of each part.
+    let inspected = zkinfer(["inspect", arg(&package)]);
+    inspected.assert_success();
+    let report = &inspected.stdout;
+    assert!(report.contains("--per-layer cuts at [1, 86]"), "{report}");
+    assert!(report.contains("rows by block"), "{report}");
+    assert!(report.contains("\n1..86 "), "{report}");
+
     // Grouped to k ≤ 13: the whole block fits one segment (k = 13); no
     // segment fits 12 (the attention half alone needs 13).
     let prove_max_k = |k: &str| {

@@ -206,13 +206,47 @@ pub fn inspect(dir: &Path, json: bool) -> anyhow::Result<()> {
     let source = dir.display().to_string();
     if let Ok(model) = zkinfer_models::load_quantized_model(&source) {
         let q = &model.quantized;
+        let blocks = zkinfer_prover::chain::layer_cuts(q);
         outln!(
-            "cuts     {:?} (tensors after which nothing earlier is read; --per-layer cuts at {:?})",
+            "cuts     {:?} (tensors after which nothing earlier is read; --per-layer cuts at {blocks:?})",
             q.cuts(),
-            zkinfer_prover::chain::layer_cuts(q)
         );
+        if !blocks.is_empty() {
+            print_rows_by_block(&package.plan, &blocks, q.nodes().len());
+        }
     }
     Ok(())
+}
+
+/// The rows of each block `--per-layer` would prove alone (the nodes
+/// between two of its cuts), in the whole circuit's layout: where a
+/// transformer's rows go, block by block.
+fn print_rows_by_block(plan: &zkinfer_circuits::CircuitPlan, cuts: &[usize], output: usize) {
+    let mut ends = vec![0];
+    ends.extend(cuts);
+    ends.push(output);
+    let total = (plan.dot_rows + plan.element_rows).max(1) as f64;
+    let rows: Vec<Vec<String>> = ends
+        .windows(2)
+        .map(|w| {
+            // Node i writes tensor i + 1: the block's nodes are from..to.
+            let inside = |l: &&zkinfer_circuits::LayerCost| {
+                l.nodes.first().is_some_and(|&n| (w[0]..w[1]).contains(&n))
+            };
+            let layers: Vec<_> = plan.layers.iter().filter(inside).collect();
+            let macs: usize = layers.iter().map(|l| l.macs).sum();
+            let dot: usize = layers.iter().map(|l| l.dot_rows).sum();
+            let element: usize = layers.iter().map(|l| l.element_rows).sum();
+            vec![
+                format!("{}..{}", w[0], w[1]),
+                macs.to_string(),
+                format!("{dot} + {element}"),
+                format!("{:.1} %", 100.0 * (dot + element) as f64 / total),
+            ]
+        })
+        .collect();
+    outln!("rows by block (the segments --per-layer proves; tables not counted)");
+    report::table(&["tensors", "MACs", "rows (dot + element)", "share"], &rows);
 }
 
 /// The rows of each op kind together, most first: where a large model's
