@@ -361,20 +361,20 @@ fn tiny_gpt(exe: &std::path::Path, cli: &str, dir: &std::path::Path) -> serde_js
     let input = dir.join("gpt-prompt.json");
     let tokens = [28, 16, 13, 33, 0, 16, 9, 12, 0, 9, 0, 20, 9, 26, 15, 13];
     std::fs::write(&input, serde_json::json!({ "tokens": tokens }).to_string()).unwrap();
-    let out = Command::new(exe)
-        .args([
-            "prove-gpt",
-            package.to_str().unwrap(),
-            input.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // A child mode of this bench on the package and the prompt: its JSON.
+    let child = |mode: &str| {
+        let out = Command::new(exe)
+            .args([mode, package.to_str().unwrap(), input.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let mut m = child("prove-gpt");
     let proof = dir.join("gpt.proof.json");
     let (package_arg, input_arg) = (package.as_os_str(), input.as_os_str());
     prove_process_ms(cli, package_arg, input_arg, &proof, 1);
@@ -392,24 +392,8 @@ fn tiny_gpt(exe: &std::path::Path, cli: &str, dir: &std::path::Path) -> serde_js
     m["verify_process_ms"] = ms(t).into();
     m["export_ms"] = export_ms.into();
     // In parts (`prove --per-layer`): the second run, keys cached.
-    let chain_run = || {
-        let out = Command::new(exe)
-            .args([
-                "prove-chain",
-                package.to_str().unwrap(),
-                input.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
-    };
-    chain_run();
-    let chain = chain_run();
+    child("prove-chain");
+    let chain = child("prove-chain");
     m["zkinfer_prove_process_ms"] = whole.into();
     println!("\ntiny GPT (2 layers, 2 heads, d 32, context 16, 35 characters; wide profile; medians of {SCALE_RUNS}):\n");
     println!(

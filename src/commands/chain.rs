@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
-use zkinfer_circuits::{Profile, Visibility, WeightVisibility};
+use zkinfer_circuits::{Profile, WeightVisibility};
 use zkinfer_models::{load_quantized_model, LoadedModel};
 use zkinfer_prover::chain::{fit_cuts, layer_cuts};
 use zkinfer_prover::{chain_json, write_atomically, ChainProver, PkCache, Prover, VkCache};
@@ -190,12 +190,7 @@ pub fn prove(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
             proof_bytes: segments.iter().map(|s| s.proof_bytes).sum(),
             segments,
             class: claim.last.class,
-            outputs: claim
-                .last
-                .output
-                .iter()
-                .map(|&v| scale.dequantize(v))
-                .collect(),
+            outputs: dequantized(&claim.last.output, scale),
             outputs_int: claim.last.output.clone(),
             scale: scale.0,
             input_commitment: claim.first.input_commitment.clone(),
@@ -243,6 +238,11 @@ pub fn prove(args: &ProveArgs, json: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Integers at `scale`, as floats.
+fn dequantized(values: &[i64], scale: zkinfer_quant::Scale) -> Vec<f64> {
+    values.iter().map(|&v| scale.dequantize(v)).collect()
 }
 
 fn segment_reports(
@@ -431,21 +431,12 @@ fn verify_output(
     let first = &claim.first;
     Ok(VerifyChainOutput {
         verified: true,
-        input_visibility: match (&first.input, &first.input_commitment) {
-            (Some(_), _) => Visibility::Public.name(),
-            (None, Some(_)) => Visibility::Committed.name(),
-            (None, None) => Visibility::Private.name(),
-        },
+        input_visibility: super::verify::input_visibility(first),
         input_commitment: first.input_commitment.clone(),
         input_digest: first.input.as_deref().map(input_digest),
         links: claim.links.clone(),
         segments: segment_reports(chain, ends, None)?,
-        outputs: claim
-            .last
-            .output
-            .iter()
-            .map(|&v| scale.dequantize(v))
-            .collect(),
+        outputs: dequantized(&claim.last.output, scale),
         outputs_int: claim.last.output.clone(),
         scale: scale.0,
         class: claim.last.class,

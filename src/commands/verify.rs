@@ -49,15 +49,21 @@ struct VerifyOutput {
     k: u32,
 }
 
+/// What a verified claim says of the input: `public`, `committed` or
+/// `private`.
+pub(super) fn input_visibility(claim: &VerifiedClaim) -> &'static str {
+    match (&claim.input, &claim.input_commitment) {
+        (Some(_), _) => Visibility::Public.name(),
+        (None, Some(_)) => Visibility::Committed.name(),
+        (None, None) => Visibility::Private.name(),
+    }
+}
+
 impl VerifyOutput {
     fn new(claim: VerifiedClaim, output_scale: Scale, weights: WeightVisibility) -> Self {
         VerifyOutput {
             verified: true,
-            input_visibility: match (&claim.input, &claim.input_commitment) {
-                (Some(_), _) => Visibility::Public.name(),
-                (None, Some(_)) => Visibility::Committed.name(),
-                (None, None) => Visibility::Private.name(),
-            },
+            input_visibility: input_visibility(&claim),
             weight_visibility: weights.name(),
             model_commitment: claim.model_commitment.clone(),
             input_commitment: claim.input_commitment.clone(),
